@@ -1,0 +1,87 @@
+/* leafio: npy records, byte for byte as numpy writes them.
+ *
+ * A record is the magic "\x93NUMPY", a version (1.0, 2.0 or 3.0), a
+ * little-endian header length (2 bytes for 1.0, 4 otherwise), a Python dict
+ * literal `{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }`, the
+ * spaces numpy adds, and the raw data.  The writer reproduces numpy >= 1.24
+ * exactly: sorted keys, Python-repr shapes, 21 - len(str(shape[0])) spare
+ * spaces for in-place growth, then 1..64 spaces and a newline so the data
+ * starts at a multiple of 64 from the record's start; version 2.0 only when
+ * the header needs it.
+ *
+ * The reader accepts versions 1.0, 2.0 and 3.0, either byte order and
+ * Fortran order (converted to native, C-ordered arrays), and refuses object,
+ * structured and other non-numeric dtypes, negative or overflowing shapes
+ * and any malformed header.  It is a small strict parser, not an eval.
+ * Codec authors use these functions to write their own records.
+ */
+#pragma once
+
+#if !defined(LEAFIO_INSIDE) && !defined(LEAFIO_COMPILATION)
+#error "Only <leafio/leafio.h> can be included directly."
+#endif
+
+#include <leafio/types.h>
+#include <leafio/dtype.h>
+
+G_BEGIN_DECLS
+
+#define LF_NPY_MAGIC "\x93NUMPY"
+#define LF_NPY_MAGIC_LEN 6
+/* Header text numpy >= 1.24 refuses to parse unless trusted. */
+#define LF_NPY_MAX_HEADER_TEXT 10000
+/* A buffer of this size holds any header lf_npy_header_format() writes. */
+#define LF_NPY_HEADER_MAX 4096
+
+typedef struct {
+  guint8 major, minor;       /* format version */
+  LfDType dtype;
+  gboolean swap;             /* data is in the other byte order than this machine's */
+  gboolean fortran_order;
+  guint ndim;
+  gsize shape[LF_MAX_NDIM];
+  gsize header_size;         /* bytes from the magic to the first data byte */
+  gsize data_size;           /* bytes of data after the header */
+  char descr[16];            /* the descr as written, NUL-terminated, for messages */
+} LfNpyHeader;
+
+/* Formats the header numpy writes for a C-ordered array (fortran_order
+ * False) into `buffer` and returns its length (a multiple of 64 for the
+ * numpy layout), or 0 when `buffer_size` is too small.
+ *
+ * `align` 0 gives numpy's layout.  Otherwise (a multiple of 64) the padding
+ * makes `stream_offset + length` a multiple of `align`, so the data of a
+ * record starting `stream_offset` bytes into a file lands on an aligned
+ * file offset (np.load reads it all the same). */
+LF_API gsize lf_npy_header_format (char *buffer, gsize buffer_size, LfDType dtype,
+                                   guint ndim, const gsize *shape,
+                                   guint64 stream_offset, guint align);
+
+/* Parses a complete header held in memory: magic, version, length and dict.
+ * `size` may exceed the header; header->header_size says where data starts.
+ * LF_ERROR_TRUNCATED when `size` is too small, LF_ERROR_CORRUPT for a bad
+ * magic, version or dict, LF_ERROR_UNSUPPORTED for refused dtypes. */
+LF_API gboolean lf_npy_header_parse (const guint8 *bytes, gsize size,
+                                     LfNpyHeader *header, GError **error);
+/* Parses just the dict text (not NUL-terminated; `length` bytes). */
+LF_API gboolean lf_npy_header_parse_dict (const char *text, gsize length,
+                                          LfNpyHeader *header, GError **error);
+
+/* Reads a header from `stream` (consuming exactly its bytes). */
+LF_API gboolean lf_npy_read_header (LfStream *stream, LfNpyHeader *header,
+                                    GError **error);
+/* Reads the data a header announces and returns an array leaf in native
+ * byte order and C order (transfer full).  The declared size is checked
+ * against what the stream has left when that is known. */
+LF_API LfNode *lf_npy_read_data (LfStream *stream, const LfNpyHeader *header,
+                                 GError **error);
+/* Header then data. */
+LF_API LfNode *lf_npy_read (LfStream *stream, GError **error);
+
+/* Writes an array or scalar leaf as one record (`align` as for
+ * lf_npy_header_format, using the stream's position).  Abstract arrays,
+ * containers and opaque leaves fail with LF_ERROR_UNSUPPORTED. */
+LF_API gboolean lf_npy_write (LfStream *stream, LfNode *leaf, guint align,
+                              GError **error);
+
+G_END_DECLS

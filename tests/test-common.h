@@ -1,0 +1,57 @@
+/* Shared helpers of the Check suites.  Each test program defines
+ * lf_test_suite(); test-main.c runs it. */
+#pragma once
+
+#include <check.h>
+#include <leafio/leafio.h>
+
+/* The suite of this test program. */
+Suite *lf_test_suite (void);
+
+/* A private directory for this process, removed with its contents at exit.
+ * Transfer none. */
+const char *lf_test_tmpdir (void);
+/* A path inside lf_test_tmpdir(); free with g_free. */
+char *lf_test_path (const char *name);
+/* The build tree's top directory (LF_TOP_BUILDDIR) or "..". */
+const char *lf_test_top_builddir (void);
+
+/* Asserts `err` is set in LF_ERROR with `code` and its message contains
+ * `needle` (when not NULL), then frees it. */
+#define LF_ASSERT_ERROR(err, code, needle)                                      \
+  do {                                                                          \
+    GError *lf_e_ = (err);                                                      \
+    ck_assert_msg (lf_e_ != NULL, "expected an error, got none");               \
+    ck_assert_msg (lf_e_->domain == LF_ERROR && lf_e_->code == (int) (code),    \
+                   "expected code %d, got %s/%d: %s", (int) (code),             \
+                   g_quark_to_string (lf_e_->domain), lf_e_->code,             \
+                   lf_e_->message);                                             \
+    if ((needle) != NULL)                                                       \
+      ck_assert_msg (strstr (lf_e_->message, (needle)) != NULL,                 \
+                     "message \"%s\" lacks \"%s\"", lf_e_->message,             \
+                     (const char *) (needle));                                  \
+    g_clear_error (&(err));                                                     \
+  } while (0)
+
+/* Asserts that `err` is unset, printing its message otherwise. */
+#define LF_ASSERT_NO_ERROR(err)                                                 \
+  ck_assert_msg ((err) == NULL, "unexpected error: %s",                         \
+                 (err) ? (err)->message : "")
+
+/* Runs `code`, asserting it emits exactly one g_critical (a precondition). */
+#define LF_ASSERT_CRITICAL(code)                                                \
+  do {                                                                          \
+    lf_test_expect_critical (TRUE);                                             \
+    code;                                                                       \
+    ck_assert_msg (lf_test_expect_critical (FALSE) == 1,                        \
+                   "expected one critical from: " #code);                       \
+  } while (0)
+
+/* Internal to LF_ASSERT_CRITICAL: start (TRUE) or stop (FALSE) expecting
+ * criticals; stopping returns how many were seen. */
+int lf_test_expect_critical (gboolean start);
+
+/* Reads a whole file into GBytes or fails the test. */
+GBytes *lf_test_read_file (const char *path);
+/* Writes bytes to a file or fails the test. */
+void lf_test_write_file (const char *path, const void *data, gsize size);

@@ -1,0 +1,133 @@
+/* The main() of every Check suite: fatal criticals and warnings, a private
+ * temporary directory, and no fork under a debugger. */
+#include <stdlib.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include "test-common.h"
+
+static char *tmpdir;
+static gboolean expecting_critical;
+static int criticals_seen;
+
+int
+lf_test_expect_critical (gboolean start)
+{
+  int seen = criticals_seen;
+  expecting_critical = start;
+  criticals_seen = 0;
+  return seen;
+}
+
+static void
+log_handler (const char *domain, GLogLevelFlags level, const char *message,
+             gpointer user_data)
+{
+  if (expecting_critical && (level & G_LOG_LEVEL_CRITICAL))
+    {
+      criticals_seen++;
+      return;
+    }
+  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+    {
+      fprintf (stderr, "unexpected log message: %s: %s\n",
+               domain ? domain : "", message);
+      abort ();
+    }
+}
+
+static void
+remove_tree (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  if (dir != NULL)
+    {
+      const char *name;
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          char *child = g_build_filename (path, name, NULL);
+          if (g_file_test (child, G_FILE_TEST_IS_DIR)
+              && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+            remove_tree (child);
+          else
+            g_unlink (child);
+          g_free (child);
+        }
+      g_dir_close (dir);
+    }
+  g_chmod (path, 0700);
+  g_rmdir (path);
+}
+
+static void
+cleanup_tmpdir (void)
+{
+  if (tmpdir != NULL)
+    remove_tree (tmpdir);
+  g_clear_pointer (&tmpdir, g_free);
+}
+
+const char *
+lf_test_tmpdir (void)
+{
+  if (tmpdir == NULL)
+    {
+      GError *error = NULL;
+      tmpdir = g_dir_make_tmp ("leafio-test-XXXXXX", &error);
+      if (tmpdir == NULL)
+        {
+          fprintf (stderr, "cannot make a temporary directory: %s\n", error->message);
+          abort ();
+        }
+      atexit (cleanup_tmpdir);
+    }
+  return tmpdir;
+}
+
+char *
+lf_test_path (const char *name)
+{
+  return g_build_filename (lf_test_tmpdir (), name, NULL);
+}
+
+const char *
+lf_test_top_builddir (void)
+{
+  const char *dir = g_getenv ("LF_TOP_BUILDDIR");
+  return dir != NULL ? dir : "..";
+}
+
+GBytes *
+lf_test_read_file (const char *path)
+{
+  char *contents = NULL;
+  gsize length = 0;
+  GError *error = NULL;
+  if (!g_file_get_contents (path, &contents, &length, &error))
+    ck_abort_msg ("cannot read %s: %s", path, error->message);
+  return g_bytes_new_take (contents, length);
+}
+
+void
+lf_test_write_file (const char *path, const void *data, gsize size)
+{
+  GError *error = NULL;
+  if (!g_file_set_contents (path, data, (gssize) size, &error))
+    ck_abort_msg ("cannot write %s: %s", path, error->message);
+}
+
+int
+main (void)
+{
+  g_log_set_default_handler (log_handler, NULL);
+  g_log_set_handler ("leafio", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL, log_handler, NULL);
+  g_log_set_handler ("GLib", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL, log_handler, NULL);
+
+  SRunner *runner = srunner_create (lf_test_suite ());
+  /* Forked tests hide state from gdb and add noise under valgrind. */
+  if (g_getenv ("CK_FORK") == NULL && g_getenv ("LF_TEST_NO_FORK") != NULL)
+    srunner_set_fork_status (runner, CK_NOFORK);
+  srunner_run_all (runner, CK_NORMAL);
+  int failed = srunner_ntests_failed (runner);
+  srunner_free (runner);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
