@@ -33,6 +33,12 @@
  *
  * Ownership: `serialise` borrows `leaf`.  `deserialise` borrows `like` and
  * returns a new reference (return lf_node_ref (like) to keep it).
+ *
+ * Self-describing reads: `deserialise` may be called with `like` NULL by
+ * tools that have no template (the CLI reading a file as a list of
+ * records).  Return the record's value as it describes itself (npy: the
+ * array as stored), or fail with LF_ERROR_UNSUPPORTED when the codec
+ * cannot tell without a template.
  * Errors: set `error` in the LF_ERROR domain and return FALSE / NULL; the
  * caller prefixes the file, record index, offset and leaf path.
  */

@@ -1,0 +1,30 @@
+/* The walker: pairs each leaf of a tree with the codec the spec gives it,
+ * for both save and load, so both sides always agree on which leaves have
+ * records.  Also the per-record log the manifest is built from. */
+#pragma once
+
+#include <leafio/leafio.h>
+
+/* One leaf as the walker saw it. */
+typedef struct {
+  char *path;          /* keystr text (owned) */
+  LfNode *leaf;        /* the tree's leaf on save, the loaded leaf on load (owned ref) */
+  LfCodec *codec;      /* the codec that handled it (owned ref) */
+  gboolean has_record; /* FALSE when the codec wrote/read nothing for it */
+  guint64 offset;      /* record start, bytes from the stream's start */
+  guint64 size;        /* record length in bytes (0 without a record) */
+} LfWalkRecord;
+
+/* Frees the members of a record (for g_array_set_clear_func). */
+void _lf_walk_record_clear (gpointer record);
+
+/* Writes the leaves of `tree` to `stream`.  When `log` is not NULL, appends
+ * one LfWalkRecord per leaf. */
+gboolean _lf_walk_save (LfStream *stream, LfNode *tree, LfSpec *spec,
+                        LfIsLeafFunc is_leaf, gpointer is_leaf_data,
+                        GArray *log, GError **error);
+
+/* Reads the leaves for `like` from `stream`; NULL on error (no partial tree). */
+LfNode *_lf_walk_load (LfStream *stream, LfNode *like, LfSpec *spec,
+                       LfIsLeafFunc is_leaf, gpointer is_leaf_data,
+                       GArray *log, GError **error);
