@@ -241,8 +241,8 @@ lf_npy_write (LfStream *stream, LfNode *leaf, guint align, GError **error)
       break;
     default:
       g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
-                   "a %s node cannot be written as an npy record (expected an array "
-                   "or a scalar)", lf_node_kind_name (lf_node_get_kind (leaf)));
+                   "cannot write a node of kind '%s' as an npy record (expected an "
+                   "array or a scalar)", lf_node_kind_name (lf_node_get_kind (leaf)));
       return FALSE;
     }
 

@@ -1,5 +1,6 @@
 /* npy records: numpy-identical headers, the strict dict parser, reading
  * (byte order, Fortran order, truncation) and writing leaves. */
+#define _GNU_SOURCE
 #include "config.h"
 #include <fcntl.h>
 #include <string.h>
@@ -127,7 +128,11 @@ START_TEST (test_format_padding_rule)
           ck_assert_uint_le (spaces, growth + 64);
           if (spaces == growth + 64)
             saw_full_pad = TRUE;
-          /* It parses back to what was formatted. */
+          /* It parses back to what was formatted (when such an array can
+           * exist at all). */
+          gsize n_bytes;
+          if (!lf_shape_n_bytes (all_dtypes[d], ndim, shape, &n_bytes) || n_bytes > G_MAXSSIZE)
+            continue;
           LfNpyHeader header;
           GError *error = NULL;
           ck_assert (lf_npy_header_parse ((const guint8 *) h, len, &header, &error));
@@ -343,7 +348,7 @@ static const BadDict bad_dicts[] = {
   { "{'descr': {'names': ['a']}, 'fortran_order': False, " SHAPE_OK "}", LF_ERROR_UNSUPPORTED, "dict dtype refused" },
   { "{'descr': '<f44444444444444444444', 'fortran_order': False, " SHAPE_OK "}", LF_ERROR_UNSUPPORTED, "unsupported dtype '<f4444444444444...'" },
   { "{'descr': '<f\\x34', 'fortran_order': False, " SHAPE_OK "}", LF_ERROR_CORRUPT, "without escapes" },
-  { "{'descr': '<f4, 'fortran_order': False, " SHAPE_OK "}", LF_ERROR_CORRUPT, "expected ':' after a key" },
+  { "{'descr': '<f4, 'fortran_order': False, " SHAPE_OK "}", LF_ERROR_CORRUPT, "expected ',' or '}' in the header dict at byte 17" },
   { "{'descr': '<f4", LF_ERROR_CORRUPT, "expected a closing quote" },
   { "{'descr': 3, 'fortran_order': False, " SHAPE_OK "}", LF_ERROR_CORRUPT, "expected a quoted string" },
 };
@@ -572,8 +577,8 @@ START_TEST (test_write_scalars)
       const char *data = g_bytes_get_data (rec, &size);
       LfDType dtype = lf_scalar_get_dtype (cases[i].scalar);
       ck_assert_uint_eq (size, 128 + lf_dtype_size (dtype));
-      ck_assert (g_strstr_len (data, 128, cases[i].descr) != NULL);
-      ck_assert (g_strstr_len (data, 128, "'shape': (), }") != NULL);
+      ck_assert (memmem (data, 128, cases[i].descr, strlen (cases[i].descr)) != NULL);
+      ck_assert (memmem (data, 128, "'shape': (), }", 14) != NULL);
       ck_assert (memcmp (data + 128, lf_scalar_get_value (cases[i].scalar),
                          lf_dtype_size (dtype)) == 0);
       g_autoptr (LfStream) in = lf_stream_new_for_bytes (rec);
@@ -588,7 +593,7 @@ START_TEST (test_write_scalars)
   guint16 bf = 0x3fc0;
   g_autoptr (LfNode) s = lf_scalar_new (LF_DTYPE_BFLOAT16, &bf);
   g_autoptr (GBytes) rec = write_record (s, 0);
-  ck_assert (g_strstr_len (g_bytes_get_data (rec, NULL), 128, "'<V2'") != NULL);
+  ck_assert (memmem (g_bytes_get_data (rec, NULL), 128, "'<V2'", 5) != NULL);
 }
 END_TEST
 
@@ -602,10 +607,10 @@ START_TEST (test_write_refused)
   LF_ASSERT_ERROR (error, LF_ERROR_UNSUPPORTED, "abstract array");
   g_autoptr (LfNode) list = lf_list_new (0, NULL);
   ck_assert (!lf_npy_write (s, list, 0, &error));
-  LF_ASSERT_ERROR (error, LF_ERROR_UNSUPPORTED, "a list node cannot be written");
+  LF_ASSERT_ERROR (error, LF_ERROR_UNSUPPORTED, "cannot write a node of kind 'list'");
   g_autoptr (LfNode) opaque = lf_opaque_new ("function", NULL, NULL);
   ck_assert (!lf_npy_write (s, opaque, 0, &error));
-  LF_ASSERT_ERROR (error, LF_ERROR_UNSUPPORTED, "an opaque node");
+  LF_ASSERT_ERROR (error, LF_ERROR_UNSUPPORTED, "kind 'opaque'");
   g_autoptr (LfNode) none = lf_none_new ();
   ck_assert (!lf_npy_write (s, none, 0, &error));
   LF_ASSERT_ERROR (error, LF_ERROR_UNSUPPORTED, "none");
