@@ -130,6 +130,8 @@ lf_npy_read_data (LfStream *stream, const LfNpyHeader *header, GError **error)
 {
   g_return_val_if_fail (stream != NULL, NULL);
   g_return_val_if_fail (header != NULL, NULL);
+  g_return_val_if_fail (lf_dtype_size (header->dtype) > 0, NULL);
+  g_return_val_if_fail (header->ndim <= LF_MAX_NDIM, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   guint64 remaining;
