@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "test-common.h"
 
@@ -410,6 +411,50 @@ START_TEST (test_fd_read_error)
 }
 END_TEST
 
+typedef struct {
+  const char *path;
+  const guint8 *data;
+  gsize size;
+} FifoWriter;
+
+static gpointer
+fifo_writer (gpointer user_data)
+{
+  FifoWriter *w = user_data;
+  int fd = open (w->path, O_WRONLY);
+  if (fd >= 0)
+    {
+      if (write (fd, w->data, w->size) != (gssize) w->size)
+        g_printerr ("short write to the fifo\n");
+      close (fd);
+    }
+  return NULL;
+}
+
+START_TEST (test_path_fifo)
+{
+  /* A named pipe opened by path (even asking for a mapping) is read like a
+   * pipe: no size known, read-ahead still fine. */
+  GError *error = NULL;
+  g_autofree char *path = lf_test_path ("fifo");
+  ck_assert_int_eq (mkfifo (path, 0600), 0);
+  const gsize size = 300 * 1000;
+  g_autofree guint8 *data = make_pattern (size);
+  FifoWriter w = { path, data, size };
+  GThread *thread = g_thread_new ("fifo", fifo_writer, &w);
+  g_autoptr (LfStream) s = lf_stream_open_path (path, TRUE, &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (!lf_stream_get_remaining (s, NULL));
+  g_autoptr (GBytes) all = lf_stream_read_bytes (s, size, &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (memcmp (g_bytes_get_data (all, NULL), data, size) == 0);
+  gboolean at_end;
+  ck_assert (lf_stream_at_end (s, &at_end, &error));
+  ck_assert (at_end);
+  g_thread_join (thread);
+}
+END_TEST
+
 /* ---- FILE ------------------------------------------------------------------ */
 
 START_TEST (test_file_stream)
@@ -592,6 +637,7 @@ lf_test_suite (void)
   tcase_add_test (tc, test_path_read_ahead);
   tcase_add_test (tc, test_path_map);
   tcase_add_test (tc, test_path_errors);
+  tcase_add_test (tc, test_path_fifo);
   tcase_add_test (tc, test_pipe_reads);
   tcase_add_test (tc, test_pipe_read_bytes_exact);
   tcase_add_test (tc, test_fd_exact_consumption);
