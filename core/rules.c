@@ -44,8 +44,8 @@ struct _LfRules {
   gboolean want_reversed; /* some pattern is matched back to front */
 };
 
-void
-_lf_rules_free (LfRules *rules)
+static void
+rules_free (LfRules *rules)
 {
   if (rules == NULL)
     return;
@@ -122,8 +122,9 @@ find_rule (LfRules *rules, const char *text)
   return found;
 }
 
-LfCodec *
-_lf_rules_select (LfRules *rules, const char *path_text)
+/* The walker's LfRulesSelectFunc. */
+static LfCodec *
+rules_select (LfRules *rules, const char *path_text)
 {
   g_return_val_if_fail (rules != NULL, NULL);
   g_return_val_if_fail (path_text != NULL, NULL);
@@ -264,7 +265,7 @@ parse_rules (LfRegistry *registry, const char *source, const char *text,
   return rules;
 
 fail:
-  _lf_rules_free (rules);
+  rules_free (rules);
   return NULL;
 }
 
@@ -279,7 +280,8 @@ lf_spec_parse_rules (LfRegistry *registry, const char *text,
                                 "rules", text,
                                 default_reference != NULL ? default_reference : "npy",
                                 error);
-  return rules != NULL ? _lf_spec_new_rules (rules) : NULL;
+  return rules != NULL
+         ? _lf_spec_new_rules (rules, rules_select, (GDestroyNotify) rules_free) : NULL;
 }
 
 LfSpec *
@@ -306,7 +308,8 @@ lf_spec_load_rules_file (LfRegistry *registry, const char *filename,
                                 filename, text,
                                 default_reference != NULL ? default_reference : "npy",
                                 error);
-  return rules != NULL ? _lf_spec_new_rules (rules) : NULL;
+  return rules != NULL
+         ? _lf_spec_new_rules (rules, rules_select, (GDestroyNotify) rules_free) : NULL;
 }
 
 /* ---- strict mode ------------------------------------------------------------ */
