@@ -34,6 +34,11 @@ typedef struct {
   LfCodec *codec;
   gint used;             /* set (atomically) when a leaf picked this rule */
   gboolean reversed;     /* GPatternSpec matches it back to front */
+  /* The literal text before the first and after the last wildcard: a
+   * path that does not start and end with them cannot match, which two
+   * memcmp() tell faster than the glob matcher. */
+  char *head, *tail;
+  gsize head_length, tail_length;
 } Rule;
 
 struct _LfRules {
@@ -52,6 +57,8 @@ rules_free (LfRules *rules)
   for (guint i = 0; i < rules->n_rules; i++)
     {
       g_free (rules->rules[i].text);
+      g_free (rules->rules[i].head);
+      g_free (rules->rules[i].tail);
       g_pattern_spec_free (rules->rules[i].pattern);
       lf_codec_unref (rules->rules[i].codec);
     }
@@ -61,9 +68,10 @@ rules_free (LfRules *rules)
   g_free (rules);
 }
 
-/* GPatternSpec matches a pattern with more literal text after its last
- * wildcard than before its first one against the reversed string, and
- * reverses the string itself (an allocation) when not given it. */
+/* Whether GPatternSpec matches `pattern` against the reversed string (and
+ * reverses the string itself, an allocation, when not given it): when the
+ * pattern has a '?' or more than a lone leading or trailing run of '*', and
+ * more literal text after its last wildcard than before its first. */
 static gboolean
 matches_reversed (const char *pattern)
 {
@@ -71,15 +79,26 @@ matches_reversed (const char *pattern)
   if (first == NULL)
     return FALSE;
   const char *last = first;
+  gboolean joker = FALSE, more_stars = FALSE;
   for (const char *p = first; *p != '\0'; p++)
     if (*p == '*' || *p == '?')
-      last = p;
+      {
+        joker |= *p == '?';
+        more_stars |= *p == '*' && p > last + 1;
+        last = p;
+      }
+  if (!joker && !more_stars && (first == pattern || last[1] == '\0'))
+    return FALSE;
   return strlen (last + 1) > (gsize) (first - pattern);
 }
 
 static gboolean
 rule_matches (const Rule *rule, gsize length, const char *text, const char *reversed)
 {
+  if (length < rule->head_length + rule->tail_length
+      || memcmp (text, rule->head, rule->head_length) != 0
+      || memcmp (text + length - rule->tail_length, rule->tail, rule->tail_length) != 0)
+    return FALSE;
 #if GLIB_CHECK_VERSION(2, 70, 0)
   return g_pattern_spec_match (rule->pattern, length, text, reversed);
 #else
@@ -167,8 +186,11 @@ split_line (char *line, const char **problem)
       else if (*p == '=' && equals == NULL)
         equals = p;
     }
-  g_strstrip (line);
-  if (*line == '\0')
+  /* Not g_strstrip: it moves the text, and `equals` points into it. */
+  const char *p = line;
+  while (g_ascii_isspace (*p))
+    p++;
+  if (*p == '\0')
     return NULL;
   if (quote != 0)
     *problem = "unterminated quote";
@@ -209,6 +231,15 @@ parse_rule (LfRegistry *registry, char *line, char *equals, Rule *rule, GError *
     return FALSE;
   rule->pattern = g_pattern_spec_new (pattern);
   rule->reversed = matches_reversed (pattern);
+  const char *first = strpbrk (pattern, "*?");
+  rule->head_length = first != NULL ? (gsize) (first - pattern) : strlen (pattern);
+  rule->head = g_strndup (pattern, rule->head_length);
+  const char *after_last = pattern + rule->head_length;
+  for (const char *p = after_last; *p != '\0'; p++)
+    if (*p == '*' || *p == '?')
+      after_last = p + 1;
+  rule->tail_length = first != NULL ? strlen (after_last) : 0;
+  rule->tail = g_strndup (after_last, rule->tail_length);
   rule->text = g_strdup_printf ("%s = %s", pattern, reference);
   return TRUE;
 }
@@ -240,7 +271,7 @@ parse_rules (LfRegistry *registry, const char *source, const char *text,
       if (problem != NULL)
         {
           g_set_error (error, LF_ERROR, LF_ERROR_PARSE, "%s line %u: %s: \"%s\"", source,
-                       n + 1, problem, lines[n]);
+                       n + 1, problem, g_strstrip (lines[n]));
           goto fail;
         }
       if (equals == NULL)

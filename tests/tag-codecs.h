@@ -96,7 +96,7 @@ static const LfCodecClass opt_class = {
 static LfRegistry *
 tag_registry_new (void)
 {
-  static const char letters[] = "abc";
+  static const char letters[] = "abc", tags[] = "ABC";
   GError *error = NULL;
   LfRegistry *registry = lf_registry_new ();
   const LfCodecClass *npy = lf_registry_lookup (lf_registry_get_default (), "npy");
@@ -106,7 +106,7 @@ tag_registry_new (void)
     {
       char name[2] = { letters[i], '\0' };
       ck_assert (lf_registry_register_func (registry, name, "tag", NULL, tag_serialise,
-                                            tag_deserialise, (gpointer) (letters + i),
+                                            tag_deserialise, (gpointer) (tags + i),
                                             NULL, &error));
     }
   ck_assert (lf_registry_register (registry, &opt_class, &error));
@@ -115,7 +115,7 @@ tag_registry_new (void)
 }
 
 /* The bytes `spec` writes for `tree`, as a string ("AAB9A"). */
-static char *
+static G_GNUC_UNUSED char *
 save_tags (LfNode *tree, LfSpec *spec)
 {
   GError *error = NULL;
@@ -133,7 +133,7 @@ save_tags (LfNode *tree, LfSpec *spec)
 }
 
 /* The save error of `spec` on `tree` (the test asserts on it). */
-static GError *
+static G_GNUC_UNUSED GError *
 save_error (LfNode *tree, LfSpec *spec)
 {
   GError *error = NULL;
@@ -144,7 +144,7 @@ save_error (LfNode *tree, LfSpec *spec)
 }
 
 /* A scalar leaf, to fill trees quickly. */
-static LfNode *
+static G_GNUC_UNUSED LfNode *
 leaf (void)
 {
   return lf_scalar_new_int (1);

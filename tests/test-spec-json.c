@@ -175,7 +175,7 @@ START_TEST (test_bad_json)
   assert_parse_error ("[\"a\"] [\"b\"]", LF_ERROR_PARSE, "line 1, column 7: unexpected data");
   assert_parse_error ("\"a\" x", LF_ERROR_PARSE, "unexpected data");
   assert_parse_error ("{\"a\": \"a\",\n \"a\": \"b\"}", LF_ERROR_PARSE,
-                      "line 2, column 10: duplicate member \"a\"");
+                      "line 2, column 9: duplicate member \"a\"");
   /* Nesting deep enough to overflow json-glib's stack is refused first. */
   GString *deep = g_string_new (NULL);
   for (int i = 0; i < 100000; i++)
