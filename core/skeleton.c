@@ -533,6 +533,9 @@ add_node (JsonBuilder *builder, LfNode *node)
 JsonNode *
 _lf_tree_to_json_node (LfNode *tree)
 {
+  /* JsonBuilder adds values only inside a container. */
+  if (lf_node_get_kind (tree) == LF_NODE_NONE)
+    return json_node_new (JSON_NODE_NULL);
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   add_node (builder, tree);
   return json_builder_get_root (builder);
