@@ -211,22 +211,29 @@ get_member (Reader *reader, JsonObject *object, const char *name, GType type,
             GError **error)
 {
   JsonNode *node = json_object_get_member (object, name);
-  gboolean ok = FALSE;
-  const char *expected = "a string";
-  if (node != NULL)
+  gboolean ok;
+  const char *expected;
+  if (type == JSON_TYPE_ARRAY)
     {
-      if (type == JSON_TYPE_ARRAY)
-        ok = JSON_NODE_HOLDS_ARRAY (node), expected = "an array";
-      else if (type == JSON_TYPE_OBJECT)
-        ok = JSON_NODE_HOLDS_OBJECT (node), expected = "an object";
-      else if (type == G_TYPE_INT64)
-        {
-          expected = "a non-negative integer";
-          ok = JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_INT64
-               && json_node_get_int (node) >= 0;
-        }
-      else
-        ok = JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING;
+      expected = "an array";
+      ok = node != NULL && JSON_NODE_HOLDS_ARRAY (node);
+    }
+  else if (type == JSON_TYPE_OBJECT)
+    {
+      expected = "an object";
+      ok = node != NULL && JSON_NODE_HOLDS_OBJECT (node);
+    }
+  else if (type == G_TYPE_INT64)
+    {
+      expected = "a non-negative integer";
+      ok = node != NULL && JSON_NODE_HOLDS_VALUE (node)
+           && json_node_get_value_type (node) == G_TYPE_INT64 && json_node_get_int (node) >= 0;
+    }
+  else
+    {
+      expected = "a string";
+      ok = node != NULL && JSON_NODE_HOLDS_VALUE (node)
+           && json_node_get_value_type (node) == G_TYPE_STRING;
     }
   if (ok)
     return node;
@@ -407,7 +414,8 @@ check_records (Reader *reader, JsonObject *manifest, JsonArray *entries,
     }
 
   guint n = json_array_get_length (entries);
-  for (guint i = 0; i < n; i++)
+  guint record_index = 0;  /* records counted as in the walker's messages */
+  for (guint i = 0; i < n; i++, record_index++)
     {
       JsonObject *entry = json_array_get_object_element (entries, i);
       gsize saved = _lf_json_path_push_member (&reader->json_path, "leaves");
@@ -420,6 +428,7 @@ check_records (Reader *reader, JsonObject *manifest, JsonArray *entries,
       if (record_node != NULL && JSON_NODE_HOLDS_NULL (record_node))
         {
           _lf_json_path_pop (&reader->json_path, saved);
+          record_index--;
           continue;
         }
       record_node = get_member (reader, entry, "record", JSON_TYPE_OBJECT, error);
@@ -450,7 +459,7 @@ check_records (Reader *reader, JsonObject *manifest, JsonArray *entries,
           reader_error (reader, error, LF_ERROR_CHECKSUM,
                         "%s: record %u at offset %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
                         " bytes, lies beyond the end of %s (%" G_GUINT64_FORMAT " bytes)",
-                        path, i, offset, length, eqx_path, file_size);
+                        path, record_index, offset, length, eqx_path, file_size);
           return FALSE;
         }
       guint64 found = XXH3_64bits (bytes, (size_t) length);
@@ -459,7 +468,7 @@ check_records (Reader *reader, JsonObject *manifest, JsonArray *entries,
           reader_error (reader, error, LF_ERROR_CHECKSUM,
                         "%s: record %u at offset %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
                         " bytes) has checksum %016" G_GINT64_MODIFIER "x, the manifest says "
-                        "%016" G_GINT64_MODIFIER "x", path, i, offset, length, found,
+                        "%016" G_GINT64_MODIFIER "x", path, record_index, offset, length, found,
                         expected);
           return FALSE;
         }
