@@ -182,14 +182,14 @@ START_TEST (test_wrong_like)
   g_autoptr (LfNode) dtype = model (2, LF_DTYPE_FLOAT64);
   assert_verify_error (file, dtype, LF_ERROR_MISMATCH,
                        ".w: like has dtype float64, the file was saved with float32");
-  g_autoptr (LfNode) kind = lf_tree_at_str (tree, ".steps", lf_opaque_new ("x", NULL, NULL), NULL);
+  g_autoptr (LfNode) opaque = lf_opaque_new ("x", NULL, NULL);
+  g_autoptr (LfNode) kind = lf_tree_at_str (tree, ".steps", opaque, NULL);
   assert_verify_error (file, kind, LF_ERROR_MISMATCH,
                        ".steps: like has a leaf of kind opaque, the file was saved with kind scalar");
-  g_autoptr (LfNode) renamed2 = lf_tree_at_str (tree, ".opts",
-                                                lf_dict_new_take ("lr", lf_scalar_new_float (0.5),
-                                                                  "fn", lf_opaque_new ("f", NULL, NULL),
-                                                                  NULL), NULL);
-  assert_verify_error (file, renamed2, LF_ERROR_MISMATCH,
+  g_autoptr (LfNode) opts = lf_dict_new_take ("lr", lf_scalar_new_float (0.5),
+                                              "fn", lf_opaque_new ("f", NULL, NULL), NULL);
+  g_autoptr (LfNode) renamed = lf_tree_at_str (tree, ".opts", opts, NULL);
+  assert_verify_error (file, renamed, LF_ERROR_MISMATCH,
                        "leaf 1: like has .opts['fn'], the file was saved with .opts['act'] there");
   g_autoptr (LfNode) extra = lf_struct_new_take ("Model", "w", lf_node_ref (lf_struct_lookup (tree, "w")),
                                                  "opts", lf_node_ref (lf_struct_lookup (tree, "opts")),
