@@ -12,6 +12,7 @@ from collections import namedtuple
 
 import numpy as np
 
+sys.dont_write_bytecode = True  # keep the source tree clean (and read-only in distcheck)
 sys.path.insert(0, os.path.join(os.environ["LF_TEST_SRCDIR"], "..", "tools"))
 import eqx_skeleton  # noqa: E402
 
