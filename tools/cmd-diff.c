@@ -174,11 +174,15 @@ compare_records (const CliRecordInfo *ia, LfNode *a, const CliRecordInfo *ib, Lf
   Comparison c;
   compare_values (a, b, dtype, n, options, &c);
   gboolean equal = c.n_different == 0;
-  if (!options->brief && (!equal || options->verbose))
-    printf ("%s: %s: %s%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " elements differ, "
-            "max abs diff %.6g, max rel diff %.6g\n", where, type_a,
-            equal ? "close, " : "", equal ? (gsize) 0 : c.n_different, c.n_elements,
-            c.max_abs, c.max_rel);
+  if (options->brief || (equal && !options->verbose))
+    return equal;
+  if (equal)
+    printf ("%s: %s: equal within tolerance, max abs diff %.6g, max rel diff %.6g\n", where,
+            type_a, c.max_abs, c.max_rel);
+  else
+    printf ("%s: %s: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " elements differ, "
+            "max abs diff %.6g, max rel diff %.6g\n", where, type_a, c.n_different,
+            c.n_elements, c.max_abs, c.max_rel);
   return equal;
 }
 
@@ -249,10 +253,25 @@ cli_cmd_diff (int argc, char **argv)
         {
           CliReader *longer = cli_reader_at_end (a) ? b : a;
           CliReader *shorter = longer == a ? b : a;
+          guint first = cli_reader_get_index (longer);
+          guint64 offset = cli_reader_get_offset (longer);
+          /* Go through the extra records, so garbage there is an error. */
+          while (!cli_reader_at_end (longer))
+            {
+              CliRecordInfo info;
+              if (!cli_reader_next_info (longer, &info, &error))
+                return cli_fail (error);
+            }
+          guint last = cli_reader_get_index (longer) - 1;
           if (!options.brief)
-            printf ("record %u (offset %" G_GUINT64_FORMAT "): only in %s (%s ends)\n",
-                    cli_reader_get_index (longer), cli_reader_get_offset (longer),
-                    cli_reader_get_filename (longer), cli_reader_get_filename (shorter));
+            {
+              g_autofree char *which = first == last ? g_strdup_printf ("record %u", first)
+                                                     : g_strdup_printf ("records %u-%u",
+                                                                        first, last);
+              printf ("%s (offset %" G_GUINT64_FORMAT "): only in %s (%s ends)\n", which,
+                      offset, cli_reader_get_filename (longer),
+                      cli_reader_get_filename (shorter));
+            }
           counts_differ = TRUE;
           break;
         }

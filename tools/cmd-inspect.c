@@ -7,6 +7,9 @@
 
 #include "cli-private.h"
 
+/* Shapes are padded to this width when a path column follows. */
+#define SHAPE_WIDTH 16
+
 /* One line of the listing: a record, or a skeleton leaf with no record. */
 typedef struct {
   gboolean has_record;
@@ -29,8 +32,9 @@ print_header (Inspect *self)
 {
   if (self->json)
     return;
-  printf ("%6s  %12s  %12s  %-10s  %-10s  %-16s%s\n", "RECORD", "OFFSET", "SIZE", "FAMILY",
-          "DTYPE", "SHAPE", self->with_paths ? "  PATH" : "");
+  printf ("%6s  %12s  %12s  %-10s  %-10s  %-*s%s\n", "RECORD", "OFFSET", "SIZE", "FAMILY",
+          "DTYPE", self->with_paths ? SHAPE_WIDTH : 0, "SHAPE",
+          self->with_paths ? "  PATH" : "");
 }
 
 static void
@@ -114,13 +118,14 @@ emit_row (Inspect *self, const Row *row)
   const char *dtype_text = known ? lf_dtype_name (dtype) : "?";
   if (!row->has_record && !known)
     dtype_text = lf_node_kind_name (lf_node_get_kind (row->leaf));
+  int shape_width = self->with_paths ? SHAPE_WIDTH : 0;
   if (row->has_record)
-    printf ("%6u  %12" G_GUINT64_FORMAT "  %12" G_GUINT64_FORMAT "  %-10s  %-10s  %-16s",
+    printf ("%6u  %12" G_GUINT64_FORMAT "  %12" G_GUINT64_FORMAT "  %-10s  %-10s  %-*s",
             row->info.index, row->info.offset, row->info.size,
-            cli_family_name (row->info.family), dtype_text, shape_text);
+            cli_family_name (row->info.family), dtype_text, shape_width, shape_text);
   else
-    printf ("%6s  %12s  %12s  %-10s  %-10s  %-16s", "-", "-", "-", "skipped", dtype_text,
-            shape_text);
+    printf ("%6s  %12s  %12s  %-10s  %-10s  %-*s", "-", "-", "-", "skipped", dtype_text,
+            shape_width, shape_text);
   if (self->with_paths)
     printf ("  %s", row->path[0] != '\0' ? row->path : "(root)");
   putchar ('\n');
