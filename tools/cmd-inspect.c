@@ -158,11 +158,8 @@ show_leaf (const LfPath *path, const char *path_text, LfNode *leaf, const CliRec
 }
 
 static gboolean
-inspect_with_like (Inspect *self, const char *skeleton_file, GError **error)
+inspect_with_like (Inspect *self, LfNode *like, GError **error)
 {
-  g_autoptr (LfNode) like = lf_tree_from_json_file (skeleton_file, error);
-  if (like == NULL)
-    return FALSE;
   return cli_reader_match_skeleton (self->reader, like, self->codec, show_leaf, self, error);
 }
 
@@ -215,8 +212,12 @@ cli_cmd_inspect (int argc, char **argv)
 
   Inspect self = { .json = json, .with_paths = like_file != NULL, .reader = reader };
   g_autoptr (LfCodec) codec = NULL;
+  g_autoptr (LfNode) like = NULL;
   if (like_file != NULL)
     {
+      like = lf_tree_from_json_file (like_file, &error);
+      if (like == NULL)
+        return cli_fail (error);
       codec = lf_registry_resolve (lf_registry_get_default (),
                                    spec_text != NULL ? spec_text : "npy", &error);
       if (codec == NULL)
@@ -230,7 +231,7 @@ cli_cmd_inspect (int argc, char **argv)
   self.progress = cli_progress_new ("inspecting", cli_reader_get_size (reader));
 
   print_header (&self);
-  gboolean ok = like_file != NULL ? inspect_with_like (&self, like_file, &error)
+  gboolean ok = like != NULL ? inspect_with_like (&self, like, &error)
                                   : inspect_records (&self, &error);
   g_clear_pointer (&self.progress, cli_progress_free);
   if (json)

@@ -18,8 +18,8 @@
 #include "cli-private.h"
 
 /* The compressed codec's frame magic (docs/FORMAT.md on the codecs branch). */
-#define COMPRESSED_MAGIC "\x93LFZST"
-#define COMPRESSED_MAGIC_LEN 6
+#define COMPRESSED_MAGIC "\x93LFZSTD"
+#define COMPRESSED_MAGIC_LEN 7
 
 struct _CliReader {
   char *filename;
