@@ -443,7 +443,10 @@ def test_codec_conversions():
                 else:
                     assert b.dtype == a.dtype and np.array_equal(a, b)
         out, _ = run(["diff", src, f16], rc=1)
-        assert "float32 (64, 33) vs float16 (64, 33)" in out
+        assert re.search(r"^record 0 \(offset 0\): float32 \(64, 33\) vs float16 \(64, 33\): "
+                         r"\d+ of 2112 elements differ, max abs diff [0-9.e-]+, "
+                         r"max rel diff 0\.000[0-4]", out, re.M), out
+        assert re.search(r"^record 2 \(offset \d+\): int32 \(3, 3\)", out, re.M) is None, out
         # Rules over the list paths: only [1] goes to float16.
         rules = path("rules.txt")
         open(rules, "w").write("# only the second leaf\n[1] = float16\n")

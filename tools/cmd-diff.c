@@ -101,17 +101,17 @@ typedef struct {
   double max_rel;
 } Comparison;
 
-/* Compares two leaves of the same dtype and shape element by element. */
+/* Compares two leaves of the same shape element by element. */
 static void
-compare_values (LfNode *a, LfNode *b, LfDType dtype, gsize n, const DiffOptions *options,
-                Comparison *result)
+compare_values (LfNode *a, LfDType dtype_a, LfNode *b, LfDType dtype_b, gsize n,
+                const DiffOptions *options, Comparison *result)
 {
   gconstpointer da = leaf_data (a), db = leaf_data (b);
   memset (result, 0, sizeof *result);
   result->n_elements = n;
   for (gsize i = 0; i < n; i++)
     {
-      double complex x = element (dtype, da, i), y = element (dtype, db, i);
+      double complex x = element (dtype_a, da, i), y = element (dtype_b, db, i);
       if (is_nan (x) || is_nan (y))
         {
           if (!(is_nan (x) && is_nan (y)))
@@ -149,39 +149,45 @@ compare_records (const CliRecordInfo *ia, LfNode *a, const CliRecordInfo *ib, Lf
       : g_strdup_printf ("record %u (offsets %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT ")",
                          ia->index, ia->offset, ib->offset);
 
-  if (strcmp (type_a, type_b) != 0)
+  LfDType dtype_a, dtype_b;
+  guint ndim_a, ndim_b;
+  const gsize *shape_a, *shape_b;
+  gsize n = 1;
+  cli_leaf_get_type (a, &dtype_a, &ndim_a, &shape_a);
+  cli_leaf_get_type (b, &dtype_b, &ndim_b, &shape_b);
+  gboolean same_shape = ndim_a == ndim_b &&
+                        (ndim_a == 0 || memcmp (shape_a, shape_b, ndim_a * sizeof (gsize)) == 0);
+  if (!same_shape || dtype_a == LF_DTYPE_INVALID || dtype_b == LF_DTYPE_INVALID)
     {
       if (!options->brief)
         printf ("%s: %s vs %s\n", where, type_a, type_b);
       return FALSE;
     }
+  lf_shape_n_elements (ndim_a, shape_a, &n);
 
-  LfDType dtype;
-  guint ndim;
-  const gsize *shape;
-  gsize n = 1;
-  cli_leaf_get_type (a, &dtype, &ndim, &shape);
-  lf_shape_n_elements (ndim, shape, &n);
-
-  gsize n_bytes = n * lf_dtype_size (dtype);
-  if (n_bytes == 0 || memcmp (leaf_data (a), leaf_data (b), n_bytes) == 0)
+  gsize n_bytes = n * lf_dtype_size (dtype_a);
+  if (dtype_a == dtype_b && (n_bytes == 0 || memcmp (leaf_data (a), leaf_data (b), n_bytes) == 0))
     {
       if (options->verbose && !options->brief)
         printf ("%s: %s: equal\n", where, type_a);
       return TRUE;
     }
 
+  /* Values are compared across dtypes too (float32 against its float16
+   * copy, say), but a dtype change always counts as a difference. */
   Comparison c;
-  compare_values (a, b, dtype, n, options, &c);
-  gboolean equal = c.n_different == 0;
+  compare_values (a, dtype_a, b, dtype_b, n, options, &c);
+  gboolean equal = c.n_different == 0 && dtype_a == dtype_b;
   if (options->brief || (equal && !options->verbose))
     return equal;
-  if (equal)
-    printf ("%s: %s: equal within tolerance, max abs diff %.6g, max rel diff %.6g\n", where,
-            type_a, c.max_abs, c.max_rel);
+  g_autofree char *types = dtype_a == dtype_b ? g_strdup (type_a)
+                                              : g_strdup_printf ("%s vs %s", type_a, type_b);
+  if (c.n_different == 0)
+    printf ("%s: %s: %s, max abs diff %.6g, max rel diff %.6g\n", where, types,
+            c.max_abs == 0 ? "equal values" : "equal within tolerance", c.max_abs, c.max_rel);
   else
     printf ("%s: %s: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " elements differ, "
-            "max abs diff %.6g, max rel diff %.6g\n", where, type_a, c.n_different,
+            "max abs diff %.6g, max rel diff %.6g\n", where, types, c.n_different,
             c.n_elements, c.max_abs, c.max_rel);
   return equal;
 }
