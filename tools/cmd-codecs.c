@@ -19,7 +19,9 @@ cli_cmd_codecs (int argc, char **argv)
 {
   gboolean json = FALSE;
   const GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON for scripts", NULL },
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print JSON for scripts", NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &cli_quiet, "Accepted for symmetry: nothing to silence",
+      NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);

@@ -277,8 +277,15 @@ cli_cmd_skeleton (int argc, char **argv)
     }
   g_clear_pointer (&progress, cli_progress_free);
 
-  g_autoptr (LfNode) list = lf_list_new (leaves->len, (LfNode *const *) leaves->pdata);
-  g_autofree char *text = lf_tree_to_json (list, TRUE);
-  puts (text);
+  /* One record a line: as easy to read and edit as the library's pretty
+   * form is long. */
+  g_autoptr (GString) out = g_string_new ("[");
+  for (guint i = 0; i < leaves->len; i++)
+    {
+      g_autofree char *item = lf_tree_to_json (g_ptr_array_index (leaves, i), FALSE);
+      g_string_append_printf (out, "%s\n  %s", i > 0 ? "," : "", item);
+    }
+  g_string_append (out, leaves->len > 0 ? "\n]" : "]");
+  puts (out->str);
   return CLI_EXIT_OK;
 }
