@@ -608,6 +608,38 @@ def test_progress():
     assert err == "", err
 
 
+def test_interrupt_leaves_no_temporary():
+    """SIGINT while the output is being written: the temporary file goes, the
+    previous output stays."""
+    if "compressed" not in codecs():
+        print("test_interrupt_leaves_no_temporary: compressed codec not built; not run")
+        return
+    import signal
+    import time
+    src = path("interrupt.npy")
+    np.save(src, RNG.standard_normal(4 << 20))
+    outdir = path("interrupt")
+    os.makedirs(outdir)
+    out = os.path.join(outdir, "out.eqx")
+    open(out, "wb").write(b"previous")
+    # Slow on purpose (level 19), so the temporary file is there to be seen.
+    proc = subprocess.Popen([LEAFIO, "convert", "--spec", "compressed(level=19)", src, out],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(n.startswith(".") for n in os.listdir(outdir)):
+            proc.send_signal(signal.SIGINT)
+            break
+        time.sleep(0.01)
+    rc = proc.wait()
+    if rc == 0:
+        print("test_interrupt_leaves_no_temporary: finished before the signal; not checked")
+        return
+    assert rc == -signal.SIGINT, rc
+    assert os.listdir(outdir) == ["out.eqx"], os.listdir(outdir)
+    assert open(out, "rb").read() == b"previous"
+
+
 def main():
     tests = [(name, fn) for name, fn in sorted(globals().items())
              if name.startswith("test_") and callable(fn)]

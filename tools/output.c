@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,6 +23,34 @@ struct _CliOutput {
   guint64 written;
   gboolean committed;
 };
+
+/* The temporary file being written, removed if the user interrupts us
+ * (the tool writes one output at a time). */
+static char *volatile pending_tmp_path;
+
+static void
+remove_pending_and_die (int signum)
+{
+  char *tmp = pending_tmp_path;
+  if (tmp != NULL)
+    unlink (tmp); /* async-signal-safe */
+  signal (signum, SIG_DFL);
+  raise (signum);
+}
+
+static void
+set_pending (char *tmp_path)
+{
+  static gboolean installed = FALSE;
+  if (!installed)
+    {
+      const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+      for (gsize i = 0; i < G_N_ELEMENTS (signals); i++)
+        signal (signals[i], remove_pending_and_die);
+      installed = TRUE;
+    }
+  pending_tmp_path = tmp_path;
+}
 
 static GError *
 io_error (const char *path, const char *what, int errsv)
@@ -89,6 +118,7 @@ cli_output_new (const char *path, GError **error)
   output->fd = fd;
   output->stream = lf_stream_new_for_callbacks (NULL, write_all, output, NULL);
   lf_stream_set_name (output->stream, path);
+  set_pending (output->tmp_path);
   return output;
 }
 
@@ -131,6 +161,7 @@ cli_output_commit (CliOutput *output, GError **error)
       return FALSE;
     }
   output->committed = TRUE;
+  set_pending (NULL);
   return TRUE;
 }
 
@@ -146,7 +177,10 @@ cli_output_free (CliOutput *output)
   if (output->fd >= 0)
     close (output->fd);
   if (!output->committed)
-    g_unlink (output->tmp_path);
+    {
+      set_pending (NULL);
+      g_unlink (output->tmp_path);
+    }
   g_free (output->path);
   g_free (output->tmp_path);
   g_free (output);
