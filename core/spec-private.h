@@ -12,18 +12,21 @@ typedef enum {
 /* Compiled path rules; defined in rules.c. */
 typedef struct _LfRules LfRules;
 
+/* How the walker asks the rules: the codec for the leaf at `path_text`
+ * (transfer none; never NULL: the default codec when no rule matches);
+ * marks the matching rule used. */
+typedef LfCodec *(*LfRulesSelectFunc) (LfRules *rules, const char *path_text);
+
 struct _LfSpec {
   gatomicrefcount ref_count;
   LfSpecKind kind;
   LfCodec *codec;    /* LF_SPEC_CODEC */
   LfNode *tree;      /* LF_SPEC_TREE: containers with codec leaves */
   LfRules *rules;    /* LF_SPEC_RULES */
+  LfRulesSelectFunc rules_select;
+  GDestroyNotify rules_free;
 };
 
-/* A rules spec adopting `rules`. */
-LfSpec *_lf_spec_new_rules (LfRules *rules);
-
-/* rules.c: the codec for the leaf at `path_text` (transfer none; never NULL:
- * the default codec when no rule matches).  Marks the matching rule used. */
-LfCodec *_lf_rules_select (LfRules *rules, const char *path_text);
-void _lf_rules_free (LfRules *rules);
+/* A rules spec adopting `rules`; `rules_free (rules)` runs with the spec. */
+LfSpec *_lf_spec_new_rules (LfRules *rules, LfRulesSelectFunc select,
+                            GDestroyNotify rules_free);

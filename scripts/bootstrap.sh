@@ -41,7 +41,7 @@ autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 make -j"$jobs" >/dev/null
 
 case "$what" in
-  example) ./examples/mlp ;;
+  example) LEAFIO_PLUGIN_PATH="$PWD/plugins/.libs" LEAFIO_PLUGIN_SYSTEM_DIR= ./examples/mlp ;;
   check) make -j"$jobs" check ;;
   build) ;;
 esac

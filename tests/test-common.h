@@ -3,6 +3,7 @@
 #pragma once
 
 #include <check.h>
+#include <string.h>
 #include <leafio/leafio.h>
 
 /* The suite of this test program. */
@@ -18,19 +19,19 @@ const char *lf_test_top_builddir (void);
 
 /* Asserts `err` is set in LF_ERROR with `code` and its message contains
  * `needle` (when not NULL), then frees it. */
-#define LF_ASSERT_ERROR(err, code, needle)                                      \
+#define LF_ASSERT_ERROR(err_, code_, needle_)                                   \
   do {                                                                          \
-    GError *lf_e_ = (err);                                                      \
+    GError *lf_e_ = (err_);                                                     \
+    const char *lf_needle_ = (needle_);                                         \
     ck_assert_msg (lf_e_ != NULL, "expected an error, got none");               \
-    ck_assert_msg (lf_e_->domain == LF_ERROR && lf_e_->code == (int) (code),    \
-                   "expected code %d, got %s/%d: %s", (int) (code),             \
+    ck_assert_msg (lf_e_->domain == LF_ERROR && lf_e_->code == (int) (code_),   \
+                   "expected code %d, got %s/%d: %s", (int) (code_),            \
                    g_quark_to_string (lf_e_->domain), lf_e_->code,             \
                    lf_e_->message);                                             \
-    if ((needle) != NULL)                                                       \
-      ck_assert_msg (strstr (lf_e_->message, (needle)) != NULL,                 \
-                     "message \"%s\" lacks \"%s\"", lf_e_->message,             \
-                     (const char *) (needle));                                  \
-    g_clear_error (&(err));                                                     \
+    if (lf_needle_ != NULL)                                                     \
+      ck_assert_msg (strstr (lf_e_->message, lf_needle_) != NULL,               \
+                     "message \"%s\" lacks \"%s\"", lf_e_->message, lf_needle_); \
+    g_clear_error (&(err_));                                                    \
   } while (0)
 
 /* Asserts that `err` is unset, printing its message otherwise. */

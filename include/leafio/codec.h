@@ -107,6 +107,13 @@ LF_API gboolean lf_codec_serialise (const LfCodec *codec, LfStream *out,
 LF_API LfNode *lf_codec_deserialise (const LfCodec *codec, LfStream *in,
                                      const LfPath *path, LfNode *like, GError **error);
 
+/* For codecs, before reading data: fails with LF_ERROR_MISMATCH ("expected
+ * float32 array of shape (2, 3), found float64 array of shape (3,)") when
+ * `like` is an array of another dtype or shape.  TRUE when `like` is NULL
+ * or not an array.  The walker applies the same check after every load. */
+LF_API gboolean lf_codec_check_array_like (const LfNode *like, LfDType dtype, guint ndim,
+                                           const gsize *shape, GError **error);
+
 /* ---- options, for parse_options ------------------------------------------ */
 
 /* Each getter marks `key` as used; an option left unused after

@@ -1,0 +1,564 @@
+/* npy headers: formatting byte-identical to numpy >= 1.24, and a small
+ * strict parser of the header dict (never an eval). */
+#include "config.h"
+#include <string.h>
+#include <leafio/leafio.h>
+#include "npy-private.h"
+
+/* numpy leaves room after the dict for the growth axis to reach this many
+ * digits (GROWTH_AXIS_MAX_DIGITS), so a file can be appended to in place. */
+#define GROWTH_AXIS_MAX_DIGITS 21
+#define NPY_ALIGN 64
+/* Longest dict this writer produces: the keys, a 4-char descr, 64 dims of
+ * 20 digits and the growth spaces fit well within this. */
+#define DICT_TEXT_MAX 2048
+
+/* ---- formatting ------------------------------------------------------------ */
+
+static gsize
+append (char *text, gsize len, const char *s)
+{
+  gsize n = strlen (s);
+  memcpy (text + len, s, n);
+  return len + n;
+}
+
+/* The dict text numpy writes, growth spaces included (no padding). */
+static gsize
+format_dict (char *text, LfDType dtype, guint ndim, const gsize *shape)
+{
+  char num[24];
+  gsize len = 0;
+  len = append (text, len, "{'descr': '");
+  len = append (text, len, lf_dtype_to_descr (dtype));
+  len = append (text, len, "', 'fortran_order': False, 'shape': (");
+  for (guint i = 0; i < ndim; i++)
+    {
+      g_snprintf (num, sizeof num, "%" G_GSIZE_FORMAT, shape[i]);
+      if (i > 0)
+        len = append (text, len, ", ");
+      len = append (text, len, num);
+    }
+  /* Python's repr of a one-tuple keeps its comma: (3,) */
+  len = append (text, len, ndim == 1 ? ",), }" : "), }");
+  if (ndim > 0)
+    {
+      g_snprintf (num, sizeof num, "%" G_GSIZE_FORMAT, shape[0]);
+      gsize growth = GROWTH_AXIS_MAX_DIGITS - strlen (num);
+      memset (text + len, ' ', growth);
+      len += growth;
+    }
+  return len;
+}
+
+gsize
+lf_npy_header_format (char *buffer, gsize buffer_size, LfDType dtype, guint ndim,
+                      const gsize *shape, guint64 stream_offset, guint align)
+{
+  g_return_val_if_fail (buffer != NULL || buffer_size == 0, 0);
+  g_return_val_if_fail (dtype > LF_DTYPE_INVALID && dtype < LF_DTYPE_LAST, 0);
+  g_return_val_if_fail (ndim <= LF_MAX_NDIM, 0);
+  g_return_val_if_fail (shape != NULL || ndim == 0, 0);
+  g_return_val_if_fail (align % NPY_ALIGN == 0, 0);
+
+  char text[DICT_TEXT_MAX];
+  gsize text_len = format_dict (text, dtype, ndim, shape);
+
+  /* numpy: padlen = 64 - ((magic + len field + text + '\n') % 64), so the
+   * padding is 1..64 spaces, never 0.  With `align` the same rule runs
+   * against the record's offset in the stream. */
+  guint64 unit = align != 0 ? align : NPY_ALIGN;
+  guint64 base = align != 0 ? stream_offset % unit : 0;
+  guint len_size = 2;
+  guint64 pad = unit - ((base + LF_NPY_PREFIX_LEN + len_size + text_len + 1) % unit);
+  if (text_len + 1 + pad > G_MAXUINT16)
+    {
+      /* Version 2.0 only when the length no longer fits 16 bits. */
+      len_size = 4;
+      pad = unit - ((base + LF_NPY_PREFIX_LEN + len_size + text_len + 1) % unit);
+    }
+  guint64 header_len = text_len + pad + 1;
+  guint64 total = LF_NPY_PREFIX_LEN + len_size + header_len;
+  if (total > buffer_size || header_len > G_MAXUINT32)
+    return 0;
+
+  guint8 *out = (guint8 *) buffer;
+  memcpy (out, LF_NPY_MAGIC, LF_NPY_MAGIC_LEN);
+  out[6] = len_size == 2 ? 1 : 2;
+  out[7] = 0;
+  for (guint i = 0; i < len_size; i++)
+    out[8 + i] = (guint8) (header_len >> (8 * i));
+  gsize at = LF_NPY_PREFIX_LEN + len_size;
+  memcpy (out + at, text, text_len);
+  at += text_len;
+  memset (out + at, ' ', pad);
+  at += pad;
+  out[at++] = '\n';
+  return at;
+}
+
+static gboolean parse_dict (const char *text, gsize length, guint8 major,
+                            LfNpyHeader *header, GError **error);
+
+/* ---- prefix ---------------------------------------------------------------- */
+
+gboolean
+lf_npy_parse_prefix (const guint8 *bytes, gsize size, LfNpyHeader *header,
+                     guint *len_size, GError **error)
+{
+  gsize magic_have = MIN (size, LF_NPY_MAGIC_LEN);
+  if (memcmp (bytes, LF_NPY_MAGIC, magic_have) != 0)
+    {
+      char found[4 * LF_NPY_MAGIC_LEN + 1];
+      gsize at = 0;
+      for (gsize i = 0; i < magic_have; i++)
+        {
+          if (bytes[i] >= 0x20 && bytes[i] < 0x7f && bytes[i] != '\\')
+            found[at++] = (char) bytes[i];
+          else
+            at += (gsize) g_snprintf (found + at, sizeof found - at, "\\x%02x", bytes[i]);
+        }
+      found[at] = '\0';
+      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
+                   "not an npy record: expected magic \\x93NUMPY, found \"%s\"", found);
+      return FALSE;
+    }
+  if (size < LF_NPY_PREFIX_LEN)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
+                   "npy header: expected %d bytes of magic and version, found %" G_GSIZE_FORMAT,
+                   LF_NPY_PREFIX_LEN, size);
+      return FALSE;
+    }
+  guint8 major = bytes[6], minor = bytes[7];
+  if (major < 1 || major > 3 || minor != 0)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
+                   "npy header: unknown format version %u.%u (expected 1.0, 2.0 or 3.0)",
+                   major, minor);
+      return FALSE;
+    }
+  header->major = major;
+  header->minor = minor;
+  *len_size = major == 1 ? 2 : 4;
+  return TRUE;
+}
+
+gboolean
+lf_npy_check_header_len (guint64 header_len, GError **error)
+{
+  if (header_len > LF_NPY_MAX_HEADER_TEXT)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "npy header: header of %" G_GUINT64_FORMAT " bytes exceeds the limit of %d"
+                   " (numpy refuses it too)", header_len, LF_NPY_MAX_HEADER_TEXT);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+lf_npy_header_parse (const guint8 *bytes, gsize size, LfNpyHeader *header,
+                     GError **error)
+{
+  g_return_val_if_fail (bytes != NULL || size == 0, FALSE);
+  g_return_val_if_fail (header != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  guint len_size;
+  if (!lf_npy_parse_prefix (bytes, size, header, &len_size, error))
+    return FALSE;
+  if (size < LF_NPY_PREFIX_LEN + len_size)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
+                   "npy header: expected %u bytes of header length, found %" G_GSIZE_FORMAT,
+                   len_size, size - LF_NPY_PREFIX_LEN);
+      return FALSE;
+    }
+  guint64 header_len = 0;
+  for (guint i = 0; i < len_size; i++)
+    header_len |= (guint64) bytes[LF_NPY_PREFIX_LEN + i] << (8 * i);
+  if (!lf_npy_check_header_len (header_len, error))
+    return FALSE;
+  gsize start = LF_NPY_PREFIX_LEN + len_size;
+  if (size - start < header_len)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
+                   "npy header: expected %" G_GUINT64_FORMAT " bytes of header text, found %"
+                   G_GSIZE_FORMAT, header_len, size - start);
+      return FALSE;
+    }
+  guint8 minor = header->minor;
+  if (!parse_dict ((const char *) bytes + start, (gsize) header_len, header->major,
+                   header, error))
+    return FALSE;
+  header->minor = minor;
+  header->header_size = start + (gsize) header_len;
+  return TRUE;
+}
+
+/* ---- dict parser ------------------------------------------------------------ */
+
+typedef struct {
+  const char *start, *p, *end;
+  gboolean allow_long;   /* accept Python 2's `3L` (versions 1.0 and 2.0) */
+  GError **error;
+} Parser;
+
+static gboolean
+is_space (char c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static void
+skip_space (Parser *ps)
+{
+  while (ps->p < ps->end && is_space (*ps->p))
+    ps->p++;
+}
+
+/* Fails with "expected <what> at byte N, found 'c'" (or "the end"). */
+static gboolean
+fail_expected (Parser *ps, const char *what)
+{
+  if (ps->p >= ps->end)
+    g_set_error (ps->error, LF_ERROR, LF_ERROR_CORRUPT,
+                 "npy header: expected %s at byte %td of the dict, found the end", what,
+                 ps->p - ps->start);
+  else if ((guchar) *ps->p >= 0x20 && (guchar) *ps->p < 0x7f)
+    g_set_error (ps->error, LF_ERROR, LF_ERROR_CORRUPT,
+                 "npy header: expected %s at byte %td of the dict, found '%c'", what,
+                 ps->p - ps->start, *ps->p);
+  else
+    g_set_error (ps->error, LF_ERROR, LF_ERROR_CORRUPT,
+                 "npy header: expected %s at byte %td of the dict, found byte 0x%02x", what,
+                 ps->p - ps->start, (guchar) *ps->p);
+  return FALSE;
+}
+
+static gboolean
+expect_char (Parser *ps, char c, const char *what)
+{
+  skip_space (ps);
+  if (ps->p < ps->end && *ps->p == c)
+    {
+      ps->p++;
+      return TRUE;
+    }
+  return fail_expected (ps, what);
+}
+
+static gboolean
+peek_char (Parser *ps, char c)
+{
+  skip_space (ps);
+  return ps->p < ps->end && *ps->p == c;
+}
+
+/* A quoted string without escapes, copied into `out` (NUL-terminated,
+ * truncated to `out_size - 1`); `*too_long` when it did not fit. */
+static gboolean
+parse_string (Parser *ps, char *out, gsize out_size, gboolean *too_long)
+{
+  skip_space (ps);
+  if (ps->p >= ps->end || (*ps->p != '\'' && *ps->p != '"'))
+    return fail_expected (ps, "a quoted string");
+  char quote = *ps->p++;
+  gsize len = 0;
+  *too_long = FALSE;
+  while (ps->p < ps->end && *ps->p != quote)
+    {
+      char c = *ps->p;
+      if (c == '\\' || c == '\n' || c == '\r')
+        return fail_expected (ps, "a string without escapes or line breaks");
+      if (len + 1 < out_size)
+        out[len++] = c;
+      else
+        *too_long = TRUE;
+      ps->p++;
+    }
+  if (ps->p >= ps->end)
+    return fail_expected (ps, "a closing quote");
+  ps->p++;
+  out[len] = '\0';
+  return TRUE;
+}
+
+static gboolean
+parse_bool (Parser *ps, gboolean *value)
+{
+  skip_space (ps);
+  gsize left = (gsize) (ps->end - ps->p);
+  gsize n = 0;
+  if (left >= 4 && memcmp (ps->p, "True", 4) == 0)
+    n = 4, *value = TRUE;
+  else if (left >= 5 && memcmp (ps->p, "False", 5) == 0)
+    n = 5, *value = FALSE;
+  /* "Trueish" is a name, not a bool. */
+  if (n == 0 || (n < left && (g_ascii_isalnum (ps->p[n]) || ps->p[n] == '_')))
+    return fail_expected (ps, "True or False for 'fortran_order'");
+  ps->p += n;
+  return TRUE;
+}
+
+/* A non-negative decimal int as Python writes it (digits, optional single
+ * underscores between them, `L` for old files). */
+static gboolean
+parse_dim (Parser *ps, gsize *value)
+{
+  skip_space (ps);
+  if (ps->p < ps->end && *ps->p == '-')
+    {
+      g_set_error (ps->error, LF_ERROR, LF_ERROR_CORRUPT,
+                   "npy header: negative dimension at byte %td of the dict "
+                   "(expected a non-negative int)", ps->p - ps->start);
+      return FALSE;
+    }
+  if (ps->p >= ps->end || !g_ascii_isdigit (*ps->p))
+    return fail_expected (ps, "a dimension (non-negative int)");
+  const char *first = ps->p;
+  guint64 v = 0;
+  gboolean overflow = FALSE;
+  while (ps->p < ps->end)
+    {
+      char c = *ps->p;
+      if (c == '_' && ps->p + 1 < ps->end && g_ascii_isdigit (ps->p[1]))
+        {
+          ps->p++;
+          continue;
+        }
+      if (!g_ascii_isdigit (c))
+        break;
+      guint d = (guint) (c - '0');
+      if (v > (G_MAXUINT64 - d) / 10)
+        overflow = TRUE;
+      else
+        v = v * 10 + d;
+      ps->p++;
+    }
+  /* Python 3 refuses leading zeros (007) except for zero itself. */
+  if (*first == '0' && v != 0)
+    {
+      ps->p = first;
+      return fail_expected (ps, "a dimension without leading zeros");
+    }
+  if (ps->allow_long && ps->p < ps->end && *ps->p == 'L')
+    ps->p++;
+  if (ps->p < ps->end && (g_ascii_isalpha (*ps->p) || *ps->p == '_' || *ps->p == '.'))
+    return fail_expected (ps, "',' or ')' after a dimension");
+  /* numpy's dims are signed (intp): larger values cannot be real arrays. */
+  if (overflow || v > (guint64) G_MAXSSIZE)
+    {
+      g_set_error (ps->error, LF_ERROR, LF_ERROR_CORRUPT,
+                   "npy header: dimension %.*s at byte %td of the dict is too large "
+                   "(expected at most %" G_GSSIZE_FORMAT ")",
+                   (int) MIN (ps->p - first, 40), first, first - ps->start, G_MAXSSIZE);
+      return FALSE;
+    }
+  *value = (gsize) v;
+  return TRUE;
+}
+
+/* A Python tuple of ints: (), (3,), (2, 3), (2, 3,). */
+static gboolean
+parse_shape (Parser *ps, LfNpyHeader *header)
+{
+  if (!expect_char (ps, '(', "'(' opening the shape tuple"))
+    return FALSE;
+  guint ndim = 0;
+  gboolean comma_after_last = FALSE;
+  while (!peek_char (ps, ')'))
+    {
+      gsize dim = 0;
+      if (!parse_dim (ps, &dim))
+        return FALSE;
+      if (ndim == LF_MAX_NDIM)
+        {
+          g_set_error (ps->error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                       "npy header: shape has more than %d dimensions", LF_MAX_NDIM);
+          return FALSE;
+        }
+      header->shape[ndim++] = dim;
+      comma_after_last = peek_char (ps, ',');
+      if (comma_after_last)
+        ps->p++;
+      else if (!peek_char (ps, ')'))
+        return fail_expected (ps, "',' or ')' in the shape tuple");
+    }
+  ps->p++;
+  /* (3) is an int in Python, not a tuple. */
+  if (ndim == 1 && !comma_after_last)
+    {
+      g_set_error (ps->error, LF_ERROR, LF_ERROR_CORRUPT,
+                   "npy header: shape (%" G_GSIZE_FORMAT ") is not a tuple "
+                   "(expected (%" G_GSIZE_FORMAT ",))", header->shape[0], header->shape[0]);
+      return FALSE;
+    }
+  header->ndim = ndim;
+  return TRUE;
+}
+
+static gboolean
+parse_descr (Parser *ps, LfNpyHeader *header)
+{
+  if (peek_char (ps, '['))
+    {
+      g_set_error (ps->error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "npy header: structured dtype refused (expected a plain numeric descr)");
+      return FALSE;
+    }
+  if (peek_char (ps, '{'))
+    {
+      g_set_error (ps->error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "npy header: dict dtype refused (expected a plain numeric descr)");
+      return FALSE;
+    }
+  gboolean too_long;
+  if (!parse_string (ps, header->descr, sizeof header->descr, &too_long))
+    return FALSE;
+  if (too_long)
+    {
+      g_set_error (ps->error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "npy header: unsupported dtype '%s...' (expected bool, integer, float "
+                   "or complex)", header->descr);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+enum { KEY_DESCR = 1 << 0, KEY_FORTRAN = 1 << 1, KEY_SHAPE = 1 << 2 };
+
+static gboolean
+parse_entry (Parser *ps, LfNpyHeader *header, guint *seen)
+{
+  char key[16];
+  gboolean too_long;
+  const char *key_at;
+  skip_space (ps);
+  key_at = ps->p;
+  if (!parse_string (ps, key, sizeof key, &too_long))
+    return FALSE;
+  guint which = 0;
+  if (!too_long && strcmp (key, "descr") == 0)
+    which = KEY_DESCR;
+  else if (!too_long && strcmp (key, "fortran_order") == 0)
+    which = KEY_FORTRAN;
+  else if (!too_long && strcmp (key, "shape") == 0)
+    which = KEY_SHAPE;
+  if (which == 0)
+    {
+      g_set_error (ps->error, LF_ERROR, LF_ERROR_CORRUPT,
+                   "npy header: unexpected key '%s%s' at byte %td of the dict (expected "
+                   "exactly 'descr', 'fortran_order' and 'shape')",
+                   key, too_long ? "..." : "", key_at - ps->start);
+      return FALSE;
+    }
+  if (*seen & which)
+    {
+      g_set_error (ps->error, LF_ERROR, LF_ERROR_CORRUPT,
+                   "npy header: duplicate key '%s' at byte %td of the dict", key,
+                   key_at - ps->start);
+      return FALSE;
+    }
+  *seen |= which;
+  if (!expect_char (ps, ':', "':' after a key"))
+    return FALSE;
+  switch (which)
+    {
+    case KEY_DESCR:
+      return parse_descr (ps, header);
+    case KEY_FORTRAN:
+      return parse_bool (ps, &header->fortran_order);
+    default:
+      return parse_shape (ps, header);
+    }
+}
+
+/* Element count and byte size; a zero dim makes an empty array whatever the
+ * other dims are (as numpy allows). */
+static gboolean
+compute_data_size (LfNpyHeader *header, GError **error)
+{
+  gsize n = 1;
+  gboolean empty = FALSE, overflow = FALSE;
+  for (guint i = 0; i < header->ndim; i++)
+    {
+      if (header->shape[i] == 0)
+        empty = TRUE;
+      else if (!g_size_checked_mul (&n, n, header->shape[i]))
+        overflow = TRUE;
+    }
+  gsize bytes = 0;
+  if (!empty && (overflow || !g_size_checked_mul (&bytes, n, lf_dtype_size (header->dtype))
+                 || bytes > G_MAXSSIZE))
+    {
+      g_autofree char *shape = lf_shape_to_string (header->ndim, header->shape);
+      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
+                   "npy header: shape %s of %s overflows the address space", shape,
+                   header->descr);
+      return FALSE;
+    }
+  header->data_size = empty ? 0 : bytes;
+  return TRUE;
+}
+
+/* Parses the dict with the rules of format version `major`. */
+static gboolean
+parse_dict (const char *text, gsize length, guint8 major, LfNpyHeader *header,
+            GError **error)
+{
+  memset (header, 0, sizeof *header);
+  header->major = major;
+  if (length > LF_NPY_MAX_HEADER_TEXT)
+    return lf_npy_check_header_len (length, error);
+
+  Parser ps = { text, text, text + length, major <= 2, error };
+  guint seen = 0;
+  if (!expect_char (&ps, '{', "'{' opening the header dict"))
+    return FALSE;
+  while (!peek_char (&ps, '}'))
+    {
+      if (!parse_entry (&ps, header, &seen))
+        return FALSE;
+      if (peek_char (&ps, ','))
+        ps.p++;
+      else if (!peek_char (&ps, '}'))
+        return fail_expected (&ps, "',' or '}' in the header dict");
+    }
+  ps.p++;
+  skip_space (&ps);
+  if (ps.p != ps.end)
+    return fail_expected (&ps, "only spaces after the header dict");
+
+  static const struct { guint bit; const char *name; } keys[] = {
+    { KEY_DESCR, "descr" }, { KEY_FORTRAN, "fortran_order" }, { KEY_SHAPE, "shape" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    if (!(seen & keys[i].bit))
+      {
+        g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
+                     "npy header: missing key '%s' (expected exactly 'descr', "
+                     "'fortran_order' and 'shape')", keys[i].name);
+        return FALSE;
+      }
+
+  GError *local = NULL;
+  if (!lf_dtype_from_descr (header->descr, &header->dtype, &header->swap, &local))
+    {
+      g_propagate_prefixed_error (error, local, "npy header: ");
+      return FALSE;
+    }
+  return compute_data_size (header, error);
+}
+
+gboolean
+lf_npy_header_parse_dict (const char *text, gsize length, LfNpyHeader *header,
+                          GError **error)
+{
+  g_return_val_if_fail (text != NULL || length == 0, FALSE);
+  g_return_val_if_fail (header != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  /* Without a version at hand, accept what versions 1.0 and 2.0 allow. */
+  return parse_dict (text, length, 1, header, error);
+}

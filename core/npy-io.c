@@ -1,0 +1,274 @@
+/* npy records on streams: read a header and its data into a native,
+ * C-ordered array leaf; write an array or scalar leaf as numpy does. */
+#include "config.h"
+#include <string.h>
+#include <leafio/leafio.h>
+#include "npy-private.h"
+
+/* ---- reading --------------------------------------------------------------- */
+
+gboolean
+lf_npy_read_header (LfStream *stream, LfNpyHeader *header, GError **error)
+{
+  g_return_val_if_fail (stream != NULL, FALSE);
+  g_return_val_if_fail (header != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  /* The longest header numpy accepts, read exactly: magic and version
+   * first, so a foreign file is named as such before asking for more. */
+  guint8 buffer[LF_NPY_PREFIX_LEN + 4 + LF_NPY_MAX_HEADER_TEXT];
+  guint len_size;
+  /* Gather the prefix by hand: if the input ends early, the magic is
+   * still checked on whatever arrived. */
+  gsize have = 0;
+  while (have < LF_NPY_PREFIX_LEN)
+    {
+      gssize n = lf_stream_read_some (stream, buffer + have, LF_NPY_PREFIX_LEN - have, error);
+      if (n < 0)
+        return FALSE;
+      if (n == 0)
+        break;
+      have += (gsize) n;
+    }
+  if (!lf_npy_parse_prefix (buffer, have, header, &len_size, error))
+    return FALSE;
+  if (!lf_stream_read (stream, buffer + LF_NPY_PREFIX_LEN, len_size, error))
+    return FALSE;
+  guint64 header_len = 0;
+  for (guint i = 0; i < len_size; i++)
+    header_len |= (guint64) buffer[LF_NPY_PREFIX_LEN + i] << (8 * i);
+  if (!lf_npy_check_header_len (header_len, error))
+    return FALSE;
+  if (!lf_stream_read (stream, buffer + LF_NPY_PREFIX_LEN + len_size, (gsize) header_len,
+                       error))
+    return FALSE;
+  return lf_npy_header_parse (buffer, LF_NPY_PREFIX_LEN + len_size + (gsize) header_len,
+                              header, error);
+}
+
+/* Reverses the bytes of each `unit`-byte word of `data`. */
+static void
+swap_words (guint8 *data, gsize size, gsize unit)
+{
+  switch (unit)
+    {
+    case 2:
+      for (gsize i = 0; i + 2 <= size; i += 2)
+        {
+          guint16 v;
+          memcpy (&v, data + i, 2);
+          v = GUINT16_SWAP_LE_BE (v);
+          memcpy (data + i, &v, 2);
+        }
+      break;
+    case 4:
+      for (gsize i = 0; i + 4 <= size; i += 4)
+        {
+          guint32 v;
+          memcpy (&v, data + i, 4);
+          v = GUINT32_SWAP_LE_BE (v);
+          memcpy (data + i, &v, 4);
+        }
+      break;
+    case 8:
+      for (gsize i = 0; i + 8 <= size; i += 8)
+        {
+          guint64 v;
+          memcpy (&v, data + i, 8);
+          v = GUINT64_SWAP_LE_BE (v);
+          memcpy (data + i, &v, 8);
+        }
+      break;
+    default:
+      break;
+    }
+}
+
+/* Byte-swap unit of a dtype: complex numbers swap each half. */
+static gsize
+swap_unit (LfDType dtype)
+{
+  gsize size = lf_dtype_size (dtype);
+  return lf_dtype_is_complex (dtype) ? size / 2 : size;
+}
+
+/* Copies Fortran-ordered `src` into C order in `dst`.  Walks the output in
+ * C order with an odometer over the index, keeping the source offset
+ * (Fortran strides: the first axis varies fastest) up to date. */
+static void
+fortran_to_c (guint8 *dst, const guint8 *src, guint ndim, const gsize *shape,
+              gsize elsize, gsize n_elements)
+{
+  gsize fstride[LF_MAX_NDIM];
+  gsize index[LF_MAX_NDIM] = { 0 };
+  gsize stride = elsize;
+  for (guint k = 0; k < ndim; k++)
+    {
+      fstride[k] = stride;
+      stride *= shape[k];
+    }
+  gsize src_off = 0;
+  for (gsize i = 0; i < n_elements; i++)
+    {
+      memcpy (dst + i * elsize, src + src_off, elsize);
+      /* Next C index: the last axis moves fastest. */
+      for (guint k = ndim; k-- > 0;)
+        {
+          if (++index[k] < shape[k])
+            {
+              src_off += fstride[k];
+              break;
+            }
+          src_off -= (shape[k] - 1) * fstride[k];
+          index[k] = 0;
+        }
+    }
+}
+
+LfNode *
+lf_npy_read_data (LfStream *stream, const LfNpyHeader *header, GError **error)
+{
+  g_return_val_if_fail (stream != NULL, NULL);
+  g_return_val_if_fail (header != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  guint64 remaining;
+  if (lf_stream_get_remaining (stream, &remaining) && header->data_size > remaining)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
+                   "%s: record declares %" G_GSIZE_FORMAT " bytes of data, only %"
+                   G_GUINT64_FORMAT " remain", lf_stream_get_name (stream),
+                   header->data_size, remaining);
+      return NULL;
+    }
+  GBytes *bytes = lf_stream_read_bytes (stream, header->data_size, error);
+  if (bytes == NULL)
+    return NULL;
+
+  gsize elsize = lf_dtype_size (header->dtype);
+  gsize n_elements = elsize ? header->data_size / elsize : 0;
+  gboolean reorder = header->fortran_order && header->ndim > 1 && n_elements > 1;
+  if (header->swap || reorder)
+    {
+      gsize size;
+      guint8 *data = g_bytes_unref_to_data (bytes, &size);
+      if (header->swap)
+        swap_words (data, size, swap_unit (header->dtype));
+      if (reorder)
+        {
+          guint8 *c_order = g_malloc (size);
+          fortran_to_c (c_order, data, header->ndim, header->shape, elsize, n_elements);
+          g_free (data);
+          data = c_order;
+        }
+      bytes = g_bytes_new_take (data, size);
+    }
+  LfNode *leaf = lf_array_new_from_bytes (header->dtype, header->ndim, header->shape, bytes);
+  g_bytes_unref (bytes);
+  return leaf;
+}
+
+LfNode *
+lf_npy_read (LfStream *stream, GError **error)
+{
+  g_return_val_if_fail (stream != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  LfNpyHeader header;
+  if (!lf_npy_read_header (stream, &header, error))
+    return NULL;
+  return lf_npy_read_data (stream, &header, error);
+}
+
+/* ---- writing --------------------------------------------------------------- */
+
+/* Writes native data as little-endian: a plain write on little-endian
+ * hosts, swapped chunk by chunk elsewhere. */
+static gboolean
+write_little_endian (LfStream *stream, LfDType dtype, const guint8 *data, gsize size,
+                     GError **error)
+{
+  gsize unit = swap_unit (dtype);
+  if (G_BYTE_ORDER == G_LITTLE_ENDIAN || unit == 1)
+    return lf_stream_write (stream, data, size, error);
+  guint8 chunk[16384];
+  for (gsize done = 0; done < size;)
+    {
+      gsize n = MIN (size - done, sizeof chunk);
+      memcpy (chunk, data + done, n);
+      swap_words (chunk, n, unit);
+      if (!lf_stream_write (stream, chunk, n, error))
+        return FALSE;
+      done += n;
+    }
+  return TRUE;
+}
+
+gboolean
+lf_npy_write (LfStream *stream, LfNode *leaf, guint align, GError **error)
+{
+  g_return_val_if_fail (stream != NULL, FALSE);
+  g_return_val_if_fail (leaf != NULL, FALSE);
+  g_return_val_if_fail (align % 64 == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  LfDType dtype;
+  guint ndim = 0;
+  const gsize *shape = NULL;
+  gconstpointer data;
+  gsize size;
+  switch (lf_node_get_kind (leaf))
+    {
+    case LF_NODE_ARRAY:
+      if (lf_array_is_abstract (leaf))
+        {
+          g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                       "an abstract array (dtype and shape only) has no data to write "
+                       "as an npy record");
+          return FALSE;
+        }
+      dtype = lf_array_get_dtype (leaf);
+      ndim = lf_array_get_ndim (leaf);
+      shape = lf_array_get_shape (leaf);
+      data = lf_array_get_data (leaf);
+      size = lf_array_get_n_bytes (leaf);
+      break;
+    case LF_NODE_SCALAR:
+      /* numpy writes scalars as 0-d arrays. */
+      dtype = lf_scalar_get_dtype (leaf);
+      data = lf_scalar_get_value (leaf);
+      size = lf_dtype_size (dtype);
+      break;
+    default:
+      g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "a %s node cannot be written as an npy record (expected an array "
+                   "or a scalar)", lf_node_kind_name (lf_node_get_kind (leaf)));
+      return FALSE;
+    }
+
+  /* Headers are small; only a large `align` needs more than the stack. */
+  char stack[LF_NPY_HEADER_MAX];
+  g_autofree char *heap = NULL;
+  char *buffer = stack;
+  guint64 offset = lf_stream_tell (stream);
+  gsize len = lf_npy_header_format (buffer, sizeof stack, dtype, ndim, shape, offset, align);
+  if (len == 0)
+    {
+      gsize big = LF_NPY_HEADER_MAX + (gsize) align + 16;
+      buffer = heap = g_malloc (big);
+      len = lf_npy_header_format (buffer, big, dtype, ndim, shape, offset, align);
+    }
+  /* Everything past the length field is header text, which numpy (and our
+   * reader) refuse beyond LF_NPY_MAX_HEADER_TEXT. */
+  if (len == 0
+      || len - LF_NPY_PREFIX_LEN - ((guint8) buffer[6] == 1 ? 2 : 4) > LF_NPY_MAX_HEADER_TEXT)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "alignment %u makes an npy header longer than the %d bytes numpy "
+                   "reads", align, LF_NPY_MAX_HEADER_TEXT);
+      return FALSE;
+    }
+  if (!lf_stream_write (stream, buffer, len, error))
+    return FALSE;
+  return write_little_endian (stream, dtype, data, size, error);
+}

@@ -1,0 +1,379 @@
+/* The walker: visits the leaves of a tree with the codec the spec gives each,
+ * writing records on save and reading them on load.  Save and load share
+ * one traversal and ask the same codec the same question (handles) about
+ * the same position, so a leaf skipped on save is skipped on load and never
+ * shifts the records after it. */
+#include "config.h"
+#include <string.h>
+#include "spec-private.h"
+#include "walk-private.h"
+
+typedef struct {
+  gboolean loading;
+  LfStream *stream;
+  const LfSpec *spec;
+  LfIsLeafFunc is_leaf;
+  gpointer is_leaf_data;
+  LfPath *path;
+  GString *path_text;  /* scratch for rules and the log */
+  guint n_records;
+  GArray *log;
+  GError **error;
+} Walk;
+
+void
+_lf_walk_record_clear (gpointer data)
+{
+  LfWalkRecord *record = data;
+  g_clear_pointer (&record->path, g_free);
+  g_clear_pointer (&record->leaf, lf_node_unref);
+  g_clear_pointer (&record->codec, lf_codec_unref);
+}
+
+static const char *
+current_path_text (Walk *w)
+{
+  g_string_truncate (w->path_text, 0);
+  lf_path_append_to (w->path, w->path_text);
+  return w->path_text->str;
+}
+
+/* Prefixes `local` with the stream, record and leaf path, and hands it on. */
+static void
+fail_at_record (Walk *w, guint64 offset, GError *local)
+{
+  const char *path = current_path_text (w);
+  g_propagate_prefixed_error (w->error, local, "%s: record %u at offset %" G_GUINT64_FORMAT
+                              " (%s): ", lf_stream_get_name (w->stream), w->n_records,
+                              offset, *path ? path : "root");
+}
+
+static void
+log_leaf (Walk *w, LfNode *leaf, LfCodec *codec, gboolean has_record, guint64 offset)
+{
+  if (w->log == NULL)
+    return;
+  LfWalkRecord record = {
+    .path = g_strdup (current_path_text (w)),
+    .leaf = lf_node_ref (leaf),
+    .codec = lf_codec_ref (codec),
+    .has_record = has_record,
+    .offset = offset,
+    .size = has_record ? lf_stream_tell (w->stream) - offset : 0,
+  };
+  g_array_append_val (w->log, record);
+}
+
+static gboolean
+node_is_leaf (Walk *w, const LfNode *node)
+{
+  return !lf_node_is_container (node)
+         || (w->is_leaf != NULL && w->is_leaf (node, w->is_leaf_data));
+}
+
+/* ---- fitting a loaded leaf to `like` ----------------------------------------- */
+
+static LfNode *
+fit_scalar (const LfNode *like, LfNode *loaded, GError **error)
+{
+  g_autoptr (LfNode) scalar = NULL;
+  if (lf_node_get_kind (loaded) == LF_NODE_SCALAR)
+    scalar = lf_node_ref (loaded);
+  else if (lf_node_get_kind (loaded) == LF_NODE_ARRAY && !lf_array_is_abstract (loaded)
+           && lf_array_get_n_elements (loaded) == 1)
+    scalar = lf_scalar_new (lf_array_get_dtype (loaded), lf_array_get_data (loaded));
+  else
+    {
+      g_autofree char *shape = lf_node_get_kind (loaded) == LF_NODE_ARRAY
+          ? lf_shape_to_string (lf_array_get_ndim (loaded), lf_array_get_shape (loaded))
+          : NULL;
+      g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH,
+                   "expected a %s scalar, found %s%s%s", lf_dtype_name (lf_scalar_get_dtype (like)),
+                   lf_node_kind_name (lf_node_get_kind (loaded)),
+                   shape ? " of shape " : "", shape ? shape : "");
+      return NULL;
+    }
+  /* As type(x)(out.item()): the value takes like's type. */
+  if (lf_scalar_get_dtype (scalar) == lf_scalar_get_dtype (like))
+    return g_steal_pointer (&scalar);
+  return lf_scalar_convert (scalar, lf_scalar_get_dtype (like), error);
+}
+
+static LfNode *
+fit_to_like (const LfNode *like, LfNode *loaded, GError **error)
+{
+  LfNodeKind want = lf_node_get_kind (like);
+  LfNodeKind got = lf_node_get_kind (loaded);
+  if (want == LF_NODE_SCALAR)
+    return fit_scalar (like, loaded, error);
+  if (want != got)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH, "expected %s, found %s",
+                   lf_node_kind_name (want), lf_node_kind_name (got));
+      return NULL;
+    }
+  if (want == LF_NODE_ARRAY
+      && !lf_codec_check_array_like (like, lf_array_get_dtype (loaded),
+                                     lf_array_get_ndim (loaded),
+                                     lf_array_get_shape (loaded), error))
+    return NULL;
+  return lf_node_ref (loaded);
+}
+
+/* ---- leaves ------------------------------------------------------------------ */
+
+static LfCodec *
+codec_for_leaf (Walk *w, LfCodec *codec)
+{
+  if (codec != NULL)
+    return codec;
+  return w->spec->rules_select (w->spec->rules, current_path_text (w));
+}
+
+static gboolean
+save_leaf (Walk *w, LfNode *leaf, LfCodec *codec)
+{
+  guint64 offset = lf_stream_tell (w->stream);
+  if (!lf_codec_handles (codec, leaf))
+    {
+      log_leaf (w, leaf, codec, FALSE, offset);
+      return TRUE;
+    }
+  GError *local = NULL;
+  if (!lf_codec_serialise (codec, w->stream, w->path, leaf, &local))
+    {
+      fail_at_record (w, offset, local);
+      return FALSE;
+    }
+  log_leaf (w, leaf, codec, TRUE, offset);
+  w->n_records++;
+  return TRUE;
+}
+
+static gboolean
+load_leaf (Walk *w, LfNode *like, LfCodec *codec, LfNode **out)
+{
+  guint64 offset = lf_stream_tell (w->stream);
+  if (!lf_codec_handles (codec, like))
+    {
+      log_leaf (w, like, codec, FALSE, offset);
+      *out = lf_node_ref (like);
+      return TRUE;
+    }
+  GError *local = NULL;
+  g_autoptr (LfNode) loaded = lf_codec_deserialise (codec, w->stream, w->path, like, &local);
+  LfNode *fitted = loaded != NULL ? fit_to_like (like, loaded, &local) : NULL;
+  if (fitted == NULL)
+    {
+      fail_at_record (w, offset, local);
+      return FALSE;
+    }
+  log_leaf (w, fitted, codec, TRUE, offset);
+  w->n_records++;
+  *out = fitted;
+  return TRUE;
+}
+
+/* ---- containers ---------------------------------------------------------------- */
+
+static void
+push_key (LfPath *path, const LfNode *node, gsize i)
+{
+  switch (lf_node_get_kind (node))
+    {
+    case LF_NODE_DICT:
+      lf_path_push_key (path, lf_dict_get_key (node, i));
+      break;
+    case LF_NODE_STRUCT:
+      lf_path_push_field (path, lf_struct_get_field_name (node, i));
+      break;
+    default:
+      lf_path_push_index (path, (gint64) i);
+      break;
+    }
+}
+
+static char *
+describe_container (const LfNode *node)
+{
+  gsize n = lf_node_get_n_children (node);
+  switch (lf_node_get_kind (node))
+    {
+    case LF_NODE_TUPLE:
+    case LF_NODE_LIST:
+      return g_strdup_printf ("%s of %" G_GSIZE_FORMAT, lf_node_kind_name (lf_node_get_kind (node)), n);
+    case LF_NODE_DICT:
+    case LF_NODE_STRUCT:
+      {
+        GString *text = g_string_new (NULL);
+        if (lf_node_get_kind (node) == LF_NODE_DICT)
+          g_string_append (text, "dict with keys [");
+        else
+          g_string_append_printf (text, "struct %s with fields [", lf_struct_get_type_name (node));
+        for (gsize i = 0; i < n; i++)
+          g_string_append_printf (text, "%s%s", i ? ", " : "",
+                                  lf_node_get_kind (node) == LF_NODE_DICT
+                                      ? lf_dict_get_key (node, i)
+                                      : lf_struct_get_field_name (node, i));
+        g_string_append_c (text, ']');
+        return g_string_free (text, FALSE);
+      }
+    default:
+      return g_strdup (lf_node_kind_name (lf_node_get_kind (node)));
+    }
+}
+
+/* A spec-tree container must equal the data container at the same place:
+ * same kind, length, keys or fields (and struct type). */
+static gboolean
+spec_matches (Walk *w, const LfNode *spec_node, const LfNode *node)
+{
+  gboolean same = !node_is_leaf (w, node) && lf_node_get_kind (spec_node) == lf_node_get_kind (node)
+                  && lf_node_get_n_children (spec_node) == lf_node_get_n_children (node);
+  if (same && lf_node_get_kind (node) == LF_NODE_STRUCT)
+    same = strcmp (lf_struct_get_type_name (spec_node), lf_struct_get_type_name (node)) == 0;
+  for (gsize i = 0; same && i < lf_node_get_n_children (node); i++)
+    {
+      if (lf_node_get_kind (node) == LF_NODE_DICT)
+        same = strcmp (lf_dict_get_key (spec_node, i), lf_dict_get_key (node, i)) == 0;
+      else if (lf_node_get_kind (node) == LF_NODE_STRUCT)
+        same = strcmp (lf_struct_get_field_name (spec_node, i),
+                       lf_struct_get_field_name (node, i)) == 0;
+    }
+  if (same)
+    return TRUE;
+  g_autofree char *want = describe_container (spec_node);
+  g_autofree char *got = node_is_leaf (w, node) ? g_strdup_printf ("a %s leaf",
+                                                              lf_node_kind_name (lf_node_get_kind (node)))
+                                           : describe_container (node);
+  const char *path = current_path_text (w);
+  g_set_error (w->error, LF_ERROR, LF_ERROR_SPEC,
+               "filter spec is not a prefix of the tree at '%s': spec has %s, tree has %s",
+               *path ? path : "root", want, got);
+  return FALSE;
+}
+
+static LfNode *
+rebuild (const LfNode *node, LfNode **children)
+{
+  gsize n = lf_node_get_n_children (node);
+  switch (lf_node_get_kind (node))
+    {
+    case LF_NODE_TUPLE:
+      return lf_tuple_new (n, children);
+    case LF_NODE_LIST:
+      return lf_list_new (n, children);
+    case LF_NODE_DICT:
+      {
+        g_autofree const char **keys = g_new (const char *, n);
+        for (gsize i = 0; i < n; i++)
+          keys[i] = lf_dict_get_key (node, i);
+        return lf_dict_new (n, keys, children);
+      }
+    case LF_NODE_STRUCT:
+      {
+        g_autofree const char **fields = g_new (const char *, n);
+        for (gsize i = 0; i < n; i++)
+          fields[i] = lf_struct_get_field_name (node, i);
+        return lf_struct_new (lf_struct_get_type_name (node), n, fields, children);
+      }
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static gboolean walk_node (Walk *w, LfNode *node, const LfNode *spec_node, LfCodec *codec,
+                           LfNode **out);
+
+static gboolean
+walk_children (Walk *w, LfNode *node, const LfNode *spec_node, LfCodec *codec, LfNode **out)
+{
+  gsize n = lf_node_get_n_children (node);
+  LfNode **children = w->loading && n > 0 ? g_new0 (LfNode *, n) : NULL;
+  gboolean changed = FALSE;
+  gsize done = 0;
+  gboolean ok = TRUE;
+  for (; ok && done < n; done++)
+    {
+      LfNode *child = lf_node_get_child (node, done);
+      push_key (w->path, node, done);
+      ok = walk_node (w, child,
+                      spec_node != NULL ? lf_node_get_child (spec_node, done) : NULL,
+                      codec, children != NULL ? &children[done] : NULL);
+      lf_path_pop (w->path);
+      if (ok && children != NULL)
+        changed |= children[done] != child;
+    }
+  if (w->loading && ok)
+    *out = changed ? rebuild (node, children) : lf_node_ref (node);
+  for (gsize i = 0; children != NULL && i < n; i++)
+    lf_node_unref (children[i]);
+  g_free (children);
+  return ok;
+}
+
+static gboolean
+walk_node (Walk *w, LfNode *node, const LfNode *spec_node, LfCodec *codec, LfNode **out)
+{
+  if (spec_node != NULL)
+    {
+      LfCodec *spec_codec = lf_spec_leaf_get_codec (spec_node);
+      if (spec_codec != NULL)
+        return walk_node (w, node, NULL, spec_codec, out);
+      if (!spec_matches (w, spec_node, node))
+        return FALSE;
+      return walk_children (w, node, spec_node, NULL, out);
+    }
+  if (node_is_leaf (w, node))
+    {
+      LfCodec *leaf_codec = codec_for_leaf (w, codec);
+      return w->loading ? load_leaf (w, node, leaf_codec, out) : save_leaf (w, node, leaf_codec);
+    }
+  return walk_children (w, node, NULL, codec, out);
+}
+
+static gboolean
+walk (gboolean loading, LfStream *stream, LfNode *tree, LfSpec *spec, LfIsLeafFunc is_leaf,
+      gpointer is_leaf_data, GArray *log, LfNode **out, GError **error)
+{
+  g_autoptr (LfSpec) default_spec = NULL;
+  if (spec == NULL)
+    {
+      spec = default_spec = lf_spec_new_for_reference (NULL, "npy", error);
+      if (spec == NULL)
+        return FALSE;
+    }
+  Walk w = {
+    .loading = loading,
+    .stream = stream,
+    .spec = spec,
+    .is_leaf = is_leaf,
+    .is_leaf_data = is_leaf_data,
+    .path = lf_path_new (),
+    .path_text = g_string_new (NULL),
+    .log = log,
+    .error = error,
+  };
+  gboolean ok = walk_node (&w, tree, spec->kind == LF_SPEC_TREE ? spec->tree : NULL,
+                           spec->kind == LF_SPEC_CODEC ? spec->codec : NULL, out);
+  lf_path_free (w.path);
+  g_string_free (w.path_text, TRUE);
+  return ok;
+}
+
+gboolean
+_lf_walk_save (LfStream *stream, LfNode *tree, LfSpec *spec, LfIsLeafFunc is_leaf,
+               gpointer is_leaf_data, GArray *log, GError **error)
+{
+  return walk (FALSE, stream, tree, spec, is_leaf, is_leaf_data, log, NULL, error);
+}
+
+LfNode *
+_lf_walk_load (LfStream *stream, LfNode *like, LfSpec *spec, LfIsLeafFunc is_leaf,
+               gpointer is_leaf_data, GArray *log, GError **error)
+{
+  LfNode *out = NULL;
+  if (!walk (TRUE, stream, like, spec, is_leaf, is_leaf_data, log, &out, error))
+    return NULL;
+  return out;
+}

@@ -1,0 +1,73 @@
+/* The default codec: arrays and scalars as numpy.save writes them; every
+ * other leaf is neither written nor read (it keeps `like`'s value).
+ *
+ * Option: align=N (a multiple of 64, at most 4096; default 0 = numpy's
+ * layout) pads each header so the record's data starts at a multiple of N
+ * from the start of the stream: np.load still reads it, and loading a
+ * mapped file can hand out the data without copying. */
+#include <leafio/leafio.h>
+
+typedef struct {
+  guint align;
+} NpyOptions;
+
+static gpointer
+npy_parse_options (LfCodecOptions *options, GError **error)
+{
+  gint64 align = 0;
+  if (!lf_codec_options_get_int (options, "align", 0, 4096, 0, &align, error))
+    return NULL;
+  if (align % 64 != 0)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_OPTIONS,
+                   "codec 'npy': option align=%" G_GINT64_FORMAT
+                   ": expected a multiple of 64", align);
+      return NULL;
+    }
+  if (align == 0)
+    return NULL;
+  NpyOptions *opts = g_new0 (NpyOptions, 1);
+  opts->align = (guint) align;
+  return opts;
+}
+
+static gboolean
+npy_handles (const LfCodec *codec, const LfNode *leaf)
+{
+  LfNodeKind kind = lf_node_get_kind (leaf);
+  return kind == LF_NODE_ARRAY || kind == LF_NODE_SCALAR;
+}
+
+static gboolean
+npy_serialise (const LfCodec *codec, LfStream *out, const LfPath *path, LfNode *leaf,
+               GError **error)
+{
+  const NpyOptions *opts = lf_codec_get_data (codec);
+  return lf_npy_write (out, leaf, opts != NULL ? opts->align : 0, error);
+}
+
+static LfNode *
+npy_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path, LfNode *like,
+                 GError **error)
+{
+  LfNpyHeader header;
+  if (!lf_npy_read_header (in, &header, error))
+    return NULL;
+  /* Refuse a mismatched array before reading (and allocating) its data. */
+  if (!lf_codec_check_array_like (like, header.dtype, header.ndim, header.shape, error))
+    return NULL;
+  return lf_npy_read_data (in, &header, error);
+}
+
+static const LfCodecClass npy_codec = {
+  .struct_size = sizeof (LfCodecClass),
+  .name = "npy",
+  .description = "arrays and scalars as numpy.save writes them (the default)",
+  .parse_options = npy_parse_options,
+  .free_options = g_free,
+  .handles = npy_handles,
+  .serialise = npy_serialise,
+  .deserialise = npy_deserialise,
+};
+
+LF_PLUGIN_DEFINE ("npy", "1.0", "numpy-compatible records (Equinox's default)", &npy_codec)
