@@ -161,7 +161,8 @@ store_float (LfDType dtype, double d, gboolean d_exact, guint8 *p)
       }
     case LF_DTYPE_FLOAT16:
       {
-        guint16 h = lf_half_from_double (d);
+        guint16 h;
+        lf_convert_f64_to_f16 (&d, &h, 1);
         memcpy (p, &h, 2);
         return d_exact && (nan || load_half (h) == d);
       }

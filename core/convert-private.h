@@ -13,5 +13,5 @@ void lf_f16c_f32_to_f16 (const float *src, guint16 *dst, gsize n);
 void lf_f16c_f16_to_f32 (const guint16 *src, float *dst, gsize n);
 
 /* The portable single-value kernels, shared with f16c.c for NaN lanes. */
-guint16 lf_half_from_float_bits (guint32 bits);
-guint32 lf_half_to_float_bits (guint16 half);
+guint16 lf_f16_from_f32_bits (guint32 bits);
+guint32 lf_f16_to_f32_bits (guint16 half);

@@ -21,7 +21,7 @@
 /* ---- portable single-value kernels ---------------------------------------- */
 
 guint16
-lf_half_from_float_bits (guint32 bits)
+lf_f16_from_f32_bits (guint32 bits)
 {
   guint16 sign = (guint16) ((bits >> 16) & 0x8000u);
   guint32 abs = bits & 0x7fffffffu;
@@ -60,7 +60,7 @@ lf_half_from_float_bits (guint32 bits)
 }
 
 guint32
-lf_half_to_float_bits (guint16 half)
+lf_f16_to_f32_bits (guint16 half)
 {
   guint32 sign = (guint32) (half & 0x8000u) << 16;
   guint32 e = (half >> 10) & 0x1fu;
@@ -151,31 +151,6 @@ bf16_from_float_bits (guint32 bits)
   return (guint16) (bits >> 16);
 }
 
-guint16
-lf_half_from_float (float value)
-{
-  guint32 bits;
-  memcpy (&bits, &value, sizeof bits);
-  return lf_half_from_float_bits (bits);
-}
-
-float
-lf_half_to_float (guint16 half)
-{
-  guint32 bits = lf_half_to_float_bits (half);
-  float value;
-  memcpy (&value, &bits, sizeof value);
-  return value;
-}
-
-guint16
-lf_half_from_double (double value)
-{
-  guint64 bits;
-  memcpy (&bits, &value, sizeof bits);
-  return half_from_double_bits (bits);
-}
-
 /* ---- implementation choice -------------------------------------------------- */
 
 static LfConvertImpl current_impl;   /* AUTO until first use */
@@ -232,7 +207,7 @@ lf_convert_f32_to_f16 (const float *src, guint16 *dst, gsize n)
     {
       guint32 bits;
       memcpy (&bits, src + i, sizeof bits);
-      dst[i] = lf_half_from_float_bits (bits);
+      dst[i] = lf_f16_from_f32_bits (bits);
     }
 }
 
@@ -248,7 +223,7 @@ lf_convert_f16_to_f32 (const guint16 *src, float *dst, gsize n)
     }
   for (gsize i = 0; i < n; i++)
     {
-      guint32 bits = lf_half_to_float_bits (src[i]);
+      guint32 bits = lf_f16_to_f32_bits (src[i]);
       memcpy (dst + i, &bits, sizeof bits);
     }
 }

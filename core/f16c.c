@@ -39,14 +39,14 @@ lf_f16c_f32_to_f16 (const float *src, guint16 *dst, gsize n)
             {
               guint32 bits;
               memcpy (&bits, src + i + lane, sizeof bits);
-              dst[i + lane] = lf_half_from_float_bits (bits);
+              dst[i + lane] = lf_f16_from_f32_bits (bits);
             }
     }
   for (; i < n; i++)
     {
       guint32 bits;
       memcpy (&bits, src + i, sizeof bits);
-      dst[i] = lf_half_from_float_bits (bits);
+      dst[i] = lf_f16_from_f32_bits (bits);
     }
 }
 
@@ -64,13 +64,13 @@ lf_f16c_f16_to_f32 (const guint16 *src, float *dst, gsize n)
         for (int lane = 0; lane < 8; lane++)
           if (nan_lanes & (1 << lane))
             {
-              guint32 bits = lf_half_to_float_bits (src[i + lane]);
+              guint32 bits = lf_f16_to_f32_bits (src[i + lane]);
               memcpy (dst + i + lane, &bits, sizeof bits);
             }
     }
   for (; i < n; i++)
     {
-      guint32 bits = lf_half_to_float_bits (src[i]);
+      guint32 bits = lf_f16_to_f32_bits (src[i]);
       memcpy (dst + i, &bits, sizeof bits);
     }
 }

@@ -41,11 +41,6 @@ LF_API void lf_convert_f32_to_bf16 (const float *src, guint16 *dst, gsize n);
 LF_API void lf_convert_bf16_to_f16 (const guint16 *src, guint16 *dst, gsize n);
 LF_API void lf_convert_f16_to_bf16 (const guint16 *src, guint16 *dst, gsize n);
 
-/* Single values, the portable reference of the bulk functions. */
-LF_API guint16 lf_half_from_float (float value);
-LF_API float lf_half_to_float (guint16 half);
-LF_API guint16 lf_half_from_double (double value);
-
 /* Index of the first element whose conversion to float16 turned a finite
  * value into an infinity, or -1 when there is none.  `src` holds `n`
  * elements of `src_dtype` (float32, float64 or bfloat16), `half` their
