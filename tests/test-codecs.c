@@ -334,7 +334,8 @@ START_TEST (test_compressed_round_trip)
   LF_ASSERT_NO_ERROR (error);
   ck_assert (lf_tree_equal (read, one));
 
-  g_autofree char *text = lf_codec_to_string (codec_for ("compressed(level=19, inner=float16(overflow=error))"));
+  g_autoptr (LfCodec) nested_codec = codec_for ("compressed(level=19, inner=float16(overflow=error))");
+  g_autofree char *text = lf_codec_to_string (nested_codec);
   ck_assert_str_eq (text, "compressed(level=19, inner=float16(overflow=error))");
 }
 END_TEST
@@ -588,11 +589,14 @@ START_TEST (test_mixed_spec_tree)
       "Model", "encoder", lf_list_new_take (2, f32_array (4, v), f32_array (2, v)),
       "decoder", lf_dict_new_take ("w", f32_array (4, v), "step", lf_scalar_new_int (9), NULL),
       "frozen", f32_array (3, v), NULL);
+  g_autoptr (LfCodec) f16 = codec_for ("float16");
+  g_autoptr (LfCodec) zst = codec_for ("compressed(level=9, inner=cast)");
+  g_autoptr (LfCodec) skip = codec_for ("skip-arrays");
   g_autoptr (LfNode) spec_tree = lf_struct_new_take (
       "Model",
-      "encoder", lf_spec_leaf_new (codec_for ("float16")),
-      "decoder", lf_spec_leaf_new (codec_for ("compressed(level=9, inner=cast)")),
-      "frozen", lf_spec_leaf_new (codec_for ("skip-arrays")), NULL);
+      "encoder", lf_spec_leaf_new (f16),
+      "decoder", lf_spec_leaf_new (zst),
+      "frozen", lf_spec_leaf_new (skip), NULL);
   g_autoptr (LfSpec) spec = lf_spec_new_tree (spec_tree, &error);
   LF_ASSERT_NO_ERROR (error);
   g_autoptr (GBytes) bytes = save_bytes (tree, spec);
