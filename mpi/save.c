@@ -28,6 +28,7 @@ typedef struct {
   int owner;           /* the rank encoding the whole record; -1 for row-wise shards */
   gboolean row_wise;
   LfNode *whole;       /* a gathered sharded leaf, on its owner */
+  GBytes *head;        /* plain npy owned arrays: the record header, before `bytes` */
   GBytes *bytes;       /* this rank's bytes for the leaf */
   GBytes *header;      /* rank 0: the record header of a row-wise shard */
 } LeafState;
@@ -154,6 +155,26 @@ gather_whole_leaves (Save *s, GError **error)
   return TRUE;
 }
 
+/* With the plain `npy` codec an array's record is its header and its
+ * bytes as they are in memory (little-endian hosts): no copy. */
+static gboolean
+is_plain_npy_array (const LfMpiLeaf *leaf, LfNode *node)
+{
+  return G_BYTE_ORDER == G_LITTLE_ENDIAN && lf_node_get_kind (node) == LF_NODE_ARRAY
+         && !lf_array_is_abstract (node) && strcmp (lf_codec_get_name (leaf->codec), "npy") == 0
+         && lf_codec_get_data (leaf->codec) == NULL;
+}
+
+static GBytes *
+npy_header_for (LfNode *node)
+{
+  char buffer[LF_NPY_HEADER_MAX];
+  gsize length = lf_npy_header_format (buffer, sizeof buffer, lf_array_get_dtype (node),
+                                       lf_array_get_ndim (node), lf_array_get_shape (node),
+                                       0, 0);
+  return length > 0 ? g_bytes_new (buffer, length) : NULL;
+}
+
 static GBytes *
 encode (const LfMpiLeaf *leaf, LfNode *node, GError **error)
 {
@@ -182,6 +203,14 @@ encode_rows (const LfMpiLeaf *leaf, LeafState *state, Contribution *c, GError **
                    "%s: codec %s writes no record for this sharded leaf",
                    path_or_root (leaf), lf_codec_get_name (leaf->codec));
       return FALSE;
+    }
+  if (is_plain_npy_array (leaf, leaf->leaf))
+    {
+      c->block = local_block;
+      c->kind = PIECE_ROWS;
+      c->size = (gint64) lf_array_get_n_bytes (leaf->leaf);
+      state->bytes = g_bytes_ref (lf_array_get_bytes (leaf->leaf));
+      return TRUE;
     }
   g_autoptr (GBytes) record = encode (leaf, leaf->leaf, error);
   if (record == NULL)
@@ -242,11 +271,14 @@ encode_local (Save *s, GError **error)
                        path_or_root (leaf), s->rank);
           return FALSE;
         }
-      state->bytes = encode (leaf, node, error);
-      if (state->bytes == NULL)
+      if (is_plain_npy_array (leaf, node) && (state->head = npy_header_for (node)) != NULL)
+        state->bytes = g_bytes_ref (lf_array_get_bytes (node));
+      else if ((state->bytes = encode (leaf, node, error)) == NULL)
         return FALSE;
       c->kind = PIECE_RECORD;
       c->size = (gint64) g_bytes_get_size (state->bytes);
+      if (state->head != NULL)
+        c->size += (gint64) g_bytes_get_size (state->head);
     }
   return TRUE;
 }
@@ -283,8 +315,14 @@ lay_out (Save *s, const Contribution *all, GArray *pieces, GError **error)
           const Contribution *c = &all[(gsize) state->owner * n + i];
           if (c->kind == PIECE_RECORD && state->owner == s->rank)
             {
-              LfMpiPiece piece = { offset, g_bytes_get_data (state->bytes, NULL),
-                                   (gsize) c->size };
+              gsize head = state->head != NULL ? g_bytes_get_size (state->head) : 0;
+              if (head > 0)
+                {
+                  LfMpiPiece piece = { offset, g_bytes_get_data (state->head, NULL), head };
+                  g_array_append_val (pieces, piece);
+                }
+              LfMpiPiece piece = { offset + head, g_bytes_get_data (state->bytes, NULL),
+                                   g_bytes_get_size (state->bytes) };
               g_array_append_val (pieces, piece);
             }
           offset += (guint64) c->size;
@@ -329,6 +367,8 @@ free_states (LeafState *states, guint n)
       lf_node_unref (states[i].whole);
       if (states[i].bytes != NULL)
         g_bytes_unref (states[i].bytes);
+      if (states[i].head != NULL)
+        g_bytes_unref (states[i].head);
       if (states[i].header != NULL)
         g_bytes_unref (states[i].header);
     }
