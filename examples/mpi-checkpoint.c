@@ -253,7 +253,10 @@ main (int argc, char **argv)
       if (strcmp (argv[i], "--serial") == 0)
         serial = TRUE;
       else if (strcmp (argv[i], "--megabytes") == 0 && i + 1 < argc)
-        megabytes = (gsize) MAX (atol (argv[++i]), 1);
+        {
+          long value = atol (argv[++i]);
+          megabytes = (gsize) MAX (value, 1);
+        }
       else if (argv[i][0] != '-' && out == NULL)
         out = argv[i];
       else
