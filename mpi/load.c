@@ -217,6 +217,9 @@ decode (Load *l, const LfMpiLeaf *leaf, GBytes *bytes, LfNode *like, GError **er
 /* This rank's rows of a record whose codec works row by row: the global
  * header is checked, then only the rows are read and handed to the codec
  * as a record of their own. */
+static LfNode *load_rows_of_whole (Load *l, const LfMpiLeaf *leaf, const Entry *entry,
+                                   GError **error);
+
 static LfNode *
 load_rows (Load *l, const LfMpiLeaf *leaf, const Entry *entry, GError **error)
 {
@@ -224,6 +227,10 @@ load_rows (Load *l, const LfMpiLeaf *leaf, const Entry *entry, GError **error)
   if (!read_npy_header (l->fd, entry->offset, entry->offset + entry->size, l->target,
                         &header, error))
     return NULL;
+  /* Rows are contiguous only in C order; byte-swapped data is converted
+   * by the codec.  Such records (numpy on other machines) are read whole. */
+  if (header.swap || (header.fortran_order && header.ndim > 1))
+    return load_rows_of_whole (l, leaf, entry, error);
   LfNode *like = leaf->leaf;
   guint ndim = lf_array_get_ndim (like);
   const gsize *shape = lf_array_get_shape (like);

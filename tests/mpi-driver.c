@@ -9,6 +9,7 @@
  *   mpi-driver fail DIR        failures on one rank: same error everywhere,
  *                              old file intact, no temporary file left
  *   mpi-driver errors DIR      bad shards, trees that differ, bad files
+ *   mpi-driver foreign FILE    rows of big-endian and Fortran-order records
  */
 #include <math.h>
 #include <stdio.h>
@@ -548,6 +549,40 @@ mode_fail (const char *dir)
     CHECK (strstr (io, "/nonexistent-dir/x.eqx"), "the message does not name the file: %s", io);
 }
 
+/* FILE holds three records numpy wrote: a big-endian (6, 4) float32, the
+ * same in Fortran order, and a little-endian C-ordered one, each
+ * arange(24) / 4.  Each rank loads its rows of all three. */
+static void
+mode_foreign (const char *file)
+{
+  GError *error = NULL;
+  g_autoptr (LfMpiLayout) layout = lf_mpi_layout_new ();
+  guint64 first, rows;
+  lf_mpi_even_rows (6, rank, n_ranks, &first, &rows);
+  gsize shape[2] = { rows, 4 };
+  LfNode *items[3];
+  for (int i = 0; i < 3; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("[%d]", i);
+      lf_mpi_layout_add_shard (layout, path, 6, first, &error);
+      CHECK_NO_ERROR (error);
+      items[i] = lf_array_new_abstract (LF_DTYPE_FLOAT32, 2, shape);
+    }
+  g_autoptr (LfNode) like = lf_list_new (3, items);
+  for (int i = 0; i < 3; i++)
+    lf_node_unref (items[i]);
+  g_autoptr (LfNode) loaded = lf_mpi_tree_deserialise_leaves (MPI_COMM_WORLD, file, like, NULL,
+                                                              NULL, NULL, layout, &error);
+  CHECK_NO_ERROR (error);
+  for (gsize i = 0; loaded != NULL && i < 3; i++)
+    {
+      const float *data = lf_array_get_data (lf_node_get_child (loaded, i));
+      for (gsize k = 0; k < rows * 4; k++)
+        CHECK (data[k] == (float) (first * 4 + k) / 4, "record %zu element %zu: %g", i, k,
+               data[k]);
+    }
+}
+
 static int
 owner_out_of_range (const LfPath *path, LfNode *leaf, int n, gpointer user_data)
 {
@@ -729,6 +764,8 @@ main (int argc, char **argv)
     mode_fail (path);
   else if (strcmp (mode, "errors") == 0)
     mode_errors (path);
+  else if (strcmp (mode, "foreign") == 0)
+    mode_foreign (path);
   else
     CHECK (FALSE, "unknown mode %s", mode);
 

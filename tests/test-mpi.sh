@@ -57,6 +57,17 @@ for n in 1 2 3; do
 done
 if [ -n "${LF_PYTHON:-}" ]; then
   # numpy reads the collective file as a plain sequence of np.save records.
+  # Records numpy writes on other machines: rows still land on the right rank.
+  "$LF_PYTHON" - "$tmp/foreign.eqx" <<'PY'
+import sys, numpy as np
+a = np.arange(24, dtype=np.float32).reshape(6, 4) / 4
+with open(sys.argv[1], "wb") as f:
+    np.save(f, a.astype(">f4"))
+    np.save(f, np.asfortranarray(a))
+    np.save(f, a)
+PY
+  run 2 "$driver" foreign "$tmp/foreign.eqx"
+  run 3 "$driver" foreign "$tmp/foreign.eqx"
   "$LF_PYTHON" - "$tmp/ranks-3.eqx" <<'PY'
 import sys, numpy as np
 with open(sys.argv[1], "rb") as f:
