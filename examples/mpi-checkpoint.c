@@ -180,7 +180,8 @@ run_serial (const char *out, gsize megabytes)
     }
   printf ("serial: %u leaves (%u would be sharded), %.1f MB\n", b.n_sharded + b.n_whole,
           b.n_sharded, tree_bytes (tree) / 1e6);
-  printf ("saved %s in %.2f s, loaded it back in %.2f s\n", out, saved - start,
+  g_autofree char *file = lf_path_with_eqx_suffix (out);
+  printf ("saved %s in %.2f s, loaded it back in %.2f s\n", file, saved - start,
           loaded - saved);
   return lf_tree_equal (back, tree) ? 0 : 1;
 }
@@ -237,7 +238,7 @@ run_collective (const char *out, gsize megabytes)
               n_ranks, b.n_sharded + b.n_whole, b.n_sharded, b.n_whole, st.st_size / 1e6);
       for (int r = 0; r < n_ranks; r++)
         printf ("  rank %d holds %.1f MB\n", r, held[r] / 1e6);
-      printf ("saved %s collectively in %.2f s\n", out, slowest[0]);
+      printf ("saved %s collectively in %.2f s\n", file, slowest[0]);
       printf ("loaded it back in %.2f s: every rank read only its rows, values %s\n",
               slowest[1], all_ok ? "check out" : "DIFFER");
     }
