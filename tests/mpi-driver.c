@@ -595,7 +595,8 @@ mode_errors (const char *dir)
   GError *error = NULL;
   g_autofree char *file = g_strdup_printf ("%s/errors.eqx", dir);
 
-  /* Every rank claims rows from 0: overlapping blocks. */
+  /* Every rank claims rows from 0: overlapping blocks (with 2 ranks or more). */
+  if (n_ranks > 1)
   {
     g_autoptr (LfMpiLayout) layout = lf_mpi_layout_new ();
     g_autoptr (LfNode) block = make_array (3, LF_DTYPE_FLOAT32, 2, (gsize[]) { 4, 2 }, 0, 2);
@@ -649,6 +650,94 @@ mode_errors (const char *dir)
     if (text != NULL)
       CHECK (strstr (text, "[0]") && strstr (text, "returned rank"), "message: %s", text);
     g_clear_error (&error);
+  }
+
+  /* A spec tree that is not a prefix of the tree. */
+  {
+    g_autoptr (LfCodec) npy = lf_registry_resolve (lf_registry_get_default (), "npy", &error);
+    g_autoptr (LfNode) spec_tree = lf_list_new_take (2, lf_spec_leaf_new (npy),
+                                                     lf_spec_leaf_new (npy));
+    g_autoptr (LfSpec) spec = lf_spec_new_tree (spec_tree, &error);
+    CHECK_NO_ERROR (error);
+    g_autoptr (LfNode) tree = lf_list_new_take (1, lf_scalar_new_int (1));
+    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, spec, NULL, NULL, NULL, &error);
+    g_autofree char *text = check_same_error (error, LF_ERROR_SPEC, "spec not a prefix");
+    if (text != NULL)
+      CHECK (strstr (text, "not a prefix") && strstr (text, file), "message: %s", text);
+    g_clear_error (&error);
+  }
+
+  /* Offset-dependent bytes (align) cannot be encoded ahead of the layout. */
+  {
+    g_autoptr (LfCodec) aligned = lf_registry_resolve (lf_registry_get_default (),
+                                                       "npy(align=128)", &error);
+    CHECK_NO_ERROR (error);
+    g_autoptr (LfSpec) spec = lf_spec_new_codec (aligned);
+    g_autoptr (LfNode) tree = lf_list_new_take (1, lf_scalar_new_int (1));
+    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, spec, NULL, NULL, NULL, &error);
+    g_autofree char *text = check_same_error (error, LF_ERROR_UNSUPPORTED, "align");
+    if (text != NULL)
+      CHECK (strstr (text, "[0]") && strstr (text, "align=128"), "message: %s", text);
+    g_clear_error (&error);
+    /* And the manifest flag. */
+    lf_mpi_tree_serialise_leaves_full (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, NULL,
+                                       LF_SAVE_MANIFEST, &error);
+    g_autofree char *manifest = check_same_error (error, LF_ERROR_UNSUPPORTED, "manifest");
+    if (manifest != NULL)
+      CHECK (strstr (manifest, "manifest") && strstr (manifest, file), "message: %s", manifest);
+    g_clear_error (&error);
+  }
+
+  /* The owner of a whole leaf holds only an abstract array. */
+  {
+    gsize three = 3;
+    g_autoptr (LfNode) tree = lf_list_new_take (1, lf_array_new_abstract (LF_DTYPE_FLOAT32, 1,
+                                                                          &three));
+    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, NULL, &error);
+    g_autofree char *text = check_same_error (error, LF_ERROR_UNSUPPORTED, "abstract owner");
+    if (text != NULL)
+      CHECK (strstr (text, "rank 0: ") && strstr (text, "[0]") && strstr (text, "abstract"),
+             "message: %s", text);
+    g_clear_error (&error);
+  }
+
+  /* Blocks of different dtypes on different ranks. */
+  if (n_ranks > 1)
+    {
+      g_autoptr (LfMpiLayout) layout = lf_mpi_layout_new ();
+      lf_mpi_layout_add_shard (layout, "[0]", 2 * (guint64) n_ranks, 2 * (guint64) rank, &error);
+      g_autoptr (LfNode) tree = lf_list_new_take (1, make_array (1, rank == 1 ? LF_DTYPE_FLOAT64
+                                                                              : LF_DTYPE_FLOAT32,
+                                                                 2, (gsize[]) { 2, 3 }, 0, 2));
+      lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, layout, &error);
+      g_autofree char *text = check_same_error (error, LF_ERROR_MISMATCH, "dtypes differ");
+      if (text != NULL)
+        CHECK (strstr (text, "[0]") && strstr (text, "rank") && strstr (text, "float64"),
+               "message: %s", text);
+      g_clear_error (&error);
+    }
+
+  /* The rename fails (the target is a directory): rank 0's error everywhere,
+   * the temporary file gone. */
+  {
+    g_autofree char *subdir = g_strdup_printf ("%s/rename-fails", dir);
+    g_autofree char *target = g_strdup_printf ("%s/taken.eqx", subdir);
+    if (rank == 0)
+      {
+        g_mkdir_with_parents (target, 0755);
+        g_autofree char *inside = g_strdup_printf ("%s/file", target);
+        g_file_set_contents (inside, "x", 1, NULL);
+      }
+    MPI_Barrier (MPI_COMM_WORLD);
+    g_autoptr (LfNode) tree = lf_list_new_take (1, lf_scalar_new_int (1));
+    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, target, tree, NULL, NULL, NULL, NULL, &error);
+    g_autofree char *text = check_same_error (error, LF_ERROR_IO, "rename");
+    if (text != NULL)
+      CHECK (strstr (text, "rank 0: ") && strstr (text, "rename") && strstr (text, target),
+             "message: %s", text);
+    g_clear_error (&error);
+    MPI_Barrier (MPI_COMM_WORLD);
+    check_no_temporary (subdir);
   }
 
   /* Loading: a good file, then broken copies of it. */
@@ -710,6 +799,28 @@ mode_errors (const char *dir)
     g_autofree char *text = check_same_error (error, LF_ERROR_MISMATCH, "global shape");
     if (text != NULL)
       CHECK (strstr (text, "['embed']") && strstr (text, "(38, 5)"), "message: %s", text);
+    g_clear_error (&error);
+  }
+
+  /* A like whose block lies beyond the array's rows. */
+  {
+    g_autoptr (LfMpiLayout) beyond = lf_mpi_layout_new ();
+    g_autoptr (LfNode) beyond_like = build_like (beyond);
+    g_autoptr (LfMpiLayout) shifted = lf_mpi_layout_new ();
+    for (gsize i = 0; i < G_N_ELEMENTS (leaf_specs); i++)
+      {
+        g_autofree char *key = g_strdup_printf ("['%s']", leaf_specs[i].key);
+        const LfShard *shard = lf_mpi_layout_lookup_shard (beyond, key);
+        if (shard != NULL)
+          lf_mpi_layout_add_shard (shifted, key, shard->global_rows,
+                                   shard->row_offset + (strcmp (key, "['vec']") == 0 ? 100 : 0),
+                                   &error);
+      }
+    g_autoptr (LfNode) out = lf_mpi_tree_deserialise_leaves (MPI_COMM_WORLD, file, beyond_like,
+                                                             NULL, NULL, NULL, shifted, &error);
+    g_autofree char *text = check_same_error (error, LF_ERROR_MISMATCH, "block beyond rows");
+    if (text != NULL)
+      CHECK (strstr (text, "['vec']") && strstr (text, "beyond"), "message: %s", text);
     g_clear_error (&error);
   }
 
