@@ -587,6 +587,28 @@ START_TEST (test_spec_foreach_leaf)
 }
 END_TEST
 
+/* The public form of the walker's check, for loaders of their own. */
+START_TEST (test_fit_to_like)
+{
+  GError *error = NULL;
+  gsize one = 1;
+  double v = 2.75;
+  g_autoptr (LfNode) cell = lf_array_new_copy (LF_DTYPE_FLOAT64, 1, &one, &v);
+  g_autoptr (LfNode) like_int = lf_scalar_new_int (0);
+  g_autoptr (LfNode) as_int = lf_codec_fit_to_like (like_int, cell, &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert_int_eq (lf_scalar_get_int (as_int), 2);
+  g_autoptr (LfNode) like_vec = vec (1, 0);
+  ck_assert_ptr_null (lf_codec_fit_to_like (like_vec, cell, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_MISMATCH, "expected float32 array of shape (1,), found float64 array of shape (1,)");
+  g_autoptr (LfNode) opaque = lf_opaque_new ("fn", NULL, NULL);
+  ck_assert_ptr_null (lf_codec_fit_to_like (opaque, cell, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_MISMATCH, "expected opaque, found array");
+  g_autoptr (LfNode) same = lf_codec_fit_to_like (cell, cell, &error);
+  ck_assert_ptr_eq (same, cell);
+}
+END_TEST
+
 START_TEST (test_is_leaf)
 {
   GError *error = NULL;
@@ -649,6 +671,7 @@ lf_test_suite (void)
   tcase_add_test (tc, test_spec_not_a_prefix);
   tcase_add_test (tc, test_is_leaf);
   tcase_add_test (tc, test_spec_foreach_leaf);
+  tcase_add_test (tc, test_fit_to_like);
   tcase_add_test (tc, test_unknown_default_codec);
   tcase_add_test (tc, test_preconditions);
   suite_add_tcase (suite, tc);
