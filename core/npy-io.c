@@ -4,6 +4,7 @@
 #include <string.h>
 #include <leafio/leafio.h>
 #include "npy-private.h"
+#include "stream-private.h"
 
 /* ---- reading --------------------------------------------------------------- */
 
@@ -147,6 +148,17 @@ lf_npy_read_data (LfStream *stream, const LfNpyHeader *header, GError **error)
 
   gsize elsize = lf_dtype_size (header->dtype);
   gsize n_elements = elsize ? header->data_size / elsize : 0;
+  /* A slice of a mapping is handed out as it lies in the file; data at an
+   * offset not aligned for its dtype (numpy's layout after a record of odd
+   * size) is copied: arrays are never handed out misaligned. */
+  gsize unit = swap_unit (header->dtype);
+  if (unit > 1 && !header->swap
+      && (guintptr) g_bytes_get_data (bytes, NULL) % unit != 0)
+    {
+      GBytes *aligned = g_bytes_new (g_bytes_get_data (bytes, NULL), header->data_size);
+      g_bytes_unref (bytes);
+      bytes = aligned;
+    }
   gboolean reorder = header->fortran_order && header->ndim > 1 && n_elements > 1;
   if (header->swap || reorder)
     {
@@ -268,6 +280,8 @@ lf_npy_write (LfStream *stream, LfNode *leaf, guint align, GError **error)
                    "reads", align, LF_NPY_MAX_HEADER_TEXT);
       return FALSE;
     }
+  if (G_BYTE_ORDER == G_LITTLE_ENDIAN || swap_unit (dtype) == 1)
+    return _lf_stream_write2 (stream, buffer, len, data, size, error);
   if (!lf_stream_write (stream, buffer, len, error))
     return FALSE;
   return write_little_endian (stream, dtype, data, size, error);
