@@ -15,6 +15,26 @@ lf_npy_read_header (LfStream *stream, LfNpyHeader *header, GError **error)
   g_return_val_if_fail (header != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  /* Fast path: the whole header is already in memory (read-ahead buffer or
+   * a mapped file): parse it in place, no copies, no reads. */
+  gsize avail;
+  const guint8 *peek = _lf_stream_peek (stream, &avail);
+  if (avail >= LF_NPY_PREFIX_LEN + 4 && memcmp (peek, LF_NPY_MAGIC, LF_NPY_MAGIC_LEN) == 0
+      && (peek[6] == 1 || peek[6] == 2 || peek[6] == 3) && peek[7] == 0)
+    {
+      gsize len_size = peek[6] == 1 ? 2 : 4;
+      guint64 header_len = 0;
+      for (gsize i = 0; i < len_size; i++)
+        header_len |= (guint64) peek[LF_NPY_PREFIX_LEN + i] << (8 * i);
+      guint64 total = LF_NPY_PREFIX_LEN + len_size + header_len;
+      if (header_len <= LF_NPY_MAX_HEADER_TEXT && total <= avail)
+        {
+          gboolean ok = lf_npy_header_parse (peek, (gsize) total, header, error);
+          _lf_stream_consume (stream, (gsize) total);
+          return ok;
+        }
+    }
+
   /* The longest header numpy accepts, read exactly: magic and version
    * first, so a foreign file is named as such before asking for more. */
   guint8 buffer[LF_NPY_PREFIX_LEN + 4 + LF_NPY_MAX_HEADER_TEXT];

@@ -9,3 +9,10 @@
 G_GNUC_INTERNAL gboolean _lf_stream_write2 (LfStream *stream, gconstpointer header,
                                             gsize header_size, gconstpointer data,
                                             gsize data_size, GError **error);
+
+/* The bytes that can be read without calling the operating system (the
+ * read-ahead buffer or a memory source): a pointer and how many, valid
+ * until the next call on the stream.  *available is 0 when unknown. */
+G_GNUC_INTERNAL const guint8 *_lf_stream_peek (LfStream *stream, gsize *available);
+/* Consumes `count` <= *available bytes of what _lf_stream_peek showed. */
+G_GNUC_INTERNAL void _lf_stream_consume (LfStream *stream, gsize count);

@@ -476,6 +476,35 @@ lf_stream_get_remaining (LfStream *stream, guint64 *remaining)
   return TRUE;
 }
 
+/* ---- peeking, for the npy reader -------------------------------------------- */
+
+const guint8 *
+_lf_stream_peek (LfStream *stream, gsize *available)
+{
+  if (stream->wbuf_len > 0)
+    {
+      *available = 0;
+      return NULL;
+    }
+  if (stream->kind == SOURCE_MEMORY)
+    {
+      *available = stream->size - stream->offset;
+      return stream->data + stream->offset;
+    }
+  *available = stream->rbuf_len - stream->rbuf_pos;
+  return stream->rbuf + stream->rbuf_pos;
+}
+
+void
+_lf_stream_consume (LfStream *stream, gsize count)
+{
+  if (stream->kind == SOURCE_MEMORY)
+    stream->offset += count;
+  else
+    stream->rbuf_pos += count;
+  stream->position += count;
+}
+
 /* ---- big reads from a path ------------------------------------------------- */
 
 typedef struct {
@@ -651,6 +680,15 @@ lf_stream_read_bytes (LfStream *stream, gsize count, GError **error)
                    ", found %" G_GUINT64_FORMAT,
                    stream->name, count, stream->position, remaining);
       return NULL;
+    }
+  /* Small data already in the read-ahead buffer: one copy, no calls. */
+  if (stream->kind != SOURCE_MEMORY && count <= stream->rbuf_len - stream->rbuf_pos
+      && stream->wbuf_len == 0)
+    {
+      guint8 *data = g_malloc (MAX (count, 1));
+      memcpy (data, stream->rbuf + stream->rbuf_pos, count);
+      _lf_stream_consume (stream, count);
+      return g_bytes_new_take (data, count);
     }
   if (stream->kind == SOURCE_MEMORY && stream->bytes != NULL)
     {
