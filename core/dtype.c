@@ -68,6 +68,14 @@ lf_dtype_from_descr (const char *descr, LfDType *dtype, gboolean *swap, GError *
 {
   g_return_val_if_fail (descr != NULL, FALSE);
   gsize len = strlen (descr);
+  /* numpy writes object arrays as '|O' (older versions '|O8'): refuse them
+   * by kind, whatever their length. */
+  if (len >= 2 && strchr ("<>|=", descr[0]) != NULL && descr[1] == 'O')
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "object dtype '%s' refused: leafio never unpickles data", descr);
+      return FALSE;
+    }
   if (len < 3 || len > 4 || strchr ("<>|=", descr[0]) == NULL)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
