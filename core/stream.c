@@ -14,6 +14,7 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -29,6 +30,8 @@
 #define BIG_READ_MIN ((gsize) 1 << 20)
 #define SPLIT_READ_MIN ((gsize) 8 << 20)
 #define HUGE_PAGE ((gsize) 2 << 20)
+/* glibc's largest mmap threshold: smaller blocks come from its heap. */
+#define HEAP_READ_MAX ((gsize) 32 << 20)
 #define WRITE_BUFFER_SIZE (64 * 1024)
 /* read_bytes grows its buffer by this much when the size left is unknown,
  * so a lying length costs at most one chunk beyond the real input. */
@@ -509,48 +512,85 @@ _lf_stream_consume (LfStream *stream, gsize count)
 
 typedef struct {
   void *start;
-  gsize length;
+  gsize length;   /* 0: `start` came from malloc */
 } BigBuffer;
 
 static void
 big_buffer_free (gpointer data)
 {
   BigBuffer *big = data;
-  munmap (big->start, big->length);
+  if (big->length != 0)
+    munmap (big->start, big->length);
+  else
+    free (big->start);
   g_free (big);
 }
 
-/* A buffer for `size` bytes of data that starts at `file_offset` in a file.
- * Its own mapping: freed whole when the array goes, never left in malloc's
- * arenas; advised for huge pages (read(2) into fresh 4 KiB pages runs 2.5x
- * slower here: one fault a page); and placed at the file offset's address
- * modulo 4 KiB (rounded down to 64 bytes, so every dtype stays aligned),
- * so the kernel's copy out of the page cache runs at full speed.  The
- * mapping is trimmed to the data's pages: no huge page hangs past its end.
- * NULL when the mapping fails (the caller falls back to malloc). */
+/* Advises the whole 2 MiB pages inside [start, start + size) for huge pages
+ * (only whole ones: a huge page must not spill past the buffer). */
+static void
+advise_huge_pages (guint8 *start, gsize size)
+{
+#ifdef MADV_HUGEPAGE
+  guintptr from = ((guintptr) start + HUGE_PAGE - 1) & ~(guintptr) (HUGE_PAGE - 1);
+  guintptr to = ((guintptr) start + size) & ~(guintptr) (HUGE_PAGE - 1);
+  if (to > from)
+    madvise ((void *) from, to - from, MADV_HUGEPAGE);
+#endif
+}
+
+/* A buffer for `size` bytes of data that starts at `file_offset` in a file,
+ * placed at the file offset's address modulo 4 KiB (rounded down to 64
+ * bytes, so every dtype stays aligned): the kernel's copy out of the page
+ * cache then runs at full speed, where a destination a little ahead of its
+ * source modulo 4 KiB runs at a third of it.  Huge pages are advised, as
+ * numpy does (read(2) into fresh 4 KiB pages is 2.5x slower here).
+ * Below 32 MiB the memory comes from malloc, whose heap recycles what the
+ * previous load freed (fresh pages are dear on this class of machine);
+ * above, from a mapping of its own, 2 MiB-aligned and trimmed to the data.
+ * NULL when no memory could be had (the caller falls back to g_malloc). */
 static guint8 *
 big_buffer_new (gsize size, guint64 file_offset, GBytes **bytes)
 {
   gsize shift = (gsize) (file_offset % PAGE) & ~(gsize) 63;
-  gsize length = size + shift + PAGE + HUGE_PAGE;
-  guint8 *base = mmap (NULL, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                       -1, 0);
-  if (base == MAP_FAILED)
-    return NULL;
-  guint8 *start = (guint8 *) (((guintptr) base + HUGE_PAGE - 1) & ~(guintptr) (HUGE_PAGE - 1));
-  guint8 *end = (guint8 *) (((guintptr) start + shift + size + PAGE - 1) & ~(guintptr) (PAGE - 1));
-  if (start > base)
-    munmap (base, (gsize) (start - base));
-  if (end < base + length)
-    munmap (end, (gsize) (base + length - end));
-#ifdef MADV_HUGEPAGE
-  madvise (start, (gsize) (end - start), MADV_HUGEPAGE);
-#endif
   BigBuffer *big = g_new (BigBuffer, 1);
-  big->start = start;
-  big->length = (gsize) (end - start);
-  *bytes = g_bytes_new_with_free_func (start + shift, size, big_buffer_free, big);
-  return start + shift;
+  guint8 *data;
+  if (size < HEAP_READ_MAX)
+    {
+      guint8 *block = malloc (size + PAGE);
+      if (block == NULL)
+        {
+          g_free (big);
+          return NULL;
+        }
+      data = block + ((shift - (guintptr) block) & (PAGE - 1));
+      big->start = block;
+      big->length = 0;
+    }
+  else
+    {
+      gsize length = size + shift + PAGE + HUGE_PAGE;
+      guint8 *base = mmap (NULL, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                           -1, 0);
+      if (base == MAP_FAILED)
+        {
+          g_free (big);
+          return NULL;
+        }
+      guint8 *start = (guint8 *) (((guintptr) base + HUGE_PAGE - 1) & ~(guintptr) (HUGE_PAGE - 1));
+      guint8 *end = (guint8 *) (((guintptr) start + shift + size + PAGE - 1)
+                                & ~(guintptr) (PAGE - 1));
+      if (start > base)
+        munmap (base, (gsize) (start - base));
+      if (end < base + length)
+        munmap (end, (gsize) (base + length - end));
+      big->start = start;
+      big->length = (gsize) (end - start);
+      data = start + shift;
+    }
+  advise_huge_pages (data, size);
+  *bytes = g_bytes_new_with_free_func (data, size, big_buffer_free, big);
+  return data;
 }
 
 typedef struct {
