@@ -116,6 +116,53 @@ to_half (LfNode *leaf, gboolean overflow_error, GError **error)
                             lf_array_get_shape (leaf), g_steal_pointer (&half));
 }
 
+/* The inner codec is plain npy (no options): its record for a float16
+ * array is a header and the raw halves, which we can write ourselves. */
+static gboolean
+inner_is_plain_npy (const LfCodec *inner)
+{
+  return g_strcmp0 (lf_codec_get_name (inner), "npy") == 0 && lf_codec_get_data (inner) == NULL;
+}
+
+/* Elements converted per chunk: the output (64 KiB) stays in cache and no
+ * whole-array copy is allocated (fresh memory is what a save pays most for). */
+#define CHUNK_ELEMENTS 32768
+
+/* Writes the npy record of `leaf` converted to float16, chunk by chunk. */
+static gboolean
+write_half_record (LfStream *out, LfNode *leaf, GError **error)
+{
+  char header[LF_NPY_HEADER_MAX];
+  gsize header_len = lf_npy_header_format (header, sizeof header, LF_DTYPE_FLOAT16,
+                                           lf_array_get_ndim (leaf), lf_array_get_shape (leaf),
+                                           0, 0);
+  if (header_len == 0 || !lf_stream_write (out, header, header_len, error))
+    {
+      if (header_len == 0)
+        g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED, "npy header too long");
+      return FALSE;
+    }
+  LfDType dtype = lf_array_get_dtype (leaf);
+  gsize n = lf_array_get_n_elements (leaf);
+  const guint8 *src = lf_array_get_data (leaf);
+  gsize size = lf_dtype_size (dtype);
+  g_autofree guint16 *half = g_new (guint16, MIN (n, CHUNK_ELEMENTS) + 1);
+  for (gsize done = 0; done < n; done += CHUNK_ELEMENTS)
+    {
+      gsize count = MIN (CHUNK_ELEMENTS, n - done);
+      gconstpointer chunk = src + done * size;
+      if (dtype == LF_DTYPE_FLOAT32)
+        lf_convert_f32_to_f16 (chunk, half, count);
+      else if (dtype == LF_DTYPE_FLOAT64)
+        lf_convert_f64_to_f16 (chunk, half, count);
+      else
+        lf_convert_bf16_to_f16 (chunk, half, count);
+      if (!lf_stream_write (out, half, count * sizeof (guint16), error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 float16_serialise (const LfCodec *codec, LfStream *out, const LfPath *path, LfNode *leaf,
                    GError **error)
@@ -124,6 +171,9 @@ float16_serialise (const LfCodec *codec, LfStream *out, const LfPath *path, LfNo
 
   if (!is_narrowed (leaf) || lf_array_is_abstract (leaf))
     return lf_codec_serialise (o->inner, out, path, leaf, error);
+  /* overflow=error must check every value before anything is written. */
+  if (!o->overflow_error && inner_is_plain_npy (o->inner))
+    return write_half_record (out, leaf, error);
 
   g_autoptr (LfNode) half = to_half (leaf, o->overflow_error, error);
   if (half == NULL)

@@ -247,6 +247,36 @@ START_TEST (test_float16_overflow)
 }
 END_TEST
 
+/* The default float16 save converts in chunks straight to the stream; it
+ * must write the same bytes as the general path through the inner codec
+ * (taken by overflow=error), across chunk boundaries and for every
+ * narrowed dtype. */
+START_TEST (test_float16_chunked_same_bytes)
+{
+  gsize n = 3 * 32768 + 5;
+  gsize shape[2] = { 7, n / 7 };
+  float *f = g_new (float, shape[0] * shape[1]);
+  double *d = g_new (double, n);
+  guint16 *bf = g_new (guint16, n);
+  for (gsize i = 0; i < n; i++)
+    {
+      d[i] = ((double) (i % 1000) - 500.0) * 0.37;
+      bf[i] = (guint16) (0x3f00 + i % 512);
+      if (i < shape[0] * shape[1])
+        f[i] = (float) d[i] * 1.5f;
+    }
+  g_autoptr (LfNode) tree = lf_list_new_take (
+      3, lf_array_new_take (LF_DTYPE_FLOAT32, 2, shape, f),
+      lf_array_new_take (LF_DTYPE_FLOAT64, 1, &n, d),
+      lf_array_new_take (LF_DTYPE_BFLOAT16, 1, &n, bf));
+  g_autoptr (GBytes) chunked = save_bytes_ref (tree, "float16");
+  g_autoptr (GBytes) general = save_bytes_ref (tree, "float16(overflow=error)");
+  ck_assert (g_bytes_equal (chunked, general));
+  g_autoptr (LfNode) back = load_ok (chunked, tree, "float16");
+  ck_assert_uint_eq (lf_array_get_n_elements (lf_node_get_child (back, 1)), n);
+}
+END_TEST
+
 START_TEST (test_float16_mismatch)
 {
   GError *error = NULL;
@@ -653,6 +683,7 @@ lf_test_suite (void)
   tcase_add_test (tc, test_float16_abstract_like_and_stream);
   tcase_add_test (tc, test_float16_overflow);
   tcase_add_test (tc, test_float16_mismatch);
+  tcase_add_test (tc, test_float16_chunked_same_bytes);
   suite_add_tcase (s, tc);
   tc = tcase_create ("skip-arrays");
   tcase_add_test (tc, test_skip_arrays);
