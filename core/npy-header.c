@@ -475,8 +475,9 @@ parse_entry (Parser *ps, LfNpyHeader *header, guint *seen)
     }
 }
 
-/* Element count and byte size; a zero dim makes an empty array whatever the
- * other dims are (as numpy allows). */
+/* Element count and byte size.  A zero dim makes an empty array, but the
+ * other dims must still not overflow (numpy refuses (0, 2**32, 2**32) as
+ * too big, and so does lf_shape_n_elements). */
 static gboolean
 compute_data_size (LfNpyHeader *header, GError **error)
 {
@@ -490,8 +491,8 @@ compute_data_size (LfNpyHeader *header, GError **error)
         overflow = TRUE;
     }
   gsize bytes = 0;
-  if (!empty && (overflow || !g_size_checked_mul (&bytes, n, lf_dtype_size (header->dtype))
-                 || bytes > G_MAXSSIZE))
+  if (overflow || !g_size_checked_mul (&bytes, n, lf_dtype_size (header->dtype))
+      || bytes > G_MAXSSIZE)
     {
       g_autofree char *shape = lf_shape_to_string (header->ndim, header->shape);
       g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
