@@ -26,10 +26,13 @@ build=$(cd "$build" && pwd)
 
 # ---- targets: name, source, extra flags ------------------------------------
 # Load targets record their codec reference in BUILD/NAME.codec (for seeds).
+# Dictionaries: fuzz/DICT.dict per target (npy tokens for the npy and load
+# targets).  fuzz/regressions/NAME holds inputs that once crashed: they are
+# replayed as seeds on every run.
 targets=(
-  "fuzz-npy-header|fuzz-npy-header.c|"
-  "fuzz-codec-ref|fuzz-codec-ref.c|"
-  "fuzz-load-npy|fuzz-load.c|npy"
+  "fuzz-npy-header|fuzz-npy-header.c||npy"
+  "fuzz-codec-ref|fuzz-codec-ref.c||codec-ref"
+  "fuzz-load-npy|fuzz-load.c|npy|npy"
 )
 
 # ---- flags -------------------------------------------------------------------
@@ -91,7 +94,7 @@ for src in "$top"/plugins/*.c; do
 done
 
 for t in "${targets[@]}"; do
-  IFS='|' read -r name source codec <<<"$t"
+  IFS='|' read -r name source codec dict <<<"$t"
   extra=()
   if [ -n "$codec" ]; then
     extra=(-DFUZZ_CODEC="\"$codec\"")
@@ -112,6 +115,14 @@ fi
 "$top/fuzz/make-seeds.sh" "$build"
 
 # ---- runs ----------------------------------------------------------------------
+dict_of() {
+  local t
+  for t in "${targets[@]}"; do
+    IFS='|' read -r name source codec dict <<<"$t"
+    [ "$name" = "$1" ] && [ -n "$dict" ] && echo "-dict=$top/fuzz/$dict.dict"
+  done
+  return 0
+}
 selected=("$@")
 if [ ${#selected[@]} -eq 0 ]; then
   for t in "${targets[@]}"; do selected+=("${t%%|*}"); done
@@ -127,9 +138,11 @@ for name in "${selected[@]}"; do
   status=0
   # -malloc_limit_mb: no input may make the library allocate much more than
   # it holds (the largest input is a few kB; read chunks are 16 MB).
+  seed_dirs=("$build/seeds/$name")
+  [ -d "$top/fuzz/regressions/$name" ] && seed_dirs+=("$top/fuzz/regressions/$name")
   "$build/$name" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
       -malloc_limit_mb=64 -rss_limit_mb=1024 -artifact_prefix="$build/crashes/$name-" \
-      "$build/corpus/$name" "$build/seeds/$name" >"$log" 2>&1 || status=$?
+      $(dict_of "$name") "$build/corpus/$name" "${seed_dirs[@]}" >"$log" 2>&1 || status=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
