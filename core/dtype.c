@@ -68,18 +68,22 @@ lf_dtype_from_descr (const char *descr, LfDType *dtype, gboolean *swap, GError *
 {
   g_return_val_if_fail (descr != NULL, FALSE);
   gsize len = strlen (descr);
-  /* numpy's other kinds are well-formed but refused, whatever follows the
-   * kind: objects ('|O', pickled data), strings ('<U12', '|S3'), raw
-   * bytes, datetimes ('<M8[ns]').  Only the numeric kinds are parsed on. */
-  if (len >= 2 && strchr ("<>|=", descr[0]) != NULL && strchr ("OUSaMm", descr[1]) != NULL)
+  /* numpy writes object arrays as '|O' (older versions '|O8'): refuse them
+   * by kind, whatever their length. */
+  if (len >= 2 && strchr ("<>|=", descr[0]) != NULL && descr[1] == 'O')
     {
-      if (descr[1] == 'O')
-        g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
-                     "object dtype '%s' refused: leafio never unpickles data", descr);
-      else
-        g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
-                     "unsupported dtype '%s' (expected bool, integer, float or complex)",
-                     descr);
+      g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "object dtype '%s' refused: leafio never unpickles data", descr);
+      return FALSE;
+    }
+  /* numpy's other non-numeric kinds are well-formed but refused, whatever
+   * follows the kind: strings ('<U12', '|S3', '|a3'), datetimes ('<M8[ns]',
+   * '<m8[D]'). */
+  if (len >= 2 && strchr ("<>|=", descr[0]) != NULL && strchr ("USaMm", descr[1]) != NULL)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "unsupported dtype '%s' (expected bool, integer, float or complex)",
+                   descr);
       return FALSE;
     }
   if (len < 3 || len > 4 || strchr ("<>|=", descr[0]) == NULL)

@@ -475,28 +475,26 @@ parse_entry (Parser *ps, LfNpyHeader *header, guint *seen)
     }
 }
 
-/* Element count and byte size.  A zero dim makes an empty array, but the
- * other dims must still not overflow (numpy refuses (0, 2**32, 2**32) as
- * too big, and so does lf_shape_n_elements). */
+/* Byte size of the data.  As numpy does, the dims other than zero must
+ * not overflow (with the element size) even when a zero dim makes the
+ * array empty: numpy refuses to create (2**40, 2**40, 0) as "too big". */
 static gboolean
 compute_data_size (LfNpyHeader *header, GError **error)
 {
-  gsize n = 1;
+  gsize bytes = lf_dtype_size (header->dtype);
   gboolean empty = FALSE, overflow = FALSE;
-  for (guint i = 0; i < header->ndim; i++)
+  for (guint i = 0; i < header->ndim && !overflow; i++)
     {
       if (header->shape[i] == 0)
         empty = TRUE;
-      else if (!g_size_checked_mul (&n, n, header->shape[i]))
+      else if (!g_size_checked_mul (&bytes, bytes, header->shape[i]))
         overflow = TRUE;
     }
-  gsize bytes = 0;
-  if (overflow || !g_size_checked_mul (&bytes, n, lf_dtype_size (header->dtype))
-      || bytes > G_MAXSSIZE)
+  if (overflow || bytes > G_MAXSSIZE)
     {
       g_autofree char *shape = lf_shape_to_string (header->ndim, header->shape);
       g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
-                   "npy header: shape %s of %s overflows the address space", shape,
+                   "npy header: shape %s of '%s' overflows the address space", shape,
                    header->descr);
       return FALSE;
     }
@@ -504,7 +502,6 @@ compute_data_size (LfNpyHeader *header, GError **error)
   return TRUE;
 }
 
-/* Parses the dict with the rules of format version `major`. */
 static gboolean
 parse_dict (const char *text, gsize length, guint8 major, LfNpyHeader *header,
             GError **error)

@@ -130,6 +130,8 @@ lf_npy_read_data (LfStream *stream, const LfNpyHeader *header, GError **error)
 {
   g_return_val_if_fail (stream != NULL, NULL);
   g_return_val_if_fail (header != NULL, NULL);
+  g_return_val_if_fail (lf_dtype_size (header->dtype) > 0, NULL);
+  g_return_val_if_fail (header->ndim <= LF_MAX_NDIM, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   guint64 remaining;
@@ -241,8 +243,8 @@ lf_npy_write (LfStream *stream, LfNode *leaf, guint align, GError **error)
       break;
     default:
       g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
-                   "a %s node cannot be written as an npy record (expected an array "
-                   "or a scalar)", lf_node_kind_name (lf_node_get_kind (leaf)));
+                   "cannot write a node of kind '%s' as an npy record (expected an "
+                   "array or a scalar)", lf_node_kind_name (lf_node_get_kind (leaf)));
       return FALSE;
     }
 
