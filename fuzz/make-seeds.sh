@@ -89,4 +89,33 @@ for ref in 'npy' 'npy(align=64)' 'npy(align=4096)' 'npy()' 'npy(align=63)' \
   printf '%s' "$ref" > "$seeds/fuzz-codec-ref/ref-$i"
   i=$((i + 1))
 done
+# ---- JSON specs, path rules (fitting the fuzz tree, and not) ----
+mkdir -p "$seeds"/fuzz-spec-json "$seeds"/fuzz-rules "$seeds"/fuzz-skeleton
+i=0
+for spec in '"npy"' '"compressed(level=3, inner=float16)"' 'null' '[]' \
+    '{"$struct": "Model", "arrays": "npy", "scalars": "npy", "extra": "npy"}' \
+    '{"$struct": "Model", "arrays": "float16", "scalars": {"$tuple": ["npy", "npy", "npy", "npy"]}, "extra": {"a": "npy", "b": null, "c": "npy"}}' \
+    '{"$struct": "Model", "arrays": ["npy", "float16", "compressed", "skip-arrays", "npy", "npy", "npy", "npy", "npy", "npy", "npy", "cast(dtype=float32)"], "scalars": "skip-arrays", "extra": "npy"}' \
+    '{"$struct": "Other", "x": "npy"}' '{"a": [1, 2], "b": {"$tuple": []}}' '"nope"' '{"$struct": 3}' '[' ; do
+  printf '%s' "$spec" > "$seeds/fuzz-spec-json/spec-$i"
+  i=$((i + 1))
+done
+i=0
+for rules in $'.arrays[0] = float16\n.arrays[*] = compressed(level=1)\n# comment\n\n.scalars* = npy\n' \
+    $'*.c = skip-arrays\n*[1?] = npy(align=64)\n' $'* = float16\n' $'.arrays[3] = nope\n' \
+    $'no equals sign\n' $'.extra[\'c\'] = cast(dtype=complex64)\n= npy\n' ; do
+  printf '%s' "$rules" > "$seeds/fuzz-rules/rules-$i"
+  i=$((i + 1))
+done
+i=0
+for skeleton in '{"$struct": "Model", "arrays": [{"dtype": "float32", "shape": [3, 2]}, {"dtype": "bfloat16", "shape": []}], "scalars": {"$tuple": [{"scalar": "bool", "value": true}, {"scalar": "int64", "value": -3}, {"scalar": "float64", "value": 0.25}, {"scalar": "complex128", "value": [1, -2]}]}, "extra": {"a": {"opaque": "fn"}, "b": null}}' \
+    '[{"dtype": "uint8", "shape": [0, 4]}, {"$tuple": []}, {}]' '{"scalar": "float16", "value": 1e9}' \
+    '{"dtype": "float32", "shape": [-1]}' '{"$struct": "A", "$struct": "B"}' ; do
+  printf '%s' "$skeleton" > "$seeds/fuzz-skeleton/skeleton-$i"
+  i=$((i + 1))
+done
+if [ -x "$build/seed-writer" ]; then
+  "$build/seed-writer" --skeleton "$seeds/fuzz-skeleton/fuzz-tree.json" 2>/dev/null || true
+fi
+
 echo "make-seeds: $(find "$seeds" -type f | wc -l) seeds in $seeds"
