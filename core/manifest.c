@@ -1,0 +1,555 @@
+/* The manifest beside a saved file (docs/MANIFEST.md): written after the
+ * data, checked before a load, so a wrong `like` or a damaged file is
+ * reported by leaf path instead of loading garbage. */
+#include "config.h"
+#include <errno.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <xxhash.h>
+#include "json-private.h"
+#include "manifest-private.h"
+#include "walk-private.h"
+
+#define MANIFEST_FORMAT "leafio-manifest"
+#define MANIFEST_VERSION 1
+
+char *
+_lf_manifest_path (const char *eqx_path)
+{
+  return g_strconcat (eqx_path, ".json", NULL);
+}
+
+static GMappedFile *
+map_file (const char *path, GError **error)
+{
+  g_autoptr (GError) map_error = NULL;
+  GMappedFile *mapped = g_mapped_file_new (path, FALSE, &map_error);
+  if (mapped == NULL)
+    g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s", map_error->message);
+  return mapped;
+}
+
+/* The bytes of a record, or NULL when it lies outside the file. */
+static const guint8 *
+record_bytes (GMappedFile *mapped, guint64 offset, guint64 size)
+{
+  guint64 length = g_mapped_file_get_length (mapped);
+  if (offset > length || size > length - offset)
+    return NULL;
+  return (const guint8 *) g_mapped_file_get_contents (mapped) + offset;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+/* "kind" and, for arrays and scalars, "dtype" and "shape" of a leaf. */
+static void
+add_leaf_description (JsonBuilder *builder, LfNode *leaf)
+{
+  LfNodeKind kind = lf_node_get_kind (leaf);
+  json_builder_set_member_name (builder, "kind");
+  json_builder_add_string_value (builder, lf_node_kind_name (kind));
+  if (kind == LF_NODE_SCALAR)
+    {
+      json_builder_set_member_name (builder, "dtype");
+      json_builder_add_string_value (builder, lf_dtype_name (lf_scalar_get_dtype (leaf)));
+    }
+  else if (kind == LF_NODE_ARRAY)
+    {
+      const gsize *shape = lf_array_get_shape (leaf);
+      json_builder_set_member_name (builder, "dtype");
+      json_builder_add_string_value (builder, lf_dtype_name (lf_array_get_dtype (leaf)));
+      json_builder_set_member_name (builder, "shape");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < lf_array_get_ndim (leaf); i++)
+        json_builder_add_int_value (builder, (gint64) shape[i]);
+      json_builder_end_array (builder);
+    }
+}
+
+static gboolean
+add_leaf (JsonBuilder *builder, const LfWalkRecord *record, guint index,
+          GMappedFile *mapped, const char *eqx_path, GError **error)
+{
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "path");
+  json_builder_add_string_value (builder, record->path);
+  add_leaf_description (builder, record->leaf);
+  json_builder_set_member_name (builder, "codec");
+  g_autofree char *codec = lf_codec_to_string (record->codec);
+  json_builder_add_string_value (builder, codec);
+  json_builder_set_member_name (builder, "record");
+  if (!record->has_record)
+    json_builder_add_null_value (builder);
+  else
+    {
+      const guint8 *bytes = record_bytes (mapped, record->offset, record->size);
+      if (bytes == NULL)
+        {
+          g_set_error (error, LF_ERROR, LF_ERROR_FAILED,
+                       "%s: record %u (%s) at offset %" G_GUINT64_FORMAT ", %"
+                       G_GUINT64_FORMAT " bytes, lies beyond the end of the file",
+                       eqx_path, index, record->path, record->offset, record->size);
+          return FALSE;
+        }
+      char hash[17];
+      g_snprintf (hash, sizeof hash, "%016" G_GINT64_MODIFIER "x",
+                  (guint64) XXH3_64bits (bytes, (size_t) record->size));
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "offset");
+      json_builder_add_int_value (builder, (gint64) record->offset);
+      json_builder_set_member_name (builder, "size");
+      json_builder_add_int_value (builder, (gint64) record->size);
+      json_builder_set_member_name (builder, "xxh3");
+      json_builder_add_string_value (builder, hash);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_object (builder);
+  return TRUE;
+}
+
+gboolean
+_lf_manifest_write (const char *eqx_path, LfNode *tree, LfIsLeafFunc is_leaf,
+                    gpointer is_leaf_data, GArray *log, GError **error)
+{
+  g_return_val_if_fail (eqx_path != NULL, FALSE);
+  g_return_val_if_fail (tree != NULL, FALSE);
+  g_return_val_if_fail (log != NULL, FALSE);
+  g_return_val_if_fail (log->len == lf_tree_count_leaves (tree, is_leaf, is_leaf_data),
+                        FALSE);
+
+  g_autoptr (GMappedFile) mapped = map_file (eqx_path, error);
+  if (mapped == NULL)
+    return FALSE;
+
+  guint n_records = 0;
+  for (guint i = 0; i < log->len; i++)
+    n_records += g_array_index (log, LfWalkRecord, i).has_record ? 1 : 0;
+
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autofree char *basename = g_path_get_basename (eqx_path);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "format");
+  json_builder_add_string_value (builder, MANIFEST_FORMAT);
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_int_value (builder, MANIFEST_VERSION);
+  json_builder_set_member_name (builder, "file");
+  json_builder_add_string_value (builder, basename);
+  json_builder_set_member_name (builder, "size");
+  json_builder_add_int_value (builder, (gint64) g_mapped_file_get_length (mapped));
+  json_builder_set_member_name (builder, "checksum");
+  json_builder_add_string_value (builder, "xxh3-64");
+  json_builder_set_member_name (builder, "n_leaves");
+  json_builder_add_int_value (builder, log->len);
+  json_builder_set_member_name (builder, "n_records");
+  json_builder_add_int_value (builder, n_records);
+  json_builder_set_member_name (builder, "skeleton");
+  json_builder_add_value (builder, _lf_tree_to_json_node (tree));
+  json_builder_set_member_name (builder, "leaves");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < log->len; i++)
+    if (!add_leaf (builder, &g_array_index (log, LfWalkRecord, i), i, mapped, eqx_path,
+                   error))
+      return FALSE;
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_indent (generator, 1);
+  json_generator_set_root (generator, root);
+  gsize length;
+  g_autofree char *text = json_generator_to_data (generator, &length);
+
+  g_autofree char *manifest_path = _lf_manifest_path (eqx_path);
+  g_autoptr (GError) io_error = NULL;
+  if (!g_file_set_contents_full (manifest_path, text, (gssize) length,
+                                 G_FILE_SET_CONTENTS_CONSISTENT, 0666, &io_error))
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s", io_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+_lf_manifest_remove (const char *eqx_path, GError **error)
+{
+  g_return_val_if_fail (eqx_path != NULL, FALSE);
+
+  g_autofree char *manifest_path = _lf_manifest_path (eqx_path);
+  if (g_unlink (manifest_path) == 0 || errno == ENOENT)
+    return TRUE;
+  int saved_errno = errno;
+  g_set_error (error, LF_ERROR, LF_ERROR_IO, "cannot remove the stale manifest %s: %s",
+               manifest_path, g_strerror (saved_errno));
+  return FALSE;
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+typedef struct {
+  const char *manifest_path;
+  LfJsonPath json_path;   /* where in the manifest, for malformed input */
+} Reader;
+
+static void G_GNUC_PRINTF (4, 5)
+reader_error (Reader *reader, GError **error, LfError code, const char *format, ...)
+{
+  va_list args;
+  va_start (args, format);
+  g_autofree char *message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, LF_ERROR, code, "%s: %s", reader->manifest_path, message);
+}
+
+/* Member `name` of `object` with the JSON type `type` (G_TYPE_STRING,
+ * G_TYPE_INT64 for a non-negative integer, JSON_TYPE_ARRAY,
+ * JSON_TYPE_OBJECT), or NULL with LF_ERROR_PARSE. */
+static JsonNode *
+get_member (Reader *reader, JsonObject *object, const char *name, GType type,
+            GError **error)
+{
+  JsonNode *node = json_object_get_member (object, name);
+  gboolean ok;
+  const char *expected;
+  if (type == JSON_TYPE_ARRAY)
+    {
+      expected = "an array";
+      ok = node != NULL && JSON_NODE_HOLDS_ARRAY (node);
+    }
+  else if (type == JSON_TYPE_OBJECT)
+    {
+      expected = "an object";
+      ok = node != NULL && JSON_NODE_HOLDS_OBJECT (node);
+    }
+  else if (type == G_TYPE_INT64)
+    {
+      expected = "a non-negative integer";
+      ok = node != NULL && JSON_NODE_HOLDS_VALUE (node)
+           && json_node_get_value_type (node) == G_TYPE_INT64 && json_node_get_int (node) >= 0;
+    }
+  else
+    {
+      expected = "a string";
+      ok = node != NULL && JSON_NODE_HOLDS_VALUE (node)
+           && json_node_get_value_type (node) == G_TYPE_STRING;
+    }
+  if (ok)
+    return node;
+  gsize saved = _lf_json_path_push_member (&reader->json_path, name);
+  reader_error (reader, error, LF_ERROR_PARSE, "%s: expected %s, found %s",
+                reader->json_path.text->str, expected,
+                node != NULL ? _lf_json_describe (node) : "nothing");
+  _lf_json_path_pop (&reader->json_path, saved);
+  return NULL;
+}
+
+typedef struct {
+  GPtrArray *paths;  /* char * */
+  GPtrArray *leaves; /* LfNode *, borrowed */
+} LikeLeaves;
+
+static gboolean
+collect_leaf (const LfPath *path, LfNode *leaf, gpointer user_data)
+{
+  LikeLeaves *like = user_data;
+  g_ptr_array_add (like->paths, lf_path_to_string (path));
+  g_ptr_array_add (like->leaves, leaf);
+  return TRUE;
+}
+
+static char *
+describe_shape (JsonArray *dims)
+{
+  gsize shape[LF_MAX_NDIM];
+  guint ndim = MIN (json_array_get_length (dims), LF_MAX_NDIM);
+  for (guint i = 0; i < ndim; i++)
+    shape[i] = (gsize) json_array_get_int_element (dims, i);
+  return lf_shape_to_string (ndim, shape);
+}
+
+/* Compares one leaf of `like` with manifest entry `entry`. */
+static gboolean
+check_leaf (Reader *reader, const char *path, LfNode *leaf, JsonObject *entry,
+            GError **error)
+{
+  JsonNode *kind_node = get_member (reader, entry, "kind", G_TYPE_STRING, error);
+  if (kind_node == NULL)
+    return FALSE;
+  const char *kind = json_node_get_string (kind_node);
+  LfNodeKind like_kind = lf_node_get_kind (leaf);
+  if (strcmp (kind, lf_node_kind_name (like_kind)) != 0)
+    {
+      reader_error (reader, error, LF_ERROR_MISMATCH,
+                    "%s: like has a leaf of kind %s, the file was saved with kind %s", path,
+                    lf_node_kind_name (like_kind), kind);
+      return FALSE;
+    }
+  if (like_kind != LF_NODE_ARRAY)
+    return TRUE;  /* scalars load into like's type; others carry nothing to compare */
+
+  JsonNode *dtype_node = get_member (reader, entry, "dtype", G_TYPE_STRING, error);
+  JsonNode *shape_node = dtype_node != NULL
+                         ? get_member (reader, entry, "shape", JSON_TYPE_ARRAY, error) : NULL;
+  if (shape_node == NULL)
+    return FALSE;
+  const char *dtype = json_node_get_string (dtype_node);
+  const char *like_dtype = lf_dtype_name (lf_array_get_dtype (leaf));
+  if (strcmp (dtype, like_dtype) != 0)
+    {
+      reader_error (reader, error, LF_ERROR_MISMATCH,
+                    "%s: like has dtype %s, the file was saved with %s", path, like_dtype,
+                    dtype);
+      return FALSE;
+    }
+  JsonArray *dims = json_node_get_array (shape_node);
+  guint ndim = lf_array_get_ndim (leaf);
+  const gsize *shape = lf_array_get_shape (leaf);
+  gboolean same = json_array_get_length (dims) == ndim;
+  for (guint i = 0; same && i < ndim; i++)
+    {
+      JsonNode *dim = json_array_get_element (dims, i);
+      same = JSON_NODE_HOLDS_VALUE (dim) && json_node_get_value_type (dim) == G_TYPE_INT64
+             && json_node_get_int (dim) >= 0 && (guint64) json_node_get_int (dim) == shape[i];
+    }
+  if (!same)
+    {
+      g_autofree char *like_shape = lf_shape_to_string (ndim, shape);
+      g_autofree char *saved_shape = describe_shape (dims);
+      reader_error (reader, error, LF_ERROR_MISMATCH,
+                    "%s: like has shape %s, the file was saved with %s", path, like_shape,
+                    saved_shape);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+check_structure (Reader *reader, JsonArray *entries, LfNode *like, LfIsLeafFunc is_leaf,
+                 gpointer is_leaf_data, GError **error)
+{
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) leaves = g_ptr_array_new ();
+  LikeLeaves collected = { paths, leaves };
+  lf_tree_foreach_leaf (like, is_leaf, is_leaf_data, collect_leaf, &collected);
+
+  guint n_entries = json_array_get_length (entries);
+  guint n = MIN (n_entries, paths->len);
+  for (guint i = 0; i < n; i++)
+    {
+      JsonObject *entry = json_array_get_object_element (entries, i);
+      gsize saved = _lf_json_path_push_member (&reader->json_path, "leaves");
+      _lf_json_path_push_index (&reader->json_path, i);
+      JsonNode *path_node = get_member (reader, entry, "path", G_TYPE_STRING, error);
+      if (path_node == NULL)
+        return FALSE;
+      const char *like_path = paths->pdata[i];
+      if (strcmp (json_node_get_string (path_node), like_path) != 0)
+        {
+          reader_error (reader, error, LF_ERROR_MISMATCH,
+                        "leaf %u: like has %s, the file was saved with %s there", i,
+                        *like_path ? like_path : "the root",
+                        *json_node_get_string (path_node) ? json_node_get_string (path_node)
+                                                          : "the root");
+          return FALSE;
+        }
+      if (!check_leaf (reader, like_path, leaves->pdata[i], entry, error))
+        return FALSE;
+      _lf_json_path_pop (&reader->json_path, saved);
+    }
+  if (n_entries != paths->len)
+    {
+      const char *first;
+      if (paths->len > n_entries)
+        first = paths->pdata[n];
+      else
+        {
+          JsonObject *entry = json_array_get_object_element (entries, n);
+          JsonNode *path_node = json_object_get_member (entry, "path");
+          first = path_node != NULL && JSON_NODE_HOLDS_VALUE (path_node)
+                  && json_node_get_value_type (path_node) == G_TYPE_STRING
+                  ? json_node_get_string (path_node) : "?";
+        }
+      reader_error (reader, error, LF_ERROR_MISMATCH,
+                    "like has %u leaves, the file was saved with %u; the first %s is %s",
+                    paths->len, n_entries,
+                    paths->len > n_entries ? "leaf the file lacks" : "leaf like lacks",
+                    first);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Parses a 16-digit hexadecimal checksum. */
+static gboolean
+parse_hash (const char *text, guint64 *hash)
+{
+  if (strlen (text) != 16)
+    return FALSE;
+  for (const char *p = text; *p != '\0'; p++)
+    if (!g_ascii_isxdigit (*p))
+      return FALSE;
+  return g_ascii_string_to_unsigned (text, 16, 0, G_MAXUINT64, hash, NULL);
+}
+
+static gboolean
+check_records (Reader *reader, JsonObject *manifest, JsonArray *entries,
+               const char *eqx_path, GError **error)
+{
+  JsonNode *size_node = get_member (reader, manifest, "size", G_TYPE_INT64, error);
+  if (size_node == NULL)
+    return FALSE;
+  g_autoptr (GMappedFile) mapped = map_file (eqx_path, error);
+  if (mapped == NULL)
+    return FALSE;
+  guint64 file_size = g_mapped_file_get_length (mapped);
+  if ((guint64) json_node_get_int (size_node) != file_size)
+    {
+      reader_error (reader, error, LF_ERROR_CHECKSUM,
+                    "%s is %" G_GUINT64_FORMAT " bytes, the manifest says %" G_GINT64_FORMAT
+                    " (the file changed after the manifest was written)", eqx_path,
+                    file_size, json_node_get_int (size_node));
+      return FALSE;
+    }
+
+  guint n = json_array_get_length (entries);
+  guint record_index = 0;  /* records counted as in the walker's messages */
+  for (guint i = 0; i < n; i++, record_index++)
+    {
+      JsonObject *entry = json_array_get_object_element (entries, i);
+      gsize saved = _lf_json_path_push_member (&reader->json_path, "leaves");
+      _lf_json_path_push_index (&reader->json_path, i);
+      JsonNode *path_node = get_member (reader, entry, "path", G_TYPE_STRING, error);
+      if (path_node == NULL)
+        return FALSE;
+      const char *path = json_node_get_string (path_node);
+      JsonNode *record_node = json_object_get_member (entry, "record");
+      if (record_node != NULL && JSON_NODE_HOLDS_NULL (record_node))
+        {
+          _lf_json_path_pop (&reader->json_path, saved);
+          record_index--;
+          continue;
+        }
+      record_node = get_member (reader, entry, "record", JSON_TYPE_OBJECT, error);
+      if (record_node == NULL)
+        return FALSE;
+      JsonObject *record = json_node_get_object (record_node);
+      _lf_json_path_push_member (&reader->json_path, "record");
+      JsonNode *offset_node = get_member (reader, record, "offset", G_TYPE_INT64, error);
+      JsonNode *length_node = offset_node != NULL
+                              ? get_member (reader, record, "size", G_TYPE_INT64, error) : NULL;
+      JsonNode *hash_node = length_node != NULL
+                            ? get_member (reader, record, "xxh3", G_TYPE_STRING, error) : NULL;
+      if (hash_node == NULL)
+        return FALSE;
+      guint64 offset = (guint64) json_node_get_int (offset_node);
+      guint64 length = (guint64) json_node_get_int (length_node);
+      guint64 expected;
+      if (!parse_hash (json_node_get_string (hash_node), &expected))
+        {
+          reader_error (reader, error, LF_ERROR_PARSE,
+                        "%s.xxh3: expected 16 hexadecimal digits, found \"%s\"",
+                        reader->json_path.text->str, json_node_get_string (hash_node));
+          return FALSE;
+        }
+      const guint8 *bytes = record_bytes (mapped, offset, length);
+      if (bytes == NULL)
+        {
+          reader_error (reader, error, LF_ERROR_CHECKSUM,
+                        "%s: record %u at offset %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
+                        " bytes, lies beyond the end of %s (%" G_GUINT64_FORMAT " bytes)",
+                        path, record_index, offset, length, eqx_path, file_size);
+          return FALSE;
+        }
+      guint64 found = XXH3_64bits (bytes, (size_t) length);
+      if (found != expected)
+        {
+          reader_error (reader, error, LF_ERROR_CHECKSUM,
+                        "%s: record %u at offset %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+                        " bytes) has checksum %016" G_GINT64_MODIFIER "x, the manifest says "
+                        "%016" G_GINT64_MODIFIER "x", path, record_index, offset, length, found,
+                        expected);
+          return FALSE;
+        }
+      _lf_json_path_pop (&reader->json_path, saved);
+    }
+  return TRUE;
+}
+
+/* The top-level checks: format, version, and a `leaves` array of objects. */
+static JsonArray *
+check_header (Reader *reader, JsonNode *root, GError **error)
+{
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    {
+      reader_error (reader, error, LF_ERROR_PARSE, "$: expected an object, found %s",
+                    _lf_json_describe (root));
+      return NULL;
+    }
+  JsonObject *manifest = json_node_get_object (root);
+  JsonNode *format = get_member (reader, manifest, "format", G_TYPE_STRING, error);
+  if (format == NULL)
+    return NULL;
+  if (strcmp (json_node_get_string (format), MANIFEST_FORMAT) != 0)
+    {
+      reader_error (reader, error, LF_ERROR_PARSE, "$.format: expected \"%s\", found \"%s\"",
+                    MANIFEST_FORMAT, json_node_get_string (format));
+      return NULL;
+    }
+  JsonNode *version = get_member (reader, manifest, "version", G_TYPE_INT64, error);
+  if (version == NULL)
+    return NULL;
+  if (json_node_get_int (version) != MANIFEST_VERSION)
+    {
+      reader_error (reader, error, LF_ERROR_UNSUPPORTED,
+                    "manifest version %" G_GINT64_FORMAT " is not supported (this leafio "
+                    "reads version %d)", json_node_get_int (version), MANIFEST_VERSION);
+      return NULL;
+    }
+  JsonNode *leaves = get_member (reader, manifest, "leaves", JSON_TYPE_ARRAY, error);
+  if (leaves == NULL)
+    return NULL;
+  JsonArray *entries = json_node_get_array (leaves);
+  for (guint i = 0; i < json_array_get_length (entries); i++)
+    if (!JSON_NODE_HOLDS_OBJECT (json_array_get_element (entries, i)))
+      {
+        reader_error (reader, error, LF_ERROR_PARSE, "$.leaves[%u]: expected an object, "
+                      "found %s", i, _lf_json_describe (json_array_get_element (entries, i)));
+        return NULL;
+      }
+  return entries;
+}
+
+gboolean
+_lf_manifest_verify (const char *eqx_path, LfNode *like, LfIsLeafFunc is_leaf,
+                     gpointer is_leaf_data, GError **error)
+{
+  g_return_val_if_fail (eqx_path != NULL, FALSE);
+
+  g_autofree char *manifest_path = _lf_manifest_path (eqx_path);
+  g_autofree char *text = NULL;
+  gsize length;
+  g_autoptr (GError) io_error = NULL;
+  if (!g_file_get_contents (manifest_path, &text, &length, &io_error))
+    {
+      if (g_error_matches (io_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return TRUE;
+      g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s", io_error->message);
+      return FALSE;
+    }
+  g_autoptr (JsonNode) root = _lf_json_parse (text, (gssize) length, manifest_path, error);
+  if (root == NULL)
+    return FALSE;
+
+  Reader reader = { manifest_path, { NULL } };
+  _lf_json_path_init (&reader.json_path);
+  JsonArray *entries = check_header (&reader, root, error);
+  gboolean ok = entries != NULL
+                && (like == NULL
+                    || check_structure (&reader, entries, like, is_leaf, is_leaf_data, error))
+                && check_records (&reader, json_node_get_object (root), entries, eqx_path,
+                                  error);
+  _lf_json_path_clear (&reader.json_path);
+  return ok;
+}

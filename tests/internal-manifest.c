@@ -1,0 +1,3 @@
+/* The manifest's internals are hidden in libleafio (only lf_* is exported),
+ * so test-manifest compiles core/manifest.c in itself. */
+#include "manifest.c"

@@ -1,0 +1,304 @@
+/* The manifest beside a saved file: what _lf_manifest_write records and
+ * every difference _lf_manifest_verify reports.  The records are written
+ * here with lf_npy_write, as the walker would, so the suite tests the
+ * manifest alone. */
+#include <glib/gstdio.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include "test-common.h"
+#include "manifest-private.h"
+#include "walk-private.h"
+#include "json-private.h"
+
+static LfNode *
+model (gsize rows, LfDType dtype)
+{
+  gsize shape[2] = { rows, 3 };
+  g_autoptr (LfNode) w = lf_array_new_zeros (dtype, 2, shape);
+  gsize n = lf_array_get_n_bytes (w);
+  guint8 *data = g_malloc (n);
+  for (gsize i = 0; i < n; i++)
+    data[i] = (guint8) (i * 7 + rows);
+  return lf_struct_new_take ("Model",
+                             "w", lf_array_new_take (dtype, 2, shape, data),
+                             "opts", lf_dict_new_take ("lr", lf_scalar_new_float (0.5),
+                                                       "act", lf_opaque_new ("function", NULL, NULL),
+                                                       NULL),
+                             "steps", lf_scalar_new_int (3), NULL);
+}
+
+typedef struct {
+  LfStream *stream;
+  GArray *log;
+  LfCodec *codec;
+} Saver;
+
+static gboolean
+save_leaf (const LfPath *path, LfNode *leaf, gpointer user_data)
+{
+  Saver *saver = user_data;
+  LfWalkRecord record = { lf_path_to_string (path), lf_node_ref (leaf),
+                          lf_codec_ref (saver->codec), FALSE,
+                          lf_stream_tell (saver->stream), 0 };
+  if (lf_node_get_kind (leaf) != LF_NODE_OPAQUE)
+    {
+      GError *error = NULL;
+      ck_assert (lf_npy_write (saver->stream, leaf, 0, &error));
+      record.has_record = TRUE;
+      record.size = lf_stream_tell (saver->stream) - record.offset;
+    }
+  g_array_append_val (saver->log, record);
+  return TRUE;
+}
+
+static void
+clear_record (gpointer p)
+{
+  LfWalkRecord *record = p;
+  g_free (record->path);
+  lf_node_unref (record->leaf);
+  lf_codec_unref (record->codec);
+}
+
+/* Saves `tree` to `file` as the walker would, then writes its manifest. */
+static void
+save (const char *file, LfNode *tree)
+{
+  GError *error = NULL;
+  int fd = open (file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ck_assert_int_ge (fd, 0);
+  g_autoptr (LfCodec) codec = lf_registry_resolve (lf_registry_get_default (), "npy", &error);
+  LF_ASSERT_NO_ERROR (error);
+  Saver saver = { lf_stream_new_for_fd (fd, TRUE), g_array_new (FALSE, TRUE, sizeof (LfWalkRecord)),
+                  codec };
+  g_array_set_clear_func (saver.log, clear_record);
+  lf_tree_foreach_leaf (tree, NULL, NULL, save_leaf, &saver);
+  ck_assert (lf_stream_flush (saver.stream, &error));
+  lf_stream_free (saver.stream);
+  ck_assert (_lf_manifest_write (file, tree, NULL, NULL, saver.log, &error));
+  LF_ASSERT_NO_ERROR (error);
+  g_array_unref (saver.log);
+}
+
+static void
+assert_verify_error (const char *file, LfNode *like, LfError code, const char *needle)
+{
+  GError *error = NULL;
+  ck_assert (!_lf_manifest_verify (file, like, NULL, NULL, &error));
+  LF_ASSERT_ERROR (error, code, needle);
+}
+
+START_TEST (test_contents)
+{
+  g_autofree char *file = lf_test_path ("m.eqx");
+  g_autoptr (LfNode) tree = model (2, LF_DTYPE_FLOAT32);
+  save (file, tree);
+  g_autofree char *manifest = _lf_manifest_path (file);
+  ck_assert (g_str_has_suffix (manifest, "m.eqx.json"));
+
+  g_autofree char *text = NULL;
+  ck_assert (g_file_get_contents (manifest, &text, NULL, NULL));
+  GError *error = NULL;
+  g_autoptr (JsonNode) root = _lf_json_parse (text, -1, "manifest", &error);
+  LF_ASSERT_NO_ERROR (error);
+  JsonObject *object = json_node_get_object (root);
+  ck_assert_str_eq (json_object_get_string_member (object, "format"), "leafio-manifest");
+  ck_assert_int_eq (json_object_get_int_member (object, "version"), 1);
+  ck_assert_str_eq (json_object_get_string_member (object, "file"), "m.eqx");
+  ck_assert_str_eq (json_object_get_string_member (object, "checksum"), "xxh3-64");
+  ck_assert_int_eq (json_object_get_int_member (object, "n_leaves"), 4);
+  ck_assert_int_eq (json_object_get_int_member (object, "n_records"), 3);
+
+  /* The skeleton loads back as a like for the file. */
+  g_autoptr (LfNode) skeleton
+    = _lf_tree_from_json_node (json_object_get_member (object, "skeleton"), &error);
+  LF_ASSERT_NO_ERROR (error);
+  g_autoptr (LfNode) loaded = lf_tree_deserialise_leaves (file, skeleton, NULL, NULL, NULL,
+                                                          &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (lf_tree_equal (lf_struct_lookup (loaded, "w"), lf_struct_lookup (tree, "w")));
+
+  /* Leaves in order, with their codec and record. */
+  JsonArray *leaves = json_object_get_array_member (object, "leaves");
+  ck_assert_uint_eq (json_array_get_length (leaves), 4);
+  JsonObject *w = json_array_get_object_element (leaves, 0);
+  ck_assert_str_eq (json_object_get_string_member (w, "path"), ".w");
+  ck_assert_str_eq (json_object_get_string_member (w, "kind"), "array");
+  ck_assert_str_eq (json_object_get_string_member (w, "dtype"), "float32");
+  ck_assert_str_eq (json_object_get_string_member (w, "codec"), "npy");
+  JsonObject *record = json_object_get_object_member (w, "record");
+  ck_assert_int_eq (json_object_get_int_member (record, "offset"), 0);
+  ck_assert_int_eq (json_object_get_int_member (record, "size"), 128 + 24);
+  ck_assert_int_eq (strlen (json_object_get_string_member (record, "xxh3")), 16);
+  JsonObject *act = json_array_get_object_element (leaves, 1);
+  ck_assert_str_eq (json_object_get_string_member (act, "path"), ".opts['act']");
+  ck_assert (json_object_get_null_member (act, "record"));
+  JsonObject *steps = json_array_get_object_element (leaves, 3);
+  ck_assert_str_eq (json_object_get_string_member (steps, "kind"), "scalar");
+  ck_assert_str_eq (json_object_get_string_member (steps, "dtype"), "int64");
+}
+END_TEST
+
+START_TEST (test_verify_ok)
+{
+  g_autofree char *file = lf_test_path ("ok.eqx");
+  g_autoptr (LfNode) tree = model (2, LF_DTYPE_INT16);
+  GError *error = NULL;
+  /* No manifest: nothing to check. */
+  lf_test_write_file (file, "", 0);
+  ck_assert (_lf_manifest_verify (file, tree, NULL, NULL, &error));
+  save (file, tree);
+  ck_assert (_lf_manifest_verify (file, tree, NULL, NULL, &error));
+  /* An abstract like, and scalars of another type, are fine. */
+  gsize shape[2] = { 2, 3 };
+  g_autoptr (LfNode) like
+    = lf_struct_new_take ("Model", "w", lf_array_new_abstract (LF_DTYPE_INT16, 2, shape),
+                          "opts", lf_dict_new_take ("lr", lf_scalar_new_int (0),
+                                                    "act", lf_opaque_new ("other", NULL, NULL),
+                                                    NULL),
+                          "steps", lf_scalar_new_float (0), NULL);
+  ck_assert (_lf_manifest_verify (file, like, NULL, NULL, &error));
+  /* Without a like only the checksums are checked. */
+  ck_assert (_lf_manifest_verify (file, NULL, NULL, NULL, &error));
+  LF_ASSERT_NO_ERROR (error);
+  /* Removing it. */
+  ck_assert (_lf_manifest_remove (file, &error));
+  g_autofree char *manifest = _lf_manifest_path (file);
+  ck_assert (!g_file_test (manifest, G_FILE_TEST_EXISTS));
+  ck_assert (_lf_manifest_remove (file, &error));
+  LF_ASSERT_NO_ERROR (error);
+}
+END_TEST
+
+START_TEST (test_wrong_like)
+{
+  g_autofree char *file = lf_test_path ("like.eqx");
+  g_autoptr (LfNode) tree = model (2, LF_DTYPE_FLOAT32);
+  save (file, tree);
+
+  g_autoptr (LfNode) rows = model (3, LF_DTYPE_FLOAT32);
+  assert_verify_error (file, rows, LF_ERROR_MISMATCH,
+                       "like.eqx.json: .w: like has shape (3, 3), the file was saved with (2, 3)");
+  g_autoptr (LfNode) dtype = model (2, LF_DTYPE_FLOAT64);
+  assert_verify_error (file, dtype, LF_ERROR_MISMATCH,
+                       ".w: like has dtype float64, the file was saved with float32");
+  g_autoptr (LfNode) opaque = lf_opaque_new ("x", NULL, NULL);
+  g_autoptr (LfNode) kind = lf_tree_at_str (tree, ".steps", opaque, NULL);
+  assert_verify_error (file, kind, LF_ERROR_MISMATCH,
+                       ".steps: like has a leaf of kind opaque, the file was saved with kind scalar");
+  g_autoptr (LfNode) opts = lf_dict_new_take ("lr", lf_scalar_new_float (0.5),
+                                              "fn", lf_opaque_new ("f", NULL, NULL), NULL);
+  g_autoptr (LfNode) renamed = lf_tree_at_str (tree, ".opts", opts, NULL);
+  assert_verify_error (file, renamed, LF_ERROR_MISMATCH,
+                       "leaf 1: like has .opts['fn'], the file was saved with .opts['act'] there");
+  g_autoptr (LfNode) extra = lf_struct_new_take ("Model", "w", lf_node_ref (lf_struct_lookup (tree, "w")),
+                                                 "opts", lf_node_ref (lf_struct_lookup (tree, "opts")),
+                                                 "steps", lf_scalar_new_int (3),
+                                                 "zz", lf_scalar_new_int (4), NULL);
+  assert_verify_error (file, extra, LF_ERROR_MISMATCH,
+                       "like has 5 leaves, the file was saved with 4; the first leaf the file "
+                       "lacks is .zz");
+  g_autoptr (LfNode) fewer = lf_struct_new_take ("Model", "w", lf_node_ref (lf_struct_lookup (tree, "w")),
+                                                 "opts", lf_node_ref (lf_struct_lookup (tree, "opts")),
+                                                 NULL);
+  assert_verify_error (file, fewer, LF_ERROR_MISMATCH,
+                       "like has 3 leaves, the file was saved with 4; the first leaf like lacks "
+                       "is .steps");
+}
+END_TEST
+
+START_TEST (test_damaged_file)
+{
+  g_autofree char *file = lf_test_path ("damaged.eqx");
+  g_autoptr (LfNode) tree = model (2, LF_DTYPE_FLOAT32);
+  save (file, tree);
+  /* Flip one byte of the scalar .opts['lr'] (the second record). */
+  g_autoptr (GBytes) bytes = lf_test_read_file (file);
+  gsize size;
+  gconstpointer original = g_bytes_get_data (bytes, &size);
+  guint8 *data = g_memdup2 (original, size);
+  data[152 + 130] ^= 1;
+  lf_test_write_file (file, data, size);
+  assert_verify_error (file, tree, LF_ERROR_CHECKSUM,
+                       "damaged.eqx.json: .opts['lr']: record 1 at offset 152 (136 bytes) has "
+                       "checksum");
+  /* A longer or shorter file. */
+  data[152 + 130] ^= 1;
+  lf_test_write_file (file, data, size - 1);
+  assert_verify_error (file, tree, LF_ERROR_CHECKSUM, "the manifest says");
+  g_free (data);
+  /* A missing file. */
+  g_unlink (file);
+  assert_verify_error (file, tree, LF_ERROR_IO, "damaged.eqx");
+}
+END_TEST
+
+/* `tree` is the like, or NULL to check the records alone. */
+static void
+assert_manifest_error_full (const char *manifest_text, gboolean with_like, LfError code,
+                            const char *needle)
+{
+  g_autofree char *file = lf_test_path ("bad.eqx");
+  g_autoptr (LfNode) tree = model (2, LF_DTYPE_FLOAT32);
+  save (file, tree);
+  g_autofree char *manifest = _lf_manifest_path (file);
+  lf_test_write_file (manifest, manifest_text, strlen (manifest_text));
+  assert_verify_error (file, with_like ? tree : NULL, code, needle);
+}
+
+static void
+assert_manifest_error (const char *manifest_text, LfError code, const char *needle)
+{
+  assert_manifest_error_full (manifest_text, TRUE, code, needle);
+}
+
+START_TEST (test_malformed_manifest)
+{
+  assert_manifest_error ("{", LF_ERROR_PARSE, "bad.eqx.json: line 1");
+  assert_manifest_error ("[]", LF_ERROR_PARSE, "bad.eqx.json: $: expected an object, found an array");
+  assert_manifest_error ("{\"format\": \"x\"}", LF_ERROR_PARSE, "$.format: expected \"leafio-manifest\"");
+  assert_manifest_error ("{\"format\": \"leafio-manifest\"}", LF_ERROR_PARSE,
+                         "$.version: expected a non-negative integer, found nothing");
+  assert_manifest_error ("{\"format\": \"leafio-manifest\", \"version\": 2}", LF_ERROR_UNSUPPORTED,
+                         "manifest version 2 is not supported");
+  assert_manifest_error ("{\"format\": \"leafio-manifest\", \"version\": 1, \"leaves\": {}}",
+                         LF_ERROR_PARSE, "$.leaves: expected an array");
+  assert_manifest_error ("{\"format\": \"leafio-manifest\", \"version\": 1, \"leaves\": [1]}",
+                         LF_ERROR_PARSE, "$.leaves[0]: expected an object");
+  assert_manifest_error ("{\"format\": \"leafio-manifest\", \"version\": 1, \"leaves\": [{}]}",
+                         LF_ERROR_PARSE, "$.leaves[0].path: expected a string");
+  assert_manifest_error_full ("{\"format\": \"leafio-manifest\", \"version\": 1, \"size\": 424, "
+                         "\"leaves\": [{\"path\": \".w\", \"record\": {\"offset\": 0, \"size\": 1, "
+                         "\"xxh3\": \"zz\"}}]}", FALSE,
+                         LF_ERROR_PARSE, "$.leaves[0].record.xxh3: expected 16 hexadecimal digits");
+}
+END_TEST
+
+START_TEST (test_record_out_of_range)
+{
+  g_autofree char *file = lf_test_path ("range.eqx");
+  lf_test_write_file (file, "abcd", 4);
+  g_autofree char *manifest = _lf_manifest_path (file);
+  const char *text = "{\"format\": \"leafio-manifest\", \"version\": 1, \"size\": 4, "
+                     "\"leaves\": [{\"path\": \".w\", \"kind\": \"array\", \"record\": "
+                     "{\"offset\": 2, \"size\": 3, \"xxh3\": \"0000000000000000\"}}]}";
+  lf_test_write_file (manifest, text, strlen (text));
+  assert_verify_error (file, NULL, LF_ERROR_CHECKSUM,
+                       ".w: record 0 at offset 2, 3 bytes, lies beyond the end");
+}
+END_TEST
+
+Suite *
+lf_test_suite (void)
+{
+  Suite *suite = suite_create ("manifest");
+  TCase *tc = tcase_create ("manifest");
+  tcase_add_test (tc, test_contents);
+  tcase_add_test (tc, test_verify_ok);
+  tcase_add_test (tc, test_wrong_like);
+  tcase_add_test (tc, test_damaged_file);
+  tcase_add_test (tc, test_malformed_manifest);
+  tcase_add_test (tc, test_record_out_of_range);
+  suite_add_tcase (suite, tc);
+  return suite;
+}
