@@ -33,6 +33,9 @@ targets=(
   "fuzz-npy-header|fuzz-npy-header.c||npy"
   "fuzz-codec-ref|fuzz-codec-ref.c||codec-ref"
   "fuzz-load-npy|fuzz-load.c|npy|npy"
+  "fuzz-spec-json|fuzz-spec-json.c||spec"
+  "fuzz-rules|fuzz-rules.c||spec"
+  "fuzz-skeleton|fuzz-skeleton.c||spec"
 )
 
 # ---- flags -------------------------------------------------------------------

@@ -2,7 +2,8 @@
  * REFERENCE: the seed of a load target.  Built by run.sh with the fuzz
  * build of the library; make-seeds.sh runs it.
  *
- *   seed-writer REFERENCE FILE */
+ *   seed-writer REFERENCE FILE
+ *   seed-writer --skeleton FILE     the fuzz tree's skeleton (JSON) */
 #include "fuzz-common.h"
 
 int
@@ -14,6 +15,19 @@ main (int argc, char **argv)
       return 2;
     }
   LfRegistry *registry = fuzz_init ();
+  if (strcmp (argv[1], "--skeleton") == 0)
+    {
+      g_autoptr (LfNode) skeleton_tree = fuzz_tree (TRUE);
+      g_autofree char *json = lf_tree_to_json (skeleton_tree, TRUE);
+      GError *write_error = NULL;
+      if (!g_file_set_contents (argv[2], json, -1, &write_error))
+        {
+          fprintf (stderr, "seed-writer: %s\n", write_error->message);
+          return 1;
+        }
+      lf_registry_unref (registry);
+      return 0;
+    }
   GError *error = NULL;
   g_autoptr (LfSpec) spec = lf_spec_new_for_reference (registry, argv[1], &error);
   g_autoptr (LfNode) tree = fuzz_tree (TRUE);
