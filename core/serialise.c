@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
+#include "manifest-private.h"
 #include "walk-private.h"
 
 char *
@@ -78,9 +79,16 @@ lf_tree_serialise_leaves_full (const char *path, LfNode *tree, LfSpec *spec,
   if (fd < 0)
     return set_io_error (error, "cannot create a temporary file beside it", target, errno);
 
+  /* The manifest is built from the walker's log of every leaf. */
+  g_autoptr (GArray) log = NULL;
+  if (flags & LF_SAVE_MANIFEST)
+    {
+      log = g_array_new (FALSE, TRUE, sizeof (LfWalkRecord));
+      g_array_set_clear_func (log, _lf_walk_record_clear);
+    }
   LfStream *stream = lf_stream_new_for_fd (fd, FALSE);
   lf_stream_set_name (stream, target);
-  gboolean ok = _lf_walk_save (stream, tree, spec, is_leaf, is_leaf_data, NULL, error)
+  gboolean ok = _lf_walk_save (stream, tree, spec, is_leaf, is_leaf_data, log, error)
                 && lf_stream_flush (stream, error);
   lf_stream_free (stream);
   if (ok && fchmod (fd, mode) != 0)
@@ -89,6 +97,9 @@ lf_tree_serialise_leaves_full (const char *path, LfNode *tree, LfSpec *spec,
     ok = set_io_error (error, "cannot sync", target, errno);
   if (close (fd) != 0 && ok)
     ok = set_io_error (error, "cannot close", target, errno);
+  /* An old manifest must never describe the new data, even for a moment. */
+  if (ok)
+    ok = _lf_manifest_remove (target, error);
   if (ok && g_rename (tmp, target) != 0)
     ok = set_io_error (error, "cannot rename the temporary file over it", target, errno);
   if (!ok)
@@ -98,6 +109,9 @@ lf_tree_serialise_leaves_full (const char *path, LfNode *tree, LfSpec *spec,
     }
   if (!(flags & LF_SAVE_NO_SYNC))
     sync_directory (dir);
+  /* Written after the data is in place, so a manifest always has its file. */
+  if (flags & LF_SAVE_MANIFEST)
+    return _lf_manifest_write (target, tree, is_leaf, is_leaf_data, log, error);
   return TRUE;
 }
 
@@ -150,6 +164,9 @@ lf_tree_deserialise_leaves_full (const char *path, LfNode *like, LfSpec *spec,
 {
   g_return_val_if_fail (path != NULL && like != NULL, NULL);
   g_autofree char *target = lf_path_with_eqx_suffix (path);
+  if (!(flags & LF_LOAD_IGNORE_MANIFEST)
+      && !_lf_manifest_verify (target, like, is_leaf, is_leaf_data, error))
+    return NULL;
   LfStream *stream = lf_stream_open_path (target, (flags & LF_LOAD_MMAP) != 0, error);
   if (stream == NULL)
     return NULL;

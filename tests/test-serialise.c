@@ -364,6 +364,46 @@ START_TEST (test_save_keeps_mode)
 }
 END_TEST
 
+/* The manifest beside a file: written on request, checked on load, removed
+ * by a save without it so it never describes other data. */
+START_TEST (test_manifest_flags)
+{
+  GError *error = NULL;
+  g_autofree char *path = lf_test_path ("manifest.eqx");
+  g_autofree char *sidecar = lf_test_path ("manifest.eqx.json");
+  g_autoptr (LfNode) tree = lf_struct_new_take ("M", "w", vec (8, 1), "s", lf_scalar_new_int (3),
+                                                "f", lf_opaque_new ("fn", NULL, NULL), NULL);
+  ck_assert (lf_tree_serialise_leaves_full (path, tree, NULL, NULL, NULL, LF_SAVE_MANIFEST, &error));
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (g_file_test (sidecar, G_FILE_TEST_EXISTS));
+  g_autoptr (LfNode) back = lf_tree_deserialise_leaves (path, tree, NULL, NULL, NULL, &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (lf_tree_equal (back, tree));
+
+  /* A like of another shape is caught by the manifest, by path. */
+  g_autoptr (LfNode) wrong = lf_struct_new_take ("M", "w", vec (9, 1), "s", lf_scalar_new_int (3),
+                                                 "f", lf_opaque_new ("fn", NULL, NULL), NULL);
+  ck_assert_ptr_null (lf_tree_deserialise_leaves (path, wrong, NULL, NULL, NULL, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_MISMATCH, ".w");
+
+  /* One flipped data byte: the checksum names the leaf. */
+  g_autoptr (GBytes) bytes = lf_test_read_file (path);
+  g_autofree guint8 *copy = g_memdup2 (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  copy[130] ^= 0x40;
+  lf_test_write_file (path, copy, g_bytes_get_size (bytes));
+  ck_assert_ptr_null (lf_tree_deserialise_leaves (path, tree, NULL, NULL, NULL, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_CHECKSUM, ".w");
+  g_autoptr (LfNode) unchecked = lf_tree_deserialise_leaves_full (path, tree, NULL, NULL, NULL,
+                                                                  LF_LOAD_IGNORE_MANIFEST, &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (!lf_tree_equal (unchecked, tree));
+
+  /* Saving again without the flag removes the stale manifest. */
+  ck_assert (lf_tree_serialise_leaves (path, tree, NULL, NULL, NULL, &error));
+  ck_assert (!g_file_test (sidecar, G_FILE_TEST_EXISTS));
+}
+END_TEST
+
 START_TEST (test_empty_tree)
 {
   GError *error = NULL;
@@ -551,6 +591,7 @@ lf_test_suite (void)
   tcase_add_test (tc, test_failed_save_keeps_previous_file);
   tcase_add_test (tc, test_save_keeps_mode);
   tcase_add_test (tc, test_empty_tree);
+  tcase_add_test (tc, test_manifest_flags);
   suite_add_tcase (suite, tc);
   tc = tcase_create ("specs");
   tcase_add_test (tc, test_spec_tree_mixes_codecs);

@@ -40,14 +40,14 @@ G_BEGIN_DECLS
 
 typedef enum {
   LF_SAVE_DEFAULT = 0,
-  LF_SAVE_MANIFEST = 1 << 0, /* also write FILE.json: skeleton, codecs, offsets, checksums */
+  LF_SAVE_MANIFEST = 1 << 0, /* also write FILE.eqx.json: skeleton, codecs, offsets, checksums (docs/MANIFEST.md) */
   LF_SAVE_NO_SYNC = 1 << 1,  /* skip fsync before the rename (faster, less durable) */
 } LfSaveFlags;
 
 typedef enum {
   LF_LOAD_DEFAULT = 0,
   LF_LOAD_MMAP = 1 << 0,            /* map the file: arrays borrow the mapping, no copy */
-  LF_LOAD_IGNORE_MANIFEST = 1 << 1, /* do not check FILE.json even when present */
+  LF_LOAD_IGNORE_MANIFEST = 1 << 1, /* do not check FILE.eqx.json even when present */
 } LfLoadFlags;
 
 /* `path` with ".eqx" appended when its file name has no suffix. Free with g_free. */

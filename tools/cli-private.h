@@ -1,0 +1,151 @@
+/* Internals shared by the files of the `leafio` command-line tool. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <leafio/leafio.h>
+
+/* Exit statuses, as diff(1) uses them. */
+enum {
+  CLI_EXIT_OK = 0,
+  CLI_EXIT_DIFFERENT = 1,
+  CLI_EXIT_ERROR = 2,
+};
+
+/* ---- subcommands (one file a group) --------------------------------------- */
+
+/* Each takes its own argv: argv[0] is the subcommand's name. */
+int cli_cmd_codecs (int argc, char **argv);
+int cli_cmd_inspect (int argc, char **argv);
+int cli_cmd_skeleton (int argc, char **argv);
+int cli_cmd_unpack (int argc, char **argv);
+int cli_cmd_pack (int argc, char **argv);
+int cli_cmd_convert (int argc, char **argv);
+int cli_cmd_diff (int argc, char **argv);
+
+/* ---- cli-util.c ------------------------------------------------------------ */
+
+/* Set by --quiet: no progress bar. */
+extern gboolean cli_quiet;
+
+/* Parses a subcommand's options; on failure prints the error and a hint
+ * and returns FALSE.  `n_args` is the number of positional arguments
+ * wanted (after option parsing), -N for "at least N". */
+gboolean cli_parse_options (GOptionContext *context, int *argc, char ***argv,
+                            int n_args);
+/* Prints "leafio: MESSAGE" to stderr, frees the error and returns
+ * CLI_EXIT_ERROR. */
+int cli_fail (GError *error);
+/* A spec from --spec text and/or a --rules file: JSON when the text starts
+ * with '{' or '[', "@FILE" reads the text from FILE, otherwise a codec
+ * reference; with `rules_file` the text (or "npy") is the rules' default.
+ * NULL text and file: the npy codec.  Transfer full. */
+LfSpec *cli_spec_load (const char *text, const char *rules_file, GError **error);
+/* "float32", "(2, 3)"-style text of an array leaf: "float32 (2, 3)".
+ * Scalars print as their dtype with shape (). */
+char *cli_leaf_describe (LfNode *leaf);
+/* Prints `root` as indented JSON and a newline to stdout. */
+void cli_print_json (JsonNode *root);
+/* dtype and shape of an array or scalar leaf (shape NULL for scalars). */
+void cli_leaf_get_type (LfNode *leaf, LfDType *dtype, guint *ndim, const gsize **shape);
+
+/* ---- records.c: reading a file record by record --------------------------- */
+
+typedef enum {
+  CLI_FAMILY_NPY,
+  CLI_FAMILY_COMPRESSED,
+  CLI_FAMILY_UNKNOWN,
+} CliFamily;
+
+/* "npy", "compressed", "unknown". */
+const char *cli_family_name (CliFamily family);
+
+typedef struct {
+  guint index;
+  guint64 offset;      /* of the record's first byte in the file */
+  guint64 size;        /* bytes of the whole record */
+  CliFamily family;
+  LfDType dtype;       /* as stored */
+  guint ndim;
+  gsize shape[LF_MAX_NDIM];
+} CliRecordInfo;
+
+/* A file mapped in memory, read one record after another.  Every error is
+ * prefixed "FILE: record N (offset X): ". */
+typedef struct _CliReader CliReader;
+
+CliReader *cli_reader_open (const char *filename, GError **error);
+void cli_reader_free (CliReader *reader);
+const char *cli_reader_get_filename (CliReader *reader);
+guint64 cli_reader_get_size (CliReader *reader);
+/* Offset of the next record (== size at the end). */
+guint64 cli_reader_get_offset (CliReader *reader);
+/* Index of the next record. */
+guint cli_reader_get_index (CliReader *reader);
+gboolean cli_reader_at_end (CliReader *reader);
+/* Describes the next record from its header (data is not decoded, except
+ * for families whose header does not carry dtype and shape) and moves past
+ * it.  An unknown record fills `info` (size: the rest of the file) and
+ * fails with LF_ERROR_CORRUPT. */
+gboolean cli_reader_next_info (CliReader *reader, CliRecordInfo *info, GError **error);
+/* The value of the record `info` describes (just returned by
+ * cli_reader_next_info), as it describes itself (transfer full). */
+LfNode *cli_reader_decode (CliReader *reader, const CliRecordInfo *info, GError **error);
+/* next_info then decode. */
+LfNode *cli_reader_next_leaf (CliReader *reader, CliRecordInfo *info, GError **error);
+
+/* Called for each leaf of a skeleton in order, with the record matched to
+ * it, or `info` NULL for a leaf its codec writes no record for. */
+typedef gboolean (*CliMatchFunc) (const LfPath *path, const char *path_text, LfNode *leaf,
+                                  const CliRecordInfo *info, gpointer user_data,
+                                  GError **error);
+/* Pairs the leaves of `like` with the records that follow, as a load with
+ * `codec` would: a record whose shape differs from its leaf's, a file that
+ * ends early or has bytes left are errors naming the record and the path. */
+gboolean cli_reader_match_skeleton (CliReader *reader, LfNode *like, LfCodec *codec,
+                                    CliMatchFunc func, gpointer user_data, GError **error);
+/* The raw bytes of the record `info` describes (transfer full). */
+GBytes *cli_reader_get_record_bytes (CliReader *reader, const CliRecordInfo *info);
+/* Names the skeleton leaf `path` (keystr text; NULL: none) in the errors
+ * of the next records. */
+void cli_reader_set_leaf_path (CliReader *reader, const char *path);
+/* Prefixes `error` with the reader's file, `index` and `offset`. */
+void cli_reader_prefix_error (CliReader *reader, guint index, guint64 offset,
+                              GError **error);
+
+/* ---- output.c: atomic output files ---------------------------------------- */
+
+/* Writes to a temporary file next to `path`; only cli_output_commit() puts
+ * it in place (rename), so `path` is never half-written.  Freeing an
+ * uncommitted output removes the temporary file. */
+typedef struct _CliOutput CliOutput;
+
+CliOutput *cli_output_new (const char *path, GError **error);
+/* The stream to write to (transfer none); its name is `path`. */
+LfStream *cli_output_get_stream (CliOutput *output);
+/* Shows progress of the bytes written as `label` against `total` (0: unknown). */
+void cli_output_set_progress (CliOutput *output, const char *label, guint64 total);
+gboolean cli_output_commit (CliOutput *output, GError **error);
+void cli_output_free (CliOutput *output);
+/* Saves the leaves of `tree` with `spec` to `path` (".eqx" added when it
+ * has no suffix, as the library does) atomically, with a progress bar. */
+gboolean cli_save_tree (const char *path, LfNode *tree, LfSpec *spec, GError **error);
+/* Writes `bytes` to `path` atomically. */
+gboolean cli_write_file_atomic (const char *path, GBytes *bytes, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliReader, cli_reader_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliOutput, cli_output_free)
+
+/* ---- progress.c ------------------------------------------------------------ */
+
+/* A progress bar on stderr, shown only when stderr is a terminal, --quiet
+ * is off and the work has lasted over a second (LEAFIO_PROGRESS_DELAY_MS
+ * overrides the delay).  Shows bytes done, rate and, when `total` is known,
+ * percent and time left. */
+typedef struct _CliProgress CliProgress;
+
+CliProgress *cli_progress_new (const char *label, guint64 total);
+void cli_progress_update (CliProgress *progress, guint64 done);
+/* Erases the bar and frees.  NULL is allowed. */
+void cli_progress_free (CliProgress *progress);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliProgress, cli_progress_free)

@@ -1,0 +1,136 @@
+/* Helpers every subcommand uses: option parsing, error output, specs. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli-private.h"
+
+gboolean cli_quiet = FALSE;
+
+gboolean
+cli_parse_options (GOptionContext *context, int *argc, char ***argv, int n_args)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      fprintf (stderr, "leafio: %s\nRun `%s --help` for usage.\n", error->message,
+               g_get_prgname ());
+      return FALSE;
+    }
+  /* (*argv)[0] is the subcommand's name. */
+  int have = *argc - 1;
+  gboolean ok = n_args >= 0 ? have == n_args : have >= -n_args;
+  if (!ok)
+    {
+      const char *what = have < (n_args >= 0 ? n_args : -n_args) ? "missing" : "too many";
+      fprintf (stderr, "leafio: %s arguments\n", what);
+      g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
+      fputs (help, stderr);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+int
+cli_fail (GError *error)
+{
+  fflush (stdout);
+  fprintf (stderr, "leafio: %s\n", error != NULL ? error->message : "unknown error");
+  g_clear_error (&error);
+  return CLI_EXIT_ERROR;
+}
+
+static LfSpec *
+spec_from_text (const char *text, GError **error)
+{
+  const char *start = text;
+  while (g_ascii_isspace (*start))
+    start++;
+  if (*start == '{' || *start == '[')
+    return lf_spec_parse_json (NULL, text, error);
+  return lf_spec_new_for_reference (NULL, text, error);
+}
+
+LfSpec *
+cli_spec_load (const char *text, const char *rules_file, GError **error)
+{
+  g_autofree char *contents = NULL;
+
+  /* "@FILE" holds the spec text (a long JSON spec tree, say). */
+  if (text != NULL && text[0] == '@')
+    {
+      if (!g_file_get_contents (text + 1, &contents, NULL, error))
+        {
+          g_prefix_error (error, "--spec: ");
+          if (*error != NULL && (*error)->domain != LF_ERROR)
+            {
+              GError *e = g_error_new_literal (LF_ERROR, LF_ERROR_IO, (*error)->message);
+              g_clear_error (error);
+              g_propagate_error (error, e);
+            }
+          return NULL;
+        }
+      g_strchomp (contents);
+      text = contents;
+    }
+
+  LfSpec *spec;
+  if (rules_file != NULL)
+    spec = lf_spec_load_rules_file (NULL, rules_file, text, error);
+  else if (text != NULL)
+    spec = spec_from_text (text, error);
+  else
+    spec = lf_spec_new_for_reference (NULL, "npy", error);
+  return spec;
+}
+
+void
+cli_leaf_get_type (LfNode *leaf, LfDType *dtype, guint *ndim, const gsize **shape)
+{
+  if (lf_node_get_kind (leaf) == LF_NODE_ARRAY)
+    {
+      *dtype = lf_array_get_dtype (leaf);
+      *ndim = lf_array_get_ndim (leaf);
+      *shape = lf_array_get_shape (leaf);
+    }
+  else if (lf_node_get_kind (leaf) == LF_NODE_SCALAR)
+    {
+      *dtype = lf_scalar_get_dtype (leaf);
+      *ndim = 0;
+      *shape = NULL;
+    }
+  else
+    {
+      *dtype = LF_DTYPE_INVALID;
+      *ndim = 0;
+      *shape = NULL;
+    }
+}
+
+char *
+cli_leaf_describe (LfNode *leaf)
+{
+  LfNodeKind kind = lf_node_get_kind (leaf);
+  if (kind != LF_NODE_ARRAY && kind != LF_NODE_SCALAR)
+    return g_strdup (lf_node_kind_name (kind));
+
+  LfDType dtype;
+  guint ndim;
+  const gsize *shape;
+  cli_leaf_get_type (leaf, &dtype, &ndim, &shape);
+  g_autofree char *shape_text = lf_shape_to_string (ndim, shape);
+  return g_strdup_printf ("%s %s", lf_dtype_name (dtype), shape_text);
+}
+
+void
+cli_print_json (JsonNode *root)
+{
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_indent (generator, 2);
+  json_generator_set_root (generator, root);
+  g_autofree char *text = json_generator_to_data (generator, NULL);
+  puts (text);
+}

@@ -1,0 +1,114 @@
+/* leafio pack: .npy files as the leaves of a list, saved as one .eqx file.
+ *
+ * Inputs are read with lf_npy_read, which takes any npy version, byte
+ * order and memory order and gives native C-ordered arrays; the npy codec
+ * then writes them as np.save writes C-ordered little-endian arrays, so
+ * with the default spec the output equals those np.save outputs one after
+ * another. */
+#include "config.h"
+
+#include <stdio.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
+
+#include "cli-private.h"
+
+/* Reads the one array of the .npy file at `path` (transfer full). */
+static LfNode *
+read_npy_file (const char *path, GError **error)
+{
+  g_autoptr (LfStream) stream = lf_stream_open_path (path, TRUE, error);
+  if (stream == NULL)
+    return NULL;
+  g_autoptr (LfNode) leaf = lf_npy_read (stream, error);
+  if (leaf == NULL)
+    {
+      g_prefix_error (error, "%s: ", path);
+      return NULL;
+    }
+  gboolean at_end = FALSE;
+  if (!lf_stream_at_end (stream, &at_end, error))
+    return NULL;
+  if (!at_end)
+    {
+      guint64 used = lf_stream_tell (stream);
+      g_set_error (error, LF_ERROR, LF_ERROR_TRAILING_DATA,
+                   "%s: bytes left after the array (offset %" G_GUINT64_FORMAT "): "
+                   "an .npy file holds one array", path, used);
+      return NULL;
+    }
+  return g_steal_pointer (&leaf);
+}
+
+/* Warns about --rules lines that match no leaf: usually a typo. */
+static void
+warn_unused_rules (LfSpec *spec, LfNode *tree)
+{
+  g_autoptr (GError) error = NULL;
+  if (!lf_spec_check_rules_used (spec, tree, NULL, NULL, &error))
+    fprintf (stderr, "leafio: warning: %s\n", error->message);
+}
+
+int
+cli_cmd_pack (int argc, char **argv)
+{
+  g_autofree char *spec_text = NULL;
+  g_autofree char *rules_file = NULL;
+  const GOptionEntry entries[] = {
+    { "spec", 's', 0, G_OPTION_ARG_STRING, &spec_text,
+      "Codec reference (\"float16\", \"compressed(level=19)\"), JSON spec tree, or "
+      "@FILE holding either (default npy)", "SPEC" },
+    { "rules", 'r', 0, G_OPTION_ARG_FILENAME, &rules_file,
+      "Path rules, one `PATTERN = CODEC` a line, over the paths [0], [1], ...; "
+      "--spec is then the default codec", "FILE" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &cli_quiet, "No progress bar", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("OUT FILE.npy…");
+  g_option_context_set_summary (context,
+    "Reads the .npy files (any npy version, byte order or memory order) and\n"
+    "saves them as the leaves of a list, in the order given, to OUT (\".eqx\"\n"
+    "is added when OUT has no suffix).  With the default npy codec, OUT is\n"
+    "byte for byte what np.save writes for the same arrays as C-ordered\n"
+    "little-endian arrays, one after another.  OUT is written atomically.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!cli_parse_options (context, &argc, &argv, -2))
+    return CLI_EXIT_ERROR;
+  const char *out = argv[1];
+  int n_inputs = argc - 2;
+  char **inputs = argv + 2;
+
+  GError *error = NULL;
+  g_autoptr (LfSpec) spec = cli_spec_load (spec_text, rules_file, &error);
+  if (spec == NULL)
+    return cli_fail (error);
+
+  guint64 total = 0;
+  for (int i = 0; i < n_inputs; i++)
+    {
+      GStatBuf st;
+      if (g_stat (inputs[i], &st) == 0)
+        total += (guint64) st.st_size;
+    }
+
+  g_autoptr (CliProgress) progress = cli_progress_new ("reading", total);
+  g_autoptr (GPtrArray) leaves = g_ptr_array_new_with_free_func ((GDestroyNotify) lf_node_unref);
+  guint64 done = 0;
+  for (int i = 0; i < n_inputs; i++)
+    {
+      LfNode *leaf = read_npy_file (inputs[i], &error);
+      if (leaf == NULL)
+        return cli_fail (error);
+      g_ptr_array_add (leaves, leaf);
+      done += lf_array_get_n_bytes (leaf);
+      cli_progress_update (progress, done);
+    }
+  g_clear_pointer (&progress, cli_progress_free);
+
+  g_autoptr (LfNode) tree = lf_list_new (leaves->len, (LfNode *const *) leaves->pdata);
+  if (rules_file != NULL)
+    warn_unused_rules (spec, tree);
+  if (!cli_save_tree (out, tree, spec, &error))
+    return cli_fail (error);
+  return CLI_EXIT_OK;
+}

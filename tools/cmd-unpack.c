@@ -1,0 +1,182 @@
+/* leafio unpack: each record of a file as its own .npy file.
+ *
+ * npy records are copied byte for byte (they already are .npy files);
+ * records of other families are decoded and written as numpy would.
+ *
+ * With --like, files are named after leaf paths.  The mapping is
+ * filesystem-safe and one-to-one: each key of the path becomes one
+ * component (an index as its decimal digits, a dict key or field name with
+ * every byte outside [A-Za-z0-9_-] written as %XX), components are joined
+ * with '.', and ".npy" is appended; the root leaf of a tree that is a single
+ * leaf is "root.npy".  `.layers[0].weight` -> `layers.0.weight.npy`,
+ * `['a b']` -> `a%20b.npy`. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <glib/gstdio.h>
+
+#include "cli-private.h"
+
+typedef struct {
+  CliReader *reader;
+  const char *dir;
+  CliProgress *progress;
+  guint n_written;
+} Unpack;
+
+static void
+append_escaped (GString *out, const char *name)
+{
+  for (const guchar *p = (const guchar *) name; *p != '\0'; p++)
+    {
+      if (g_ascii_isalnum (*p) || *p == '_' || *p == '-')
+        g_string_append_c (out, (char) *p);
+      else
+        g_string_append_printf (out, "%%%02X", *p);
+    }
+}
+
+/* The file name for a leaf path (see the comment at the top). */
+static char *
+file_name_for_path (const LfPath *path)
+{
+  gsize n = lf_path_get_length (path);
+  if (n == 0)
+    return g_strdup ("root.npy");
+
+  g_autoptr (GString) out = g_string_new (NULL);
+  for (gsize i = 0; i < n; i++)
+    {
+      if (i > 0)
+        g_string_append_c (out, '.');
+      if (lf_path_get_kind (path, i) == LF_KEY_INDEX)
+        g_string_append_printf (out, "%" G_GINT64_FORMAT, lf_path_get_index (path, i));
+      else
+        append_escaped (out, lf_path_get_name (path, i));
+    }
+  g_string_append (out, ".npy");
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* The bytes of a .npy file holding the record `info` describes. */
+static GBytes *
+npy_bytes_for_record (CliReader *reader, const CliRecordInfo *info, GError **error)
+{
+  if (info->family == CLI_FAMILY_NPY)
+    return cli_reader_get_record_bytes (reader, info);
+
+  g_autoptr (LfNode) leaf = cli_reader_decode (reader, info, error);
+  if (leaf == NULL)
+    return NULL;
+  g_autoptr (LfStream) memory = lf_stream_new_memory ();
+  if (!lf_npy_write (memory, leaf, 0, error))
+    {
+      cli_reader_prefix_error (reader, info->index, info->offset, error);
+      return NULL;
+    }
+  return lf_stream_steal_bytes (memory);
+}
+
+static gboolean
+write_record (Unpack *self, const CliRecordInfo *info, const char *file_name, GError **error)
+{
+  g_autoptr (GBytes) bytes = npy_bytes_for_record (self->reader, info, error);
+  if (bytes == NULL)
+    return FALSE;
+  g_autofree char *path = g_build_filename (self->dir, file_name, NULL);
+  if (!cli_write_file_atomic (path, bytes, error))
+    return FALSE;
+  self->n_written++;
+  cli_progress_update (self->progress, cli_reader_get_offset (self->reader));
+  return TRUE;
+}
+
+static gboolean
+unpack_leaf (const LfPath *path, const char *path_text, LfNode *leaf,
+             const CliRecordInfo *info, gpointer user_data, GError **error)
+{
+  Unpack *self = user_data;
+  if (info == NULL)
+    return TRUE; /* no record: nothing to write */
+
+  g_autofree char *file_name = file_name_for_path (path);
+  return write_record (self, info, file_name, error);
+}
+
+static gboolean
+unpack_records (Unpack *self, GError **error)
+{
+  while (!cli_reader_at_end (self->reader))
+    {
+      CliRecordInfo info;
+      if (!cli_reader_next_info (self->reader, &info, error))
+        return FALSE;
+      g_autofree char *file_name = g_strdup_printf ("%06u.npy", info.index);
+      if (!write_record (self, &info, file_name, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+int
+cli_cmd_unpack (int argc, char **argv)
+{
+  g_autofree char *like_file = NULL;
+  g_autofree char *spec_text = NULL;
+  const GOptionEntry entries[] = {
+    { "like", 'l', 0, G_OPTION_ARG_FILENAME, &like_file,
+      "Name the files after the leaf paths of this skeleton", "SKELETON.json" },
+    { "spec", 's', 0, G_OPTION_ARG_STRING, &spec_text,
+      "With --like: the codec the file was saved with, which decides the leaves "
+      "without a record (default npy)", "CODEC" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &cli_quiet, "No progress bar", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("FILE DIR");
+  g_option_context_set_summary (context,
+    "Writes every record of FILE as DIR/000000.npy, DIR/000001.npy, ... in\n"
+    "order (DIR is created if needed).  npy records are copied byte for byte;\n"
+    "compressed records are decoded and written as np.save would.\n\n"
+    "With --like, files are named after leaf paths instead: each key becomes\n"
+    "a component (an index as digits, a name with bytes outside\n"
+    "[A-Za-z0-9_-] as %XX), joined by '.', plus \".npy\":\n"
+    "  .layers[0].weight -> layers.0.weight.npy    ['a b'] -> a%20b.npy\n"
+    "and a tree that is a single leaf gives root.npy.  Leaves without a record\n"
+    "get no file.  Each file is written atomically.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!cli_parse_options (context, &argc, &argv, 2))
+    return CLI_EXIT_ERROR;
+  const char *dir = argv[2];
+
+  GError *error = NULL;
+  g_autoptr (CliReader) reader = cli_reader_open (argv[1], &error);
+  if (reader == NULL)
+    return cli_fail (error);
+  g_autoptr (LfNode) like = NULL;
+  g_autoptr (LfCodec) codec = NULL;
+  if (like_file != NULL)
+    {
+      like = lf_tree_from_json_file (like_file, &error);
+      if (like == NULL)
+        return cli_fail (error);
+      codec = lf_registry_resolve (lf_registry_get_default (),
+                                   spec_text != NULL ? spec_text : "npy", &error);
+      if (codec == NULL)
+        return cli_fail (error);
+    }
+  if (g_mkdir_with_parents (dir, 0777) != 0)
+    {
+      int errsv = errno;
+      return cli_fail (g_error_new (LF_ERROR, LF_ERROR_IO, "%s: cannot create the directory: %s",
+                                    dir, g_strerror (errsv)));
+    }
+
+  Unpack self = { .reader = reader, .dir = dir };
+  self.progress = cli_progress_new ("unpacking", cli_reader_get_size (reader));
+  gboolean ok = like != NULL
+                  ? cli_reader_match_skeleton (reader, like, codec, unpack_leaf, &self, &error)
+                  : unpack_records (&self, &error);
+  cli_progress_free (self.progress);
+  return ok ? CLI_EXIT_OK : cli_fail (error);
+}

@@ -1,0 +1,246 @@
+/* Output files written atomically: a temporary file in the target's
+ * directory (so the rename stays within one filesystem), synced, then
+ * renamed over the target.  An interrupted or failed command leaves the
+ * previous file as it was and no temporary behind. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+#include "cli-private.h"
+
+struct _CliOutput {
+  char *path;
+  char *tmp_path;
+  int fd;
+  LfStream *stream;
+  CliProgress *progress;
+  guint64 written;
+  gboolean committed;
+};
+
+/* The temporary file being written, removed if the user interrupts us
+ * (the tool writes one output at a time). */
+static char *volatile pending_tmp_path;
+
+static void
+remove_pending_and_die (int signum)
+{
+  char *tmp = pending_tmp_path;
+  if (tmp != NULL)
+    unlink (tmp); /* async-signal-safe */
+  signal (signum, SIG_DFL);
+  raise (signum);
+}
+
+static void
+set_pending (char *tmp_path)
+{
+  static gboolean installed = FALSE;
+  if (!installed)
+    {
+      const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+      for (gsize i = 0; i < G_N_ELEMENTS (signals); i++)
+        signal (signals[i], remove_pending_and_die);
+      installed = TRUE;
+    }
+  pending_tmp_path = tmp_path;
+}
+
+static GError *
+io_error (const char *path, const char *what, int errsv)
+{
+  return g_error_new (LF_ERROR, LF_ERROR_IO, "%s: %s: %s", path, what, g_strerror (errsv));
+}
+
+static gboolean
+write_all (gpointer user_data, const void *buffer, gsize count, GError **error)
+{
+  CliOutput *output = user_data;
+  const guint8 *p = buffer;
+
+  while (count > 0)
+    {
+      ssize_t n = write (output->fd, p, MIN (count, (gsize) G_MAXSSIZE));
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          g_propagate_error (error, io_error (output->path, "cannot write", errno));
+          return FALSE;
+        }
+      p += n;
+      count -= (gsize) n;
+      output->written += (guint64) n;
+      cli_progress_update (output->progress, output->written);
+    }
+  return TRUE;
+}
+
+/* g_mkstemp creates files 0600; give the result the mode a plain
+ * open (O_CREAT, 0666) would, as numpy's writes get. */
+static mode_t
+default_file_mode (void)
+{
+  mode_t mask = umask (0);
+  umask (mask);
+  return 0666 & ~mask;
+}
+
+CliOutput *
+cli_output_new (const char *path, GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *template_name = g_strdup_printf (".%s.XXXXXX", base);
+  char *tmp_path = g_build_filename (dir, template_name, NULL);
+
+  int fd = g_mkstemp_full (tmp_path, O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      int errsv = errno;
+      g_free (tmp_path);
+      g_propagate_error (error, io_error (path, "cannot create a temporary file", errsv));
+      return NULL;
+    }
+  (void) fchmod (fd, default_file_mode ());
+
+  CliOutput *output = g_new0 (CliOutput, 1);
+  output->path = g_strdup (path);
+  output->tmp_path = tmp_path;
+  output->fd = fd;
+  output->stream = lf_stream_new_for_callbacks (NULL, write_all, output, NULL);
+  lf_stream_set_name (output->stream, path);
+  set_pending (output->tmp_path);
+  return output;
+}
+
+LfStream *
+cli_output_get_stream (CliOutput *output)
+{
+  return output->stream;
+}
+
+void
+cli_output_set_progress (CliOutput *output, const char *label, guint64 total)
+{
+  cli_progress_free (output->progress);
+  output->progress = cli_progress_new (label, total);
+}
+
+gboolean
+cli_output_commit (CliOutput *output, GError **error)
+{
+  g_return_val_if_fail (!output->committed, FALSE);
+
+  if (!lf_stream_flush (output->stream, error))
+    return FALSE;
+  if (fsync (output->fd) != 0)
+    {
+      g_propagate_error (error, io_error (output->path, "cannot sync", errno));
+      return FALSE;
+    }
+  int fd = output->fd;
+  output->fd = -1;
+  if (close (fd) != 0)
+    {
+      g_propagate_error (error, io_error (output->path, "cannot close", errno));
+      return FALSE;
+    }
+  if (g_rename (output->tmp_path, output->path) != 0)
+    {
+      g_propagate_error (error, io_error (output->path, "cannot rename the temporary file",
+                                          errno));
+      return FALSE;
+    }
+  output->committed = TRUE;
+  set_pending (NULL);
+  return TRUE;
+}
+
+void
+cli_output_free (CliOutput *output)
+{
+  if (output == NULL)
+    return;
+  cli_progress_free (output->progress);
+  /* The stream's buffered bytes would go to a file we are about to
+   * remove; drop the callback target first. */
+  lf_stream_free (output->stream);
+  if (output->fd >= 0)
+    close (output->fd);
+  if (!output->committed)
+    {
+      set_pending (NULL);
+      g_unlink (output->tmp_path);
+    }
+  g_free (output->path);
+  g_free (output->tmp_path);
+  g_free (output);
+}
+
+gboolean
+cli_write_file_atomic (const char *path, GBytes *bytes, GError **error)
+{
+  g_autoptr (CliOutput) output = cli_output_new (path, error);
+  if (output == NULL)
+    return FALSE;
+  gsize size;
+  gconstpointer data = g_bytes_get_data (bytes, &size);
+  if (!lf_stream_write (output->stream, data, size, error))
+    return FALSE;
+  return cli_output_commit (output, error);
+}
+
+/* The exact size of `tree` saved with the npy codec, for the progress bar;
+ * 0 when it cannot be told. */
+static guint64
+npy_saved_size (LfNode *tree)
+{
+  g_autoptr (GPtrArray) leaves = lf_tree_get_leaves (tree, NULL, NULL);
+  guint64 total = 0;
+  for (guint i = 0; i < leaves->len; i++)
+    {
+      LfNode *leaf = g_ptr_array_index (leaves, i);
+      LfDType dtype;
+      guint ndim;
+      const gsize *shape;
+      gsize n_bytes;
+      char header[LF_NPY_HEADER_MAX];
+
+      cli_leaf_get_type (leaf, &dtype, &ndim, &shape);
+      if (dtype == LF_DTYPE_INVALID)
+        continue; /* opaque: no record */
+      if (!lf_shape_n_bytes (dtype, ndim, shape, &n_bytes))
+        return 0;
+      total += lf_npy_header_format (header, sizeof header, dtype, ndim, shape, 0, 0);
+      total += n_bytes;
+    }
+  return total;
+}
+
+gboolean
+cli_save_tree (const char *path, LfNode *tree, LfSpec *spec, GError **error)
+{
+  g_autofree char *target = lf_path_with_eqx_suffix (path);
+  g_autoptr (CliOutput) output = cli_output_new (target, error);
+  if (output == NULL)
+    return FALSE;
+
+  LfCodec *codec = lf_spec_get_codec (spec);
+  guint64 total = 0;
+  if (codec != NULL && g_strcmp0 (lf_codec_get_name (codec), "npy") == 0)
+    total = npy_saved_size (tree);
+  cli_output_set_progress (output, "writing", total);
+
+  if (!lf_tree_serialise_leaves_to_stream (output->stream, tree, spec, NULL, NULL, error))
+    return FALSE;
+  return cli_output_commit (output, error);
+}
