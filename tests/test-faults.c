@@ -80,20 +80,37 @@ save_previous (const char *path)
   return lf_test_read_file (path);
 }
 
-/* The previous file is intact and its directory holds nothing else. */
+/* The previous file is intact and its directory holds nothing else but,
+ * when `manifest` is given, the previous manifest (PATH.json), intact. */
 static void
-assert_previous_intact (const char *path, GBytes *previous)
+assert_previous_intact_full (const char *path, GBytes *previous, GBytes *manifest)
 {
   g_autoptr (GBytes) now = lf_test_read_file (path);
   ck_assert_msg (g_bytes_equal (now, previous), "%s changed after a failed save", path);
   g_autofree char *dir = g_path_get_dirname (path);
   g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *manifest_base = g_strconcat (base, ".json", NULL);
+  if (manifest != NULL)
+    {
+      g_autofree char *manifest_path = g_strconcat (path, ".json", NULL);
+      g_autoptr (GBytes) manifest_now = lf_test_read_file (manifest_path);
+      ck_assert_msg (g_bytes_equal (manifest_now, manifest), "%s changed after a failed save",
+                     manifest_path);
+    }
   GDir *d = g_dir_open (dir, 0, NULL);
   ck_assert_ptr_nonnull (d);
   const char *name;
   while ((name = g_dir_read_name (d)) != NULL)
-    ck_assert_msg (strcmp (name, base) == 0, "%s left beside %s", name, base);
+    ck_assert_msg (strcmp (name, base) == 0
+                   || (manifest != NULL && strcmp (name, manifest_base) == 0),
+                   "%s left beside %s", name, base);
   g_dir_close (d);
+}
+
+static void
+assert_previous_intact (const char *path, GBytes *previous)
+{
+  assert_previous_intact_full (path, previous, NULL);
 }
 
 /* A fresh directory holding only `name`'s previous checkpoint. */
@@ -211,8 +228,29 @@ START_TEST (path_save_failing_at_every_leaf_keeps_previous)
       assert_previous_intact (path, previous);
     }
   ck_assert_uint_eq (leaves, 12);
-  printf ("faults: path save failing at leaf N for each of the %u leaves: previous file "
-          "byte-identical, no temporary left\n", leaves);
+
+  /* The same with manifests: the previous file's manifest stays too. */
+  g_autoptr (LfNode) old_tree = lf_struct_new_take ("Old", "w", ramp (LF_DTYPE_UINT8, 50, 42),
+                                                    NULL);
+  ck_assert (lf_tree_serialise_leaves_full (path, old_tree, NULL, NULL, NULL, LF_SAVE_MANIFEST,
+                                            &error));
+  LF_ASSERT_NO_ERROR (error);
+  g_autoptr (GBytes) previous_eqx = lf_test_read_file (path);
+  g_autofree char *manifest_path = g_strconcat (path, ".json", NULL);
+  g_autoptr (GBytes) previous_manifest = lf_test_read_file (manifest_path);
+  for (guint n = 1; n <= leaves; n++)
+    {
+      fault = (CodecFault) { 0, n };
+      ck_assert (!lf_tree_serialise_leaves_full (path, tree, spec, NULL, NULL, LF_SAVE_MANIFEST,
+                                                 &error));
+      LF_ASSERT_ERROR (error, LF_ERROR_FAILED, "injected codec failure");
+      assert_previous_intact_full (path, previous_eqx, previous_manifest);
+    }
+  g_autoptr (LfNode) back = lf_tree_deserialise_leaves (path, old_tree, NULL, NULL, NULL, &error);
+  LF_ASSERT_NO_ERROR (error);
+  printf ("faults: path save failing at leaf N for each of the %u leaves, without and with "
+          "a manifest: previous file (and manifest) byte-identical, no temporary left\n",
+          leaves);
 }
 END_TEST
 
