@@ -33,6 +33,8 @@ targets=(
   "fuzz-npy-header|fuzz-npy-header.c||npy"
   "fuzz-codec-ref|fuzz-codec-ref.c||codec-ref"
   "fuzz-load-npy|fuzz-load.c|npy|npy"
+  "fuzz-load-compressed|fuzz-load.c|compressed|npy"
+  "fuzz-load-float16|fuzz-load.c|float16|npy"
   "fuzz-spec-json|fuzz-spec-json.c||spec"
   "fuzz-rules|fuzz-rules.c||spec"
   "fuzz-skeleton|fuzz-skeleton.c||spec"

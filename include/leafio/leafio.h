@@ -16,6 +16,7 @@
 #include <leafio/tree.h>
 #include <leafio/stream.h>
 #include <leafio/npy.h>
+#include <leafio/convert.h>
 #include <leafio/codec.h>
 #include <leafio/registry.h>
 #include <leafio/spec.h>

@@ -1,0 +1,128 @@
+/* leafio-mpi: collective, sharded saves and loads over MPI-IO.
+ *
+ * Link with `pkg-config --cflags --libs leafio-mpi` (libleafio-mpi, built
+ * when configure finds MPI).  This header is not pulled in by leafio.h, so
+ * the core keeps no MPI dependency.
+ *
+ * Every rank of `comm` calls the same function with a tree of the same
+ * structure.  Each leaf is either
+ *   - owned by one rank, which encodes it: by default leaves are handed out
+ *     in order to the rank with the fewest bytes so far (sizes from dtype
+ *     and shape, so every rank computes the same assignment); or an owner
+ *     callback decides.  On the other ranks the leaf only has to have the
+ *     same kind, dtype and shape: an abstract array (lf_array_new_abstract)
+ *     is enough, its data is never read;
+ *   - or sharded along axis 0: each rank holds a contiguous block of rows,
+ *     described by an LfShard (the global row count and the block's first
+ *     row) registered under the leaf's keystr path in an LfMpiLayout.  The
+ *     blocks of all ranks must tile the rows exactly; a rank may hold zero
+ *     rows.
+ *
+ * The file is the serial format, byte for byte: with `npy` and `float16`
+ * (default inner codec) a collective save gives exactly the file
+ * lf_tree_serialise_leaves() writes for the gathered tree with the same
+ * spec.  For those codecs every rank encodes its own rows and writes them
+ * at their offset; rank 0 writes the record header for the global shape.
+ * Codecs whose record needs the whole array (`compressed`, in-process
+ * codecs, anything else) get a sharded leaf's blocks gathered to its owner
+ * rank first, which then encodes it as in a serial save.  Codecs whose
+ * bytes depend on the record's file offset (`npy(align=N)`, anything with
+ * an `align` option) are refused with LF_ERROR_UNSUPPORTED.
+ *
+ * Crash safety: the ranks write a temporary file beside the target with
+ * MPI_File_write_at_all; rank 0 syncs it and renames it over the target,
+ * then every rank waits at a barrier.  If anything fails on any rank, every
+ * rank returns the same error (the first failing rank's message, prefixed
+ * with "rank N: "), the temporary file is removed and the previous file is
+ * untouched.
+ *
+ * Loading: rank 0 scans the record headers (npy and float16 records are
+ * skipped by their header; records of other codecs are decoded once on
+ * rank 0 to find their length) and broadcasts the offset table; each rank
+ * then reads only the bytes of the leaves it loads:
+ *   - a sharded leaf (its `like` leaf is the block, e.g. an abstract array
+ *     of shape (rows, ...)): only its rows;
+ *   - any other leaf: every rank loads it, unless the layout has an owner
+ *     callback, in which case only the owner loads it and the other ranks
+ *     keep `like`'s leaf (shared, as a skipping codec does).
+ * The file may have been written by any number of ranks, or serially.
+ *
+ * Specs: one codec or a spec tree (lf_spec_new_codec, lf_spec_new_tree,
+ * lf_spec_parse_json).  Path-rule specs are refused with
+ * LF_ERROR_UNSUPPORTED: the core gives no public way to ask them for a
+ * leaf's codec.
+ */
+#pragma once
+
+#include <mpi.h>
+#include <leafio/leafio.h>
+
+G_BEGIN_DECLS
+
+/* One rank's block of a leaf sharded along axis 0: rows
+ * [row_offset, row_offset + rows of the local block) of `global_rows`. */
+typedef struct {
+  guint64 global_rows;
+  guint64 row_offset;
+} LfShard;
+
+/* How the leaves of a tree are spread over the ranks.  Not thread-safe;
+ * the same layout may be used for many saves and loads. */
+typedef struct _LfMpiLayout LfMpiLayout;
+
+/* The rank (0 .. n_ranks - 1) that owns the leaf at `path`.  `leaf` is the
+ * calling rank's leaf (an abstract array on non-owners, say); every rank
+ * must return the same answer for the same path. */
+typedef int (*LfMpiOwnerFunc) (const LfPath *path, LfNode *leaf, int n_ranks,
+                               gpointer user_data);
+
+LF_API LfMpiLayout *lf_mpi_layout_new (void);
+LF_API void lf_mpi_layout_free (LfMpiLayout *layout);   /* NULL is allowed */
+
+/* Declares the leaf at `path` (keystr text: ".layers[0].weight") sharded:
+ * this rank holds rows from `row_offset` of `global_rows`.  LF_ERROR_PARSE
+ * for a malformed path; LF_ERROR_DUPLICATE_NAME when the path already has
+ * a shard. */
+LF_API gboolean lf_mpi_layout_add_shard (LfMpiLayout *layout, const char *path,
+                                         guint64 global_rows, guint64 row_offset,
+                                         GError **error);
+/* The shard declared for `path` (keystr text as lf_path_to_string writes
+ * it), or NULL (transfer none). */
+LF_API const LfShard *lf_mpi_layout_lookup_shard (const LfMpiLayout *layout,
+                                                  const char *path);
+/* Replaces the default byte-balanced assignment of whole leaves (and, on
+ * load, makes only the owner load each whole leaf).  `func` NULL restores
+ * the default. */
+LF_API void lf_mpi_layout_set_owner_func (LfMpiLayout *layout, LfMpiOwnerFunc func,
+                                          gpointer user_data);
+
+/* The even split of `global_rows` over `n_ranks`: rank r gets rows
+ * [r * G / n, (r + 1) * G / n).  Either output may be NULL. */
+LF_API void lf_mpi_even_rows (guint64 global_rows, int rank, int n_ranks,
+                              guint64 *row_offset, guint64 *n_rows);
+
+/* Collective save (every rank of `comm` calls it).  `path` gets ".eqx"
+ * when it has no suffix.  `layout` may be NULL: no shards, balanced
+ * owners.  Flags as for lf_tree_serialise_leaves_full (LF_SAVE_MANIFEST is
+ * refused with LF_ERROR_UNSUPPORTED). */
+LF_API gboolean lf_mpi_tree_serialise_leaves (MPI_Comm comm, const char *path,
+                                              LfNode *tree, LfSpec *spec,
+                                              LfIsLeafFunc is_leaf, gpointer is_leaf_data,
+                                              const LfMpiLayout *layout, GError **error);
+LF_API gboolean lf_mpi_tree_serialise_leaves_full (MPI_Comm comm, const char *path,
+                                                   LfNode *tree, LfSpec *spec,
+                                                   LfIsLeafFunc is_leaf,
+                                                   gpointer is_leaf_data,
+                                                   const LfMpiLayout *layout,
+                                                   LfSaveFlags flags, GError **error);
+
+/* Collective load: a new tree shaped like `like` (transfer full), or NULL
+ * with the same error on every rank. */
+LF_API LfNode *lf_mpi_tree_deserialise_leaves (MPI_Comm comm, const char *path,
+                                               LfNode *like, LfSpec *spec,
+                                               LfIsLeafFunc is_leaf, gpointer is_leaf_data,
+                                               const LfMpiLayout *layout, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LfMpiLayout, lf_mpi_layout_free)
+
+G_END_DECLS

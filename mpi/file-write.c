@@ -1,0 +1,219 @@
+/* Writing the file: a temporary file beside the target, every rank's
+ * pieces written with one collective MPI-IO call, then rank 0 syncs it and
+ * renames it over the target.  The previous file is touched only by that
+ * rename. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include "mpi-private.h"
+
+/* MPI counts are ints: longer pieces are cut into blocks of this size. */
+#define MAX_BLOCK ((gsize) 1 << 30)
+
+static gboolean
+set_io_error (GError **error, const char *path, const char *what, int saved_errno)
+{
+  g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: %s: %s", path, what,
+               g_strerror (saved_errno));
+  return FALSE;
+}
+
+/* The permissions the file gets: the existing target's, or 0666 less the
+ * umask (read from /proc: umask() cannot be read without changing it). */
+static mode_t
+new_file_mode (const char *target)
+{
+  struct stat st;
+  if (stat (target, &st) == 0)
+    return st.st_mode & 07777;
+  mode_t mask = 022;
+  g_autofree char *status = NULL;
+  if (g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    {
+      const char *line = strstr (status, "\nUmask:");
+      if (line != NULL)
+        mask = (mode_t) strtoul (line + 7, NULL, 8);
+    }
+  return 0666 & ~mask;
+}
+
+/* Rank 0 makes the temporary file and tells the others its name. */
+static char *
+share_temporary_name (MPI_Comm comm, int rank, const char *target, GError **error)
+{
+  g_autofree char *name = NULL;
+  GError *local = NULL;
+  if (rank == 0)
+    {
+      g_autofree char *dir = g_path_get_dirname (target);
+      g_autofree char *base = g_path_get_basename (target);
+      name = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
+      int fd = g_mkstemp_full (name, O_WRONLY | O_CLOEXEC, 0600);
+      if (fd < 0)
+        set_io_error (&local, target, "cannot create a temporary file beside it", errno);
+      else
+        close (fd);
+    }
+  if (!_lf_mpi_agree (comm, NULL, &local))
+    {
+      g_propagate_error (error, local);
+      return NULL;
+    }
+  int length = rank == 0 ? (int) strlen (name) : 0;
+  MPI_Bcast (&length, 1, MPI_INT, 0, comm);
+  if (rank != 0)
+    name = g_malloc0 ((gsize) length + 1);
+  MPI_Bcast (name, length, MPI_CHAR, 0, comm);
+  return g_steal_pointer (&name);
+}
+
+static int
+compare_pieces (gconstpointer a, gconstpointer b)
+{
+  const LfMpiPiece *x = a, *y = b;
+  return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* One collective write: the file view and the memory type list this
+ * rank's pieces, so each rank makes a single MPI_File_write_at_all. */
+static gboolean
+write_pieces (MPI_File file, GArray *pieces, const char *target, GError **error)
+{
+  g_array_sort (pieces, compare_pieces);
+  g_autoptr (GArray) lengths = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr (GArray) file_at = g_array_new (FALSE, FALSE, sizeof (MPI_Aint));
+  g_autoptr (GArray) memory_at = g_array_new (FALSE, FALSE, sizeof (MPI_Aint));
+  for (guint i = 0; i < pieces->len; i++)
+    {
+      const LfMpiPiece *piece = &g_array_index (pieces, LfMpiPiece, i);
+      for (gsize done = 0; done < piece->size; done += MAX_BLOCK)
+        {
+          int length = (int) MIN (MAX_BLOCK, piece->size - done);
+          MPI_Aint at = (MPI_Aint) (piece->offset + done), address;
+          MPI_Get_address (piece->data + done, &address);
+          g_array_append_val (lengths, length);
+          g_array_append_val (file_at, at);
+          g_array_append_val (memory_at, address);
+        }
+    }
+
+  int rc;
+  MPI_Status status;
+  if (lengths->len == 0)
+    {
+      rc = MPI_File_set_view (file, 0, MPI_BYTE, MPI_BYTE, "native", MPI_INFO_NULL);
+      if (rc == MPI_SUCCESS)
+        rc = MPI_File_write_at_all (file, 0, NULL, 0, MPI_BYTE, &status);
+    }
+  else
+    {
+      MPI_Datatype file_type, memory_type;
+      MPI_Type_create_hindexed ((int) lengths->len, (int *) lengths->data,
+                                (MPI_Aint *) file_at->data, MPI_BYTE, &file_type);
+      MPI_Type_create_hindexed ((int) lengths->len, (int *) lengths->data,
+                                (MPI_Aint *) memory_at->data, MPI_BYTE, &memory_type);
+      MPI_Type_commit (&file_type);
+      MPI_Type_commit (&memory_type);
+      rc = MPI_File_set_view (file, 0, MPI_BYTE, file_type, "native", MPI_INFO_NULL);
+      if (rc == MPI_SUCCESS)
+        rc = MPI_File_write_at_all (file, 0, MPI_BOTTOM, 1, memory_type, &status);
+      MPI_Type_free (&file_type);
+      MPI_Type_free (&memory_type);
+    }
+  if (rc != MPI_SUCCESS)
+    {
+      _lf_mpi_set_error (error, rc, target, "collective write failed");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Rank 0, once every rank has closed the file: permissions, fsync, rename,
+ * and a sync of the directory so the rename survives a crash. */
+static gboolean
+commit_file (const char *temporary, const char *target, mode_t mode, gboolean sync,
+             GError **error)
+{
+  if (g_chmod (temporary, mode) != 0)
+    return set_io_error (error, target, "cannot set permissions", errno);
+  if (sync)
+    {
+      int fd = open (temporary, O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        return set_io_error (error, target, "cannot reopen the temporary file", errno);
+      int failed = fsync (fd) != 0 ? errno : 0;
+      close (fd);
+      if (failed)
+        return set_io_error (error, target, "cannot sync", failed);
+    }
+  if (g_rename (temporary, target) != 0)
+    return set_io_error (error, target, "cannot rename the temporary file over it", errno);
+  if (sync)
+    {
+      g_autofree char *dir = g_path_get_dirname (target);
+      int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd >= 0)
+        {
+          fsync (fd);
+          close (fd);
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+_lf_mpi_write_file (MPI_Comm comm, const char *target, GArray *pieces, gboolean sync,
+                    GError **error)
+{
+  int rank = 0;
+  MPI_Comm_rank (comm, &rank);
+  mode_t mode = rank == 0 ? new_file_mode (target) : 0;
+  g_autofree char *temporary = share_temporary_name (comm, rank, target, error);
+  if (temporary == NULL)
+    return FALSE;
+
+  GError *local = NULL;
+  MPI_File file = MPI_FILE_NULL;
+  /* Every rank's pieces are large and disjoint: each rank writing its own
+   * straight to the file beats shuffling them through aggregators (ROMIO's
+   * hints; OMPIO ignores them). */
+  MPI_Info info;
+  MPI_Info_create (&info);
+  MPI_Info_set (info, "romio_cb_write", "disable");
+  MPI_Info_set (info, "romio_ds_write", "disable");
+  int rc = MPI_File_open (comm, temporary, MPI_MODE_WRONLY, info, &file);
+  MPI_Info_free (&info);
+  if (rc != MPI_SUCCESS)
+    _lf_mpi_set_error (&local, rc, target, "cannot open the temporary file with MPI-IO");
+  /* Each step ends with an agreement, so every rank takes the same branch. */
+  gboolean ok = _lf_mpi_agree (comm, NULL, &local);
+  if (!ok && file != MPI_FILE_NULL)
+    MPI_File_close (&file);
+  if (ok)
+    {
+      write_pieces (file, pieces, target, &local);
+      rc = MPI_File_close (&file);
+      if (rc != MPI_SUCCESS && local == NULL)
+        _lf_mpi_set_error (&local, rc, target, "cannot close the temporary file");
+      ok = _lf_mpi_agree (comm, NULL, &local);
+    }
+  if (ok)
+    {
+      if (rank == 0)
+        commit_file (temporary, target, mode, sync, &local);
+      ok = _lf_mpi_agree (comm, NULL, &local);
+    }
+  if (!ok)
+    {
+      if (rank == 0)
+        g_unlink (temporary);
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+  return TRUE;
+}

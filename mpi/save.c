@@ -1,0 +1,442 @@
+/* The collective save.  Steps, each ending in an agreement so that every
+ * rank learns about any rank's failure before the next collective call:
+ *   1. plan the leaves (codec, shard) and pick each whole leaf's owner;
+ *      check every rank planned the same thing;
+ *   2. gather sharded leaves whose codec needs the whole array;
+ *   3. encode locally: owned leaves to whole records, row-wise sharded
+ *      leaves to the record bytes of this rank's rows;
+ *   4. exchange sizes (MPI_Allgather), compute every record's offset;
+ *   5. write the pieces collectively into a temporary file, rename. */
+#include "config.h"
+#include <string.h>
+#include "mpi-private.h"
+
+typedef enum {
+  PIECE_NONE = 0,   /* this rank writes nothing for the leaf */
+  PIECE_RECORD = 1, /* the whole record */
+  PIECE_ROWS = 2,   /* the data of this rank's rows of a row-wise sharded leaf */
+} PieceKind;
+
+/* What one rank contributes to one leaf, as exchanged with the others. */
+typedef struct {
+  gint64 kind;       /* PieceKind */
+  gint64 size;       /* bytes of the record, or of the rows' data */
+  LfMpiBlock block;  /* PIECE_ROWS: the block in the record's dtype */
+} Contribution;
+
+typedef struct {
+  int owner;           /* the rank encoding the whole record; -1 for row-wise shards */
+  gboolean row_wise;
+  LfNode *whole;       /* a gathered sharded leaf, on its owner */
+  GBytes *head;        /* plain npy owned arrays: the record header, before `bytes` */
+  GBytes *bytes;       /* this rank's bytes for the leaf */
+  GBytes *header;      /* rank 0: the record header of a row-wise shard */
+} LeafState;
+
+typedef struct {
+  MPI_Comm comm;
+  int rank, n_ranks;
+  const char *target;
+  LfMpiPlan *plan;
+  const LfMpiLayout *layout;
+  LeafState *states;
+  Contribution *mine;  /* one per leaf */
+} Save;
+
+static const char *
+path_or_root (const LfMpiLeaf *leaf)
+{
+  return *leaf->path_text ? leaf->path_text : "root";
+}
+
+/* The bytes a leaf weighs when balancing owners; every rank computes the
+ * same figure from dtype and shape alone. */
+static guint64
+leaf_weight (const LfMpiLeaf *leaf)
+{
+  LfNode *node = leaf->leaf;
+  if (lf_node_get_kind (node) == LF_NODE_SCALAR)
+    return lf_dtype_size (lf_scalar_get_dtype (node));
+  if (lf_node_get_kind (node) != LF_NODE_ARRAY)
+    return 0;
+  if (leaf->shard == NULL || lf_array_get_ndim (node) == 0)
+    return lf_array_get_n_bytes (node);
+  gsize row = 0;
+  lf_shape_n_bytes (lf_array_get_dtype (node), lf_array_get_ndim (node) - 1,
+                    lf_array_get_shape (node) + 1, &row);
+  return (guint64) row * leaf->shard->global_rows;
+}
+
+static void
+hash_bytes (guint64 *hash, gconstpointer data, gsize size)
+{
+  const guint8 *p = data;
+  for (gsize i = 0; i < size; i++)
+    *hash = (*hash ^ p[i]) * 1099511628211ull;
+}
+
+/* Step 1: owners, and a check that every rank planned the same records. */
+static gboolean
+assign_owners (Save *s, GError **error)
+{
+  GArray *leaves = s->plan->leaves;
+  g_autofree guint64 *load = g_new0 (guint64, s->n_ranks);
+  guint64 hash = 1469598103934665603ull;
+  hash_bytes (&hash, &leaves->len, sizeof leaves->len);
+  for (guint i = 0; i < leaves->len; i++)
+    {
+      const LfMpiLeaf *leaf = &g_array_index (leaves, LfMpiLeaf, i);
+      LeafState *state = &s->states[i];
+      state->row_wise = leaf->shard != NULL && _lf_mpi_codec_is_row_wise (leaf->codec);
+      state->owner = -1;
+      if (!state->row_wise)
+        {
+          if (s->layout != NULL && s->layout->owner_func != NULL)
+            state->owner = s->layout->owner_func (leaf->path, leaf->leaf, s->n_ranks,
+                                                  s->layout->owner_data);
+          else
+            {
+              state->owner = 0;
+              for (int r = 1; r < s->n_ranks; r++)
+                if (load[r] < load[state->owner])
+                  state->owner = r;
+              load[state->owner] += leaf_weight (leaf);
+            }
+          if (state->owner < 0 || state->owner >= s->n_ranks)
+            {
+              g_set_error (error, LF_ERROR, LF_ERROR_FAILED,
+                           "%s: the owner callback returned rank %d, expected 0 to %d",
+                           path_or_root (leaf), state->owner, s->n_ranks - 1);
+              return FALSE;
+            }
+        }
+      if (_lf_mpi_codec_depends_on_offset (leaf->codec))
+        {
+          g_autofree char *codec = lf_codec_to_string (leaf->codec);
+          g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                       "%s: codec %s writes bytes that depend on the record's offset; "
+                       "collective saves cannot encode it ahead of the layout",
+                       path_or_root (leaf), codec);
+          return FALSE;
+        }
+      g_autofree char *codec = lf_codec_to_string (leaf->codec);
+      guint64 rows = leaf->shard != NULL ? leaf->shard->global_rows : G_MAXUINT64;
+      hash_bytes (&hash, leaf->path_text, strlen (leaf->path_text) + 1);
+      hash_bytes (&hash, codec, strlen (codec) + 1);
+      hash_bytes (&hash, &state->owner, sizeof state->owner);
+      hash_bytes (&hash, &rows, sizeof rows);
+    }
+  /* max(h) == min(h) on every rank, without a second reduction. */
+  guint64 both[2] = { hash, ~hash }, max[2];
+  MPI_Allreduce (both, max, 2, MPI_UINT64_T, MPI_MAX, s->comm);
+  if (max[0] != hash || ~max[1] != hash)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH,
+                   "the ranks' trees differ: not the same leaves, codecs, shards or owners "
+                   "(%u leaves on rank %d)", leaves->len, s->rank);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Step 2 (collective): sharded leaves whose codec needs the whole array. */
+static gboolean
+gather_whole_leaves (Save *s, GError **error)
+{
+  GArray *leaves = s->plan->leaves;
+  for (guint i = 0; i < leaves->len; i++)
+    {
+      const LfMpiLeaf *leaf = &g_array_index (leaves, LfMpiLeaf, i);
+      LeafState *state = &s->states[i];
+      if (leaf->shard != NULL && !state->row_wise
+          && !_lf_mpi_gather_leaf (s->comm, s->target, leaf, state->owner, &state->whole, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* With the plain `npy` codec an array's record is its header and its
+ * bytes as they are in memory (little-endian hosts): no copy. */
+static gboolean
+is_plain_npy_array (const LfMpiLeaf *leaf, LfNode *node)
+{
+  return G_BYTE_ORDER == G_LITTLE_ENDIAN && lf_node_get_kind (node) == LF_NODE_ARRAY
+         && !lf_array_is_abstract (node) && strcmp (lf_codec_get_name (leaf->codec), "npy") == 0
+         && lf_codec_get_data (leaf->codec) == NULL;
+}
+
+static GBytes *
+npy_header_for (LfNode *node)
+{
+  char buffer[LF_NPY_HEADER_MAX];
+  gsize length = lf_npy_header_format (buffer, sizeof buffer, lf_array_get_dtype (node),
+                                       lf_array_get_ndim (node), lf_array_get_shape (node),
+                                       0, 0);
+  return length > 0 ? g_bytes_new (buffer, length) : NULL;
+}
+
+static GBytes *
+encode (const LfMpiLeaf *leaf, LfNode *node, GError **error)
+{
+  g_autoptr (LfStream) stream = lf_stream_new_memory ();
+  GError *local = NULL;
+  if (!lf_codec_serialise (leaf->codec, stream, leaf->path, node, &local))
+    {
+      g_propagate_prefixed_error (error, local, "%s: ", path_or_root (leaf));
+      return NULL;
+    }
+  return lf_stream_steal_bytes (stream);
+}
+
+/* This rank's rows of a row-wise sharded leaf: the codec encodes the block
+ * as an array of its own, and the data part of that record is exactly
+ * these rows' part of the whole record. */
+static gboolean
+encode_rows (const LfMpiLeaf *leaf, LeafState *state, Contribution *c, GError **error)
+{
+  LfMpiBlock local_block;
+  if (!_lf_mpi_block_describe (leaf, LF_DTYPE_INVALID, TRUE, &local_block, error))
+    return FALSE;
+  if (!lf_codec_handles (leaf->codec, leaf->leaf))
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "%s: codec %s writes no record for this sharded leaf",
+                   path_or_root (leaf), lf_codec_get_name (leaf->codec));
+      return FALSE;
+    }
+  if (is_plain_npy_array (leaf, leaf->leaf))
+    {
+      c->block = local_block;
+      c->kind = PIECE_ROWS;
+      c->size = (gint64) lf_array_get_n_bytes (leaf->leaf);
+      state->bytes = g_bytes_ref (lf_array_get_bytes (leaf->leaf));
+      return TRUE;
+    }
+  g_autoptr (GBytes) record = encode (leaf, leaf->leaf, error);
+  if (record == NULL)
+    return FALSE;
+  gsize size = 0;
+  const guint8 *data = g_bytes_get_data (record, &size);
+  guint ndim = lf_array_get_ndim (leaf->leaf);
+  const gsize *shape = lf_array_get_shape (leaf->leaf);
+  LfNpyHeader header;
+  char expected[LF_NPY_HEADER_MAX];
+  gboolean plain = lf_npy_header_parse (data, size, &header, NULL) && !header.swap
+                   && !header.fortran_order && header.ndim == ndim
+                   && memcmp (header.shape, shape, ndim * sizeof (gsize)) == 0
+                   && header.header_size + header.data_size == size
+                   && header.header_size == lf_npy_header_format (expected, sizeof expected,
+                                                                  header.dtype, ndim, shape,
+                                                                  0, 0);
+  if (!plain)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_FAILED,
+                   "%s: codec %s did not write a plain npy record for this rank's block",
+                   path_or_root (leaf), lf_codec_get_name (leaf->codec));
+      return FALSE;
+    }
+  if (!_lf_mpi_block_describe (leaf, header.dtype, TRUE, &c->block, error))
+    return FALSE;
+  c->kind = PIECE_ROWS;
+  c->size = (gint64) header.data_size;
+  state->bytes = g_bytes_new_from_bytes (record, header.header_size, header.data_size);
+  return TRUE;
+}
+
+/* Step 3: everything this rank encodes. */
+static gboolean
+encode_local (Save *s, GError **error)
+{
+  GArray *leaves = s->plan->leaves;
+  for (guint i = 0; i < leaves->len; i++)
+    {
+      const LfMpiLeaf *leaf = &g_array_index (leaves, LfMpiLeaf, i);
+      LeafState *state = &s->states[i];
+      Contribution *c = &s->mine[i];
+      if (state->row_wise)
+        {
+          if (!encode_rows (leaf, state, c, error))
+            return FALSE;
+          continue;
+        }
+      if (state->owner != s->rank)
+        continue;
+      LfNode *node = state->whole != NULL ? state->whole : leaf->leaf;
+      if (!lf_codec_handles (leaf->codec, node))
+        continue;
+      if (lf_node_get_kind (node) == LF_NODE_ARRAY && lf_array_is_abstract (node))
+        {
+          g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                       "%s: rank %d owns this leaf but holds an abstract array",
+                       path_or_root (leaf), s->rank);
+          return FALSE;
+        }
+      if (is_plain_npy_array (leaf, node) && (state->head = npy_header_for (node)) != NULL)
+        state->bytes = g_bytes_ref (lf_array_get_bytes (node));
+      else if ((state->bytes = encode (leaf, node, error)) == NULL)
+        return FALSE;
+      c->kind = PIECE_RECORD;
+      c->size = (gint64) g_bytes_get_size (state->bytes);
+      if (state->head != NULL)
+        c->size += (gint64) g_bytes_get_size (state->head);
+    }
+  return TRUE;
+}
+
+/* The header of a row-wise shard's record: the global shape in the dtype
+ * the ranks' blocks were encoded to. */
+static GBytes *
+format_global_header (const LfMpiLeaf *leaf, LfDType dtype)
+{
+  guint ndim = lf_array_get_ndim (leaf->leaf);
+  g_autofree gsize *shape = g_new (gsize, ndim);
+  memcpy (shape, lf_array_get_shape (leaf->leaf), ndim * sizeof (gsize));
+  shape[0] = leaf->shard->global_rows;
+  char buffer[LF_NPY_HEADER_MAX];
+  gsize length = lf_npy_header_format (buffer, sizeof buffer, dtype, ndim, shape, 0, 0);
+  return length > 0 ? g_bytes_new (buffer, length) : NULL;
+}
+
+/* Step 4: every rank lays out every record from the exchanged table and
+ * lists the pieces it writes. */
+static gboolean
+lay_out (Save *s, const Contribution *all, GArray *pieces, GError **error)
+{
+  GArray *leaves = s->plan->leaves;
+  guint n = leaves->len;
+  guint64 offset = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      const LfMpiLeaf *leaf = &g_array_index (leaves, LfMpiLeaf, i);
+      LeafState *state = &s->states[i];
+      const Contribution *mine = &s->mine[i];
+      if (!state->row_wise)
+        {
+          const Contribution *c = &all[(gsize) state->owner * n + i];
+          if (c->kind == PIECE_RECORD && state->owner == s->rank)
+            {
+              gsize head = state->head != NULL ? g_bytes_get_size (state->head) : 0;
+              if (head > 0)
+                {
+                  LfMpiPiece piece = { offset, g_bytes_get_data (state->head, NULL), head };
+                  g_array_append_val (pieces, piece);
+                }
+              LfMpiPiece piece = { offset + head, g_bytes_get_data (state->bytes, NULL),
+                                   g_bytes_get_size (state->bytes) };
+              g_array_append_val (pieces, piece);
+            }
+          offset += (guint64) c->size;
+          continue;
+        }
+      if (!_lf_mpi_blocks_check (leaf, &all[i].block, s->n_ranks, n * sizeof (Contribution),
+                                 error))
+        return FALSE;
+      g_autoptr (GBytes) header = format_global_header (leaf, (LfDType) all[i].block.dtype);
+      if (header == NULL)
+        {
+          g_set_error (error, LF_ERROR, LF_ERROR_OVERFLOW,
+                       "%s: the record header of the whole array is too long",
+                       path_or_root (leaf));
+          return FALSE;
+        }
+      guint64 data_start = offset + g_bytes_get_size (header);
+      if (s->rank == 0)
+        {
+          state->header = g_bytes_ref (header);
+          LfMpiPiece piece = { offset, g_bytes_get_data (header, NULL),
+                               g_bytes_get_size (header) };
+          g_array_append_val (pieces, piece);
+        }
+      if (mine->size > 0)
+        {
+          LfMpiPiece piece = {
+            data_start + (guint64) mine->block.row_offset * (guint64) mine->block.row_bytes,
+            g_bytes_get_data (state->bytes, NULL), (gsize) mine->size };
+          g_array_append_val (pieces, piece);
+        }
+      offset = data_start + (guint64) all[i].block.row_bytes * leaf->shard->global_rows;
+    }
+  return TRUE;
+}
+
+static void
+free_states (LeafState *states, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      lf_node_unref (states[i].whole);
+      if (states[i].bytes != NULL)
+        g_bytes_unref (states[i].bytes);
+      if (states[i].head != NULL)
+        g_bytes_unref (states[i].head);
+      if (states[i].header != NULL)
+        g_bytes_unref (states[i].header);
+    }
+  g_free (states);
+}
+
+gboolean
+lf_mpi_tree_serialise_leaves_full (MPI_Comm comm, const char *path, LfNode *tree,
+                                   LfSpec *spec, LfIsLeafFunc is_leaf,
+                                   gpointer is_leaf_data, const LfMpiLayout *layout,
+                                   LfSaveFlags flags, GError **error)
+{
+  g_return_val_if_fail (path != NULL && tree != NULL, FALSE);
+  g_autofree char *target = lf_path_with_eqx_suffix (path);
+  Save s = { .comm = comm, .target = target, .layout = layout };
+  MPI_Comm_rank (comm, &s.rank);
+  MPI_Comm_size (comm, &s.n_ranks);
+
+  GError *local = NULL;
+  if (flags & LF_SAVE_MANIFEST)
+    g_set_error (&local, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                 "collective saves do not write a manifest yet");
+  else
+    s.plan = _lf_mpi_plan_new (tree, spec, is_leaf, is_leaf_data, layout, &local);
+  if (!_lf_mpi_agree (comm, target, &local))
+    goto failed;
+
+  guint n = s.plan->leaves->len;
+  s.states = g_new0 (LeafState, n);
+  s.mine = g_new0 (Contribution, MAX (n, 1));
+  assign_owners (&s, &local);
+  if (!_lf_mpi_agree (comm, target, &local) || !gather_whole_leaves (&s, &local))
+    goto failed;
+  encode_local (&s, &local);
+  if (!_lf_mpi_agree (comm, target, &local))
+    goto failed;
+
+  {
+    g_autofree Contribution *all = g_new0 (Contribution, (gsize) n * s.n_ranks + 1);
+    MPI_Allgather (s.mine, (int) (n * sizeof (Contribution)), MPI_BYTE, all,
+                   (int) (n * sizeof (Contribution)), MPI_BYTE, comm);
+    g_autoptr (GArray) pieces = g_array_new (FALSE, FALSE, sizeof (LfMpiPiece));
+    /* Deterministic on every rank: the same table gives the same verdict. */
+    lay_out (&s, all, pieces, &local);
+    if (!_lf_mpi_agree (comm, target, &local))
+      goto failed;
+    if (!_lf_mpi_write_file (comm, target, pieces, !(flags & LF_SAVE_NO_SYNC), &local))
+      goto failed;
+  }
+  free_states (s.states, n);
+  g_free (s.mine);
+  _lf_mpi_plan_free (s.plan);
+  return TRUE;
+
+failed:
+  if (s.plan != NULL)
+    free_states (s.states, s.plan->leaves->len);
+  g_free (s.mine);
+  _lf_mpi_plan_free (s.plan);
+  g_propagate_error (error, local);
+  return FALSE;
+}
+
+gboolean
+lf_mpi_tree_serialise_leaves (MPI_Comm comm, const char *path, LfNode *tree, LfSpec *spec,
+                              LfIsLeafFunc is_leaf, gpointer is_leaf_data,
+                              const LfMpiLayout *layout, GError **error)
+{
+  return lf_mpi_tree_serialise_leaves_full (comm, path, tree, spec, is_leaf, is_leaf_data,
+                                            layout, LF_SAVE_DEFAULT, error);
+}

@@ -1,0 +1,486 @@
+/* compressed: an inner codec's record, compressed with zstd.
+ *
+ * Record layout (all integers little-endian; docs/FORMAT.md has the table
+ * and a Python reader):
+ *
+ *   0   7  magic "\x93LFZSTD"
+ *   7   1  version, 1
+ *   8   4  length of the inner codec reference text (1..4096)
+ *   12  4  flags, 0 (anything else is refused)
+ *   16  8  raw size: bytes of the inner record
+ *   24  8  compressed size: bytes of the zstd frame
+ *   32  8  XXH3-64 (seed 0) of the inner record's raw bytes
+ *   40     the inner codec reference, e.g. "npy" or "float16(overflow=error)"
+ *   ..     one zstd frame holding the inner record
+ *
+ * The reference makes each record self-describing: a file loads whatever
+ * `inner=` the loading spec says.  Reading checks the sizes against what
+ * the stream holds before allocating, decompresses into a buffer that
+ * grows with the real output (never to a declared size it has not seen),
+ * and checks the length and the checksum before the inner codec sees a
+ * byte.
+ *
+ * Leaves from 2 MiB up are compressed by zstd's worker threads in jobs of
+ * 2 MiB (`threads=` of them); smaller ones in the calling thread.  The
+ * choice depends only on the leaf's size, and zstd's threaded output does
+ * not depend on the number of workers, so every `threads=` value writes
+ * the same bytes.
+ *
+ * Options: level= (zstd level, default 3), inner= (default npy),
+ * threads= (0: one per CPU, the default). */
+#include "config.h"
+
+#include <string.h>
+
+#include <xxhash.h>
+#include <zstd.h>
+
+#include <leafio/leafio.h>
+
+#define RECORD_MAGIC "\x93LFZSTD"
+#define RECORD_MAGIC_LEN 7
+#define RECORD_VERSION 1
+#define RECORD_HEADER_SIZE 40
+#define MAX_REFERENCE_LEN 4096
+#define THREADED_MIN_SIZE (2u << 20)
+#define THREADED_JOB_SIZE (2u << 20)
+
+typedef struct {
+  LfCodec *inner;
+  char *inner_reference;    /* lf_codec_to_string (inner), written in each record */
+  int level;
+  int threads;
+} CompressedOptions;
+
+/* ---- options ---------------------------------------------------------------- */
+
+static gpointer
+compressed_parse_options (LfCodecOptions *options, GError **error)
+{
+  gint64 level, threads;
+
+  if (!lf_codec_options_get_int (options, "level", MAX (ZSTD_minCLevel (), -131072),
+                                 ZSTD_maxCLevel (), 3, &level, error))
+    return NULL;
+  if (!lf_codec_options_get_int (options, "threads", 0, 256, 0, &threads, error))
+    return NULL;
+  LfCodec *inner = lf_codec_options_get_codec (options, "inner", "npy", error);
+  if (inner == NULL)
+    return NULL;
+
+  CompressedOptions *o = g_new0 (CompressedOptions, 1);
+  o->inner = inner;
+  o->inner_reference = lf_codec_to_string (inner);
+  o->level = (int) level;
+  o->threads = threads > 0 ? (int) threads : (int) MAX (g_get_num_processors (), 1);
+  return o;
+}
+
+static void
+compressed_free_options (gpointer data)
+{
+  CompressedOptions *o = data;
+
+  lf_codec_unref (o->inner);
+  g_free (o->inner_reference);
+  g_free (o);
+}
+
+static gboolean
+compressed_handles (const LfCodec *codec, const LfNode *leaf)
+{
+  const CompressedOptions *o = lf_codec_get_data (codec);
+
+  return lf_codec_handles (o->inner, leaf);
+}
+
+/* ---- zstd contexts, one of each per thread ---------------------------------- */
+
+static void
+free_cctx (gpointer cctx)
+{
+  ZSTD_freeCCtx (cctx);
+}
+
+static void
+free_dctx (gpointer dctx)
+{
+  ZSTD_freeDCtx (dctx);
+}
+
+static GPrivate cctx_key = G_PRIVATE_INIT (free_cctx);
+static GPrivate dctx_key = G_PRIVATE_INIT (free_dctx);
+
+static ZSTD_CCtx *
+get_cctx (void)
+{
+  ZSTD_CCtx *cctx = g_private_get (&cctx_key);
+
+  if (cctx == NULL)
+    {
+      cctx = ZSTD_createCCtx ();
+      g_private_set (&cctx_key, cctx);
+    }
+  return cctx;
+}
+
+static ZSTD_DCtx *
+get_dctx (void)
+{
+  ZSTD_DCtx *dctx = g_private_get (&dctx_key);
+
+  if (dctx == NULL)
+    {
+      dctx = ZSTD_createDCtx ();
+      g_private_set (&dctx_key, dctx);
+    }
+  return dctx;
+}
+
+static gboolean
+zstd_failed (size_t code, const char *what, GError **error)
+{
+  if (!ZSTD_isError (code))
+    return FALSE;
+  g_set_error (error, LF_ERROR, LF_ERROR_FAILED, "zstd %s: %s", what,
+               ZSTD_getErrorName (code));
+  return TRUE;
+}
+
+/* ---- little-endian fields ----------------------------------------------------- */
+
+static void
+put_u32 (guint8 *p, guint32 v)
+{
+  v = GUINT32_TO_LE (v);
+  memcpy (p, &v, 4);
+}
+
+static void
+put_u64 (guint8 *p, guint64 v)
+{
+  v = GUINT64_TO_LE (v);
+  memcpy (p, &v, 8);
+}
+
+static guint32
+get_u32 (const guint8 *p)
+{
+  guint32 v;
+  memcpy (&v, p, 4);
+  return GUINT32_FROM_LE (v);
+}
+
+static guint64
+get_u64 (const guint8 *p)
+{
+  guint64 v;
+  memcpy (&v, p, 8);
+  return GUINT64_FROM_LE (v);
+}
+
+/* ---- saving ------------------------------------------------------------------- */
+
+static gboolean
+compress_record (const CompressedOptions *o, const guint8 *raw, gsize raw_size,
+                 guint8 **compressed, gsize *compressed_size, GError **error)
+{
+  ZSTD_CCtx *cctx = get_cctx ();
+  gboolean threaded = raw_size >= THREADED_MIN_SIZE;
+
+  if (cctx == NULL)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_FAILED, "zstd: cannot create a context");
+      return FALSE;
+    }
+  ZSTD_CCtx_reset (cctx, ZSTD_reset_session_and_parameters);
+  if (zstd_failed (ZSTD_CCtx_setParameter (cctx, ZSTD_c_compressionLevel, o->level),
+                   "level", error))
+    return FALSE;
+  if (threaded)
+    {
+      /* Fails (harmlessly, single-threaded) only in a zstd built without
+       * threads; then every leaf takes that path and output stays uniform. */
+      if (!ZSTD_isError (ZSTD_CCtx_setParameter (cctx, ZSTD_c_nbWorkers, o->threads)))
+        ZSTD_CCtx_setParameter (cctx, ZSTD_c_jobSize, THREADED_JOB_SIZE);
+    }
+
+  gsize bound = ZSTD_compressBound (raw_size);
+  g_autofree guint8 *buffer = g_malloc (bound);
+  size_t written = ZSTD_compress2 (cctx, buffer, bound, raw, raw_size);
+  if (zstd_failed (written, "compression", error))
+    return FALSE;
+  *compressed = g_steal_pointer (&buffer);
+  *compressed_size = written;
+  return TRUE;
+}
+
+static gboolean
+compressed_serialise (const LfCodec *codec, LfStream *out, const LfPath *path, LfNode *leaf,
+                      GError **error)
+{
+  const CompressedOptions *o = lf_codec_get_data (codec);
+
+  /* The inner record, in memory. */
+  g_autoptr (LfStream) memory = lf_stream_new_memory ();
+  if (!lf_codec_serialise (o->inner, memory, path, leaf, error)
+      || !lf_stream_flush (memory, error))
+    return FALSE;
+  g_autoptr (GBytes) raw = lf_stream_steal_bytes (memory);
+  gsize raw_size;
+  const guint8 *raw_data = g_bytes_get_data (raw, &raw_size);
+
+  g_autofree guint8 *compressed = NULL;
+  gsize compressed_size;
+  if (!compress_record (o, raw_data, raw_size, &compressed, &compressed_size, error))
+    return FALSE;
+
+  gsize reference_len = strlen (o->inner_reference);
+  guint8 header[RECORD_HEADER_SIZE];
+  memcpy (header, RECORD_MAGIC, RECORD_MAGIC_LEN);
+  header[7] = RECORD_VERSION;
+  put_u32 (header + 8, (guint32) reference_len);
+  put_u32 (header + 12, 0);
+  put_u64 (header + 16, raw_size);
+  put_u64 (header + 24, compressed_size);
+  put_u64 (header + 32, XXH3_64bits (raw_data, raw_size));
+
+  return lf_stream_write (out, header, sizeof header, error)
+         && lf_stream_write (out, o->inner_reference, reference_len, error)
+         && lf_stream_write (out, compressed, compressed_size, error);
+}
+
+/* ---- loading ------------------------------------------------------------------- */
+
+/* Decompresses one frame into a buffer that grows with the output, capped
+ * at `raw_size`: a lying size cannot make it allocate what the frame does
+ * not hold. */
+static GBytes *
+decompress_record (const guint8 *src, gsize src_size, guint64 raw_size, GError **error)
+{
+  ZSTD_DCtx *dctx = get_dctx ();
+  if (dctx == NULL)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_FAILED, "zstd: cannot create a context");
+      return NULL;
+    }
+  ZSTD_DCtx_reset (dctx, ZSTD_reset_session_and_parameters);
+
+  unsigned long long declared = ZSTD_getFrameContentSize (src, src_size);
+  if (declared == ZSTD_CONTENTSIZE_ERROR || (declared != ZSTD_CONTENTSIZE_UNKNOWN
+                                             && declared != raw_size))
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
+                   "the zstd frame is malformed or does not hold the %" G_GUINT64_FORMAT
+                   " bytes the record declares", raw_size);
+      return NULL;
+    }
+
+  gsize capacity = (gsize) MIN (raw_size, MAX ((guint64) src_size * 4, 1u << 16));
+  guint8 *buffer = g_malloc (MAX (capacity, 1));
+  ZSTD_inBuffer input = { src, src_size, 0 };
+  ZSTD_outBuffer output = { buffer, capacity, 0 };
+  size_t status;
+
+  for (;;)
+    {
+      status = ZSTD_decompressStream (dctx, &output, &input);
+      if (ZSTD_isError (status))
+        {
+          g_free (output.dst);
+          g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT, "the zstd frame is corrupt: %s",
+                       ZSTD_getErrorName (status));
+          return NULL;
+        }
+      if (status == 0)
+        break;                                    /* frame complete */
+      if (output.pos < output.size)
+        {
+          if (input.pos == input.size)
+            {
+              g_free (output.dst);
+              g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
+                           "the zstd frame ends early (%" G_GSIZE_FORMAT " bytes)", src_size);
+              return NULL;
+            }
+          continue;
+        }
+      if (output.size >= raw_size)
+        {
+          /* Full at the declared size, and the frame wants to go on. */
+          guint8 probe;
+          ZSTD_outBuffer extra = { &probe, 1, 0 };
+          status = ZSTD_decompressStream (dctx, &extra, &input);
+          if (!ZSTD_isError (status) && extra.pos == 0 && status == 0)
+            break;
+          g_free (output.dst);
+          g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
+                       "the zstd frame holds more than the %" G_GUINT64_FORMAT
+                       " bytes the record declares", raw_size);
+          return NULL;
+        }
+      output.size = (gsize) MIN (raw_size, (guint64) output.size * 2);
+      output.dst = g_realloc (output.dst, output.size);
+    }
+
+  if (output.pos != raw_size || input.pos != input.size)
+    {
+      g_free (output.dst);
+      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
+                   "the zstd frame holds %" G_GSIZE_FORMAT " bytes in %" G_GSIZE_FORMAT
+                   " of %" G_GSIZE_FORMAT " compressed bytes; the record declares %"
+                   G_GUINT64_FORMAT " in %" G_GSIZE_FORMAT,
+                   output.pos, input.pos, src_size, raw_size, src_size);
+      return NULL;
+    }
+  return g_bytes_new_take (output.dst, output.pos);
+}
+
+static LfNode *
+compressed_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path, LfNode *like,
+                        GError **error)
+{
+  const CompressedOptions *o = lf_codec_get_data (codec);
+  guint8 header[RECORD_HEADER_SIZE];
+
+  if (!lf_stream_read (in, header, sizeof header, error))
+    {
+      g_prefix_error (error, "compressed record header: ");
+      return NULL;
+    }
+  if (memcmp (header, RECORD_MAGIC, RECORD_MAGIC_LEN) != 0)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
+                   "not a compressed record: the magic is not \\x93LFZSTD "
+                   "(was the file written with another codec?)");
+      return NULL;
+    }
+  if (header[7] != RECORD_VERSION || get_u32 (header + 12) != 0)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "compressed record version %u with flags 0x%x; this reader knows "
+                   "version %u with flags 0", header[7], get_u32 (header + 12),
+                   RECORD_VERSION);
+      return NULL;
+    }
+  guint32 reference_len = get_u32 (header + 8);
+  guint64 raw_size = get_u64 (header + 16);
+  guint64 compressed_size = get_u64 (header + 24);
+  guint64 checksum = get_u64 (header + 32);
+
+  if (reference_len == 0 || reference_len > MAX_REFERENCE_LEN)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
+                   "compressed record: inner codec reference of %u bytes "
+                   "(expected 1 to %u)", reference_len, MAX_REFERENCE_LEN);
+      return NULL;
+    }
+  guint64 remaining;
+  if (lf_stream_get_remaining (in, &remaining)
+      && (guint64) reference_len + compressed_size > remaining)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
+                   "compressed record: expected %" G_GUINT64_FORMAT " bytes after the "
+                   "header, found %" G_GUINT64_FORMAT,
+                   (guint64) reference_len + compressed_size, remaining);
+      return NULL;
+    }
+  if (compressed_size > G_MAXSIZE || raw_size > G_MAXSIZE || compressed_size == 0)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
+                   "compressed record: sizes %" G_GUINT64_FORMAT " (raw) and %"
+                   G_GUINT64_FORMAT " (compressed) are impossible", raw_size,
+                   compressed_size);
+      return NULL;
+    }
+
+  char reference[MAX_REFERENCE_LEN + 1];
+  if (!lf_stream_read (in, reference, reference_len, error))
+    {
+      g_prefix_error (error, "compressed record: ");
+      return NULL;
+    }
+  reference[reference_len] = '\0';
+  if (strlen (reference) != reference_len || !g_utf8_validate (reference, -1, NULL))
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
+                   "compressed record: the inner codec reference is not text");
+      return NULL;
+    }
+
+  g_autoptr (GBytes) compressed = lf_stream_read_bytes (in, (gsize) compressed_size, error);
+  if (compressed == NULL)
+    {
+      g_prefix_error (error, "compressed record: ");
+      return NULL;
+    }
+  gsize src_size;
+  const guint8 *src = g_bytes_get_data (compressed, &src_size);
+  g_autoptr (GBytes) raw = decompress_record (src, src_size, raw_size, error);
+  if (raw == NULL)
+    {
+      g_prefix_error (error, "compressed record: ");
+      return NULL;
+    }
+  g_clear_pointer (&compressed, g_bytes_unref);
+
+  gsize size;
+  gconstpointer data = g_bytes_get_data (raw, &size);
+  guint64 computed = XXH3_64bits (data, size);
+  if (computed != checksum)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_CHECKSUM,
+                   "compressed record: checksum mismatch (stored %016" G_GINT64_MODIFIER
+                   "x, computed %016" G_GINT64_MODIFIER "x): the record is corrupt",
+                   checksum, computed);
+      return NULL;
+    }
+
+  /* The inner codec the record names: ours when it matches, else resolved. */
+  g_autoptr (LfCodec) resolved = NULL;
+  LfCodec *inner = o->inner;
+  if (strcmp (reference, o->inner_reference) != 0)
+    {
+      resolved = lf_registry_resolve (lf_codec_get_registry (codec), reference, error);
+      if (resolved == NULL)
+        {
+          g_prefix_error (error, "compressed record: inner codec \"%s\": ", reference);
+          return NULL;
+        }
+      inner = resolved;
+    }
+
+  g_autoptr (LfStream) inner_stream = lf_stream_new_for_bytes (raw);
+  g_autofree char *name = g_strdup_printf ("%s (compressed record)", lf_stream_get_name (in));
+  lf_stream_set_name (inner_stream, name);
+  g_autoptr (LfNode) leaf = lf_codec_deserialise (inner, inner_stream, path, like, error);
+  if (leaf == NULL)
+    return NULL;
+
+  gboolean at_end;
+  if (!lf_stream_at_end (inner_stream, &at_end, error))
+    return NULL;
+  if (!at_end)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
+                   "compressed record: the inner %s record used %" G_GUINT64_FORMAT
+                   " of its %" G_GSIZE_FORMAT " bytes", reference,
+                   lf_stream_tell (inner_stream), size);
+      return NULL;
+    }
+  return g_steal_pointer (&leaf);
+}
+
+static const LfCodecClass compressed_codec = {
+  .struct_size = sizeof (LfCodecClass),
+  .name = "compressed",
+  .description = "an inner codec's record compressed with zstd, with a checksum",
+  .parse_options = compressed_parse_options,
+  .free_options = compressed_free_options,
+  .handles = compressed_handles,
+  .serialise = compressed_serialise,
+  .deserialise = compressed_deserialise,
+};
+
+LF_PLUGIN_DEFINE ("compressed", PACKAGE_VERSION,
+                  "compressed: zstd around any codec's records", &compressed_codec)

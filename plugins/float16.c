@@ -1,0 +1,186 @@
+/* float16: floating arrays stored as IEEE half precision.
+ *
+ * float32, float64 and bfloat16 arrays are converted to float16 (bit for
+ * bit numpy's astype(np.float16)) and handed to the inner codec (npy by
+ * default), so each record is what np.save writes for the float16 array.
+ * On load the record is read for a float16 array of `like`'s shape and
+ * converted back to `like`'s dtype.  Every other leaf goes to the inner
+ * codec unchanged.
+ *
+ * Options: overflow=inf|error (error: a finite value that float16 cannot
+ * hold fails the save instead of becoming an infinity), inner=CODEC. */
+#include "config.h"
+
+#include <leafio/leafio.h>
+
+typedef struct {
+  LfCodec *inner;
+  gboolean overflow_error;
+} Float16Options;
+
+static const char *const overflow_choices[] = { "inf", "error", NULL };
+
+static gpointer
+float16_parse_options (LfCodecOptions *options, GError **error)
+{
+  guint overflow;
+
+  if (!lf_codec_options_get_choice (options, "overflow", overflow_choices, 0, &overflow,
+                                    error))
+    return NULL;
+  LfCodec *inner = lf_codec_options_get_codec (options, "inner", "npy", error);
+  if (inner == NULL)
+    return NULL;
+
+  Float16Options *o = g_new0 (Float16Options, 1);
+  o->inner = inner;
+  o->overflow_error = overflow == 1;
+  return o;
+}
+
+static void
+float16_free_options (gpointer data)
+{
+  Float16Options *o = data;
+
+  lf_codec_unref (o->inner);
+  g_free (o);
+}
+
+/* The dtypes this codec narrows. */
+static gboolean
+is_narrowed (const LfNode *leaf)
+{
+  if (leaf == NULL || lf_node_get_kind (leaf) != LF_NODE_ARRAY)
+    return FALSE;
+  LfDType dtype = lf_array_get_dtype (leaf);
+  return dtype == LF_DTYPE_FLOAT32 || dtype == LF_DTYPE_FLOAT64 || dtype == LF_DTYPE_BFLOAT16;
+}
+
+static gboolean
+float16_handles (const LfCodec *codec, const LfNode *leaf)
+{
+  const Float16Options *o = lf_codec_get_data (codec);
+
+  return lf_codec_handles (o->inner, leaf);
+}
+
+static char *
+element_text (LfDType dtype, gconstpointer data, gsize i)
+{
+  double value;
+
+  if (dtype == LF_DTYPE_FLOAT32)
+    value = ((const float *) data)[i];
+  else if (dtype == LF_DTYPE_FLOAT64)
+    value = ((const double *) data)[i];
+  else
+    {
+      float f;
+      lf_convert_bf16_to_f32 ((const guint16 *) data + i, &f, 1);
+      value = f;
+    }
+  return g_strdup_printf ("%g", value);
+}
+
+/* `leaf` as a float16 array (transfer full), or NULL on overflow=error. */
+static LfNode *
+to_half (LfNode *leaf, gboolean overflow_error, GError **error)
+{
+  LfDType dtype = lf_array_get_dtype (leaf);
+  gsize n = lf_array_get_n_elements (leaf);
+  gconstpointer src = lf_array_get_data (leaf);
+  g_autofree guint16 *half = g_new (guint16, MAX (n, 1));
+
+  if (dtype == LF_DTYPE_FLOAT32)
+    lf_convert_f32_to_f16 (src, half, n);
+  else if (dtype == LF_DTYPE_FLOAT64)
+    lf_convert_f64_to_f16 (src, half, n);
+  else
+    lf_convert_bf16_to_f16 (src, half, n);
+
+  if (overflow_error)
+    {
+      gssize bad = lf_convert_find_f16_overflow (dtype, src, half, n);
+      if (bad >= 0)
+        {
+          g_autofree char *text = element_text (dtype, src, (gsize) bad);
+          g_set_error (error, LF_ERROR, LF_ERROR_OVERFLOW,
+                       "element %" G_GSSIZE_FORMAT " (%s) of the %s array overflows "
+                       "float16 (largest finite value 65504); float16(overflow=inf) "
+                       "stores it as an infinity", bad, text, lf_dtype_name (dtype));
+          return NULL;
+        }
+    }
+  return lf_array_new_take (LF_DTYPE_FLOAT16, lf_array_get_ndim (leaf),
+                            lf_array_get_shape (leaf), g_steal_pointer (&half));
+}
+
+static gboolean
+float16_serialise (const LfCodec *codec, LfStream *out, const LfPath *path, LfNode *leaf,
+                   GError **error)
+{
+  const Float16Options *o = lf_codec_get_data (codec);
+
+  if (!is_narrowed (leaf) || lf_array_is_abstract (leaf))
+    return lf_codec_serialise (o->inner, out, path, leaf, error);
+
+  g_autoptr (LfNode) half = to_half (leaf, o->overflow_error, error);
+  if (half == NULL)
+    return FALSE;
+  return lf_codec_serialise (o->inner, out, path, half, error);
+}
+
+/* A float16 array widened (or narrowed, for bfloat16) to `dtype`. */
+static LfNode *
+from_half (LfNode *half, LfDType dtype)
+{
+  gsize n = lf_array_get_n_elements (half);
+  const guint16 *src = lf_array_get_data (half);
+  gpointer dst = g_malloc (MAX (n * lf_dtype_size (dtype), 1));
+
+  if (dtype == LF_DTYPE_FLOAT32)
+    lf_convert_f16_to_f32 (src, dst, n);
+  else if (dtype == LF_DTYPE_FLOAT64)
+    lf_convert_f16_to_f64 (src, dst, n);
+  else
+    lf_convert_f16_to_bf16 (src, dst, n);
+  return lf_array_new_take (dtype, lf_array_get_ndim (half), lf_array_get_shape (half), dst);
+}
+
+static LfNode *
+float16_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path, LfNode *like,
+                     GError **error)
+{
+  const Float16Options *o = lf_codec_get_data (codec);
+
+  if (!is_narrowed (like))
+    return lf_codec_deserialise (o->inner, in, path, like, error);
+
+  g_autoptr (LfNode) half_like = lf_array_new_abstract (LF_DTYPE_FLOAT16,
+                                                        lf_array_get_ndim (like),
+                                                        lf_array_get_shape (like));
+  g_autoptr (LfNode) got = lf_codec_deserialise (o->inner, in, path, half_like, error);
+  if (got == NULL)
+    return NULL;
+  /* Anything but a float16 array goes back as read: the caller's check
+   * against `like` reports what was found. */
+  if (lf_node_get_kind (got) != LF_NODE_ARRAY || lf_array_get_dtype (got) != LF_DTYPE_FLOAT16
+      || lf_array_is_abstract (got))
+    return g_steal_pointer (&got);
+  return from_half (got, lf_array_get_dtype (like));
+}
+
+static const LfCodecClass float16_codec = {
+  .struct_size = sizeof (LfCodecClass),
+  .name = "float16",
+  .description = "floating arrays stored as float16 npy records, restored to like's dtype",
+  .parse_options = float16_parse_options,
+  .free_options = float16_free_options,
+  .handles = float16_handles,
+  .serialise = float16_serialise,
+  .deserialise = float16_deserialise,
+};
+
+LF_PLUGIN_DEFINE ("float16", PACKAGE_VERSION,
+                  "float16: half-precision storage of floating arrays", &float16_codec)

@@ -1,0 +1,889 @@
+/* The MPI test driver, run by test-mpi.sh under mpirun with 1, 2 or 3
+ * ranks.  Not a Check suite: Check's forking does not mix with MPI.  Each
+ * mode checks one thing; every failed check prints "rank R: FAIL: ..." and
+ * the driver exits 1 on every rank when any rank failed.
+ *
+ *   mpi-driver identical DIR   collective saves == serial saves, loads back
+ *   mpi-driver save FILE       collective save of the test tree
+ *   mpi-driver load FILE       collective load of FILE (any writer), checked
+ *   mpi-driver fail DIR        failures on one rank: same error everywhere,
+ *                              old file intact, no temporary file left
+ *   mpi-driver errors DIR      bad shards, trees that differ, bad files
+ *   mpi-driver foreign FILE    rows of big-endian and Fortran-order records
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <leafio/leafio-mpi.h>
+
+static int rank, n_ranks;
+static int failures;
+
+#define CHECK(cond, ...)                                                        \
+  do {                                                                          \
+    if (!(cond))                                                                \
+      {                                                                         \
+        failures++;                                                             \
+        fprintf (stderr, "rank %d: FAIL (%s:%d): ", rank, __FILE__, __LINE__);  \
+        fprintf (stderr, __VA_ARGS__);                                          \
+        fputc ('\n', stderr);                                                   \
+      }                                                                         \
+  } while (0)
+
+#define CHECK_NO_ERROR(err)                                                     \
+  do {                                                                          \
+    CHECK ((err) == NULL, "unexpected error: %s", (err) ? (err)->message : ""); \
+    g_clear_error (&(err));                                                     \
+  } while (0)
+
+/* ---- the test tree -------------------------------------------------------------- */
+
+/* Element i of leaf `id`, as a double every dtype below can hold exactly. */
+static double
+value_at (int id, gsize i)
+{
+  return (double) ((id * 7919 + (gint64) i * 31) % 2003) / 8.0 - 100.0;
+}
+
+static LfNode *
+make_array (int id, LfDType dtype, guint ndim, const gsize *shape, gsize first_row,
+            gsize rows)
+{
+  gsize row_elements = 1;
+  for (guint d = 1; d < ndim; d++)
+    row_elements *= shape[d];
+  gsize local[8];
+  memcpy (local, shape, ndim * sizeof (gsize));
+  local[0] = rows;
+  gsize n = rows * row_elements;
+  guint8 *data = g_malloc0 (MAX (n * lf_dtype_size (dtype), 1));
+  for (gsize k = 0; k < n; k++)
+    {
+      double v = value_at (id, first_row * row_elements + k);
+      switch (dtype)
+        {
+        case LF_DTYPE_FLOAT32: ((float *) data)[k] = (float) v; break;
+        case LF_DTYPE_FLOAT64: ((double *) data)[k] = v; break;
+        case LF_DTYPE_INT16: ((gint16 *) data)[k] = (gint16) v; break;
+        case LF_DTYPE_UINT8: ((guint8 *) data)[k] = (guint8) ((gint64) v & 0xff); break;
+        case LF_DTYPE_INT64: ((gint64 *) data)[k] = (gint64) (v * 8); break;
+        case LF_DTYPE_COMPLEX64: ((float *) data)[2 * k] = (float) v; ((float *) data)[2 * k + 1] = 1; break;
+        default: g_assert_not_reached ();
+        }
+    }
+  return lf_array_new_take (dtype, ndim, local, data);
+}
+
+typedef struct {
+  const char *key;
+  int id;
+  LfDType dtype;
+  guint ndim;
+  gsize shape[3];
+  gboolean sharded;
+} LeafSpec;
+
+/* Top-level dict entries; "gathered" goes through the in-process `tagged`
+ * codec in the spec-tree runs, so its blocks are gathered. */
+static const LeafSpec leaf_specs[] = {
+  { "bias", 1, LF_DTYPE_FLOAT32, 1, { 3 }, FALSE },
+  { "complex", 2, LF_DTYPE_COMPLEX64, 2, { 2, 2 }, FALSE },
+  { "embed", 3, LF_DTYPE_FLOAT32, 2, { 37, 5 }, TRUE },
+  { "gathered", 4, LF_DTYPE_FLOAT32, 2, { 9, 2 }, TRUE },
+  { "ints", 5, LF_DTYPE_INT16, 2, { 4, 4 }, FALSE },
+  { "tiny", 6, LF_DTYPE_FLOAT32, 2, { 2, 3 }, TRUE },     /* some ranks hold 0 rows */
+  { "vec", 7, LF_DTYPE_UINT8, 1, { 11 }, TRUE },
+  { "wide", 8, LF_DTYPE_FLOAT64, 3, { 6, 2, 3 }, TRUE },
+  { "zero", 9, LF_DTYPE_FLOAT32, 2, { 0, 4 }, TRUE },     /* no rows at all */
+  { "big", 10, LF_DTYPE_INT64, 1, { 1000 }, FALSE },
+};
+
+/* The tree as rank `r` of `n` holds it (`n` 0: the whole, gathered tree).
+ * `layout` (may be NULL) gets the shards. */
+static LfNode *
+build_tree (int r, int n, LfMpiLayout *layout, gboolean abstract_unowned)
+{
+  gsize count = G_N_ELEMENTS (leaf_specs);
+  const char *keys[G_N_ELEMENTS (leaf_specs) + 3];
+  LfNode *values[G_N_ELEMENTS (leaf_specs) + 3];
+  for (gsize i = 0; i < count; i++)
+    {
+      const LeafSpec *s = &leaf_specs[i];
+      keys[i] = s->key;
+      if (s->sharded && n > 0)
+        {
+          guint64 first, rows;
+          lf_mpi_even_rows (s->shape[0], r, n, &first, &rows);
+          values[i] = make_array (s->id, s->dtype, s->ndim, s->shape, first, rows);
+          if (layout != NULL)
+            {
+              g_autofree char *path = g_strdup_printf ("['%s']", s->key);
+              GError *error = NULL;
+              lf_mpi_layout_add_shard (layout, path, s->shape[0], first, &error);
+              CHECK_NO_ERROR (error);
+            }
+        }
+      else if (abstract_unowned && n > 0 && (int) (i % n) != r)
+        values[i] = lf_array_new_abstract (s->dtype, s->ndim, s->shape);
+      else
+        values[i] = make_array (s->id, s->dtype, s->ndim, s->shape, 0, s->shape[0]);
+    }
+  keys[count] = "name";
+  values[count] = lf_opaque_new ("str", (gpointer) "mlp", NULL);
+  keys[count + 1] = "nothing";
+  values[count + 1] = lf_none_new ();
+  keys[count + 2] = "step";
+  values[count + 2] = lf_scalar_new_int (1234);
+  LfNode *tree = lf_dict_new (count + 3, keys, values);
+  for (gsize i = 0; i < count + 3; i++)
+    lf_node_unref (values[i]);
+  return tree;
+}
+
+/* The owner callback of the abstract_unowned trees: leaf i of the dict to
+ * rank i mod n, by key position. */
+static int
+owner_by_position (const LfPath *path, LfNode *leaf, int n, gpointer user_data)
+{
+  const char *key = lf_path_get_name (path, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (leaf_specs); i++)
+    if (strcmp (leaf_specs[i].key, key) == 0)
+      return (int) (i % (gsize) n);
+  return 0;
+}
+
+/* ---- an in-process codec that needs the whole array --------------------------- */
+
+/* `tagged`: the npy record followed by the 8-byte sum of its bytes, so the
+ * record depends on every row (a stand-in for `compressed`). */
+static guint64
+sum_bytes (GBytes *bytes)
+{
+  gsize size;
+  const guint8 *p = g_bytes_get_data (bytes, &size);
+  guint64 sum = 0;
+  for (gsize i = 0; i < size; i++)
+    sum = sum * 131 + p[i];
+  return sum;
+}
+
+static gboolean
+tagged_serialise (LfStream *out, const LfPath *path, LfNode *leaf, gpointer user_data,
+                  GError **error)
+{
+  g_autoptr (LfStream) memory = lf_stream_new_memory ();
+  if (!lf_npy_write (memory, leaf, 0, error))
+    return FALSE;
+  g_autoptr (GBytes) record = lf_stream_steal_bytes (memory);
+  guint64 sum = GUINT64_TO_LE (sum_bytes (record));
+  return lf_stream_write (out, g_bytes_get_data (record, NULL), g_bytes_get_size (record), error)
+         && lf_stream_write (out, &sum, sizeof sum, error);
+}
+
+static LfNode *
+tagged_deserialise (LfStream *in, const LfPath *path, LfNode *like, gpointer user_data,
+                    GError **error)
+{
+  LfNpyHeader header;
+  if (!lf_npy_read_header (in, &header, error))
+    return NULL;
+  g_autoptr (LfNode) value = lf_npy_read_data (in, &header, error);
+  guint64 sum = 0;
+  if (value == NULL || !lf_stream_read (in, &sum, sizeof sum, error))
+    return NULL;
+  return g_steal_pointer (&value);
+}
+
+static gboolean
+arrays_only (const LfNode *leaf)
+{
+  return lf_node_get_kind (leaf) == LF_NODE_ARRAY || lf_node_get_kind (leaf) == LF_NODE_SCALAR;
+}
+
+/* `fail-on-1`: npy, except that rank 1 cannot encode anything. */
+static gboolean
+fail_serialise (LfStream *out, const LfPath *path, LfNode *leaf, gpointer user_data,
+                GError **error)
+{
+  if (rank == 1)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_IO, "injected failure on rank 1");
+      return FALSE;
+    }
+  return lf_npy_write (out, leaf, 0, error);
+}
+
+static LfNode *
+npy_deserialise (LfStream *in, const LfPath *path, LfNode *like, gpointer user_data,
+                 GError **error)
+{
+  return lf_npy_read (in, error);
+}
+
+static void
+register_test_codecs (void)
+{
+  GError *error = NULL;
+  LfRegistry *registry = lf_registry_get_default ();
+  lf_registry_register_func (registry, "tagged", "npy plus a sum of every byte", arrays_only,
+                             tagged_serialise, tagged_deserialise, NULL, NULL, &error);
+  CHECK_NO_ERROR (error);
+  lf_registry_register_func (registry, "fail-on-1", "npy that fails on rank 1", arrays_only,
+                             fail_serialise, npy_deserialise, NULL, NULL, &error);
+  CHECK_NO_ERROR (error);
+}
+
+/* A spec tree over the test tree: `codec` everywhere, `gathered_codec` for
+ * ['gathered'], `special` (may be NULL) for the key `special_key`. */
+static LfSpec *
+make_spec (const char *codec, const char *gathered_codec, const char *special_key,
+           const char *special)
+{
+  GError *error = NULL;
+  g_autoptr (LfNode) like = build_tree (0, 0, NULL, FALSE);
+  gsize n = lf_node_get_n_children (like);
+  g_autofree const char **keys = g_new (const char *, n);
+  g_autofree LfNode **values = g_new (LfNode *, n);
+  for (gsize i = 0; i < n; i++)
+    {
+      keys[i] = lf_dict_get_key (like, i);
+      const char *ref = strcmp (keys[i], "gathered") == 0 ? gathered_codec : codec;
+      if (special_key != NULL && strcmp (keys[i], special_key) == 0)
+        ref = special;
+      g_autoptr (LfCodec) c = lf_registry_resolve (lf_registry_get_default (), ref, &error);
+      CHECK_NO_ERROR (error);
+      values[i] = lf_spec_leaf_new (c);
+    }
+  g_autoptr (LfNode) spec_tree = lf_dict_new (n, keys, values);
+  for (gsize i = 0; i < n; i++)
+    lf_node_unref (values[i]);
+  LfSpec *spec = lf_spec_new_tree (spec_tree, &error);
+  CHECK_NO_ERROR (error);
+  return spec;
+}
+
+static gboolean
+have_codec (const char *name)
+{
+  return lf_registry_lookup (lf_registry_get_default (), name) != NULL;
+}
+
+/* ---- helpers ----------------------------------------------------------------------- */
+
+static gboolean
+files_equal (const char *a, const char *b)
+{
+  g_autofree char *x = NULL, *y = NULL;
+  gsize nx = 0, ny = 0;
+  if (!g_file_get_contents (a, &x, &nx, NULL) || !g_file_get_contents (b, &y, &ny, NULL))
+    return FALSE;
+  return nx == ny && memcmp (x, y, nx) == 0;
+}
+
+/* Every rank has an error with the same code and text; returns the text
+ * on rank 0 for further checks (free it). */
+static char *
+check_same_error (GError *error, int code, const char *what)
+{
+  CHECK (error != NULL, "%s: expected an error, got none", what);
+  if (error == NULL)
+    return NULL;
+  CHECK (error->domain == LF_ERROR && error->code == code, "%s: expected code %d, got %d: %s",
+         what, code, error->code, error->message);
+  int length = (int) strlen (error->message);
+  MPI_Bcast (&length, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  g_autofree char *first = g_malloc0 ((gsize) length + 1);
+  if (rank == 0)
+    memcpy (first, error->message, (gsize) length);
+  MPI_Bcast (first, length, MPI_CHAR, 0, MPI_COMM_WORLD);
+  CHECK (strcmp (first, error->message) == 0, "%s: rank 0 got \"%s\", this rank \"%s\"",
+         what, first, error->message);
+  return g_steal_pointer (&first);
+}
+
+/* No ".NAME.XXXXXX" temporary file left in `dir`. */
+static void
+check_no_temporary (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    CHECK (name[0] != '.', "temporary file %s/%s left behind", dir, name);
+}
+
+/* The rows [first, first + rows) of leaf `s` match the generator. */
+static void
+check_block (LfNode *tree, const LeafSpec *s, gsize first, gsize rows)
+{
+  LfNode *leaf = lf_dict_lookup (tree, s->key);
+  g_autoptr (LfNode) expected = make_array (s->id, s->dtype, s->ndim, s->shape, first, rows);
+  CHECK (leaf != NULL && lf_tree_equal (leaf, expected),
+         "['%s']: rows %zu..%zu do not match", s->key, first, first + rows);
+}
+
+/* A loaded tree (sharded leaves split over the ranks) holds the right rows. */
+static void
+check_loaded (LfNode *tree, gboolean sharded)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (leaf_specs); i++)
+    {
+      const LeafSpec *s = &leaf_specs[i];
+      guint64 first = 0, rows = s->shape[0];
+      if (s->sharded && sharded)
+        lf_mpi_even_rows (s->shape[0], rank, n_ranks, &first, &rows);
+      check_block (tree, s, first, rows);
+    }
+  CHECK (lf_scalar_get_int (lf_dict_lookup (tree, "step")) == 1234, "['step'] is wrong");
+}
+
+/* The `like` of a collective load: abstract arrays (blocks for shards). */
+static LfNode *
+build_like (LfMpiLayout *layout)
+{
+  g_autoptr (LfNode) tree = build_tree (rank, n_ranks, layout, FALSE);
+  gsize n = lf_node_get_n_children (tree);
+  g_autofree const char **keys = g_new (const char *, n);
+  g_autofree LfNode **values = g_new (LfNode *, n);
+  for (gsize i = 0; i < n; i++)
+    {
+      LfNode *leaf = lf_node_get_child (tree, i);
+      keys[i] = lf_dict_get_key (tree, i);
+      values[i] = lf_node_get_kind (leaf) == LF_NODE_ARRAY
+                      ? lf_array_new_abstract (lf_array_get_dtype (leaf), lf_array_get_ndim (leaf),
+                                               lf_array_get_shape (leaf))
+                      : lf_node_ref (leaf);
+    }
+  LfNode *like = lf_dict_new (n, keys, values);
+  for (gsize i = 0; i < n; i++)
+    lf_node_unref (values[i]);
+  return like;
+}
+
+/* ---- modes --------------------------------------------------------------------------- */
+
+/* One collective save against the serial save of the gathered tree, then
+ * a collective load back. */
+static void
+identical_case (const char *dir, const char *name, LfSpec *spec, gboolean abstract_unowned)
+{
+  GError *error = NULL;
+  g_autofree char *collective = g_strdup_printf ("%s/%s-collective.eqx", dir, name);
+  g_autofree char *serial = g_strdup_printf ("%s/%s-serial.eqx", dir, name);
+  g_autoptr (LfMpiLayout) layout = lf_mpi_layout_new ();
+  if (abstract_unowned)
+    lf_mpi_layout_set_owner_func (layout, owner_by_position, NULL);
+  g_autoptr (LfNode) tree = build_tree (rank, n_ranks, layout, abstract_unowned);
+  CHECK (lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, collective, tree, spec, NULL, NULL,
+                                       layout, &error), "%s: collective save failed", name);
+  CHECK_NO_ERROR (error);
+  if (rank == 0)
+    {
+      g_autoptr (LfNode) whole = build_tree (0, 0, NULL, FALSE);
+      CHECK (lf_tree_serialise_leaves (serial, whole, spec, NULL, NULL, &error),
+             "%s: serial save failed", name);
+      CHECK_NO_ERROR (error);
+      CHECK (files_equal (collective, serial), "%s: %s and %s differ", name, collective, serial);
+    }
+
+  /* Back, each rank with its own rows. */
+  g_autoptr (LfMpiLayout) load_layout = lf_mpi_layout_new ();
+  g_autoptr (LfNode) like = build_like (load_layout);
+  g_autoptr (LfNode) loaded = lf_mpi_tree_deserialise_leaves (MPI_COMM_WORLD, collective, like,
+                                                              spec, NULL, NULL, load_layout,
+                                                              &error);
+  CHECK_NO_ERROR (error);
+  if (loaded != NULL)
+    {
+      check_loaded (loaded, TRUE);
+      CHECK (lf_dict_lookup (loaded, "name") == lf_dict_lookup (like, "name"),
+             "%s: the opaque leaf is not shared with like", name);
+    }
+  /* Whole leaves only on their owner: the others keep like's. */
+  lf_mpi_layout_set_owner_func (load_layout, owner_by_position, NULL);
+  g_autoptr (LfNode) owned = lf_mpi_tree_deserialise_leaves (MPI_COMM_WORLD, collective, like,
+                                                             spec, NULL, NULL, load_layout,
+                                                             &error);
+  CHECK_NO_ERROR (error);
+  for (gsize i = 0; owned != NULL && i < G_N_ELEMENTS (leaf_specs); i++)
+    {
+      const LeafSpec *s = &leaf_specs[i];
+      LfNode *leaf = lf_dict_lookup (owned, s->key);
+      if (s->sharded)
+        continue;
+      if ((int) (i % (gsize) n_ranks) == rank)
+        check_block (owned, s, 0, s->shape[0]);
+      else
+        CHECK (leaf == lf_dict_lookup (like, s->key), "['%s'] loaded by a non-owner", s->key);
+    }
+}
+
+static void
+mode_identical (const char *dir)
+{
+  identical_case (dir, "npy", NULL, FALSE);
+  identical_case (dir, "npy-owners", NULL, TRUE);
+  g_autoptr (LfSpec) tagged = make_spec ("npy", "tagged", NULL, NULL);
+  identical_case (dir, "tagged", tagged, FALSE);
+  if (have_codec ("float16"))
+    {
+      g_autoptr (LfSpec) half = make_spec ("float16", "float16", NULL, NULL);
+      identical_case (dir, "float16", half, FALSE);
+    }
+  else if (rank == 0)
+    printf ("float16 plugin not built here: float16 case not run\n");
+  if (have_codec ("compressed"))
+    {
+      g_autoptr (LfSpec) zstd = make_spec ("npy", "compressed", "embed", "compressed");
+      identical_case (dir, "compressed", zstd, FALSE);
+    }
+  else if (rank == 0)
+    printf ("compressed plugin not built here: compressed case not run\n");
+  check_no_temporary (dir);
+}
+
+static void
+mode_save (const char *file)
+{
+  GError *error = NULL;
+  g_autoptr (LfMpiLayout) layout = lf_mpi_layout_new ();
+  g_autoptr (LfNode) tree = build_tree (rank, n_ranks, layout, FALSE);
+  lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, layout, &error);
+  CHECK_NO_ERROR (error);
+}
+
+static void
+mode_load (const char *file)
+{
+  GError *error = NULL;
+  g_autoptr (LfMpiLayout) layout = lf_mpi_layout_new ();
+  g_autoptr (LfNode) like = build_like (layout);
+  g_autoptr (LfNode) loaded = lf_mpi_tree_deserialise_leaves (MPI_COMM_WORLD, file, like, NULL,
+                                                              NULL, NULL, layout, &error);
+  CHECK_NO_ERROR (error);
+  if (loaded != NULL)
+    check_loaded (loaded, TRUE);
+  /* And the serial loader agrees on the whole tree. */
+  if (rank == 0)
+    {
+      g_autoptr (LfNode) whole = build_tree (0, 0, NULL, FALSE);
+      g_autoptr (LfNode) serial = lf_tree_deserialise_leaves (file, whole, NULL, NULL, NULL,
+                                                              &error);
+      CHECK_NO_ERROR (error);
+      CHECK (serial != NULL && lf_tree_equal (serial, whole), "serial load differs");
+    }
+}
+
+static void
+mode_fail (const char *dir)
+{
+  GError *error = NULL;
+  g_autofree char *file = g_strdup_printf ("%s/old.eqx", dir);
+  g_autofree char *copy = g_strdup_printf ("%s/old-copy.bin", dir);
+  g_autoptr (LfMpiLayout) layout = lf_mpi_layout_new ();
+  g_autoptr (LfNode) tree = build_tree (rank, n_ranks, layout, FALSE);
+  lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, layout, &error);
+  CHECK_NO_ERROR (error);
+  if (rank == 0)
+    {
+      g_autofree char *bytes = NULL;
+      gsize size;
+      CHECK (g_file_get_contents (file, &bytes, &size, NULL)
+             && g_file_set_contents (copy, bytes, (gssize) size, NULL), "cannot copy %s", file);
+    }
+
+  /* An encode error on rank 1 only: ['complex'] (position 1) is whole and
+   * owned by rank 1 with 2 or 3 ranks. */
+  lf_mpi_layout_set_owner_func (layout, owner_by_position, NULL);
+  g_autoptr (LfSpec) failing = make_spec ("npy", "npy", "complex", "fail-on-1");
+  g_autoptr (LfNode) five = lf_scalar_new_int (5);
+  g_autoptr (LfNode) changed = lf_tree_at_str (tree, "['step']", five, &error);
+  CHECK_NO_ERROR (error);
+  CHECK (!lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, changed, failing, NULL, NULL,
+                                        layout, &error), "the failing save succeeded");
+  g_autofree char *text = check_same_error (error, LF_ERROR_IO, "encode failure");
+  g_clear_error (&error);
+  if (text != NULL)
+    CHECK (strstr (text, "rank 1: ") && strstr (text, "['complex']")
+           && strstr (text, "injected failure") && strstr (text, file),
+           "the message does not name the rank, file and leaf: %s", text);
+
+  /* A sharded leaf gathered to rank 1 (['wide'], position 7), which fails. */
+  g_autoptr (LfSpec) failing_gather = make_spec ("npy", "npy", "wide", "fail-on-1");
+  lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, changed, failing_gather, NULL, NULL,
+                                layout, &error);
+  g_autofree char *gather_text = check_same_error (error, LF_ERROR_IO, "gathered encode failure");
+  g_clear_error (&error);
+  if (gather_text != NULL)
+    CHECK (strstr (gather_text, "rank 1: ") && strstr (gather_text, "['wide']"),
+           "message: %s", gather_text);
+
+  /* A row-wise shard that rank 1 alone cannot encode (its block has no data). */
+  LfNode *block = lf_dict_lookup (changed, "embed");
+  g_autoptr (LfNode) abstract = lf_array_new_abstract (LF_DTYPE_FLOAT32, 2,
+                                                       lf_array_get_shape (block));
+  g_autoptr (LfNode) hollow = rank == 1 ? lf_tree_at_str (changed, "['embed']", abstract, &error)
+                                        : lf_node_ref (changed);
+  CHECK_NO_ERROR (error);
+  lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, hollow, NULL, NULL, NULL, layout, &error);
+  g_autofree char *rows_text = check_same_error (error, LF_ERROR_MISMATCH, "row-wise failure");
+  g_clear_error (&error);
+  if (rows_text != NULL)
+    CHECK (strstr (rows_text, "rank 1: ") && strstr (rows_text, "['embed']")
+           && strstr (rows_text, "concrete"), "message: %s", rows_text);
+
+  MPI_Barrier (MPI_COMM_WORLD);
+  if (rank == 0)
+    CHECK (files_equal (file, copy), "the failed saves changed %s", file);
+  if (rank == 0)
+    g_unlink (copy);
+  MPI_Barrier (MPI_COMM_WORLD);
+  check_no_temporary (dir);
+
+  /* Nowhere to write: every rank gets rank 0's error. */
+  lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, "/nonexistent-dir/x.eqx", tree, NULL, NULL,
+                                NULL, layout, &error);
+  g_autofree char *io = check_same_error (error, LF_ERROR_IO, "missing directory");
+  g_clear_error (&error);
+  if (io != NULL)
+    CHECK (strstr (io, "/nonexistent-dir/x.eqx"), "the message does not name the file: %s", io);
+}
+
+/* FILE holds three records numpy wrote: a big-endian (6, 4) float32, the
+ * same in Fortran order, and a little-endian C-ordered one, each
+ * arange(24) / 4.  Each rank loads its rows of all three. */
+static void
+mode_foreign (const char *file)
+{
+  GError *error = NULL;
+  g_autoptr (LfMpiLayout) layout = lf_mpi_layout_new ();
+  guint64 first, rows;
+  lf_mpi_even_rows (6, rank, n_ranks, &first, &rows);
+  gsize shape[2] = { rows, 4 };
+  LfNode *items[3];
+  for (int i = 0; i < 3; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("[%d]", i);
+      lf_mpi_layout_add_shard (layout, path, 6, first, &error);
+      CHECK_NO_ERROR (error);
+      items[i] = lf_array_new_abstract (LF_DTYPE_FLOAT32, 2, shape);
+    }
+  g_autoptr (LfNode) like = lf_list_new (3, items);
+  for (int i = 0; i < 3; i++)
+    lf_node_unref (items[i]);
+  g_autoptr (LfNode) loaded = lf_mpi_tree_deserialise_leaves (MPI_COMM_WORLD, file, like, NULL,
+                                                              NULL, NULL, layout, &error);
+  CHECK_NO_ERROR (error);
+  for (gsize i = 0; loaded != NULL && i < 3; i++)
+    {
+      const float *data = lf_array_get_data (lf_node_get_child (loaded, i));
+      for (gsize k = 0; k < rows * 4; k++)
+        CHECK (data[k] == (float) (first * 4 + k) / 4, "record %zu element %zu: %g", i, k,
+               data[k]);
+    }
+}
+
+static int
+owner_out_of_range (const LfPath *path, LfNode *leaf, int n, gpointer user_data)
+{
+  return n;
+}
+
+static void
+mode_errors (const char *dir)
+{
+  GError *error = NULL;
+  g_autofree char *file = g_strdup_printf ("%s/errors.eqx", dir);
+
+  /* Every rank claims rows from 0: overlapping blocks (with 2 ranks or more). */
+  if (n_ranks > 1)
+  {
+    g_autoptr (LfMpiLayout) layout = lf_mpi_layout_new ();
+    g_autoptr (LfNode) block = make_array (3, LF_DTYPE_FLOAT32, 2, (gsize[]) { 4, 2 }, 0, 2);
+    g_autoptr (LfNode) tree = lf_dict_new_take ("w", lf_node_ref (block), NULL);
+    lf_mpi_layout_add_shard (layout, "['w']", 2 * (guint64) n_ranks, 0, &error);
+    CHECK_NO_ERROR (error);
+    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, layout, &error);
+    g_autofree char *text = check_same_error (error, LF_ERROR_MISMATCH, "overlapping shards");
+    if (text != NULL && n_ranks > 1)
+      CHECK (strstr (text, "['w']") && strstr (text, "tile"), "message: %s", text);
+    g_clear_error (&error);
+    /* The same through a gathering codec. */
+    g_autoptr (LfCodec) tagged = lf_registry_resolve (lf_registry_get_default (), "tagged", &error);
+    g_autoptr (LfSpec) spec = lf_spec_new_codec (tagged);
+    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, spec, NULL, NULL, layout, &error);
+    g_free (check_same_error (error, LF_ERROR_MISMATCH, "overlapping gathered shards"));
+    g_clear_error (&error);
+    /* A shard on a scalar. */
+    g_autoptr (LfMpiLayout) scalar_layout = lf_mpi_layout_new ();
+    lf_mpi_layout_add_shard (scalar_layout, "['s']", 1, 0, &error);
+    g_autoptr (LfNode) scalar = lf_dict_new_take ("s", lf_scalar_new_int (1), NULL);
+    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, scalar, NULL, NULL, NULL,
+                                  scalar_layout, &error);
+    g_autofree char *s_text = check_same_error (error, LF_ERROR_MISMATCH, "sharded scalar");
+    if (s_text != NULL)
+      CHECK (strstr (s_text, "['s']") && strstr (s_text, "at least one axis"), "message: %s",
+             s_text);
+    g_clear_error (&error);
+  }
+
+  /* Rank 1 has one more leaf than the others. */
+  if (n_ranks > 1)
+    {
+      g_autoptr (LfNode) tree = rank == 1 ? lf_list_new_take (2, lf_scalar_new_int (1),
+                                                              lf_scalar_new_int (2))
+                                          : lf_list_new_take (1, lf_scalar_new_int (1));
+      lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, NULL, &error);
+      g_autofree char *text = check_same_error (error, LF_ERROR_MISMATCH, "trees differ");
+      if (text != NULL)
+        CHECK (strstr (text, "trees differ"), "message: %s", text);
+      g_clear_error (&error);
+    }
+
+  /* An owner callback out of range. */
+  {
+    g_autoptr (LfMpiLayout) layout = lf_mpi_layout_new ();
+    lf_mpi_layout_set_owner_func (layout, owner_out_of_range, NULL);
+    g_autoptr (LfNode) tree = lf_list_new_take (1, lf_scalar_new_int (1));
+    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, layout, &error);
+    g_autofree char *text = check_same_error (error, LF_ERROR_FAILED, "owner out of range");
+    if (text != NULL)
+      CHECK (strstr (text, "[0]") && strstr (text, "returned rank"), "message: %s", text);
+    g_clear_error (&error);
+  }
+
+  /* A spec tree that is not a prefix of the tree. */
+  {
+    g_autoptr (LfCodec) npy = lf_registry_resolve (lf_registry_get_default (), "npy", &error);
+    g_autoptr (LfNode) spec_tree = lf_list_new_take (2, lf_spec_leaf_new (npy),
+                                                     lf_spec_leaf_new (npy));
+    g_autoptr (LfSpec) spec = lf_spec_new_tree (spec_tree, &error);
+    CHECK_NO_ERROR (error);
+    g_autoptr (LfNode) tree = lf_list_new_take (1, lf_scalar_new_int (1));
+    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, spec, NULL, NULL, NULL, &error);
+    g_autofree char *text = check_same_error (error, LF_ERROR_SPEC, "spec not a prefix");
+    if (text != NULL)
+      CHECK (strstr (text, "not a prefix") && strstr (text, file), "message: %s", text);
+    g_clear_error (&error);
+  }
+
+  /* Offset-dependent bytes (align) cannot be encoded ahead of the layout. */
+  {
+    g_autoptr (LfCodec) aligned = lf_registry_resolve (lf_registry_get_default (),
+                                                       "npy(align=128)", &error);
+    CHECK_NO_ERROR (error);
+    g_autoptr (LfSpec) spec = lf_spec_new_codec (aligned);
+    g_autoptr (LfNode) tree = lf_list_new_take (1, lf_scalar_new_int (1));
+    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, spec, NULL, NULL, NULL, &error);
+    g_autofree char *text = check_same_error (error, LF_ERROR_UNSUPPORTED, "align");
+    if (text != NULL)
+      CHECK (strstr (text, "[0]") && strstr (text, "align=128"), "message: %s", text);
+    g_clear_error (&error);
+    /* And the manifest flag. */
+    lf_mpi_tree_serialise_leaves_full (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, NULL,
+                                       LF_SAVE_MANIFEST, &error);
+    g_autofree char *manifest = check_same_error (error, LF_ERROR_UNSUPPORTED, "manifest");
+    if (manifest != NULL)
+      CHECK (strstr (manifest, "manifest") && strstr (manifest, file), "message: %s", manifest);
+    g_clear_error (&error);
+  }
+
+  /* The owner of a whole leaf holds only an abstract array. */
+  {
+    gsize three = 3;
+    g_autoptr (LfNode) tree = lf_list_new_take (1, lf_array_new_abstract (LF_DTYPE_FLOAT32, 1,
+                                                                          &three));
+    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, NULL, &error);
+    g_autofree char *text = check_same_error (error, LF_ERROR_UNSUPPORTED, "abstract owner");
+    if (text != NULL)
+      CHECK (strstr (text, "rank 0: ") && strstr (text, "[0]") && strstr (text, "abstract"),
+             "message: %s", text);
+    g_clear_error (&error);
+  }
+
+  /* Blocks of different dtypes on different ranks. */
+  if (n_ranks > 1)
+    {
+      g_autoptr (LfMpiLayout) layout = lf_mpi_layout_new ();
+      lf_mpi_layout_add_shard (layout, "[0]", 2 * (guint64) n_ranks, 2 * (guint64) rank, &error);
+      g_autoptr (LfNode) tree = lf_list_new_take (1, make_array (1, rank == 1 ? LF_DTYPE_FLOAT64
+                                                                              : LF_DTYPE_FLOAT32,
+                                                                 2, (gsize[]) { 2, 3 }, 0, 2));
+      lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, layout, &error);
+      g_autofree char *text = check_same_error (error, LF_ERROR_MISMATCH, "dtypes differ");
+      if (text != NULL)
+        CHECK (strstr (text, "[0]") && strstr (text, "rank") && strstr (text, "float64"),
+               "message: %s", text);
+      g_clear_error (&error);
+    }
+
+  /* The rename fails (the target is a directory): rank 0's error everywhere,
+   * the temporary file gone. */
+  {
+    g_autofree char *subdir = g_strdup_printf ("%s/rename-fails", dir);
+    g_autofree char *target = g_strdup_printf ("%s/taken.eqx", subdir);
+    if (rank == 0)
+      {
+        g_mkdir_with_parents (target, 0755);
+        g_autofree char *inside = g_strdup_printf ("%s/file", target);
+        g_file_set_contents (inside, "x", 1, NULL);
+      }
+    MPI_Barrier (MPI_COMM_WORLD);
+    g_autoptr (LfNode) tree = lf_list_new_take (1, lf_scalar_new_int (1));
+    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, target, tree, NULL, NULL, NULL, NULL, &error);
+    g_autofree char *text = check_same_error (error, LF_ERROR_IO, "rename");
+    if (text != NULL)
+      CHECK (strstr (text, "rank 0: ") && strstr (text, "rename") && strstr (text, target),
+             "message: %s", text);
+    g_clear_error (&error);
+    MPI_Barrier (MPI_COMM_WORLD);
+    check_no_temporary (subdir);
+  }
+
+  /* Loading: a good file, then broken copies of it. */
+  g_autoptr (LfMpiLayout) layout = lf_mpi_layout_new ();
+  g_autoptr (LfNode) tree = build_tree (rank, n_ranks, layout, FALSE);
+  lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, layout, &error);
+  CHECK_NO_ERROR (error);
+  g_autofree char *bytes = NULL;
+  gsize size = 0;
+  CHECK (g_file_get_contents (file, &bytes, &size, NULL), "cannot read %s", file);
+  g_autofree char *broken = g_strdup_printf ("%s/broken.eqx", dir);
+  g_autoptr (LfMpiLayout) like_layout = lf_mpi_layout_new ();
+  g_autoptr (LfNode) like = build_like (like_layout);
+
+  struct { const char *what; gsize keep; const char *extra; int code; const char *needle; } cases[] = {
+    { "truncated", 200, NULL, LF_ERROR_TRUNCATED, "record" },
+    { "trailing data", 0, "junk", LF_ERROR_TRAILING_DATA, "bytes left after the last leaf" },
+  };
+  for (gsize c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      if (rank == 0)
+        {
+          GString *content = g_string_new_len (bytes, cases[c].keep ? (gssize) cases[c].keep
+                                                                     : (gssize) size);
+          if (cases[c].extra)
+            g_string_append (content, cases[c].extra);
+          g_file_set_contents (broken, content->str, (gssize) content->len, NULL);
+          g_string_free (content, TRUE);
+        }
+      MPI_Barrier (MPI_COMM_WORLD);
+      g_autoptr (LfNode) out = lf_mpi_tree_deserialise_leaves (MPI_COMM_WORLD, broken, like,
+                                                               NULL, NULL, NULL, like_layout,
+                                                               &error);
+      CHECK (out == NULL, "%s: a tree was returned", cases[c].what);
+      g_autofree char *text = check_same_error (error, cases[c].code, cases[c].what);
+      if (text != NULL)
+        CHECK (strstr (text, cases[c].needle) && strstr (text, broken), "%s: message: %s",
+               cases[c].what, text);
+      g_clear_error (&error);
+      MPI_Barrier (MPI_COMM_WORLD);
+    }
+
+  /* A like whose sharded leaf has another global row count. */
+  {
+    g_autoptr (LfMpiLayout) wrong = lf_mpi_layout_new ();
+    g_autoptr (LfNode) wrong_like = build_like (wrong);
+    g_autoptr (LfMpiLayout) shifted = lf_mpi_layout_new ();
+    for (gsize i = 0; i < G_N_ELEMENTS (leaf_specs); i++)
+      {
+        g_autofree char *key = g_strdup_printf ("['%s']", leaf_specs[i].key);
+        const LfShard *shard = lf_mpi_layout_lookup_shard (wrong, key);
+        if (shard != NULL)
+          lf_mpi_layout_add_shard (shifted, key,
+                                   shard->global_rows + (strcmp (key, "['embed']") == 0),
+                                   shard->row_offset, &error);
+      }
+    g_autoptr (LfNode) out = lf_mpi_tree_deserialise_leaves (MPI_COMM_WORLD, file, wrong_like,
+                                                             NULL, NULL, NULL, shifted, &error);
+    g_autofree char *text = check_same_error (error, LF_ERROR_MISMATCH, "global shape");
+    if (text != NULL)
+      CHECK (strstr (text, "['embed']") && strstr (text, "(38, 5)"), "message: %s", text);
+    g_clear_error (&error);
+  }
+
+  /* A like whose block lies beyond the array's rows. */
+  {
+    g_autoptr (LfMpiLayout) beyond = lf_mpi_layout_new ();
+    g_autoptr (LfNode) beyond_like = build_like (beyond);
+    g_autoptr (LfMpiLayout) shifted = lf_mpi_layout_new ();
+    for (gsize i = 0; i < G_N_ELEMENTS (leaf_specs); i++)
+      {
+        g_autofree char *key = g_strdup_printf ("['%s']", leaf_specs[i].key);
+        const LfShard *shard = lf_mpi_layout_lookup_shard (beyond, key);
+        if (shard != NULL)
+          lf_mpi_layout_add_shard (shifted, key, shard->global_rows,
+                                   shard->row_offset + (strcmp (key, "['vec']") == 0 ? 100 : 0),
+                                   &error);
+      }
+    g_autoptr (LfNode) out = lf_mpi_tree_deserialise_leaves (MPI_COMM_WORLD, file, beyond_like,
+                                                             NULL, NULL, NULL, shifted, &error);
+    g_autofree char *text = check_same_error (error, LF_ERROR_MISMATCH, "block beyond rows");
+    if (text != NULL)
+      CHECK (strstr (text, "['vec']") && strstr (text, "beyond"), "message: %s", text);
+    g_clear_error (&error);
+  }
+
+  /* A missing file. */
+  g_autofree char *missing = g_strdup_printf ("%s/missing.eqx", dir);
+  g_autoptr (LfNode) none = lf_mpi_tree_deserialise_leaves (MPI_COMM_WORLD, missing, like, NULL,
+                                                            NULL, NULL, like_layout, &error);
+  g_free (check_same_error (error, LF_ERROR_IO, "missing file"));
+  g_clear_error (&error);
+
+  /* Layout API errors (local, no communication). */
+  g_autoptr (LfMpiLayout) api = lf_mpi_layout_new ();
+  CHECK (lf_mpi_layout_add_shard (api, "['a'].b", 4, 0, &error), "add_shard");
+  CHECK_NO_ERROR (error);
+  CHECK (!lf_mpi_layout_add_shard (api, "['a'] .b", 4, 0, &error) && error != NULL
+         && error->code == LF_ERROR_PARSE, "a bad path is accepted");
+  g_clear_error (&error);
+  CHECK (!lf_mpi_layout_add_shard (api, "['a'].b", 4, 0, &error) && error != NULL
+         && error->code == LF_ERROR_DUPLICATE_NAME && strstr (error->message, "['a'].b"),
+         "a duplicate shard is accepted");
+  g_clear_error (&error);
+  CHECK (lf_mpi_layout_lookup_shard (api, "['a'].b")->global_rows == 4, "lookup");
+  guint64 first, rows;
+  lf_mpi_even_rows (10, 2, 3, &first, &rows);
+  CHECK (first == 6 && rows == 4, "even rows: %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, first, rows);
+}
+
+int
+main (int argc, char **argv)
+{
+  MPI_Init (&argc, &argv);
+  MPI_Comm_rank (MPI_COMM_WORLD, &rank);
+  MPI_Comm_size (MPI_COMM_WORLD, &n_ranks);
+  if (argc != 3)
+    {
+      if (rank == 0)
+        fprintf (stderr, "usage: mpi-driver identical|save|load|fail|errors PATH\n");
+      MPI_Finalize ();
+      return 2;
+    }
+  /* A critical is a bug: abort, and mpirun fails the run. */
+  g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
+  register_test_codecs ();
+  const char *mode = argv[1], *path = argv[2];
+  if (strcmp (mode, "identical") == 0)
+    mode_identical (path);
+  else if (strcmp (mode, "save") == 0)
+    mode_save (path);
+  else if (strcmp (mode, "load") == 0)
+    mode_load (path);
+  else if (strcmp (mode, "fail") == 0)
+    mode_fail (path);
+  else if (strcmp (mode, "errors") == 0)
+    mode_errors (path);
+  else if (strcmp (mode, "foreign") == 0)
+    mode_foreign (path);
+  else
+    CHECK (FALSE, "unknown mode %s", mode);
+
+  int total = 0;
+  MPI_Allreduce (&failures, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  if (rank == 0)
+    printf ("mpi-driver %s with %d ranks: %s\n", mode, n_ranks, total ? "FAILED" : "ok");
+  MPI_Finalize ();
+  return total ? 1 : 0;
+}
