@@ -150,7 +150,13 @@ lf_npy_read_data (LfStream *stream, const LfNpyHeader *header, GError **error)
   gsize elsize = lf_dtype_size (header->dtype);
   gsize n_elements = elsize ? header->data_size / elsize : 0;
   gboolean reorder = header->fortran_order && header->ndim > 1 && n_elements > 1;
-  if (header->swap || reorder)
+  /* Zero-copy slices (mapped files, GBytes streams) start wherever the
+   * record's data does, which after a record of odd size is no element
+   * boundary.  Typed access to the data (a float *, the conversion
+   * kernels) needs one: a misaligned slice is copied (g_malloc aligns). */
+  gboolean misaligned = header->data_size > 0
+                        && (guintptr) g_bytes_get_data (bytes, NULL) % swap_unit (header->dtype) != 0;
+  if (header->swap || reorder || misaligned)
     {
       gsize size;
       guint8 *data = g_bytes_unref_to_data (bytes, &size);

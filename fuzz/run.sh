@@ -50,10 +50,11 @@ cov="-fsanitize=fuzzer-no-link"
 includes="-I$build -I$top/include -I$build/include"
 
 # config.h and version.h as configure would write them (nothing in the core
-# needs more than the version).
+# or the plugins needs more than the version).
 ver() { sed -n "s/^m4_define(\[lf_$1\], \[\([0-9]*\)\])/\1/p" "$top/configure.ac"; }
 major=$(ver major) minor=$(ver minor) micro=$(ver micro)
-: > "$build/config.h.new"
+printf '#define PACKAGE "leafio"\n#define VERSION "%s"\n#define PACKAGE_VERSION "%s"\n' \
+    "$major.$minor.$micro" "$major.$minor.$micro" > "$build/config.h.new"
 cmp -s "$build/config.h.new" "$build/config.h" 2>/dev/null || mv "$build/config.h.new" "$build/config.h"
 sed -e "s/@LF_MAJOR_VERSION@/$major/" -e "s/@LF_MINOR_VERSION@/$minor/" \
     -e "s/@LF_MICRO_VERSION@/$micro/" -e "s/@VERSION@/$major.$minor.$micro/" \
