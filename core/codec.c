@@ -117,6 +117,56 @@ lf_codec_check_array_like (const LfNode *like, LfDType dtype, guint ndim,
   return FALSE;
 }
 
+/* ---- fitting a loaded leaf to `like` ------------------------------------------ */
+
+static LfNode *
+fit_scalar (const LfNode *like, LfNode *loaded, GError **error)
+{
+  g_autoptr (LfNode) scalar = NULL;
+  if (lf_node_get_kind (loaded) == LF_NODE_SCALAR)
+    scalar = lf_node_ref (loaded);
+  else if (lf_node_get_kind (loaded) == LF_NODE_ARRAY && !lf_array_is_abstract (loaded)
+           && lf_array_get_n_elements (loaded) == 1)
+    scalar = lf_scalar_new (lf_array_get_dtype (loaded), lf_array_get_data (loaded));
+  else
+    {
+      g_autofree char *shape = lf_node_get_kind (loaded) == LF_NODE_ARRAY
+          ? lf_shape_to_string (lf_array_get_ndim (loaded), lf_array_get_shape (loaded))
+          : NULL;
+      g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH,
+                   "expected a %s scalar, found %s%s%s", lf_dtype_name (lf_scalar_get_dtype (like)),
+                   lf_node_kind_name (lf_node_get_kind (loaded)),
+                   shape ? " of shape " : "", shape ? shape : "");
+      return NULL;
+    }
+  /* As type(x)(out.item()): the value takes like's type. */
+  if (lf_scalar_get_dtype (scalar) == lf_scalar_get_dtype (like))
+    return g_steal_pointer (&scalar);
+  return lf_scalar_convert (scalar, lf_scalar_get_dtype (like), error);
+}
+
+LfNode *
+lf_codec_fit_to_like (const LfNode *like, LfNode *loaded, GError **error)
+{
+  g_return_val_if_fail (like != NULL && loaded != NULL, NULL);
+  LfNodeKind want = lf_node_get_kind (like);
+  LfNodeKind got = lf_node_get_kind (loaded);
+  if (want == LF_NODE_SCALAR)
+    return fit_scalar (like, loaded, error);
+  if (want != got)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH, "expected %s, found %s",
+                   lf_node_kind_name (want), lf_node_kind_name (got));
+      return NULL;
+    }
+  if (want == LF_NODE_ARRAY
+      && !lf_codec_check_array_like (like, lf_array_get_dtype (loaded),
+                                     lf_array_get_ndim (loaded),
+                                     lf_array_get_shape (loaded), error))
+    return NULL;
+  return lf_node_ref (loaded);
+}
+
 /* ---- building from a parsed reference --------------------------------------- */
 
 static void

@@ -2,9 +2,8 @@
  *
  * float16 is IEEE binary16; bfloat16 is the top half of a float32.  Both
  * round to nearest, ties to even, overflow to infinity and keep NaN a NaN
- * (quieted, sign and top payload bits kept), matching numpy and ml_dtypes.
- * These are one-value-at-a-time reference routines; bulk codecs may want
- * something faster but must give the same bits.
+ * with the bits numpy and ml_dtypes give.  Single-value wrappers over the
+ * bulk converters of <leafio/convert.h>, for scalars.
  */
 #pragma once
 

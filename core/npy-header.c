@@ -23,28 +23,53 @@ append (char *text, gsize len, const char *s)
   return len + n;
 }
 
+/* Decimal digits of `v` into `out` (no NUL); returns their count.  By
+ * hand: g_snprintf cost more than the rest of a small record's save. */
+static gsize
+format_size (char *out, gsize v)
+{
+  char tmp[24];
+  gsize n = 0;
+  do
+    {
+      tmp[n++] = (char) ('0' + v % 10);
+      v /= 10;
+    }
+  while (v != 0);
+  for (gsize i = 0; i < n; i++)
+    out[i] = tmp[n - 1 - i];
+  return n;
+}
+
+#define APPEND_LITERAL(text, len, s) \
+  (memcpy ((text) + (len), (s), sizeof (s) - 1), (len) + sizeof (s) - 1)
+
 /* The dict text numpy writes, growth spaces included (no padding). */
 static gsize
 format_dict (char *text, LfDType dtype, guint ndim, const gsize *shape)
 {
-  char num[24];
   gsize len = 0;
-  len = append (text, len, "{'descr': '");
+  len = APPEND_LITERAL (text, len, "{'descr': '");
   len = append (text, len, lf_dtype_to_descr (dtype));
-  len = append (text, len, "', 'fortran_order': False, 'shape': (");
+  len = APPEND_LITERAL (text, len, "', 'fortran_order': False, 'shape': (");
+  gsize first_digits = 0;
   for (guint i = 0; i < ndim; i++)
     {
-      g_snprintf (num, sizeof num, "%" G_GSIZE_FORMAT, shape[i]);
       if (i > 0)
-        len = append (text, len, ", ");
-      len = append (text, len, num);
+        len = APPEND_LITERAL (text, len, ", ");
+      gsize digits = format_size (text + len, shape[i]);
+      if (i == 0)
+        first_digits = digits;
+      len += digits;
     }
   /* Python's repr of a one-tuple keeps its comma: (3,) */
-  len = append (text, len, ndim == 1 ? ",), }" : "), }");
+  if (ndim == 1)
+    len = APPEND_LITERAL (text, len, ",), }");
+  else
+    len = APPEND_LITERAL (text, len, "), }");
   if (ndim > 0)
     {
-      g_snprintf (num, sizeof num, "%" G_GSIZE_FORMAT, shape[0]);
-      gsize growth = GROWTH_AXIS_MAX_DIGITS - strlen (num);
+      gsize growth = GROWTH_AXIS_MAX_DIGITS - first_digits;
       memset (text + len, ' ', growth);
       len += growth;
     }
@@ -157,6 +182,17 @@ lf_npy_check_header_len (guint64 header_len, GError **error)
   return TRUE;
 }
 
+/* The last header parsed on this thread.  Models repeat headers (the
+ * biases of every layer; 100,000 identical records in a list of small
+ * arrays) and the result depends on the header's bytes alone, so identical
+ * bytes take the cached result instead of the parser. */
+#define PARSE_CACHE_MAX 256
+static _Thread_local struct {
+  gsize size;
+  guint8 bytes[PARSE_CACHE_MAX];
+  LfNpyHeader header;
+} parse_cache;
+
 gboolean
 lf_npy_header_parse (const guint8 *bytes, gsize size, LfNpyHeader *header,
                      GError **error)
@@ -188,12 +224,24 @@ lf_npy_header_parse (const guint8 *bytes, gsize size, LfNpyHeader *header,
                    G_GSIZE_FORMAT, header_len, size - start);
       return FALSE;
     }
+  gsize total = start + (gsize) header_len;
+  if (total == parse_cache.size && memcmp (bytes, parse_cache.bytes, total) == 0)
+    {
+      *header = parse_cache.header;
+      return TRUE;
+    }
   guint8 minor = header->minor;
   if (!parse_dict ((const char *) bytes + start, (gsize) header_len, header->major,
                    header, error))
     return FALSE;
   header->minor = minor;
-  header->header_size = start + (gsize) header_len;
+  header->header_size = total;
+  if (total <= PARSE_CACHE_MAX)
+    {
+      memcpy (parse_cache.bytes, bytes, total);
+      parse_cache.size = total;
+      parse_cache.header = *header;
+    }
   return TRUE;
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <leafio/leafio.h>
 #include "npy-private.h"
+#include "stream-private.h"
 
 /* ---- reading --------------------------------------------------------------- */
 
@@ -13,6 +14,26 @@ lf_npy_read_header (LfStream *stream, LfNpyHeader *header, GError **error)
   g_return_val_if_fail (stream != NULL, FALSE);
   g_return_val_if_fail (header != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  /* Fast path: the whole header is already in memory (read-ahead buffer or
+   * a mapped file): parse it in place, no copies, no reads. */
+  gsize avail;
+  const guint8 *peek = _lf_stream_peek (stream, &avail);
+  if (avail >= LF_NPY_PREFIX_LEN + 4 && memcmp (peek, LF_NPY_MAGIC, LF_NPY_MAGIC_LEN) == 0
+      && (peek[6] == 1 || peek[6] == 2 || peek[6] == 3) && peek[7] == 0)
+    {
+      gsize len_size = peek[6] == 1 ? 2 : 4;
+      guint64 header_len = 0;
+      for (gsize i = 0; i < len_size; i++)
+        header_len |= (guint64) peek[LF_NPY_PREFIX_LEN + i] << (8 * i);
+      guint64 total = LF_NPY_PREFIX_LEN + len_size + header_len;
+      if (header_len <= LF_NPY_MAX_HEADER_TEXT && total <= avail)
+        {
+          gboolean ok = lf_npy_header_parse (peek, (gsize) total, header, error);
+          _lf_stream_consume (stream, (gsize) total);
+          return ok;
+        }
+    }
 
   /* The longest header numpy accepts, read exactly: magic and version
    * first, so a foreign file is named as such before asking for more. */
@@ -149,6 +170,17 @@ lf_npy_read_data (LfStream *stream, const LfNpyHeader *header, GError **error)
 
   gsize elsize = lf_dtype_size (header->dtype);
   gsize n_elements = elsize ? header->data_size / elsize : 0;
+  /* A slice of a mapping is handed out as it lies in the file; data at an
+   * offset not aligned for its dtype (numpy's layout after a record of odd
+   * size) is copied: arrays are never handed out misaligned. */
+  gsize unit = swap_unit (header->dtype);
+  if (unit > 1 && !header->swap
+      && (guintptr) g_bytes_get_data (bytes, NULL) % unit != 0)
+    {
+      GBytes *aligned = g_bytes_new (g_bytes_get_data (bytes, NULL), header->data_size);
+      g_bytes_unref (bytes);
+      bytes = aligned;
+    }
   gboolean reorder = header->fortran_order && header->ndim > 1 && n_elements > 1;
   /* Zero-copy slices (mapped files, GBytes streams) start wherever the
    * record's data does, which after a record of odd size is no element
@@ -276,6 +308,8 @@ lf_npy_write (LfStream *stream, LfNode *leaf, guint align, GError **error)
                    "reads", align, LF_NPY_MAX_HEADER_TEXT);
       return FALSE;
     }
+  if (G_BYTE_ORDER == G_LITTLE_ENDIAN || swap_unit (dtype) == 1)
+    return _lf_stream_write2 (stream, buffer, len, data, size, error);
   if (!lf_stream_write (stream, buffer, len, error))
     return FALSE;
   return write_little_endian (stream, dtype, data, size, error);

@@ -188,6 +188,14 @@ lf_tree_get (LfNode *tree, const LfPath *path, GError **error)
 
 /* ---- surgery ------------------------------------------------------------------- */
 
+LfNode *
+lf_container_new_like (const LfNode *node, LfNode **children)
+{
+  return lf_container_new_take_arrays (node->kind, node->container.n, children,
+                                       g_strdupv (node->container.keys),
+                                       g_strdup (node->container.type_name));
+}
+
 /* A copy of container `node` whose child `i` is `child` (adopted); every
  * other child is shared. */
 static LfNode *
@@ -197,9 +205,7 @@ replace_child (const LfNode *node, gsize i, LfNode *child)
   LfNode **children = g_new (LfNode *, n);
   for (gsize j = 0; j < n; j++)
     children[j] = j == i ? child : lf_node_ref (node->container.children[j]);
-  return lf_container_new_take_arrays (node->kind, n, children,
-                                       g_strdupv (node->container.keys),
-                                       g_strdup (node->container.type_name));
+  return lf_container_new_like (node, children);
 }
 
 static LfNode *
@@ -305,4 +311,43 @@ lf_tree_equal (const LfNode *a, const LfNode *b)
   g_return_val_if_fail (a != NULL, FALSE);
   g_return_val_if_fail (b != NULL, FALSE);
   return nodes_equal (a, b);
+}
+
+/* ---- replacing leaves ---------------------------------------------------------- */
+
+static LfNode *
+replace_leaves (LfNode *node, const Walk *walk, LfNode *const *replacements, gsize *next)
+{
+  if (!kind_is_container (node->kind)
+      || (walk->is_leaf != NULL && walk->is_leaf (node, walk->is_leaf_data)))
+    {
+      LfNode *replacement = replacements[(*next)++];
+      return lf_node_ref (replacement != NULL ? replacement : node);
+    }
+  gsize n = node->container.n;
+  if (n == 0)
+    return lf_node_ref (node);
+  LfNode **children = g_new (LfNode *, n);
+  gboolean changed = FALSE;
+  for (gsize i = 0; i < n; i++)
+    {
+      children[i] = replace_leaves (node->container.children[i], walk, replacements, next);
+      changed |= children[i] != node->container.children[i];
+    }
+  if (changed)
+    return lf_container_new_like (node, children);
+  for (gsize i = 0; i < n; i++)
+    lf_node_unref (children[i]);
+  g_free (children);
+  return lf_node_ref (node);
+}
+
+LfNode *
+lf_tree_replace_leaves (LfNode *tree, LfIsLeafFunc is_leaf, gpointer is_leaf_data,
+                        LfNode *const *replacements)
+{
+  g_return_val_if_fail (tree != NULL && replacements != NULL, NULL);
+  Walk walk = { .is_leaf = is_leaf, .is_leaf_data = is_leaf_data };
+  gsize next = 0;
+  return replace_leaves (tree, &walk, replacements, &next);
 }

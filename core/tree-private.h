@@ -66,6 +66,10 @@ struct _LfNode {
 LfNode *lf_container_new_take_arrays (LfNodeKind kind, gsize n, LfNode **children,
                                       char **keys, char *type_name);
 
+/* A container of the same kind, keys and type as `node` adopting
+ * `children` (n references and the array itself). */
+LfNode *lf_container_new_like (const LfNode *node, LfNode **children);
+
 /* The index of `key` in dict `node` (binary search), or -1. */
 gssize lf_dict_find (const LfNode *node, const char *key);
 

@@ -6,6 +6,7 @@
 #include "config.h"
 #include <string.h>
 #include "spec-private.h"
+#include "tree-private.h"
 #include "walk-private.h"
 
 typedef struct {
@@ -18,6 +19,8 @@ typedef struct {
   GString *path_text;  /* scratch for rules and the log */
   guint n_records;
   GArray *log;
+  LfSpecLeafFunc visit;   /* set: only pair leaves with codecs, no I/O */
+  gpointer visit_data;
   GError **error;
 } Walk;
 
@@ -71,55 +74,6 @@ node_is_leaf (Walk *w, const LfNode *node)
          || (w->is_leaf != NULL && w->is_leaf (node, w->is_leaf_data));
 }
 
-/* ---- fitting a loaded leaf to `like` ----------------------------------------- */
-
-static LfNode *
-fit_scalar (const LfNode *like, LfNode *loaded, GError **error)
-{
-  g_autoptr (LfNode) scalar = NULL;
-  if (lf_node_get_kind (loaded) == LF_NODE_SCALAR)
-    scalar = lf_node_ref (loaded);
-  else if (lf_node_get_kind (loaded) == LF_NODE_ARRAY && !lf_array_is_abstract (loaded)
-           && lf_array_get_n_elements (loaded) == 1)
-    scalar = lf_scalar_new (lf_array_get_dtype (loaded), lf_array_get_data (loaded));
-  else
-    {
-      g_autofree char *shape = lf_node_get_kind (loaded) == LF_NODE_ARRAY
-          ? lf_shape_to_string (lf_array_get_ndim (loaded), lf_array_get_shape (loaded))
-          : NULL;
-      g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH,
-                   "expected a %s scalar, found %s%s%s", lf_dtype_name (lf_scalar_get_dtype (like)),
-                   lf_node_kind_name (lf_node_get_kind (loaded)),
-                   shape ? " of shape " : "", shape ? shape : "");
-      return NULL;
-    }
-  /* As type(x)(out.item()): the value takes like's type. */
-  if (lf_scalar_get_dtype (scalar) == lf_scalar_get_dtype (like))
-    return g_steal_pointer (&scalar);
-  return lf_scalar_convert (scalar, lf_scalar_get_dtype (like), error);
-}
-
-static LfNode *
-fit_to_like (const LfNode *like, LfNode *loaded, GError **error)
-{
-  LfNodeKind want = lf_node_get_kind (like);
-  LfNodeKind got = lf_node_get_kind (loaded);
-  if (want == LF_NODE_SCALAR)
-    return fit_scalar (like, loaded, error);
-  if (want != got)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH, "expected %s, found %s",
-                   lf_node_kind_name (want), lf_node_kind_name (got));
-      return NULL;
-    }
-  if (want == LF_NODE_ARRAY
-      && !lf_codec_check_array_like (like, lf_array_get_dtype (loaded),
-                                     lf_array_get_ndim (loaded),
-                                     lf_array_get_shape (loaded), error))
-    return NULL;
-  return lf_node_ref (loaded);
-}
-
 /* ---- leaves ------------------------------------------------------------------ */
 
 static LfCodec *
@@ -162,7 +116,7 @@ load_leaf (Walk *w, LfNode *like, LfCodec *codec, LfNode **out)
     }
   GError *local = NULL;
   g_autoptr (LfNode) loaded = lf_codec_deserialise (codec, w->stream, w->path, like, &local);
-  LfNode *fitted = loaded != NULL ? fit_to_like (like, loaded, &local) : NULL;
+  LfNode *fitted = loaded != NULL ? lf_codec_fit_to_like (like, loaded, &local) : NULL;
   if (fitted == NULL)
     {
       fail_at_record (w, offset, local);
@@ -253,35 +207,6 @@ spec_matches (Walk *w, const LfNode *spec_node, const LfNode *node)
   return FALSE;
 }
 
-static LfNode *
-rebuild (const LfNode *node, LfNode **children)
-{
-  gsize n = lf_node_get_n_children (node);
-  switch (lf_node_get_kind (node))
-    {
-    case LF_NODE_TUPLE:
-      return lf_tuple_new (n, children);
-    case LF_NODE_LIST:
-      return lf_list_new (n, children);
-    case LF_NODE_DICT:
-      {
-        g_autofree const char **keys = g_new (const char *, n);
-        for (gsize i = 0; i < n; i++)
-          keys[i] = lf_dict_get_key (node, i);
-        return lf_dict_new (n, keys, children);
-      }
-    case LF_NODE_STRUCT:
-      {
-        g_autofree const char **fields = g_new (const char *, n);
-        for (gsize i = 0; i < n; i++)
-          fields[i] = lf_struct_get_field_name (node, i);
-        return lf_struct_new (lf_struct_get_type_name (node), n, fields, children);
-      }
-    default:
-      g_assert_not_reached ();
-    }
-}
-
 static gboolean walk_node (Walk *w, LfNode *node, const LfNode *spec_node, LfCodec *codec,
                            LfNode **out);
 
@@ -304,8 +229,13 @@ walk_children (Walk *w, LfNode *node, const LfNode *spec_node, LfCodec *codec, L
       if (ok && children != NULL)
         changed |= children[done] != child;
     }
-  if (w->loading && ok)
-    *out = changed ? rebuild (node, children) : lf_node_ref (node);
+  if (ok && changed)
+    {
+      *out = lf_container_new_like (node, g_steal_pointer (&children));
+      return TRUE;
+    }
+  if (ok && w->loading)
+    *out = lf_node_ref (node);
   for (gsize i = 0; children != NULL && i < n; i++)
     lf_node_unref (children[i]);
   g_free (children);
@@ -327,38 +257,62 @@ walk_node (Walk *w, LfNode *node, const LfNode *spec_node, LfCodec *codec, LfNod
   if (node_is_leaf (w, node))
     {
       LfCodec *leaf_codec = codec_for_leaf (w, codec);
+      if (w->visit != NULL)
+        return w->visit (w->path, node, leaf_codec, w->visit_data, w->error);
       return w->loading ? load_leaf (w, node, leaf_codec, out) : save_leaf (w, node, leaf_codec);
     }
   return walk_children (w, node, NULL, codec, out);
 }
 
 static gboolean
-walk (gboolean loading, LfStream *stream, LfNode *tree, LfSpec *spec, LfIsLeafFunc is_leaf,
-      gpointer is_leaf_data, GArray *log, LfNode **out, GError **error)
+walk_full (Walk *w, LfNode *tree, LfSpec *spec, LfNode **out)
 {
   g_autoptr (LfSpec) default_spec = NULL;
   if (spec == NULL)
     {
-      spec = default_spec = lf_spec_new_for_reference (NULL, "npy", error);
+      spec = default_spec = lf_spec_new_for_reference (NULL, "npy", w->error);
       if (spec == NULL)
         return FALSE;
     }
+  w->spec = spec;
+  w->path = lf_path_new ();
+  w->path_text = g_string_new (NULL);
+  gboolean ok = walk_node (w, tree, spec->kind == LF_SPEC_TREE ? spec->tree : NULL,
+                           spec->kind == LF_SPEC_CODEC ? spec->codec : NULL, out);
+  lf_path_free (w->path);
+  g_string_free (w->path_text, TRUE);
+  return ok;
+}
+
+static gboolean
+walk (gboolean loading, LfStream *stream, LfNode *tree, LfSpec *spec, LfIsLeafFunc is_leaf,
+      gpointer is_leaf_data, GArray *log, LfNode **out, GError **error)
+{
   Walk w = {
     .loading = loading,
     .stream = stream,
-    .spec = spec,
     .is_leaf = is_leaf,
     .is_leaf_data = is_leaf_data,
-    .path = lf_path_new (),
-    .path_text = g_string_new (NULL),
     .log = log,
     .error = error,
   };
-  gboolean ok = walk_node (&w, tree, spec->kind == LF_SPEC_TREE ? spec->tree : NULL,
-                           spec->kind == LF_SPEC_CODEC ? spec->codec : NULL, out);
-  lf_path_free (w.path);
-  g_string_free (w.path_text, TRUE);
-  return ok;
+  return walk_full (&w, tree, spec, out);
+}
+
+gboolean
+lf_spec_foreach_leaf (LfSpec *spec, LfNode *tree, LfIsLeafFunc is_leaf,
+                      gpointer is_leaf_data, LfSpecLeafFunc func, gpointer user_data,
+                      GError **error)
+{
+  g_return_val_if_fail (tree != NULL && func != NULL, FALSE);
+  Walk w = {
+    .is_leaf = is_leaf,
+    .is_leaf_data = is_leaf_data,
+    .visit = func,
+    .visit_data = user_data,
+    .error = error,
+  };
+  return walk_full (&w, tree, spec, NULL);
 }
 
 gboolean

@@ -277,7 +277,7 @@ load_rows_of_whole (Load *l, const LfMpiLeaf *leaf, const Entry *entry, GError *
   g_autoptr (LfNode) whole = decode (l, leaf, bytes, like, error);
   if (whole == NULL)
     return NULL;
-  g_autoptr (LfNode) fitted = _lf_mpi_fit_to_like (like, whole, error);
+  g_autoptr (LfNode) fitted = lf_codec_fit_to_like (like, whole, error);
   if (fitted == NULL)
     return NULL;
   gsize row_bytes = lf_array_get_n_bytes (whole) / MAX (leaf->shard->global_rows, 1);
@@ -319,7 +319,7 @@ load_leaves (Load *l, LfNode **loaded, GError **error)
             value = decode (l, leaf, bytes, leaf->leaf, &local);
         }
       if (value != NULL)
-        loaded[i] = _lf_mpi_fit_to_like (leaf->leaf, value, &local);
+        loaded[i] = lf_codec_fit_to_like (leaf->leaf, value, &local);
       if (loaded[i] == NULL)
         {
           g_propagate_error (error, local);

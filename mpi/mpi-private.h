@@ -61,10 +61,6 @@ gboolean _lf_mpi_codec_is_row_wise (const LfCodec *codec);
 /* TRUE when the codec's bytes depend on where the record starts (align). */
 gboolean _lf_mpi_codec_depends_on_offset (const LfCodec *codec);
 
-/* The fit the serial walker applies to a loaded leaf: same kind, same
- * dtype and shape for arrays, scalars converted to `like`'s type.
- * Transfer full; NULL with LF_ERROR_MISMATCH. */
-LfNode *_lf_mpi_fit_to_like (const LfNode *like, LfNode *loaded, GError **error);
 
 /* Reads exactly `count` bytes at `offset` of `fd` (LF_ERROR_TRUNCATED at
  * the end of the file, LF_ERROR_IO otherwise; both name `path`). */

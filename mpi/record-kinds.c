@@ -33,48 +33,6 @@ _lf_mpi_codec_depends_on_offset (const LfCodec *codec)
   return strstr (text, "align=") != NULL;
 }
 
-static LfNode *
-fit_scalar (const LfNode *like, LfNode *loaded, GError **error)
-{
-  g_autoptr (LfNode) scalar = NULL;
-  if (lf_node_get_kind (loaded) == LF_NODE_SCALAR)
-    scalar = lf_node_ref (loaded);
-  else if (lf_node_get_kind (loaded) == LF_NODE_ARRAY && !lf_array_is_abstract (loaded)
-           && lf_array_get_n_elements (loaded) == 1)
-    scalar = lf_scalar_new (lf_array_get_dtype (loaded), lf_array_get_data (loaded));
-  else
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH, "expected a %s scalar, found %s",
-                   lf_dtype_name (lf_scalar_get_dtype (like)),
-                   lf_node_kind_name (lf_node_get_kind (loaded)));
-      return NULL;
-    }
-  if (lf_scalar_get_dtype (scalar) == lf_scalar_get_dtype (like))
-    return g_steal_pointer (&scalar);
-  return lf_scalar_convert (scalar, lf_scalar_get_dtype (like), error);
-}
-
-LfNode *
-_lf_mpi_fit_to_like (const LfNode *like, LfNode *loaded, GError **error)
-{
-  LfNodeKind want = lf_node_get_kind (like);
-  LfNodeKind got = lf_node_get_kind (loaded);
-  if (want == LF_NODE_SCALAR)
-    return fit_scalar (like, loaded, error);
-  if (want != got)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH, "expected %s, found %s",
-                   lf_node_kind_name (want), lf_node_kind_name (got));
-      return NULL;
-    }
-  if (want == LF_NODE_ARRAY
-      && !lf_codec_check_array_like (like, lf_array_get_dtype (loaded),
-                                     lf_array_get_ndim (loaded),
-                                     lf_array_get_shape (loaded), error))
-    return NULL;
-  return lf_node_ref (loaded);
-}
-
 gboolean
 _lf_mpi_pread_all (int fd, void *buffer, gsize count, guint64 offset, const char *path,
                    GError **error)

@@ -425,6 +425,11 @@ mode_identical (const char *dir)
   identical_case (dir, "npy-owners", NULL, TRUE);
   g_autoptr (LfSpec) tagged = make_spec ("npy", "tagged", NULL, NULL);
   identical_case (dir, "tagged", tagged, FALSE);
+  /* Path rules pick codecs as the serial walker does. */
+  GError *error = NULL;
+  g_autoptr (LfSpec) rules = lf_spec_parse_rules (NULL, "['gathered'] = tagged\n", "npy", &error);
+  CHECK_NO_ERROR (error);
+  identical_case (dir, "rules", rules, FALSE);
   if (have_codec ("float16"))
     {
       g_autoptr (LfSpec) half = make_spec ("float16", "float16", NULL, NULL);

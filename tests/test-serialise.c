@@ -536,6 +536,79 @@ dicts_are_leaves (const LfNode *node, gpointer user_data)
   return lf_node_get_kind (node) == LF_NODE_DICT;
 }
 
+typedef struct {
+  GString *seen;
+  int stop_at;
+} Visit;
+
+static gboolean
+note_leaf (const LfPath *path, LfNode *leaf, LfCodec *codec, gpointer user_data, GError **error)
+{
+  Visit *v = user_data;
+  g_autofree char *where = lf_path_to_string (path);
+  g_autofree char *ref = lf_codec_to_string (codec);
+  g_string_append_printf (v->seen, "%s=%s;", where, ref);
+  if (--v->stop_at == 0)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_FAILED, "stopped at %s", where);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The public pairing of leaves with codecs is the walker's own. */
+START_TEST (test_spec_foreach_leaf)
+{
+  g_autoptr (LfRegistry) reg = registry_with_arrays_only ();
+  GError *error = NULL;
+  g_autoptr (LfNode) tree = lf_struct_new_take (
+      "M", "layers", lf_list_new_take (2, vec (2, 0), vec (2, 0)),
+      "step", lf_scalar_new_int (1), NULL);
+  g_autoptr (LfSpec) rules = lf_spec_parse_rules (reg, ".layers[1] = arrays-only\n", "npy(align=64)", &error);
+  LF_ASSERT_NO_ERROR (error);
+  Visit v = { g_string_new (NULL), -1 };
+  ck_assert (lf_spec_foreach_leaf (rules, tree, NULL, NULL, note_leaf, &v, &error));
+  ck_assert_str_eq (v.seen->str, ".layers[0]=npy(align=64);.layers[1]=arrays-only;.step=npy(align=64);");
+
+  g_string_truncate (v.seen, 0);
+  ck_assert (lf_spec_foreach_leaf (NULL, tree, NULL, NULL, note_leaf, &v, &error));
+  ck_assert_str_eq (v.seen->str, ".layers[0]=npy;.layers[1]=npy;.step=npy;");
+
+  v.stop_at = 2;
+  ck_assert (!lf_spec_foreach_leaf (NULL, tree, NULL, NULL, note_leaf, &v, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_FAILED, "stopped at .layers[1]");
+
+  g_autoptr (LfCodec) npy = lf_registry_resolve (reg, "npy", &error);
+  g_autoptr (LfNode) bad_tree = lf_list_new_take (1, lf_spec_leaf_new (npy));
+  g_autoptr (LfSpec) bad = lf_spec_new_tree (bad_tree, &error);
+  ck_assert (!lf_spec_foreach_leaf (bad, tree, NULL, NULL, note_leaf, &v, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_SPEC, "spec has list of 1, tree has struct M");
+  g_string_free (v.seen, TRUE);
+}
+END_TEST
+
+/* The public form of the walker's check, for loaders of their own. */
+START_TEST (test_fit_to_like)
+{
+  GError *error = NULL;
+  gsize one = 1;
+  double v = 2.75;
+  g_autoptr (LfNode) cell = lf_array_new_copy (LF_DTYPE_FLOAT64, 1, &one, &v);
+  g_autoptr (LfNode) like_int = lf_scalar_new_int (0);
+  g_autoptr (LfNode) as_int = lf_codec_fit_to_like (like_int, cell, &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert_int_eq (lf_scalar_get_int (as_int), 2);
+  g_autoptr (LfNode) like_vec = vec (1, 0);
+  ck_assert_ptr_null (lf_codec_fit_to_like (like_vec, cell, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_MISMATCH, "expected float32 array of shape (1,), found float64 array of shape (1,)");
+  g_autoptr (LfNode) opaque = lf_opaque_new ("fn", NULL, NULL);
+  ck_assert_ptr_null (lf_codec_fit_to_like (opaque, cell, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_MISMATCH, "expected opaque, found array");
+  g_autoptr (LfNode) same = lf_codec_fit_to_like (cell, cell, &error);
+  ck_assert_ptr_eq (same, cell);
+}
+END_TEST
+
 START_TEST (test_is_leaf)
 {
   GError *error = NULL;
@@ -597,6 +670,8 @@ lf_test_suite (void)
   tcase_add_test (tc, test_spec_tree_mixes_codecs);
   tcase_add_test (tc, test_spec_not_a_prefix);
   tcase_add_test (tc, test_is_leaf);
+  tcase_add_test (tc, test_spec_foreach_leaf);
+  tcase_add_test (tc, test_fit_to_like);
   tcase_add_test (tc, test_unknown_default_codec);
   tcase_add_test (tc, test_preconditions);
   suite_add_tcase (suite, tc);

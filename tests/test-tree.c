@@ -1505,6 +1505,29 @@ START_TEST (test_null_arguments)
 }
 END_TEST
 
+START_TEST (test_replace_leaves)
+{
+  gsize two = 2;
+  g_autoptr (LfNode) a = lf_array_new_zeros (LF_DTYPE_FLOAT32, 1, &two);
+  g_autoptr (LfNode) tree = lf_struct_new_take (
+      "M", "x", lf_list_new_take (2, lf_scalar_new_int (1), lf_scalar_new_int (2)),
+      "y", lf_dict_new_take ("b", lf_scalar_new_int (3), "a", lf_scalar_new_int (4), NULL),
+      "z", lf_none_new (), NULL);
+  /* Leaves in order: .x[0] .x[1] .y['a'] .y['b'] */
+  LfNode *replacements[4] = { NULL, NULL, a, NULL };
+  g_autoptr (LfNode) out = lf_tree_replace_leaves (tree, NULL, NULL, replacements);
+  ck_assert_ptr_eq (lf_struct_lookup (out, "x"), lf_struct_lookup (tree, "x")); /* shared */
+  ck_assert_ptr_eq (lf_struct_lookup (out, "z"), lf_struct_lookup (tree, "z"));
+  LfNode *y = lf_struct_lookup (out, "y");
+  ck_assert_ptr_eq (lf_dict_lookup (y, "a"), a);
+  ck_assert_ptr_eq (lf_dict_lookup (y, "b"), lf_dict_lookup (lf_struct_lookup (tree, "y"), "b"));
+  ck_assert_str_eq (lf_dict_get_key (y, 0), "a");
+  LfNode *none[4] = { NULL, NULL, NULL, NULL };
+  g_autoptr (LfNode) same = lf_tree_replace_leaves (tree, NULL, NULL, none);
+  ck_assert_ptr_eq (same, tree);
+}
+END_TEST
+
 Suite *
 lf_test_suite (void)
 {
@@ -1546,6 +1569,7 @@ lf_test_suite (void)
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("traversal");
+  tcase_add_test (tc, test_replace_leaves);
   tcase_add_test (tc, test_traversal_mlp);
   tcase_add_test (tc, test_traversal_mixed_order);
   tcase_add_test (tc, test_is_leaf);

@@ -38,18 +38,26 @@ remove_pending_and_die (int signum)
   raise (signum);
 }
 
+static const int cleanup_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+
+/* Installs the handlers once and blocks their signals, so that a signal
+ * arriving between creating the temporary file and recording its name
+ * waits until the name is recorded (then the handler removes the file). */
 static void
-set_pending (char *tmp_path)
+block_cleanup_signals (sigset_t *old)
 {
   static gboolean installed = FALSE;
+  sigset_t set;
+  sigemptyset (&set);
+  for (gsize i = 0; i < G_N_ELEMENTS (cleanup_signals); i++)
+    sigaddset (&set, cleanup_signals[i]);
+  sigprocmask (SIG_BLOCK, &set, old);
   if (!installed)
     {
-      const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
-      for (gsize i = 0; i < G_N_ELEMENTS (signals); i++)
-        signal (signals[i], remove_pending_and_die);
+      for (gsize i = 0; i < G_N_ELEMENTS (cleanup_signals); i++)
+        signal (cleanup_signals[i], remove_pending_and_die);
       installed = TRUE;
     }
-  pending_tmp_path = tmp_path;
 }
 
 static GError *
@@ -102,10 +110,15 @@ cli_output_new (const char *path, GError **error)
   g_autofree char *template_name = g_strdup_printf (".%s.XXXXXX", base);
   char *tmp_path = g_build_filename (dir, template_name, NULL);
 
+  sigset_t old_mask;
+  block_cleanup_signals (&old_mask);
   int fd = g_mkstemp_full (tmp_path, O_WRONLY | O_CLOEXEC, 0600);
+  int errsv = errno;
+  if (fd >= 0)
+    pending_tmp_path = tmp_path;
+  sigprocmask (SIG_SETMASK, &old_mask, NULL);
   if (fd < 0)
     {
-      int errsv = errno;
       g_free (tmp_path);
       g_propagate_error (error, io_error (path, "cannot create a temporary file", errsv));
       return NULL;
@@ -118,7 +131,6 @@ cli_output_new (const char *path, GError **error)
   output->fd = fd;
   output->stream = lf_stream_new_for_callbacks (NULL, write_all, output, NULL);
   lf_stream_set_name (output->stream, path);
-  set_pending (output->tmp_path);
   return output;
 }
 
@@ -161,7 +173,7 @@ cli_output_commit (CliOutput *output, GError **error)
       return FALSE;
     }
   output->committed = TRUE;
-  set_pending (NULL);
+  pending_tmp_path = NULL;
   return TRUE;
 }
 
@@ -178,8 +190,9 @@ cli_output_free (CliOutput *output)
     close (output->fd);
   if (!output->committed)
     {
-      set_pending (NULL);
+      /* Unlink first: a signal in between still finds the name. */
       g_unlink (output->tmp_path);
+      pending_tmp_path = NULL;
     }
   g_free (output->path);
   g_free (output->tmp_path);

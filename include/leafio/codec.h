@@ -114,6 +114,14 @@ LF_API LfNode *lf_codec_deserialise (const LfCodec *codec, LfStream *in,
 LF_API gboolean lf_codec_check_array_like (const LfNode *like, LfDType dtype, guint ndim,
                                            const gsize *shape, GError **error);
 
+/* The check every load applies to a leaf a codec returned, so loaders
+ * written outside the walker (the MPI library) agree with it: the loaded
+ * leaf must be of `like`'s kind, arrays of its dtype and shape; a scalar
+ * `like` accepts a scalar or a one-element array and converts the value to
+ * its type as `type(x)(out.item())` does.  Returns a new reference, or NULL
+ * with LF_ERROR_MISMATCH (or LF_ERROR_OVERFLOW from the conversion). */
+LF_API LfNode *lf_codec_fit_to_like (const LfNode *like, LfNode *loaded, GError **error);
+
 /* ---- options, for parse_options ------------------------------------------ */
 
 /* Each getter marks `key` as used; an option left unused after

@@ -47,10 +47,9 @@
  *     keep `like`'s leaf (shared, as a skipping codec does).
  * The file may have been written by any number of ranks, or serially.
  *
- * Specs: one codec or a spec tree (lf_spec_new_codec, lf_spec_new_tree,
- * lf_spec_parse_json).  Path-rule specs are refused with
- * LF_ERROR_UNSUPPORTED: the core gives no public way to ask them for a
- * leaf's codec.
+ * Specs: any spec a serial save takes (one codec, a spec tree, path
+ * rules); leaves get their codecs exactly as in a serial save
+ * (lf_spec_foreach_leaf).
  */
 #pragma once
 

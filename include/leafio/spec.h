@@ -45,6 +45,18 @@ LF_API LfCodec *lf_spec_get_codec (const LfSpec *spec);
 /* The spec tree, or NULL for the other kinds (transfer none). */
 LF_API LfNode *lf_spec_get_tree (const LfSpec *spec);
 
+/* Called once a leaf, in the order records are written, with the codec the
+ * spec gives it (transfer none).  Return FALSE with `error` set to stop. */
+typedef gboolean (*LfSpecLeafFunc) (const LfPath *path, LfNode *leaf, LfCodec *codec,
+                                    gpointer user_data, GError **error);
+/* Pairs each leaf of `tree` with its codec exactly as saving and loading
+ * do (spec NULL: npy), for tools that write records themselves (the MPI
+ * library, a planner).  LF_ERROR_SPEC when a spec tree is not a prefix of
+ * `tree`, or the callback's error. */
+LF_API gboolean lf_spec_foreach_leaf (LfSpec *spec, LfNode *tree, LfIsLeafFunc is_leaf,
+                                      gpointer is_leaf_data, LfSpecLeafFunc func,
+                                      gpointer user_data, GError **error);
+
 /* ---- text forms --------------------------------------------------------- */
 
 /* JSON spec trees: a string is a codec reference ("npy",

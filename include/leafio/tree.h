@@ -253,6 +253,13 @@ LF_API LfNode *lf_tree_at (LfNode *tree, const LfPath *path, LfNode *replacement
 LF_API LfNode *lf_tree_at_str (LfNode *tree, const char *path, LfNode *replacement,
                                GError **error);
 
+/* A new tree with leaf i (in lf_tree_foreach_leaf order) replaced by
+ * `replacements[i]` (a reference is added; NULL keeps the leaf), sharing
+ * every subtree in which nothing changed.  `replacements` holds one entry
+ * per leaf. */
+LF_API LfNode *lf_tree_replace_leaves (LfNode *tree, LfIsLeafFunc is_leaf,
+                                       gpointer is_leaf_data, LfNode *const *replacements);
+
 /* Deep equality: same structure (kinds, lengths, keys, field and type
  * names), arrays with equal dtype, shape and bytes (abstract arrays equal
  * only abstract arrays of the same dtype and shape), scalars with equal

@@ -1,0 +1,18 @@
+/* Stream internals shared with the npy writer. */
+#pragma once
+
+#include <leafio/leafio.h>
+
+/* Writes `header` then `data` as lf_stream_write would twice, but hands a
+ * big `data` to the kernel straight from the caller's memory together with
+ * the buffered bytes (one writev, no copy). */
+G_GNUC_INTERNAL gboolean _lf_stream_write2 (LfStream *stream, gconstpointer header,
+                                            gsize header_size, gconstpointer data,
+                                            gsize data_size, GError **error);
+
+/* The bytes that can be read without calling the operating system (the
+ * read-ahead buffer or a memory source): a pointer and how many, valid
+ * until the next call on the stream.  *available is 0 when unknown. */
+G_GNUC_INTERNAL const guint8 *_lf_stream_peek (LfStream *stream, gsize *available);
+/* Consumes `count` <= *available bytes of what _lf_stream_peek showed. */
+G_GNUC_INTERNAL void _lf_stream_consume (LfStream *stream, gsize count);
