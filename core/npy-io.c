@@ -182,13 +182,7 @@ lf_npy_read_data (LfStream *stream, const LfNpyHeader *header, GError **error)
       bytes = aligned;
     }
   gboolean reorder = header->fortran_order && header->ndim > 1 && n_elements > 1;
-  /* Zero-copy slices (mapped files, GBytes streams) start wherever the
-   * record's data does, which after a record of odd size is no element
-   * boundary.  Typed access to the data (a float *, the conversion
-   * kernels) needs one: a misaligned slice is copied (g_malloc aligns). */
-  gboolean misaligned = header->data_size > 0
-                        && (guintptr) g_bytes_get_data (bytes, NULL) % swap_unit (header->dtype) != 0;
-  if (header->swap || reorder || misaligned)
+  if (header->swap || reorder)
     {
       gsize size;
       guint8 *data = g_bytes_unref_to_data (bytes, &size);
