@@ -76,6 +76,16 @@ lf_dtype_from_descr (const char *descr, LfDType *dtype, gboolean *swap, GError *
                    "object dtype '%s' refused: leafio never unpickles data", descr);
       return FALSE;
     }
+  /* numpy's other non-numeric kinds are well-formed but refused, whatever
+   * follows the kind: strings ('<U12', '|S3', '|a3'), datetimes ('<M8[ns]',
+   * '<m8[D]'). */
+  if (len >= 2 && strchr ("<>|=", descr[0]) != NULL && strchr ("USaMm", descr[1]) != NULL)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "unsupported dtype '%s' (expected bool, integer, float or complex)",
+                   descr);
+      return FALSE;
+    }
   if (len < 3 || len > 4 || strchr ("<>|=", descr[0]) == NULL)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,

@@ -13,13 +13,18 @@
 #include "convert-private.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
 #include <immintrin.h>
 
 gboolean
 lf_f16c_supported (void)
 {
+  /* clang (14) knows no "f16c" for __builtin_cpu_supports: read the CPUID
+   * bit; "avx" also checks that the OS saves the AVX registers. */
+  unsigned int eax, ebx, ecx, edx;
   __builtin_cpu_init ();
-  return __builtin_cpu_supports ("f16c") && __builtin_cpu_supports ("avx");
+  return __get_cpuid (1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0
+         && __builtin_cpu_supports ("avx");
 }
 
 __attribute__ ((target ("avx,f16c"))) void

@@ -121,8 +121,13 @@ gboolean
 lf_registry_load_plugin (LfRegistry *registry, const char *filename, GError **error)
 {
   g_return_val_if_fail (registry != NULL && filename != NULL, FALSE);
+  /* dlopen searches the library path (LD_LIBRARY_PATH, whose empty entries
+   * mean the current directory, and the system directories) for a name
+   * without a slash; a plugin is only ever the file named. */
+  g_autofree char *dl_path = strchr (filename, '/') != NULL ? g_strdup (filename)
+                                                            : g_strconcat ("./", filename, NULL);
   /* RTLD_LOCAL: plugins cannot see or clash with each other's symbols. */
-  void *handle = dlopen (filename, RTLD_NOW | RTLD_LOCAL);
+  void *handle = dlopen (dl_path, RTLD_NOW | RTLD_LOCAL);
   if (handle == NULL)
     {
       const char *why = dlerror ();

@@ -338,7 +338,7 @@ static const BadDict bad_dicts[] = {
   { "{'descr': '<f4', 'fortran_order': 'False', " SHAPE_OK "}", LF_ERROR_CORRUPT, "True or False" },
   { "{'descr': '<x4', 'fortran_order': False, " SHAPE_OK "}", LF_ERROR_UNSUPPORTED, "unsupported dtype '<x4'" },
   { "{'descr': '<U8', 'fortran_order': False, " SHAPE_OK "}", LF_ERROR_UNSUPPORTED, "'<U8'" },
-  { "{'descr': '<M8[ns]', 'fortran_order': False, " SHAPE_OK "}", LF_ERROR_CORRUPT, "'<M8[ns]'" },
+  { "{'descr': '<M8[ns]', 'fortran_order': False, " SHAPE_OK "}", LF_ERROR_UNSUPPORTED, "'<M8[ns]'" },
   { "{'descr': '>V2', 'fortran_order': False, " SHAPE_OK "}", LF_ERROR_UNSUPPORTED, "'>V2'" },
   { "{'descr': '<f3', 'fortran_order': False, " SHAPE_OK "}", LF_ERROR_UNSUPPORTED, "'<f3'" },
   { "{'descr': 'abc', 'fortran_order': False, " SHAPE_OK "}", LF_ERROR_CORRUPT, "malformed dtype descr 'abc'" },
