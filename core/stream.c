@@ -489,13 +489,15 @@ _lf_stream_peek (LfStream *stream, gsize *available)
       *available = 0;
       return NULL;
     }
+  /* NULL when nothing is there: an empty stream may have no buffer at all,
+   * and NULL + 0 is undefined behaviour. */
   if (stream->kind == SOURCE_MEMORY)
     {
       *available = stream->size - stream->offset;
-      return stream->data + stream->offset;
+      return *available > 0 ? stream->data + stream->offset : NULL;
     }
   *available = stream->rbuf_len - stream->rbuf_pos;
-  return stream->rbuf + stream->rbuf_pos;
+  return *available > 0 ? stream->rbuf + stream->rbuf_pos : NULL;
 }
 
 void
