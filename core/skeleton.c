@@ -8,8 +8,10 @@
  * Scalar values: true/false for bool; integers for integer dtypes (a
  * uint64 above 2^63-1, which JSON readers cannot hold as a 64-bit signed
  * integer, is a string of decimal digits); numbers for floats, with the
- * strings "nan", "inf" and "-inf" for the values JSON cannot spell;
- * [re, im] for complex.  Floats are written with 17 significant digits, so
+ * strings "nan", "inf" and "-inf" for the values JSON cannot spell, and a
+ * number in a string ("1e+308") where its shortest form has an exponent
+ * but no dot (json-glib misprints those); [re, im] for complex.
+ * Floats are written with 17 significant digits, so
  * from_json(to_json(x)) gives back the same bits (NaN payloads aside). */
 #include "config.h"
 #include <math.h>
@@ -150,7 +152,8 @@ array_leaf (JsonObject *object, LfJsonPath *path, GError **error)
   return lf_array_new_abstract (dtype, ndim, ndim > 0 ? shape : NULL);
 }
 
-/* A float value: a JSON number or "nan", "inf", "-inf". */
+/* A float value: a JSON number, "nan", "inf", "-inf", or a number in a
+ * string (how values that need an exponent are written). */
 static gboolean
 get_float (JsonNode *node, double *value)
 {
@@ -164,7 +167,13 @@ get_float (JsonNode *node, double *value)
       else if (strcmp (text, "-inf") == 0)
         *value = -INFINITY;
       else
-        return FALSE;
+        {
+          /* A finite number written as a string ("1e+308"). */
+          char *end = NULL;
+          *value = g_ascii_strtod (text, &end);
+          if (end == text || *end != '\0' || !isfinite (*value))
+            return FALSE;
+        }
       return TRUE;
     }
   if (!JSON_NODE_HOLDS_VALUE (node))
@@ -407,7 +416,16 @@ add_float (JsonBuilder *builder, double value)
   else if (isinf (value))
     json_builder_add_string_value (builder, value > 0 ? "inf" : "-inf");
   else
-    json_builder_add_double_value (builder, value);
+    {
+      /* json-glib appends ".0" to a number without a dot, printing 1e+308
+       * as "1e+308.0", which no parser accepts: such values are strings. */
+      char text[G_ASCII_DTOSTR_BUF_SIZE];
+      g_ascii_dtostr (text, sizeof text, value);
+      if (strpbrk (text, "eE") != NULL && strchr (text, '.') == NULL)
+        json_builder_add_string_value (builder, text);
+      else
+        json_builder_add_double_value (builder, value);
+    }
 }
 
 static void

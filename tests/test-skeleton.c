@@ -288,12 +288,33 @@ START_TEST (test_preconditions)
 }
 END_TEST
 
+/* json-glib cannot print exponents; such values are strings and round-trip. */
+START_TEST (test_exponent_values_round_trip)
+{
+  GError *error = NULL;
+  g_autoptr (LfNode) tree = lf_list_new_take (3, lf_scalar_new_float (1e308),
+                                              lf_scalar_new_complex (1.0, -2.5e-300),
+                                              lf_scalar_new_float (0.25));
+  g_autofree char *text = lf_tree_to_json (tree, FALSE);
+  ck_assert_msg (strstr (text, "\"1e+308\"") != NULL, "%s", text);
+  g_autoptr (LfNode) back = lf_tree_from_json (text, &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (lf_tree_equal (back, tree));
+  g_autofree char *again = lf_tree_to_json (back, FALSE);
+  ck_assert_str_eq (again, text);
+  ck_assert_ptr_null (lf_tree_from_json ("{\"scalar\": \"float64\", \"value\": \"1e+400\"}", &error));
+  ck_assert_int_eq (error->code, LF_ERROR_PARSE);
+  g_clear_error (&error);
+}
+END_TEST
+
 Suite *
 lf_test_suite (void)
 {
   Suite *suite = suite_create ("skeleton");
   TCase *tc = tcase_create ("skeleton");
   tcase_add_test (tc, test_containers_round_trip);
+  tcase_add_test (tc, test_exponent_values_round_trip);
   tcase_add_test (tc, test_dict_order);
   tcase_add_test (tc, test_leaves);
   tcase_add_test (tc, test_scalars_round_trip);
