@@ -80,6 +80,10 @@ struct _LfStream {
   guint8 *wbuf;
   gsize wbuf_len;
   GByteArray *out;
+
+  /* lf_stream_rewrite on an fd: checked once; the fd offset of position 0 */
+  gboolean rewrite_checked, rewritable;
+  guint64 fd_start;
 };
 
 /* ---- construction ---------------------------------------------------------- */
@@ -1066,6 +1070,94 @@ lf_stream_sync (LfStream *stream, GError **error)
       set_io_error (error, stream->name, "fsync", errno);
       return FALSE;
     }
+  return TRUE;
+}
+
+/* ---- rewriting ------------------------------------------------------------- */
+
+/* The fd offset of stream position 0, found once: the fd must be a regular
+ * file without O_APPEND (where pwrite would append) that the stream has
+ * only written to. */
+static gboolean
+fd_is_rewritable (LfStream *stream)
+{
+  if (stream->rewrite_checked)
+    return stream->rewritable;
+  stream->rewrite_checked = TRUE;
+  struct stat st;
+  int flags = fcntl (stream->fd, F_GETFL);
+  off_t now = lseek (stream->fd, 0, SEEK_CUR);
+  guint64 written = stream->position - stream->wbuf_len;
+  if (flags < 0 || (flags & O_APPEND) || now < 0 || fstat (stream->fd, &st) != 0
+      || !S_ISREG (st.st_mode) || stream->rbuf_len > 0 || (guint64) now < written)
+    return FALSE;
+  stream->fd_start = (guint64) now - written;
+  stream->rewritable = TRUE;
+  return TRUE;
+}
+
+gboolean
+lf_stream_can_rewrite (LfStream *stream)
+{
+  g_return_val_if_fail (stream != NULL, FALSE);
+  if (stream->kind == SOURCE_WRITER)
+    return TRUE;
+  return stream->kind == SOURCE_FD && fd_is_rewritable (stream);
+}
+
+gboolean
+lf_stream_rewrite (LfStream *stream, guint64 position, gconstpointer data, gsize count,
+                   GError **error)
+{
+  g_return_val_if_fail (stream != NULL, FALSE);
+  g_return_val_if_fail (data != NULL || count == 0, FALSE);
+  g_return_val_if_fail (position <= stream->position
+                        && count <= stream->position - position, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!lf_stream_can_rewrite (stream))
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "%s: cannot rewrite bytes already written (not a regular file "
+                   "or a memory buffer)", stream->name);
+      return FALSE;
+    }
+  /* The stream holds its last `held` bytes in memory: the writer's array,
+   * or the write buffer of an fd.  What lies before them is in the file. */
+  guint8 *held_data = stream->kind == SOURCE_WRITER ? stream->out->data : stream->wbuf;
+  gsize held = stream->kind == SOURCE_WRITER ? stream->out->len : stream->wbuf_len;
+  guint64 held_start = stream->position - held;
+  const guint8 *bytes = data;
+  if (position < held_start)
+    {
+      if (stream->kind == SOURCE_WRITER)
+        {
+          g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                       "%s: cannot rewrite bytes already taken by lf_stream_steal_bytes",
+                       stream->name);
+          return FALSE;
+        }
+      gsize in_file = (gsize) MIN ((guint64) count, held_start - position);
+      gsize done = 0;
+      while (done < in_file)
+        {
+          gssize n = pwrite (stream->fd, bytes + done, in_file - done,
+                             (off_t) (stream->fd_start + position + done));
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n <= 0)
+            {
+              set_io_error (error, stream->name, "write", n < 0 ? errno : EIO);
+              return FALSE;
+            }
+          done += (gsize) n;
+        }
+      bytes += in_file;
+      position += in_file;
+      count -= in_file;
+    }
+  if (count > 0)
+    memcpy (held_data + (position - held_start), bytes, count);
   return TRUE;
 }
 

@@ -20,11 +20,15 @@
  * and checks the length and the checksum before the inner codec sees a
  * byte.
  *
- * Leaves from 2 MiB up are compressed by zstd's worker threads in jobs of
- * 2 MiB (`threads=` of them); smaller ones in the calling thread.  The
- * choice depends only on the leaf's size, and zstd's threaded output does
- * not depend on the number of workers, so every `threads=` value writes
- * the same bytes.
+ * Array leaves from 2 MiB up are streamed: the inner record is hashed and
+ * fed to zstd's worker threads (`threads=` of them, jobs of 2 MiB) as the
+ * inner codec writes it, and the frame goes to the output as it comes; the
+ * header is filled in last (lf_stream_rewrite), or, on outputs that cannot
+ * be rewritten, the frame alone is buffered.  Smaller leaves are
+ * compressed in one call in the calling thread.  The choice depends only
+ * on the leaf's size, and zstd's threaded output does not depend on the
+ * number of workers, so every `threads=` value and every output gets the
+ * same bytes.
  *
  * Options: level= (zstd level, default 3), inner= (default npy),
  * threads= (0: one per CPU, the default). */
@@ -111,8 +115,9 @@ free_dctx (gpointer dctx)
 static GPrivate cctx_key = G_PRIVATE_INIT (free_cctx);
 static GPrivate dctx_key = G_PRIVATE_INIT (free_dctx);
 
+/* This thread's compression context, reset to default parameters. */
 static ZSTD_CCtx *
-get_cctx (void)
+get_cctx (GError **error)
 {
   ZSTD_CCtx *cctx = g_private_get (&cctx_key);
 
@@ -121,6 +126,10 @@ get_cctx (void)
       cctx = ZSTD_createCCtx ();
       g_private_set (&cctx_key, cctx);
     }
+  if (cctx == NULL)
+    g_set_error (error, LF_ERROR, LF_ERROR_FAILED, "zstd: cannot create a context");
+  else
+    ZSTD_CCtx_reset (cctx, ZSTD_reset_session_and_parameters);
   return cctx;
 }
 
@@ -179,49 +188,27 @@ get_u64 (const guint8 *p)
   return GUINT64_FROM_LE (v);
 }
 
-/* ---- saving ------------------------------------------------------------------- */
-
-static gboolean
-compress_record (const CompressedOptions *o, const guint8 *raw, gsize raw_size,
-                 guint8 **compressed, gsize *compressed_size, GError **error)
+static void
+fill_header (guint8 *header, const CompressedOptions *o, guint64 raw_size,
+             guint64 compressed_size, guint64 checksum)
 {
-  ZSTD_CCtx *cctx = get_cctx ();
-  gboolean threaded = raw_size >= THREADED_MIN_SIZE;
-
-  if (cctx == NULL)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_FAILED, "zstd: cannot create a context");
-      return FALSE;
-    }
-  ZSTD_CCtx_reset (cctx, ZSTD_reset_session_and_parameters);
-  if (zstd_failed (ZSTD_CCtx_setParameter (cctx, ZSTD_c_compressionLevel, o->level),
-                   "level", error))
-    return FALSE;
-  if (threaded)
-    {
-      /* Fails (harmlessly, single-threaded) only in a zstd built without
-       * threads; then every leaf takes that path and output stays uniform. */
-      if (!ZSTD_isError (ZSTD_CCtx_setParameter (cctx, ZSTD_c_nbWorkers, o->threads)))
-        ZSTD_CCtx_setParameter (cctx, ZSTD_c_jobSize, THREADED_JOB_SIZE);
-    }
-
-  gsize bound = ZSTD_compressBound (raw_size);
-  g_autofree guint8 *buffer = g_malloc (bound);
-  size_t written = ZSTD_compress2 (cctx, buffer, bound, raw, raw_size);
-  if (zstd_failed (written, "compression", error))
-    return FALSE;
-  *compressed = g_steal_pointer (&buffer);
-  *compressed_size = written;
-  return TRUE;
+  memcpy (header, RECORD_MAGIC, RECORD_MAGIC_LEN);
+  header[7] = RECORD_VERSION;
+  put_u32 (header + 8, (guint32) strlen (o->inner_reference));
+  put_u32 (header + 12, 0);
+  put_u64 (header + 16, raw_size);
+  put_u64 (header + 24, compressed_size);
+  put_u64 (header + 32, checksum);
 }
 
-static gboolean
-compressed_serialise (const LfCodec *codec, LfStream *out, const LfPath *path, LfNode *leaf,
-                      GError **error)
-{
-  const CompressedOptions *o = lf_codec_get_data (codec);
+/* ---- saving: small leaves, in one piece --------------------------------------- */
 
-  /* The inner record, in memory. */
+/* The inner record is built in memory and compressed in one call, in the
+ * calling thread, so the frame records its content size. */
+static gboolean
+save_small (const CompressedOptions *o, LfStream *out, const LfPath *path, LfNode *leaf,
+            GError **error)
+{
   g_autoptr (LfStream) memory = lf_stream_new_memory ();
   if (!lf_codec_serialise (o->inner, memory, path, leaf, error)
       || !lf_stream_flush (memory, error))
@@ -230,24 +217,134 @@ compressed_serialise (const LfCodec *codec, LfStream *out, const LfPath *path, L
   gsize raw_size;
   const guint8 *raw_data = g_bytes_get_data (raw, &raw_size);
 
-  g_autofree guint8 *compressed = NULL;
-  gsize compressed_size;
-  if (!compress_record (o, raw_data, raw_size, &compressed, &compressed_size, error))
+  ZSTD_CCtx *cctx = get_cctx (error);
+  if (cctx == NULL
+      || zstd_failed (ZSTD_CCtx_setParameter (cctx, ZSTD_c_compressionLevel, o->level),
+                      "level", error))
+    return FALSE;
+  gsize bound = ZSTD_compressBound (raw_size);
+  g_autofree guint8 *compressed = g_malloc (bound);
+  size_t compressed_size = ZSTD_compress2 (cctx, compressed, bound, raw_data, raw_size);
+  if (zstd_failed (compressed_size, "compression", error))
     return FALSE;
 
-  gsize reference_len = strlen (o->inner_reference);
   guint8 header[RECORD_HEADER_SIZE];
-  memcpy (header, RECORD_MAGIC, RECORD_MAGIC_LEN);
-  header[7] = RECORD_VERSION;
-  put_u32 (header + 8, (guint32) reference_len);
-  put_u32 (header + 12, 0);
-  put_u64 (header + 16, raw_size);
-  put_u64 (header + 24, compressed_size);
-  put_u64 (header + 32, XXH3_64bits (raw_data, raw_size));
-
+  fill_header (header, o, raw_size, compressed_size, XXH3_64bits (raw_data, raw_size));
   return lf_stream_write (out, header, sizeof header, error)
-         && lf_stream_write (out, o->inner_reference, reference_len, error)
+         && lf_stream_write (out, o->inner_reference, strlen (o->inner_reference), error)
          && lf_stream_write (out, compressed, compressed_size, error);
+}
+
+/* ---- saving: big leaves, streamed -------------------------------------------- */
+
+/* The inner codec writes into a stream whose bytes are hashed and fed to
+ * zstd's workers as they come; compressed bytes go to `sink` as zstd
+ * produces them.  Neither the inner record nor the frame is ever whole in
+ * memory when the output can be rewritten (the header is filled in last). */
+typedef struct {
+  ZSTD_CCtx *cctx;
+  XXH3_state_t *hash;
+  guint64 raw_size, compressed_size;
+  LfStream *sink;
+  guint8 *chunk;
+} Streaming;
+
+#define STREAMING_CHUNK_SIZE ((gsize) 1 << 20)
+
+/* Compresses `data` (or finishes the frame, with ZSTD_e_end) and writes
+ * what zstd hands back. */
+static gboolean
+streaming_push (Streaming *s, const void *data, gsize count, ZSTD_EndDirective directive,
+                GError **error)
+{
+  ZSTD_inBuffer input = { data, count, 0 };
+  for (;;)
+    {
+      ZSTD_outBuffer output = { s->chunk, STREAMING_CHUNK_SIZE, 0 };
+      size_t left = ZSTD_compressStream2 (s->cctx, &output, &input, directive);
+      if (zstd_failed (left, "compression", error))
+        return FALSE;
+      if (output.pos > 0 && !lf_stream_write (s->sink, s->chunk, output.pos, error))
+        return FALSE;
+      s->compressed_size += output.pos;
+      if (directive == ZSTD_e_end ? left == 0 : input.pos == input.size)
+        return TRUE;
+    }
+}
+
+static gboolean
+streaming_write (gpointer user_data, const void *buffer, gsize count, GError **error)
+{
+  Streaming *s = user_data;
+  XXH3_64bits_update (s->hash, buffer, count);
+  s->raw_size += count;
+  return streaming_push (s, buffer, count, ZSTD_e_continue, error);
+}
+
+static gboolean
+save_big (const CompressedOptions *o, LfStream *out, const LfPath *path, LfNode *leaf,
+          GError **error)
+{
+  ZSTD_CCtx *cctx = get_cctx (error);
+  if (cctx == NULL
+      || zstd_failed (ZSTD_CCtx_setParameter (cctx, ZSTD_c_compressionLevel, o->level),
+                      "level", error))
+    return FALSE;
+  /* Fails (harmlessly, single-threaded) only in a zstd built without
+   * threads; then every big leaf takes that path and output stays uniform. */
+  if (!ZSTD_isError (ZSTD_CCtx_setParameter (cctx, ZSTD_c_nbWorkers, o->threads)))
+    ZSTD_CCtx_setParameter (cctx, ZSTD_c_jobSize, THREADED_JOB_SIZE);
+
+  gboolean direct = lf_stream_can_rewrite (out);
+  guint64 header_position = lf_stream_tell (out);
+  g_autoptr (LfStream) buffered = direct ? NULL : lf_stream_new_memory ();
+  guint8 header[RECORD_HEADER_SIZE] = { 0 };
+  if (direct
+      && (!lf_stream_write (out, header, sizeof header, error)
+          || !lf_stream_write (out, o->inner_reference, strlen (o->inner_reference), error)))
+    return FALSE;
+
+  g_autofree guint8 *chunk = g_malloc (STREAMING_CHUNK_SIZE);
+  Streaming s = {
+    .cctx = cctx,
+    .hash = XXH3_createState (),
+    .sink = direct ? out : buffered,
+    .chunk = chunk,
+  };
+  g_autoptr (LfStream) inner = lf_stream_new_for_callbacks (NULL, streaming_write, &s, NULL);
+  lf_stream_set_name (inner, "compressed record");
+  gboolean ok = s.hash != NULL && XXH3_64bits_reset (s.hash) == XXH_OK
+                && lf_codec_serialise (o->inner, inner, path, leaf, error)
+                && lf_stream_flush (inner, error)
+                && streaming_push (&s, NULL, 0, ZSTD_e_end, error);
+  guint64 checksum = s.hash != NULL ? XXH3_64bits_digest (s.hash) : 0;
+  XXH3_freeState (s.hash);
+  if (!ok)
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error (error, LF_ERROR, LF_ERROR_FAILED, "xxhash: cannot create a state");
+      return FALSE;
+    }
+
+  fill_header (header, o, s.raw_size, s.compressed_size, checksum);
+  if (direct)
+    return lf_stream_rewrite (out, header_position, header, sizeof header, error);
+  g_autoptr (GBytes) frame = lf_stream_steal_bytes (buffered);
+  return lf_stream_write (out, header, sizeof header, error)
+         && lf_stream_write (out, o->inner_reference, strlen (o->inner_reference), error)
+         && lf_stream_write (out, g_bytes_get_data (frame, NULL), g_bytes_get_size (frame),
+                             error);
+}
+
+static gboolean
+compressed_serialise (const LfCodec *codec, LfStream *out, const LfPath *path, LfNode *leaf,
+                      GError **error)
+{
+  const CompressedOptions *o = lf_codec_get_data (codec);
+  gboolean big = lf_node_get_kind (leaf) == LF_NODE_ARRAY
+                 && lf_array_get_n_bytes (leaf) >= THREADED_MIN_SIZE;
+
+  return big ? save_big (o, out, path, leaf, error) : save_small (o, out, path, leaf, error);
 }
 
 /* ---- loading ------------------------------------------------------------------- */

@@ -1,4 +1,4 @@
-/* Helper of interop-float16.py: saves one tree twice, with `npy` to SRC and
+/* Helper of interop-float16.py and interop-compressed.py: saves one tree twice, with `npy` to SRC and
  * with the codec reference REF to OUT, so the script can compare numpy's
  * reading of OUT with numpy's own conversion of SRC.
  *
@@ -31,6 +31,11 @@ make_tree (void)
   float *big = g_new (float, 64 * 33);
   for (gsize i = 0; i < 64 * 33; i++)
     big[i] = (float) g_rand_double_range (rand, -3.0, 3.0) * (float) pow (10.0, g_rand_int_range (rand, -9, 6));
+  /* Big enough (3 MiB) for the codecs' streamed paths. */
+  gsize n_large = (3u << 20) / 4;
+  float *large = g_new (float, n_large);
+  for (gsize i = 0; i < n_large; i++)
+    large[i] = (float) g_rand_int_range (rand, -400, 400) * 0.125f;
   g_rand_free (rand);
 
   gsize n32 = G_N_ELEMENTS (f32), n64 = G_N_ELEMENTS (f64), nbf = G_N_ELEMENTS (bf16);
@@ -45,6 +50,7 @@ make_tree (void)
       "f", lf_array_new_copy (LF_DTYPE_FLOAT16, 1, &n16, f16),
       "g", lf_array_new_take (LF_DTYPE_FLOAT32, 2, big_shape, big),
       "h", lf_array_new_zeros (LF_DTYPE_FLOAT32, 0, NULL),
+      "i", lf_array_new_take (LF_DTYPE_FLOAT32, 1, &n_large, large),
       NULL);
 }
 

@@ -394,6 +394,80 @@ START_TEST (test_compressed_threads_identical)
 }
 END_TEST
 
+/* Writes into a GByteArray, failing once `fail_after` bytes have gone. */
+typedef struct {
+  GByteArray *bytes;
+  gsize fail_after;
+} Sink;
+
+static gboolean
+sink_write (gpointer user_data, const void *buffer, gsize count, GError **error)
+{
+  Sink *sink = user_data;
+  if (sink->bytes->len + count > sink->fail_after)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_IO, "the sink is full");
+      return FALSE;
+    }
+  g_byte_array_append (sink->bytes, buffer, (guint) count);
+  return TRUE;
+}
+
+/* Big leaves are streamed through zstd: straight into outputs that can be
+ * rewritten (memory, files), buffered for the others (callbacks, pipes).
+ * Every route writes the same bytes, and a failing output mid-leaf is an
+ * error naming the record. */
+START_TEST (test_compressed_streamed_outputs)
+{
+  gsize n = (3u << 20) / 4;
+  g_autofree float *data = g_new (float, n);
+  for (gsize i = 0; i < n; i++)
+    data[i] = (float) ((i * 2654435761u) % 977) * 0.5f;
+  g_autoptr (LfNode) tree = lf_list_new_take (2, f32_array (n, data), f32_array (10, data));
+  g_autoptr (LfSpec) spec = spec_for ("compressed(inner=float16)");
+  g_autoptr (GBytes) memory = save_bytes (tree, spec);
+
+  GError *error = NULL;
+  g_autofree char *path = lf_test_path ("streamed.eqx");
+  ck_assert (lf_tree_serialise_leaves (path, tree, spec, NULL, NULL, &error));
+  LF_ASSERT_NO_ERROR (error);
+  g_autoptr (GBytes) file = lf_test_read_file (path);
+  ck_assert (g_bytes_equal (memory, file));
+
+  Sink sink = { g_byte_array_new (), G_MAXSIZE };
+  LfStream *out = lf_stream_new_for_callbacks (NULL, sink_write, &sink, NULL);
+  ck_assert (lf_tree_serialise_leaves_to_stream (out, tree, spec, NULL, NULL, &error));
+  ck_assert (lf_stream_flush (out, &error));
+  LF_ASSERT_NO_ERROR (error);
+  lf_stream_free (out);
+  g_autoptr (GBytes) buffered = g_byte_array_free_to_bytes (sink.bytes);
+  ck_assert (g_bytes_equal (memory, buffered));
+
+  g_autoptr (LfNode) loaded = load_ok (file, tree, "compressed");
+  g_autoptr (GBytes) plain = save_bytes_ref (tree, "float16");
+  g_autoptr (LfNode) rounded = load_ok (plain, tree, "float16");
+  ck_assert (lf_tree_equal (loaded, rounded));
+
+  /* The compressed size is smaller than the raw record: the frame really
+   * is compressed, and the header's sizes match what follows it. */
+  const guint8 *record = g_bytes_get_data (memory, NULL);
+  guint64 raw_size, compressed_size;
+  memcpy (&raw_size, record + 16, 8);
+  memcpy (&compressed_size, record + 24, 8);
+  ck_assert_uint_eq (GUINT64_FROM_LE (raw_size), 128 + n * 2);
+  ck_assert_uint_lt (GUINT64_FROM_LE (compressed_size), n);
+
+  /* An output that fails halfway through the big leaf. */
+  sink = (Sink) { g_byte_array_new (), 1000 };
+  out = lf_stream_new_for_callbacks (NULL, sink_write, &sink, NULL);
+  ck_assert (!lf_tree_serialise_leaves_to_stream (out, tree, spec, NULL, NULL, &error)
+             || !lf_stream_flush (out, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_IO, "the sink is full");
+  lf_stream_free (out);
+  g_byte_array_unref (sink.bytes);
+}
+END_TEST
+
 /* A one-leaf file written with `compressed`, for corrupting. */
 static GByteArray *
 compressed_record (void)
@@ -692,6 +766,7 @@ lf_test_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_compressed_round_trip);
   tcase_add_test (tc, test_compressed_threads_identical);
+  tcase_add_test (tc, test_compressed_streamed_outputs);
   tcase_add_test (tc, test_compressed_corrupt);
   tcase_add_test (tc, test_compressed_inner_leftover);
   suite_add_tcase (s, tc);

@@ -608,6 +608,96 @@ START_TEST (test_callbacks)
 }
 END_TEST
 
+/* ---- rewriting ------------------------------------------------------------ */
+
+static void
+assert_file_holds (const char *path, const guint8 *want, gsize size)
+{
+  g_autoptr (GBytes) back = lf_test_read_file (path);
+  ck_assert_uint_eq (g_bytes_get_size (back), size);
+  ck_assert (memcmp (g_bytes_get_data (back, NULL), want, size) == 0);
+}
+
+START_TEST (test_rewrite)
+{
+  GError *error = NULL;
+  const gsize size = 200 * 1000;
+  g_autofree guint8 *data = make_pattern (size);
+  g_autofree guint8 *want = g_memdup2 (data, size);
+
+  /* Memory writer: patched in place. */
+  LfStream *s = lf_stream_new_memory ();
+  ck_assert (lf_stream_can_rewrite (s));
+  ck_assert (lf_stream_write (s, data, 1000, &error));
+  ck_assert (lf_stream_rewrite (s, 10, "XYZ", 3, &error));
+  g_autoptr (GBytes) bytes = lf_stream_steal_bytes (s);
+  ck_assert (memcmp (g_bytes_get_data (bytes, NULL), data, 10) == 0);
+  ck_assert (memcmp ((const guint8 *) g_bytes_get_data (bytes, NULL) + 10, "XYZ", 3) == 0);
+  /* What was stolen cannot be patched any more. */
+  ck_assert (lf_stream_write (s, data, 5, &error));
+  ck_assert (!lf_stream_rewrite (s, 0, "A", 1, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_UNSUPPORTED, "lf_stream_steal_bytes");
+  ck_assert (lf_stream_rewrite (s, 1000, "A", 1, &error));
+  lf_stream_free (s);
+
+  /* A regular file whose fd did not start at offset 0: a range that lies
+   * partly in the file and partly in the write buffer. */
+  g_autofree char *path = lf_test_path ("rewrite.bin");
+  int fd = open (path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  ck_assert_int_ge (fd, 0);
+  ck_assert_int_eq (write (fd, "prefix", 6), 6);
+  s = lf_stream_new_for_fd (fd, TRUE);
+  ck_assert (lf_stream_write (s, data, size - 100, &error));   /* to the file */
+  ck_assert (lf_stream_write (s, data + size - 100, 100, &error));   /* buffered */
+  ck_assert (lf_stream_can_rewrite (s));
+  memset (want + size - 150, 0xAB, 100);
+  ck_assert (lf_stream_rewrite (s, size - 150, want + size - 150, 100, &error));
+  memcpy (want, "head", 4);
+  ck_assert (lf_stream_rewrite (s, 0, "head", 4, &error));
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (lf_stream_flush (s, &error));
+  lf_stream_free (s);
+  g_autofree guint8 *whole = g_malloc (size + 6);
+  memcpy (whole, "prefix", 6);
+  memcpy (whole + 6, want, size);
+  assert_file_holds (path, whole, size + 6);
+
+  /* Not rewritable: a pipe, an O_APPEND file, FILE * and callbacks; the
+   * stream is left as it was. */
+  int fds[2];
+  ck_assert_int_eq (pipe (fds), 0);
+  s = lf_stream_new_for_fd (fds[1], TRUE);
+  ck_assert (lf_stream_write (s, "abc", 3, &error));
+  ck_assert (!lf_stream_can_rewrite (s));
+  ck_assert (!lf_stream_rewrite (s, 0, "x", 1, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_UNSUPPORTED, "fd ");
+  lf_stream_free (s);
+  char got[4] = { 0 };
+  ck_assert_int_eq (read (fds[0], got, 3), 3);
+  ck_assert_str_eq (got, "abc");
+  close (fds[0]);
+
+  fd = open (path, O_WRONLY | O_APPEND);
+  s = lf_stream_new_for_fd (fd, TRUE);
+  ck_assert (!lf_stream_can_rewrite (s));
+  lf_stream_free (s);
+  FILE *file = fopen (path, "rb+");
+  s = lf_stream_new_for_file (file);
+  ck_assert (!lf_stream_can_rewrite (s));
+  lf_stream_free (s);
+  fclose (file);
+  s = lf_stream_new_for_callbacks (NULL, cb_write_silent_fail, NULL, NULL);
+  ck_assert (!lf_stream_can_rewrite (s));
+  lf_stream_free (s);
+  assert_file_holds (path, whole, size + 6);
+
+  /* Bytes not written yet are a caller's error. */
+  s = lf_stream_new_memory ();
+  LF_ASSERT_CRITICAL (ck_assert (!lf_stream_rewrite (s, 0, "x", 1, &error)));
+  lf_stream_free (s);
+}
+END_TEST
+
 START_TEST (test_preconditions)
 {
   GError *error = NULL;
@@ -647,6 +737,7 @@ lf_test_suite (void)
   tcase_add_test (tc, test_fd_read_error);
   tcase_add_test (tc, test_file_stream);
   tcase_add_test (tc, test_callbacks);
+  tcase_add_test (tc, test_rewrite);
   tcase_add_test (tc, test_preconditions);
   suite_add_tcase (suite, tc);
   return suite;

@@ -99,6 +99,18 @@ LF_API gboolean lf_stream_write (LfStream *stream, gconstpointer data, gsize cou
 LF_API gboolean lf_stream_flush (LfStream *stream, GError **error);
 /* Flushes, then fsync()s an fd stream (no-op for others). */
 LF_API gboolean lf_stream_sync (LfStream *stream, GError **error);
+/* Whether lf_stream_rewrite works on this stream: memory writers, and fds
+ * of regular files (not opened O_APPEND) that have only been written to.
+ * FALSE for pipes, sockets, FILE * and callback streams. */
+LF_API gboolean lf_stream_can_rewrite (LfStream *stream);
+/* Overwrites `count` bytes already written at `position` (a value
+ * lf_stream_tell returned; position + count must not pass the current
+ * position).  For writers that reserve a header and fill it in once the
+ * body is written, so the body never has to be held in memory.  Fails
+ * with LF_ERROR_UNSUPPORTED, writing nothing, when lf_stream_can_rewrite
+ * is FALSE (buffer the body instead), or with LF_ERROR_IO. */
+LF_API gboolean lf_stream_rewrite (LfStream *stream, guint64 position, gconstpointer data,
+                                   gsize count, GError **error);
 /* The bytes written to a memory stream (transfer full); the stream is
  * empty afterwards.  NULL for other streams. */
 LF_API GBytes *lf_stream_steal_bytes (LfStream *stream);
