@@ -114,9 +114,10 @@ void cli_reader_prefix_error (CliReader *reader, guint index, guint64 offset,
 
 /* ---- output.c: atomic output files ---------------------------------------- */
 
-/* Writes to a temporary file next to `path`; only cli_output_commit() puts
- * it in place (rename), so `path` is never half-written.  Freeing an
- * uncommitted output removes the temporary file. */
+/* Writes to a temporary file next to `path` (an LfAtomicFile); only
+ * cli_output_commit() puts it in place (rename), so `path` is never
+ * half-written.  Freeing an uncommitted output, or a signal that ends the
+ * tool (SIGINT, SIGTERM, SIGHUP, SIGPIPE), removes the temporary file. */
 typedef struct _CliOutput CliOutput;
 
 CliOutput *cli_output_new (const char *path, GError **error);
