@@ -1,13 +1,8 @@
-/* The public save/load entry points: paths (atomic saves, trailing-data
- * checks) and streams.  The walking itself is in walk.c. */
+/* The public save/load entry points: paths (atomic saves through
+ * atomic-file.c, trailing-data checks) and streams.  The walking itself is
+ * in walk.c. */
 #include "config.h"
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <glib/gstdio.h>
 #include "manifest-private.h"
 #include "walk-private.h"
 
@@ -24,45 +19,6 @@ lf_path_with_eqx_suffix (const char *path)
   return has_suffix ? g_strdup (path) : g_strconcat (path, ".eqx", NULL);
 }
 
-/* The permissions a new file gets: the existing target's, or 0666 less the
- * umask (read from /proc: umask() itself cannot be read thread-safely). */
-static mode_t
-new_file_mode (const char *target)
-{
-  struct stat st;
-  if (stat (target, &st) == 0)
-    return st.st_mode & 07777;
-  mode_t mask = 022;
-  g_autofree char *status = NULL;
-  if (g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
-    {
-      const char *line = strstr (status, "\nUmask:");
-      if (line != NULL)
-        mask = (mode_t) strtoul (line + 7, NULL, 8);
-    }
-  return 0666 & ~mask;
-}
-
-static gboolean
-set_io_error (GError **error, const char *what, const char *path, int saved_errno)
-{
-  g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: %s: %s", path, what,
-               g_strerror (saved_errno));
-  return FALSE;
-}
-
-/* Makes the rename durable: without this a crash can forget it. */
-static void
-sync_directory (const char *dir)
-{
-  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0)
-    {
-      fsync (fd);
-      close (fd);
-    }
-}
-
 gboolean
 lf_tree_serialise_leaves_full (const char *path, LfNode *tree, LfSpec *spec,
                                LfIsLeafFunc is_leaf, gpointer is_leaf_data,
@@ -70,14 +26,9 @@ lf_tree_serialise_leaves_full (const char *path, LfNode *tree, LfSpec *spec,
 {
   g_return_val_if_fail (path != NULL && tree != NULL, FALSE);
   g_autofree char *target = lf_path_with_eqx_suffix (path);
-  g_autofree char *dir = g_path_get_dirname (target);
-  g_autofree char *base = g_path_get_basename (target);
-  g_autofree char *tmp = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
-  mode_t mode = new_file_mode (target);
-
-  int fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return set_io_error (error, "cannot create a temporary file beside it", target, errno);
+  g_autoptr (LfAtomicFile) file = lf_atomic_file_new (target, error);
+  if (file == NULL)
+    return FALSE;
 
   /* The manifest is built from the walker's log of every leaf. */
   g_autoptr (GArray) log = NULL;
@@ -86,29 +37,17 @@ lf_tree_serialise_leaves_full (const char *path, LfNode *tree, LfSpec *spec,
       log = g_array_new (FALSE, TRUE, sizeof (LfWalkRecord));
       g_array_set_clear_func (log, _lf_walk_record_clear);
     }
-  LfStream *stream = lf_stream_new_for_fd (fd, FALSE);
+  LfStream *stream = lf_stream_new_for_fd (lf_atomic_file_get_fd (file), FALSE);
   lf_stream_set_name (stream, target);
   gboolean ok = _lf_walk_save (stream, tree, spec, is_leaf, is_leaf_data, log, error)
                 && lf_stream_flush (stream, error);
   lf_stream_free (stream);
-  if (ok && fchmod (fd, mode) != 0)
-    ok = set_io_error (error, "cannot set permissions", target, errno);
-  if (ok && !(flags & LF_SAVE_NO_SYNC) && fsync (fd) != 0)
-    ok = set_io_error (error, "cannot sync", target, errno);
-  if (close (fd) != 0 && ok)
-    ok = set_io_error (error, "cannot close", target, errno);
-  /* An old manifest must never describe the new data, even for a moment. */
-  if (ok)
-    ok = _lf_manifest_remove (target, error);
-  if (ok && g_rename (tmp, target) != 0)
-    ok = set_io_error (error, "cannot rename the temporary file over it", target, errno);
-  if (!ok)
-    {
-      g_unlink (tmp);
-      return FALSE;
-    }
-  if (!(flags & LF_SAVE_NO_SYNC))
-    sync_directory (dir);
+  /* An old manifest must never describe the new data, even for a moment.
+   * No failure leaves the temporary file: a failed commit removes it, and so
+   * does freeing an uncommitted `file`. */
+  if (!ok || !_lf_manifest_remove (target, error)
+      || !lf_atomic_file_commit (file, !(flags & LF_SAVE_NO_SYNC), error))
+    return FALSE;
   /* Written after the data is in place, so a manifest always has its file. */
   if (flags & LF_SAVE_MANIFEST)
     return _lf_manifest_write (target, tree, is_leaf, is_leaf_data, log, error);

@@ -1,69 +1,30 @@
-/* Writing the file: a temporary file beside the target, every rank's
- * pieces written with one collective MPI-IO call, then rank 0 syncs it and
- * renames it over the target.  The previous file is touched only by that
- * rename. */
+/* Writing the file: rank 0 makes a temporary file beside the target
+ * (LfAtomicFile), every rank's pieces are written into it with one
+ * collective MPI-IO call, then rank 0 commits it: sync and rename over the
+ * target.  The previous file is touched only by that rename. */
 #include "config.h"
-#include <errno.h>
-#include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <glib/gstdio.h>
 #include "mpi-private.h"
 
 /* MPI counts are ints: longer pieces are cut into blocks of this size. */
 #define MAX_BLOCK ((gsize) 1 << 30)
 
-static gboolean
-set_io_error (GError **error, const char *path, const char *what, int saved_errno)
-{
-  g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: %s: %s", path, what,
-               g_strerror (saved_errno));
-  return FALSE;
-}
-
-/* The permissions the file gets: the existing target's, or 0666 less the
- * umask (read from /proc: umask() cannot be read without changing it). */
-static mode_t
-new_file_mode (const char *target)
-{
-  struct stat st;
-  if (stat (target, &st) == 0)
-    return st.st_mode & 07777;
-  mode_t mask = 022;
-  g_autofree char *status = NULL;
-  if (g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
-    {
-      const char *line = strstr (status, "\nUmask:");
-      if (line != NULL)
-        mask = (mode_t) strtoul (line + 7, NULL, 8);
-    }
-  return 0666 & ~mask;
-}
-
-/* Rank 0 makes the temporary file and tells the others its name. */
+/* Rank 0 makes the temporary file (`*file`, which it keeps open until the
+ * commit) and tells the others its name. */
 static char *
-share_temporary_name (MPI_Comm comm, int rank, const char *target, GError **error)
+share_temporary_name (MPI_Comm comm, int rank, const char *target, LfAtomicFile **file,
+                      GError **error)
 {
-  g_autofree char *name = NULL;
   GError *local = NULL;
   if (rank == 0)
-    {
-      g_autofree char *dir = g_path_get_dirname (target);
-      g_autofree char *base = g_path_get_basename (target);
-      name = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
-      int fd = g_mkstemp_full (name, O_WRONLY | O_CLOEXEC, 0600);
-      if (fd < 0)
-        set_io_error (&local, target, "cannot create a temporary file beside it", errno);
-      else
-        close (fd);
-    }
+    *file = lf_atomic_file_new (target, &local);
   if (!_lf_mpi_agree (comm, NULL, &local))
     {
       g_propagate_error (error, local);
       return NULL;
     }
+  g_autofree char *name = rank == 0 ? g_strdup (lf_atomic_file_get_temporary_path (*file))
+                                    : NULL;
   int length = rank == 0 ? (int) strlen (name) : 0;
   MPI_Bcast (&length, 1, MPI_INT, 0, comm);
   if (rank != 0)
@@ -133,47 +94,15 @@ write_pieces (MPI_File file, GArray *pieces, const char *target, GError **error)
   return TRUE;
 }
 
-/* Rank 0, once every rank has closed the file: permissions, fsync, rename,
- * and a sync of the directory so the rename survives a crash. */
-static gboolean
-commit_file (const char *temporary, const char *target, mode_t mode, gboolean sync,
-             GError **error)
-{
-  if (g_chmod (temporary, mode) != 0)
-    return set_io_error (error, target, "cannot set permissions", errno);
-  if (sync)
-    {
-      int fd = open (temporary, O_RDONLY | O_CLOEXEC);
-      if (fd < 0)
-        return set_io_error (error, target, "cannot reopen the temporary file", errno);
-      int failed = fsync (fd) != 0 ? errno : 0;
-      close (fd);
-      if (failed)
-        return set_io_error (error, target, "cannot sync", failed);
-    }
-  if (g_rename (temporary, target) != 0)
-    return set_io_error (error, target, "cannot rename the temporary file over it", errno);
-  if (sync)
-    {
-      g_autofree char *dir = g_path_get_dirname (target);
-      int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (fd >= 0)
-        {
-          fsync (fd);
-          close (fd);
-        }
-    }
-  return TRUE;
-}
-
 gboolean
 _lf_mpi_write_file (MPI_Comm comm, const char *target, GArray *pieces, gboolean sync,
                     GError **error)
 {
   int rank = 0;
   MPI_Comm_rank (comm, &rank);
-  mode_t mode = rank == 0 ? new_file_mode (target) : 0;
-  g_autofree char *temporary = share_temporary_name (comm, rank, target, error);
+  /* Rank 0's only; freeing it uncommitted removes the temporary file. */
+  g_autoptr (LfAtomicFile) atomic = NULL;
+  g_autofree char *temporary = share_temporary_name (comm, rank, target, &atomic, error);
   if (temporary == NULL)
     return FALSE;
 
@@ -204,14 +133,13 @@ _lf_mpi_write_file (MPI_Comm comm, const char *target, GArray *pieces, gboolean 
     }
   if (ok)
     {
+      /* Once every rank has closed the file. */
       if (rank == 0)
-        commit_file (temporary, target, mode, sync, &local);
+        lf_atomic_file_commit (atomic, sync, &local);
       ok = _lf_mpi_agree (comm, NULL, &local);
     }
   if (!ok)
     {
-      if (rank == 0)
-        g_unlink (temporary);
       g_propagate_error (error, local);
       return FALSE;
     }

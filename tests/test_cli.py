@@ -272,6 +272,15 @@ def test_inspect():
     open(path("empty.eqx"), "wb").close()
     out, _ = run(["inspect", "--json", path("empty.eqx")])
     assert json.loads(out) == []
+    # Bytes that are no record: the records before them are listed, then the
+    # rest of the file as one unknown record, then the error names it.
+    tail = path("unknown-tail.eqx")
+    open(tail, "wb").write(open(filename, "rb").read() + b"no magic here")
+    out, err = run(["inspect", tail], rc=2)
+    lines = out.strip().splitlines()
+    assert len(lines) == 2 + len(arrays), out
+    assert lines[-1].split() == [str(len(arrays)), str(offsets[-1]), "13", "unknown", "?", "?"]
+    assert_error(err, tail, len(arrays), offsets[-1])
 
 
 def bad_files(good, offsets):

@@ -48,7 +48,7 @@ void cli_print_json (JsonNode *root);
 /* dtype and shape of an array or scalar leaf (shape NULL for scalars). */
 void cli_leaf_get_type (LfNode *leaf, LfDType *dtype, guint *ndim, const gsize **shape);
 
-/* ---- records.c: reading a file record by record --------------------------- */
+/* ---- records.c: reading a file record by record, walking its records ------ */
 
 typedef enum {
   CLI_FAMILY_NPY,
@@ -93,16 +93,47 @@ LfNode *cli_reader_decode (CliReader *reader, const CliRecordInfo *info, GError 
 /* next_info then decode. */
 LfNode *cli_reader_next_leaf (CliReader *reader, CliRecordInfo *info, GError **error);
 
-/* Called for each leaf of a skeleton in order, with the record matched to
- * it, or `info` NULL for a leaf its codec writes no record for. */
+/* --like SKELETON.json and --spec CODEC, as inspect and unpack take them,
+ * and the skeleton and codec they name once loaded.  Zero-initialise;
+ * cli_skeleton_clear() frees. */
+typedef struct {
+  char *like_file;
+  char *spec_text;
+  LfNode *like;   /* NULL without --like */
+  LfCodec *codec; /* NULL without --like */
+} CliSkeleton;
+
+/* Adds --like (described by `like_help`, a string that outlives `context`)
+ * and --spec to `context`'s main group; parsing fills `skeleton`. */
+void cli_skeleton_add_options (CliSkeleton *skeleton, GOptionContext *context,
+                               const char *like_help);
+/* With --like: reads the skeleton and resolves --spec (default npy).
+ * Without: nothing to do. */
+gboolean cli_skeleton_load (CliSkeleton *skeleton, GError **error);
+void cli_skeleton_clear (CliSkeleton *skeleton);
+
+/* Called by cli_reader_walk() for each record, or each leaf of a skeleton
+ * with the record matched to it.  Without a skeleton `path`, `path_text`
+ * and `leaf` are NULL; with one, `info` is NULL for a leaf its codec
+ * writes no record for. */
 typedef gboolean (*CliMatchFunc) (const LfPath *path, const char *path_text, LfNode *leaf,
                                   const CliRecordInfo *info, gpointer user_data,
                                   GError **error);
-/* Pairs the leaves of `like` with the records that follow, as a load with
- * `codec` would: a record whose shape differs from its leaf's, a file that
- * ends early or has bytes left are errors naming the record and the path. */
-gboolean cli_reader_match_skeleton (CliReader *reader, LfNode *like, LfCodec *codec,
-                                    CliMatchFunc func, gpointer user_data, GError **error);
+/* Sees a record leafio does not know (family CLI_FAMILY_UNKNOWN, size: the
+ * rest of the file) just before the walk fails with its error. */
+typedef void (*CliUnknownFunc) (const CliRecordInfo *info, gpointer user_data);
+
+/* Calls `func` for each record from the reader's position to the end or,
+ * when `skeleton` (may be NULL) holds a loaded one, for each of its leaves
+ * as a load with its codec would pair them with records: a record whose
+ * shape differs from its leaf's, a file that ends early or has bytes left
+ * are errors naming the record and the path.  Stops at the first error,
+ * from the file or from `func`.  Without a skeleton, `unknown_func` (may be
+ * NULL) is told of an unknown record first.  Shows a progress bar labelled
+ * `label` while it runs. */
+gboolean cli_reader_walk (CliReader *reader, const CliSkeleton *skeleton, const char *label,
+                          CliMatchFunc func, CliUnknownFunc unknown_func, gpointer user_data,
+                          GError **error);
 /* The raw bytes of the record `info` describes (transfer full). */
 GBytes *cli_reader_get_record_bytes (CliReader *reader, const CliRecordInfo *info);
 /* Names the skeleton leaf `path` (keystr text; NULL: none) in the errors
@@ -114,9 +145,10 @@ void cli_reader_prefix_error (CliReader *reader, guint index, guint64 offset,
 
 /* ---- output.c: atomic output files ---------------------------------------- */
 
-/* Writes to a temporary file next to `path`; only cli_output_commit() puts
- * it in place (rename), so `path` is never half-written.  Freeing an
- * uncommitted output removes the temporary file. */
+/* Writes to a temporary file next to `path` (an LfAtomicFile); only
+ * cli_output_commit() puts it in place (rename), so `path` is never
+ * half-written.  Freeing an uncommitted output, or a signal that ends the
+ * tool (SIGINT, SIGTERM, SIGHUP, SIGPIPE), removes the temporary file. */
 typedef struct _CliOutput CliOutput;
 
 CliOutput *cli_output_new (const char *path, GError **error);
@@ -133,6 +165,7 @@ gboolean cli_save_tree (const char *path, LfNode *tree, LfSpec *spec, GError **e
 gboolean cli_write_file_atomic (const char *path, GBytes *bytes, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliReader, cli_reader_free)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliSkeleton, cli_skeleton_clear)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliOutput, cli_output_free)
 
 /* ---- progress.c ------------------------------------------------------------ */

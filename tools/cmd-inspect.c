@@ -22,9 +22,6 @@ typedef struct {
   gboolean json;
   gboolean with_paths;
   JsonBuilder *builder;
-  CliReader *reader;
-  LfCodec *codec;
-  CliProgress *progress;
 } Inspect;
 
 static void
@@ -131,63 +128,31 @@ emit_row (Inspect *self, const Row *row)
   putchar ('\n');
 }
 
-/* Reads the next record's header into `row`; an unknown record is still
- * listed before the error. */
-static gboolean
-next_record (Inspect *self, Row *row, GError **error)
-{
-  row->has_record = TRUE;
-  gboolean ok = cli_reader_next_info (self->reader, &row->info, error);
-  if (!ok && row->info.family == CLI_FAMILY_UNKNOWN)
-    emit_row (self, row);
-  cli_progress_update (self->progress, cli_reader_get_offset (self->reader));
-  return ok;
-}
-
 static gboolean
 show_leaf (const LfPath *path, const char *path_text, LfNode *leaf, const CliRecordInfo *info,
            gpointer user_data, GError **error)
 {
-  Inspect *self = user_data;
   Row row = { .has_record = info != NULL, .path = path_text, .leaf = leaf };
   if (info != NULL)
     row.info = *info;
-  emit_row (self, &row);
-  cli_progress_update (self->progress, cli_reader_get_offset (self->reader));
+  emit_row (user_data, &row);
   return TRUE;
 }
 
-static gboolean
-inspect_with_like (Inspect *self, LfNode *like, GError **error)
+/* A record leafio does not know is still listed, before the error. */
+static void
+show_unknown (const CliRecordInfo *info, gpointer user_data)
 {
-  return cli_reader_match_skeleton (self->reader, like, self->codec, show_leaf, self, error);
-}
-
-static gboolean
-inspect_records (Inspect *self, GError **error)
-{
-  while (!cli_reader_at_end (self->reader))
-    {
-      Row row = { 0 };
-      if (!next_record (self, &row, error))
-        return FALSE;
-      emit_row (self, &row);
-    }
-  return TRUE;
+  Row row = { .has_record = TRUE, .info = *info };
+  emit_row (user_data, &row);
 }
 
 int
 cli_cmd_inspect (int argc, char **argv)
 {
   gboolean json = FALSE;
-  g_autofree char *like_file = NULL;
-  g_autofree char *spec_text = NULL;
+  g_auto (CliSkeleton) skeleton = { 0 };
   const GOptionEntry entries[] = {
-    { "like", 'l', 0, G_OPTION_ARG_FILENAME, &like_file,
-      "Match records to the leaves of this skeleton and show their paths", "SKELETON.json" },
-    { "spec", 's', 0, G_OPTION_ARG_STRING, &spec_text,
-      "With --like: the codec the file was saved with, which decides the leaves "
-      "without a record (default npy)", "CODEC" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, "Print JSON for scripts", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &cli_quiet, "No progress bar", NULL },
     { NULL }
@@ -201,39 +166,24 @@ cli_cmd_inspect (int argc, char **argv)
     "skeleton writes one) and its path is shown; leaves the codec writes no\n"
     "record for are listed as skipped.  A record whose shape differs from its\n"
     "leaf's is an error.");
+  cli_skeleton_add_options (&skeleton, context,
+                            "Match records to the leaves of this skeleton and show their paths");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!cli_parse_options (context, &argc, &argv, 1))
     return CLI_EXIT_ERROR;
 
   GError *error = NULL;
   g_autoptr (CliReader) reader = cli_reader_open (argv[1], &error);
-  if (reader == NULL)
+  if (reader == NULL || !cli_skeleton_load (&skeleton, &error))
     return cli_fail (error);
 
-  Inspect self = { .json = json, .with_paths = like_file != NULL, .reader = reader };
-  g_autoptr (LfCodec) codec = NULL;
-  g_autoptr (LfNode) like = NULL;
-  if (like_file != NULL)
-    {
-      like = lf_tree_from_json_file (like_file, &error);
-      if (like == NULL)
-        return cli_fail (error);
-      codec = lf_registry_resolve (lf_registry_get_default (),
-                                   spec_text != NULL ? spec_text : "npy", &error);
-      if (codec == NULL)
-        return cli_fail (error);
-      self.codec = codec;
-    }
   g_autoptr (JsonBuilder) builder = json ? json_builder_new () : NULL;
-  self.builder = builder;
+  Inspect self = { .json = json, .with_paths = skeleton.like != NULL, .builder = builder };
   if (json)
     json_builder_begin_array (builder);
-  self.progress = cli_progress_new ("inspecting", cli_reader_get_size (reader));
-
   print_header (&self);
-  gboolean ok = like != NULL ? inspect_with_like (&self, like, &error)
-                                  : inspect_records (&self, &error);
-  g_clear_pointer (&self.progress, cli_progress_free);
+  gboolean ok = cli_reader_walk (reader, &skeleton, "inspecting", show_leaf, show_unknown, &self,
+                                 &error);
   if (json)
     {
       json_builder_end_array (builder);
@@ -242,6 +192,15 @@ cli_cmd_inspect (int argc, char **argv)
         cli_print_json (root);
     }
   return ok ? CLI_EXIT_OK : cli_fail (error);
+}
+
+/* The skeleton command's record: an abstract array of its dtype and shape. */
+static gboolean
+add_abstract_leaf (const LfPath *path, const char *path_text, LfNode *leaf,
+                   const CliRecordInfo *info, gpointer user_data, GError **error)
+{
+  g_ptr_array_add (user_data, lf_array_new_abstract (info->dtype, info->ndim, info->shape));
+  return TRUE;
 }
 
 int
@@ -265,17 +224,9 @@ cli_cmd_skeleton (int argc, char **argv)
   if (reader == NULL)
     return cli_fail (error);
 
-  g_autoptr (CliProgress) progress = cli_progress_new ("reading", cli_reader_get_size (reader));
   g_autoptr (GPtrArray) leaves = g_ptr_array_new_with_free_func ((GDestroyNotify) lf_node_unref);
-  while (!cli_reader_at_end (reader))
-    {
-      CliRecordInfo info;
-      if (!cli_reader_next_info (reader, &info, &error))
-        return cli_fail (error);
-      g_ptr_array_add (leaves, lf_array_new_abstract (info.dtype, info.ndim, info.shape));
-      cli_progress_update (progress, cli_reader_get_offset (reader));
-    }
-  g_clear_pointer (&progress, cli_progress_free);
+  if (!cli_reader_walk (reader, NULL, "reading", add_abstract_leaf, NULL, leaves, &error))
+    return cli_fail (error);
 
   /* One record a line: as easy to read and edit as the library's pretty
    * form is long. */

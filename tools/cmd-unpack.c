@@ -21,8 +21,6 @@
 typedef struct {
   CliReader *reader;
   const char *dir;
-  CliProgress *progress;
-  guint n_written;
 } Unpack;
 
 static void
@@ -78,58 +76,30 @@ npy_bytes_for_record (CliReader *reader, const CliRecordInfo *info, GError **err
   return lf_stream_steal_bytes (memory);
 }
 
+/* Writes the record `info` describes as a file named after its leaf path
+ * with a skeleton, after its index without one. */
 static gboolean
-write_record (Unpack *self, const CliRecordInfo *info, const char *file_name, GError **error)
-{
-  g_autoptr (GBytes) bytes = npy_bytes_for_record (self->reader, info, error);
-  if (bytes == NULL)
-    return FALSE;
-  g_autofree char *path = g_build_filename (self->dir, file_name, NULL);
-  if (!cli_write_file_atomic (path, bytes, error))
-    return FALSE;
-  self->n_written++;
-  cli_progress_update (self->progress, cli_reader_get_offset (self->reader));
-  return TRUE;
-}
-
-static gboolean
-unpack_leaf (const LfPath *path, const char *path_text, LfNode *leaf,
-             const CliRecordInfo *info, gpointer user_data, GError **error)
+unpack_record (const LfPath *path, const char *path_text, LfNode *leaf,
+               const CliRecordInfo *info, gpointer user_data, GError **error)
 {
   Unpack *self = user_data;
   if (info == NULL)
-    return TRUE; /* no record: nothing to write */
+    return TRUE; /* a leaf without a record: nothing to write */
 
-  g_autofree char *file_name = file_name_for_path (path);
-  return write_record (self, info, file_name, error);
-}
-
-static gboolean
-unpack_records (Unpack *self, GError **error)
-{
-  while (!cli_reader_at_end (self->reader))
-    {
-      CliRecordInfo info;
-      if (!cli_reader_next_info (self->reader, &info, error))
-        return FALSE;
-      g_autofree char *file_name = g_strdup_printf ("%06u.npy", info.index);
-      if (!write_record (self, &info, file_name, error))
-        return FALSE;
-    }
-  return TRUE;
+  g_autoptr (GBytes) bytes = npy_bytes_for_record (self->reader, info, error);
+  if (bytes == NULL)
+    return FALSE;
+  g_autofree char *file_name = path != NULL ? file_name_for_path (path)
+                                            : g_strdup_printf ("%06u.npy", info->index);
+  g_autofree char *file_path = g_build_filename (self->dir, file_name, NULL);
+  return cli_write_file_atomic (file_path, bytes, error);
 }
 
 int
 cli_cmd_unpack (int argc, char **argv)
 {
-  g_autofree char *like_file = NULL;
-  g_autofree char *spec_text = NULL;
+  g_auto (CliSkeleton) skeleton = { 0 };
   const GOptionEntry entries[] = {
-    { "like", 'l', 0, G_OPTION_ARG_FILENAME, &like_file,
-      "Name the files after the leaf paths of this skeleton", "SKELETON.json" },
-    { "spec", 's', 0, G_OPTION_ARG_STRING, &spec_text,
-      "With --like: the codec the file was saved with, which decides the leaves "
-      "without a record (default npy)", "CODEC" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &cli_quiet, "No progress bar", NULL },
     { NULL }
   };
@@ -144,6 +114,8 @@ cli_cmd_unpack (int argc, char **argv)
     "  .layers[0].weight -> layers.0.weight.npy    ['a b'] -> a%20b.npy\n"
     "and a tree that is a single leaf gives root.npy.  Leaves without a record\n"
     "get no file.  Each file is written atomically.");
+  cli_skeleton_add_options (&skeleton, context,
+                            "Name the files after the leaf paths of this skeleton");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!cli_parse_options (context, &argc, &argv, 2))
     return CLI_EXIT_ERROR;
@@ -151,20 +123,8 @@ cli_cmd_unpack (int argc, char **argv)
 
   GError *error = NULL;
   g_autoptr (CliReader) reader = cli_reader_open (argv[1], &error);
-  if (reader == NULL)
+  if (reader == NULL || !cli_skeleton_load (&skeleton, &error))
     return cli_fail (error);
-  g_autoptr (LfNode) like = NULL;
-  g_autoptr (LfCodec) codec = NULL;
-  if (like_file != NULL)
-    {
-      like = lf_tree_from_json_file (like_file, &error);
-      if (like == NULL)
-        return cli_fail (error);
-      codec = lf_registry_resolve (lf_registry_get_default (),
-                                   spec_text != NULL ? spec_text : "npy", &error);
-      if (codec == NULL)
-        return cli_fail (error);
-    }
   if (g_mkdir_with_parents (dir, 0777) != 0)
     {
       int errsv = errno;
@@ -173,10 +133,7 @@ cli_cmd_unpack (int argc, char **argv)
     }
 
   Unpack self = { .reader = reader, .dir = dir };
-  self.progress = cli_progress_new ("unpacking", cli_reader_get_size (reader));
-  gboolean ok = like != NULL
-                  ? cli_reader_match_skeleton (reader, like, codec, unpack_leaf, &self, &error)
-                  : unpack_records (&self, &error);
-  cli_progress_free (self.progress);
-  return ok ? CLI_EXIT_OK : cli_fail (error);
+  if (!cli_reader_walk (reader, &skeleton, "unpacking", unpack_record, NULL, &self, &error))
+    return cli_fail (error);
+  return CLI_EXIT_OK;
 }

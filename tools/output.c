@@ -1,31 +1,26 @@
-/* Output files written atomically: a temporary file in the target's
- * directory (so the rename stays within one filesystem), synced, then
- * renamed over the target.  An interrupted or failed command leaves the
- * previous file as it was and no temporary behind. */
+/* Output files written atomically through LfAtomicFile: a temporary file
+ * beside the target, synced, then renamed over it.  What the tool adds is
+ * signal handling, so that an interrupted command leaves the previous file
+ * as it was and no temporary behind. */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
-#include <sys/stat.h>
 #include <unistd.h>
-#include <glib/gstdio.h>
 
 #include "cli-private.h"
 
 struct _CliOutput {
-  char *path;
-  char *tmp_path;
-  int fd;
+  LfAtomicFile *file;
+  char *pending_copy; /* the temporary's path, for the signal handler */
   LfStream *stream;
   CliProgress *progress;
   guint64 written;
-  gboolean committed;
 };
 
 /* The temporary file being written, removed if the user interrupts us
- * (the tool writes one output at a time). */
+ * (the tool writes one output at a time).  A copy of the path that lives
+ * until the LfAtomicFile is freed, so the handler never reads freed memory. */
 static char *volatile pending_tmp_path;
 
 static void
@@ -60,26 +55,23 @@ block_cleanup_signals (sigset_t *old)
     }
 }
 
-static GError *
-io_error (const char *path, const char *what, int errsv)
-{
-  return g_error_new (LF_ERROR, LF_ERROR_IO, "%s: %s: %s", path, what, g_strerror (errsv));
-}
-
 static gboolean
 write_all (gpointer user_data, const void *buffer, gsize count, GError **error)
 {
   CliOutput *output = user_data;
   const guint8 *p = buffer;
+  int fd = lf_atomic_file_get_fd (output->file);
 
   while (count > 0)
     {
-      ssize_t n = write (output->fd, p, MIN (count, (gsize) G_MAXSSIZE));
+      ssize_t n = write (fd, p, MIN (count, (gsize) G_MAXSSIZE));
       if (n < 0)
         {
           if (errno == EINTR)
             continue;
-          g_propagate_error (error, io_error (output->path, "cannot write", errno));
+          int errsv = errno;
+          g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: cannot write: %s",
+                       lf_atomic_file_get_target (output->file), g_strerror (errsv));
           return FALSE;
         }
       p += n;
@@ -90,45 +82,27 @@ write_all (gpointer user_data, const void *buffer, gsize count, GError **error)
   return TRUE;
 }
 
-/* g_mkstemp creates files 0600; give the result the mode a plain
- * open (O_CREAT, 0666) would, as numpy's writes get. */
-static mode_t
-default_file_mode (void)
-{
-  mode_t mask = umask (0);
-  umask (mask);
-  return 0666 & ~mask;
-}
-
 CliOutput *
 cli_output_new (const char *path, GError **error)
 {
   g_return_val_if_fail (path != NULL, NULL);
 
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *base = g_path_get_basename (path);
-  g_autofree char *template_name = g_strdup_printf (".%s.XXXXXX", base);
-  char *tmp_path = g_build_filename (dir, template_name, NULL);
-
   sigset_t old_mask;
   block_cleanup_signals (&old_mask);
-  int fd = g_mkstemp_full (tmp_path, O_WRONLY | O_CLOEXEC, 0600);
-  int errsv = errno;
-  if (fd >= 0)
-    pending_tmp_path = tmp_path;
-  sigprocmask (SIG_SETMASK, &old_mask, NULL);
-  if (fd < 0)
+  LfAtomicFile *file = lf_atomic_file_new (path, error);
+  char *pending_copy = NULL;
+  if (file != NULL)
     {
-      g_free (tmp_path);
-      g_propagate_error (error, io_error (path, "cannot create a temporary file", errsv));
-      return NULL;
+      pending_copy = g_strdup (lf_atomic_file_get_temporary_path (file));
+      pending_tmp_path = pending_copy;
     }
-  (void) fchmod (fd, default_file_mode ());
+  sigprocmask (SIG_SETMASK, &old_mask, NULL);
+  if (file == NULL)
+    return NULL;
 
   CliOutput *output = g_new0 (CliOutput, 1);
-  output->path = g_strdup (path);
-  output->tmp_path = tmp_path;
-  output->fd = fd;
+  output->file = file;
+  output->pending_copy = pending_copy;
   output->stream = lf_stream_new_for_callbacks (NULL, write_all, output, NULL);
   lf_stream_set_name (output->stream, path);
   return output;
@@ -150,29 +124,10 @@ cli_output_set_progress (CliOutput *output, const char *label, guint64 total)
 gboolean
 cli_output_commit (CliOutput *output, GError **error)
 {
-  g_return_val_if_fail (!output->committed, FALSE);
-
-  if (!lf_stream_flush (output->stream, error))
+  if (!lf_stream_flush (output->stream, error)
+      || !lf_atomic_file_commit (output->file, TRUE, error))
     return FALSE;
-  if (fsync (output->fd) != 0)
-    {
-      g_propagate_error (error, io_error (output->path, "cannot sync", errno));
-      return FALSE;
-    }
-  int fd = output->fd;
-  output->fd = -1;
-  if (close (fd) != 0)
-    {
-      g_propagate_error (error, io_error (output->path, "cannot close", errno));
-      return FALSE;
-    }
-  if (g_rename (output->tmp_path, output->path) != 0)
-    {
-      g_propagate_error (error, io_error (output->path, "cannot rename the temporary file",
-                                          errno));
-      return FALSE;
-    }
-  output->committed = TRUE;
+  /* Renamed into place: nothing left for the handler to remove. */
   pending_tmp_path = NULL;
   return TRUE;
 }
@@ -186,16 +141,11 @@ cli_output_free (CliOutput *output)
   /* The stream's buffered bytes would go to a file we are about to
    * remove; drop the callback target first. */
   lf_stream_free (output->stream);
-  if (output->fd >= 0)
-    close (output->fd);
-  if (!output->committed)
-    {
-      /* Unlink first: a signal in between still finds the name. */
-      g_unlink (output->tmp_path);
-      pending_tmp_path = NULL;
-    }
-  g_free (output->path);
-  g_free (output->tmp_path);
+  /* Removes an uncommitted temporary file before the handler forgets its
+   * name: a signal in between still finds it. */
+  lf_atomic_file_free (output->file);
+  pending_tmp_path = NULL;
+  g_free (output->pending_copy);
   g_free (output);
 }
 

@@ -1,4 +1,5 @@
-/* Reading a file record by record without a skeleton.
+/* Reading a file record by record, alone or paired with the leaves of a
+ * skeleton (the walk inspect, skeleton and unpack share).
  *
  * The file is mapped, so headers are parsed in place and npy data is
  * sliced, never copied.  A record's family comes from its magic: numpy's
@@ -381,9 +382,11 @@ match_leaf (const LfPath *path, LfNode *leaf, gpointer user_data)
   return self->func (path, path_text, leaf, &info, self->user_data, &self->error);
 }
 
-gboolean
-cli_reader_match_skeleton (CliReader *reader, LfNode *like, LfCodec *codec,
-                           CliMatchFunc func, gpointer user_data, GError **error)
+/* Pairs the leaves of `like` with the records that follow, as a load with
+ * `codec` would (cli_reader_walk). */
+static gboolean
+match_skeleton (CliReader *reader, LfNode *like, LfCodec *codec, CliMatchFunc func,
+                gpointer user_data, GError **error)
 {
   Match self = { reader, codec, func, user_data, NULL };
 
@@ -401,6 +404,87 @@ cli_reader_match_skeleton (CliReader *reader, LfNode *like, LfCodec *codec,
                    reader->size - reader->offset);
       cli_reader_prefix_error (reader, reader->index, reader->offset, error);
       return FALSE;
+    }
+  return TRUE;
+}
+
+void
+cli_skeleton_add_options (CliSkeleton *skeleton, GOptionContext *context, const char *like_help)
+{
+  const GOptionEntry entries[] = {
+    { "like", 'l', 0, G_OPTION_ARG_FILENAME, &skeleton->like_file, like_help,
+      "SKELETON.json" },
+    { "spec", 's', 0, G_OPTION_ARG_STRING, &skeleton->spec_text,
+      "With --like: the codec the file was saved with, which decides the leaves "
+      "without a record (default npy)", "CODEC" },
+    { NULL }
+  };
+  g_option_context_add_main_entries (context, entries, NULL);
+}
+
+gboolean
+cli_skeleton_load (CliSkeleton *skeleton, GError **error)
+{
+  if (skeleton->like_file == NULL)
+    return TRUE;
+  skeleton->like = lf_tree_from_json_file (skeleton->like_file, error);
+  if (skeleton->like == NULL)
+    return FALSE;
+  skeleton->codec = lf_registry_resolve (lf_registry_get_default (),
+                                         skeleton->spec_text != NULL ? skeleton->spec_text
+                                                                     : "npy",
+                                         error);
+  return skeleton->codec != NULL;
+}
+
+void
+cli_skeleton_clear (CliSkeleton *skeleton)
+{
+  g_clear_pointer (&skeleton->like_file, g_free);
+  g_clear_pointer (&skeleton->spec_text, g_free);
+  g_clear_pointer (&skeleton->like, lf_node_unref);
+  g_clear_pointer (&skeleton->codec, lf_codec_unref);
+}
+
+typedef struct {
+  CliReader *reader;
+  CliProgress *progress;
+  CliMatchFunc func;
+  gpointer user_data;
+} Walk;
+
+static gboolean
+walk_step (const LfPath *path, const char *path_text, LfNode *leaf, const CliRecordInfo *info,
+           gpointer user_data, GError **error)
+{
+  Walk *walk = user_data;
+  if (!walk->func (path, path_text, leaf, info, walk->user_data, error))
+    return FALSE;
+  cli_progress_update (walk->progress, walk->reader->offset);
+  return TRUE;
+}
+
+gboolean
+cli_reader_walk (CliReader *reader, const CliSkeleton *skeleton, const char *label,
+                 CliMatchFunc func, CliUnknownFunc unknown_func, gpointer user_data,
+                 GError **error)
+{
+  g_autoptr (CliProgress) progress = cli_progress_new (label, reader->size);
+  Walk walk = { reader, progress, func, user_data };
+  if (skeleton != NULL && skeleton->like != NULL)
+    return match_skeleton (reader, skeleton->like, skeleton->codec, walk_step, &walk, error);
+
+  while (!cli_reader_at_end (reader))
+    {
+      CliRecordInfo info;
+      if (!cli_reader_next_info (reader, &info, error))
+        {
+          if (unknown_func != NULL && info.family == CLI_FAMILY_UNKNOWN)
+            unknown_func (&info, user_data);
+          return FALSE;
+        }
+      if (!walk_step (NULL, NULL, NULL, &info, &walk, error))
+        return FALSE;
     }
   return TRUE;
 }

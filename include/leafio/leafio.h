@@ -21,4 +21,5 @@
 #include <leafio/registry.h>
 #include <leafio/spec.h>
 #include <leafio/serialise.h>
+#include <leafio/atomic-file.h>
 #undef LEAFIO_INSIDE

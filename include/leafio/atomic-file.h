@@ -1,0 +1,73 @@
+/* leafio: replacing a file atomically.
+ *
+ * An LfAtomicFile is a temporary file beside a target path, named
+ * DIR/.NAME.XXXXXX (in the target's directory, so that the final rename
+ * stays within one filesystem).  The caller writes the new contents through
+ * its descriptor, or opens it by its path (as MPI-IO does), then
+ * lf_atomic_file_commit() renames it over the target.  Until that rename
+ * the target is untouched, and a reader sees the old file or the new one,
+ * never half of one.  This is how lf_tree_serialise_leaves() saves paths.
+ *
+ * The new file gets the existing target's permissions, or, for a new
+ * target, 0666 less the umask (as open (O_CREAT, 0666) would give).  Until
+ * the commit the temporary file is 0600.
+ *
+ * An uncommitted file is removed by lf_atomic_file_free(); a failed commit
+ * removes it too.  What no process can do is left undone: a temporary file
+ * whose process is killed stays behind (nobody is left to remove it, and it
+ * cannot be told from a concurrent save's), and one whose directory became
+ * read-only after it was made cannot be removed.  A program that wants no
+ * temporary left on SIGINT or SIGTERM removes it in its own handler, from a
+ * copy of lf_atomic_file_get_temporary_path() kept until
+ * lf_atomic_file_free() has returned (the `leafio` tool does).
+ *
+ * An LfAtomicFile is not thread-safe; separate ones may be used from
+ * separate threads.
+ */
+#pragma once
+
+#if !defined(LEAFIO_INSIDE) && !defined(LEAFIO_COMPILATION)
+#error "Only <leafio/leafio.h> can be included directly."
+#endif
+
+#include <leafio/types.h>
+
+G_BEGIN_DECLS
+
+typedef struct _LfAtomicFile LfAtomicFile;
+
+/* Creates the temporary file for `target` (which is not opened or changed)
+ * and notes the permissions the result will get.  Transfer full: finish
+ * with lf_atomic_file_free(), after lf_atomic_file_commit() or instead of
+ * it.  Fails with LF_ERROR_IO "TARGET: cannot create a temporary file
+ * beside it: REASON" (a missing or read-only directory, ...). */
+LF_API LfAtomicFile *lf_atomic_file_new (const char *target, GError **error);
+
+/* The temporary file's descriptor, open for writing, or -1 once committed.
+ * Owned by `file`: write to it, do not close it. */
+LF_API int lf_atomic_file_get_fd (const LfAtomicFile *file);
+/* The temporary file's path and the target's, as given (owned by `file`). */
+LF_API const char *lf_atomic_file_get_temporary_path (const LfAtomicFile *file);
+LF_API const char *lf_atomic_file_get_target (const LfAtomicFile *file);
+
+/* Puts what was written in place: gives the temporary file its
+ * permissions, syncs it (when `sync`), closes it, renames it over the
+ * target and syncs the directory (when `sync`, so that the rename survives
+ * a crash; a failure of that last sync is ignored: the file is in place).
+ * Without `sync` a crash soon after may lose the new contents.
+ *
+ * Each failure is LF_ERROR_IO naming the target and the step: "TARGET:
+ * cannot set permissions: REASON", "cannot sync", "cannot close", "cannot
+ * rename the temporary file over it".  Then the temporary file has been
+ * removed and the target is as it was.  Success or failure, the descriptor
+ * is closed and the commit cannot be repeated: only lf_atomic_file_free()
+ * remains to be called. */
+LF_API gboolean lf_atomic_file_commit (LfAtomicFile *file, gboolean sync, GError **error);
+
+/* Frees `file`.  An uncommitted one is abandoned: its descriptor closed,
+ * its temporary file removed, the target untouched.  NULL is allowed. */
+LF_API void lf_atomic_file_free (LfAtomicFile *file);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LfAtomicFile, lf_atomic_file_free)
+
+G_END_DECLS
