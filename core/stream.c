@@ -16,22 +16,19 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <leafio/leafio.h>
+#include "read-buffer-private.h"
 #include "stream-private.h"
 
 #define READ_AHEAD_SIZE (128 * 1024)
 #define PAGE 4096
-/* Reads at least this big from a path get a mapping of their own (see
- * big_buffer_new); from this size on, a second thread reads half. */
+/* Reads at least this big from a path get a buffer of their own
+ * (read-buffer.c); from this size on, a second thread reads half. */
 #define BIG_READ_MIN ((gsize) 1 << 20)
-#define SPLIT_READ_MIN ((gsize) 8 << 20)
-#define HUGE_PAGE ((gsize) 2 << 20)
-/* glibc's largest mmap threshold: smaller blocks come from its heap. */
-#define HEAP_READ_MAX ((gsize) 32 << 20)
+#define SPLIT_READ_MIN ((gsize) 2 << 20)
 #define WRITE_BUFFER_SIZE (64 * 1024)
 /* read_bytes grows its buffer by this much when the size left is unknown,
  * so a lying length costs at most one chunk beyond the real input. */
@@ -517,89 +514,6 @@ _lf_stream_consume (LfStream *stream, gsize count)
 /* ---- big reads from a path ------------------------------------------------- */
 
 typedef struct {
-  void *start;
-  gsize length;   /* 0: `start` came from malloc */
-} BigBuffer;
-
-static void
-big_buffer_free (gpointer data)
-{
-  BigBuffer *big = data;
-  if (big->length != 0)
-    munmap (big->start, big->length);
-  else
-    free (big->start);
-  g_free (big);
-}
-
-/* Advises the whole 2 MiB pages inside [start, start + size) for huge pages
- * (only whole ones: a huge page must not spill past the buffer). */
-static void
-advise_huge_pages (guint8 *start, gsize size)
-{
-#ifdef MADV_HUGEPAGE
-  guintptr from = ((guintptr) start + HUGE_PAGE - 1) & ~(guintptr) (HUGE_PAGE - 1);
-  guintptr to = ((guintptr) start + size) & ~(guintptr) (HUGE_PAGE - 1);
-  if (to > from)
-    madvise ((void *) from, to - from, MADV_HUGEPAGE);
-#endif
-}
-
-/* A buffer for `size` bytes of data that starts at `file_offset` in a file,
- * placed at the file offset's address modulo 4 KiB (rounded down to 64
- * bytes, so every dtype stays aligned): the kernel's copy out of the page
- * cache then runs at full speed, where a destination a little ahead of its
- * source modulo 4 KiB runs at a third of it.  Huge pages are advised, as
- * numpy does (read(2) into fresh 4 KiB pages is 2.5x slower here).
- * Below 32 MiB the memory comes from malloc, whose heap recycles what the
- * previous load freed (fresh pages are dear on this class of machine);
- * above, from a mapping of its own, 2 MiB-aligned and trimmed to the data.
- * NULL when no memory could be had (the caller falls back to g_malloc). */
-static guint8 *
-big_buffer_new (gsize size, guint64 file_offset, GBytes **bytes)
-{
-  gsize shift = (gsize) (file_offset % PAGE) & ~(gsize) 63;
-  BigBuffer *big = g_new (BigBuffer, 1);
-  guint8 *data;
-  if (size < HEAP_READ_MAX)
-    {
-      guint8 *block = malloc (size + PAGE);
-      if (block == NULL)
-        {
-          g_free (big);
-          return NULL;
-        }
-      data = block + ((shift - (guintptr) block) & (PAGE - 1));
-      big->start = block;
-      big->length = 0;
-    }
-  else
-    {
-      gsize length = size + shift + PAGE + HUGE_PAGE;
-      guint8 *base = mmap (NULL, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                           -1, 0);
-      if (base == MAP_FAILED)
-        {
-          g_free (big);
-          return NULL;
-        }
-      guint8 *start = (guint8 *) (((guintptr) base + HUGE_PAGE - 1) & ~(guintptr) (HUGE_PAGE - 1));
-      guint8 *end = (guint8 *) (((guintptr) start + shift + size + PAGE - 1)
-                                & ~(guintptr) (PAGE - 1));
-      if (start > base)
-        munmap (base, (gsize) (start - base));
-      if (end < base + length)
-        munmap (end, (gsize) (base + length - end));
-      big->start = start;
-      big->length = (gsize) (end - start);
-      data = start + shift;
-    }
-  advise_huge_pages (data, size);
-  *bytes = g_bytes_new_with_free_func (data, size, big_buffer_free, big);
-  return data;
-}
-
-typedef struct {
   int fd;
   guint8 *buffer;
   gsize count;
@@ -658,9 +572,9 @@ read_big (LfStream *stream, gsize count, GError **error)
 {
   gsize avail = stream->rbuf_len - stream->rbuf_pos;
   guint64 file_offset = stream->raw_offset - avail;
-  GBytes *bytes = NULL;
-  guint8 *data = big_buffer_new (count, file_offset, &bytes);
-  if (data == NULL)
+  guint8 *data;
+  GBytes *bytes = _lf_read_buffer_new (count, file_offset, &data);
+  if (bytes == NULL)
     return NULL;
   gsize head = MIN (avail, count);
   memcpy (data, stream->rbuf + stream->rbuf_pos, head);

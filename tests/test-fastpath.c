@@ -1,6 +1,6 @@
 /* The fast paths of saving and loading give the same bytes and the same
  * trees as the plain ones: big reads into their own mappings (one thread
- * and two), mapped loads that hand out slices (aligned records) or copies
+ * and two, recycled), mapped loads that hand out slices (aligned records) or copies
  * (misaligned records), the npy(align=N) layout, the header-parse cache and
  * the writev save path. */
 #include <errno.h>
@@ -25,8 +25,8 @@ patterned (LfDType dtype, gsize n, guint seed)
 
 /* Leaves of odd byte sizes between wide-dtype leaves, so that with numpy's
  * layout many records' data sit at offsets misaligned for their dtype;
- * big leaves cross the sizes where reads change strategy (1 MiB: own
- * mapping; 8 MiB: two threads). */
+ * big leaves cross the sizes where reads change strategy (1 MiB: a
+ * buffer of its own, recycled; 2 MiB: two threads). */
 static LfNode *
 awkward_tree (void)
 {
@@ -292,6 +292,54 @@ START_TEST (test_big_record_truncated)
 }
 END_TEST
 
+/* Freed big read buffers are kept and reused by the next load, which must
+ * overwrite every byte of them: a reload after scribbling over the first
+ * tree's buffers gives the saved values, in the same memory when the
+ * layout is the same, and after lf_release_read_buffers() in new memory. */
+START_TEST (test_read_buffers_recycled)
+{
+  g_autoptr (LfNode) tree = awkward_tree ();
+  g_autoptr (LfNode) like = abstract_like (tree);
+  g_autofree char *file = lf_test_path ("recycled.eqx");
+  g_autofree char *aligned = lf_test_path ("recycled-a64.eqx");
+  g_autoptr (LfSpec) align64 = lf_spec_new_for_reference (NULL, "npy(align=64)", NULL);
+  GError *error = NULL;
+  ck_assert (lf_tree_serialise_leaves_full (file, tree, NULL, NULL, NULL, LF_SAVE_NO_SYNC,
+                                            &error));
+  ck_assert (lf_tree_serialise_leaves_full (aligned, tree, align64, NULL, NULL,
+                                            LF_SAVE_NO_SYNC, &error));
+  LF_ASSERT_NO_ERROR (error);
+  const gsize big[] = { 3, 5 };   /* the leaves of 1 MiB and more */
+
+  LfNode *first = load (file, like, NULL, LF_LOAD_DEFAULT);
+  gconstpointer data[G_N_ELEMENTS (big)];
+  for (gsize i = 0; i < G_N_ELEMENTS (big); i++)
+    {
+      LfNode *leaf = lf_node_get_child (first, big[i]);
+      data[i] = lf_array_get_data (leaf);
+      memset ((gpointer) data[i], 0xEE, lf_array_get_n_bytes (leaf));
+    }
+  lf_node_unref (first);
+
+  g_autoptr (LfNode) again = load (file, like, NULL, LF_LOAD_DEFAULT);
+  ck_assert (lf_tree_equal (again, tree));
+  for (gsize i = 0; i < G_N_ELEMENTS (big); i++)
+    ck_assert_ptr_eq (lf_array_get_data (lf_node_get_child (again, big[i])), data[i]);
+  g_clear_pointer (&again, lf_node_unref);
+
+  /* Another layout: other offsets within the pages. */
+  g_autoptr (LfNode) shifted = load (aligned, like, align64, LF_LOAD_DEFAULT);
+  ck_assert (lf_tree_equal (shifted, tree));
+  assert_aligned (shifted);
+  g_clear_pointer (&shifted, lf_node_unref);
+
+  lf_release_read_buffers ();
+  lf_release_read_buffers ();
+  g_autoptr (LfNode) fresh = load (file, like, NULL, LF_LOAD_DEFAULT);
+  ck_assert (lf_tree_equal (fresh, tree));
+}
+END_TEST
+
 Suite *
 lf_test_suite (void)
 {
@@ -302,6 +350,7 @@ lf_test_suite (void)
   tcase_add_test (tc, test_misaligned_slices_are_copied);
   tcase_add_test (tc, test_big_record_truncated);
   tcase_add_test (tc, test_header_cache);
+  tcase_add_test (tc, test_read_buffers_recycled);
   suite_add_tcase (suite, tc);
   /* Its own case: interop-align.sh runs it alone to get a file for numpy. */
   tc = tcase_create ("align");

@@ -76,4 +76,14 @@ LF_API LfNode *lf_tree_deserialise_leaves_from_stream (LfStream *stream, LfNode 
                                                        gpointer is_leaf_data,
                                                        GError **error);
 
+/* Memory: arrays loaded from a path own buffers of their own.  When such a
+ * buffer of 1 MiB or more is freed, its memory is kept in a pool (marked
+ * MADV_FREE, so the kernel can still take it back under memory pressure)
+ * and reused by the next load, which then skips the page faults and the
+ * zeroing of fresh memory, the largest cost of loading big files.  The
+ * pool holds at most $LEAFIO_BUFFER_POOL_MB mebibytes (default 1024; 0
+ * turns it off).  lf_release_read_buffers() returns all of it to the
+ * system now; it is thread-safe. */
+LF_API void lf_release_read_buffers (void);
+
 G_END_DECLS
