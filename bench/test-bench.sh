@@ -1,0 +1,132 @@
+#!/bin/sh
+# The benchmark programs on a tiny workload in make_trees.py's manifest
+# format (leaves of several dtypes, 0-d, zero rows, fewer rows than ranks):
+# leafio-bench's save is numpy's stream byte for byte and its load reads the
+# values back; leafio-mpi-bench does the same with 1, 2 and 3 ranks, each
+# holding only its rows; bad manifests and short streams are refused with
+# messages naming the file and leaf.
+set -eu
+
+: "${LF_BENCH_BUILDDIR:=.}"
+bench=$LF_BENCH_BUILDDIR/leafio-bench
+mpi_bench=$LF_BENCH_BUILDDIR/leafio-mpi-bench
+if [ -z "${LF_PYTHON:-}" ]; then
+  echo "test-bench: no Python with numpy (configure PYTHON=...): skipped"
+  exit 77
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/leafio-test-bench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# A workload `tiny` (and broken copies of its manifest) in $tmp/data.
+mkdir "$tmp/data"
+"$LF_PYTHON" - "$tmp/data" <<'PY'
+import hashlib, json, os, sys
+import numpy as np
+
+out = sys.argv[1]
+rng = np.random.default_rng(7)
+leaves = [
+    (".embed", rng.standard_normal((10, 4)).astype(np.float32)),
+    (".layers[0].w", rng.standard_normal((3, 5)).astype(np.float32)),
+    (".layers[0].b", np.arange(5, dtype=np.float32)),
+    (".layers[1].w", np.arange(3, dtype=np.int64).reshape(1, 3)),   # 1 row
+    (".layers[1].b", np.zeros((0, 2), dtype=np.float16)),           # no rows
+    (".norm['scale']", np.linspace(0, 1, 7)),
+    (".mask", np.array([[True, False], [False, True]])),
+    (".step", np.array(1000, dtype=np.int32)),                      # 0-d
+]
+entries = []
+with open(os.path.join(out, "tiny.eqx"), "wb") as f:
+    for path, a in leaves:
+        start = f.tell()
+        np.save(f, a)
+        entries.append({"path": path, "dtype": a.dtype.str, "dtype_name": a.dtype.name,
+                        "shape": list(a.shape), "offset": start,
+                        "header_bytes": f.tell() - start - a.nbytes, "data_bytes": a.nbytes})
+with open(os.path.join(out, "tiny.eqx"), "rb") as f:
+    stream = f.read()
+manifest = {"workload": "tiny", "stream_bytes": len(stream),
+            "stream_sha256": hashlib.sha256(stream).hexdigest(), "leaves": entries}
+
+def write(name, m):
+    with open(os.path.join(out, name + ".json"), "w") as f:
+        json.dump(m, f)
+    if name != "tiny":
+        os.symlink("tiny.eqx", os.path.join(out, name + ".eqx"))
+
+write("tiny", manifest)
+write("noleaves", dict(manifest, leaves=[]))
+write("nopath", dict(manifest, leaves=[{k: v for k, v in e.items() if k != "path"}
+                                       for e in entries]))
+bad = [dict(e) for e in entries]; bad[2]["dtype_name"] = "float128"
+write("baddtype", dict(manifest, leaves=bad))
+bad = [dict(e) for e in entries]; bad[0]["data_bytes"] += 4
+write("badbytes", dict(manifest, leaves=bad))
+bad = [dict(e) for e in entries]; bad[1]["offset"] = len(stream)
+write("short", dict(manifest, leaves=bad))
+PY
+D=$tmp/data
+
+# fails WANT CMD...: CMD exits non-zero and says WANT.
+fails () {
+  want=$1
+  shift
+  if "$@" >"$tmp/out" 2>&1; then
+    echo "test-bench: expected a failure: $*" >&2
+    exit 1
+  fi
+  if ! grep -q -- "$want" "$tmp/out"; then
+    echo "test-bench: expected '$want' from: $*" >&2
+    cat "$tmp/out" >&2
+    exit 1
+  fi
+}
+
+echo "== leafio-bench"
+"$bench" save tiny "$D" "$tmp/serial.eqx" --reps 2 | tee "$tmp/out"
+grep -q "^identical tiny" "$tmp/out"
+cmp "$D/tiny.eqx" "$tmp/serial.eqx"
+"$bench" load tiny "$D" "$D/tiny.eqx" --reps 2 --verify | tee "$tmp/out"
+grep -q "^verify tiny ok" "$tmp/out"
+grep -q "^load tiny [0-9.]* s .* 8 leaves .* B .*rep 2/2$" "$tmp/out"
+fails "not a workload manifest: no leaves" "$bench" save noleaves "$D" "$tmp/x.eqx"
+fails "nopath.json: leaf 0: wants an object" "$bench" save nopath "$D" "$tmp/x.eqx"
+fails "leaf .layers\[0\].b: unknown dtype_name float128" "$bench" save baddtype "$D" "$tmp/x.eqx"
+fails "leaf .embed: data_bytes 164" "$bench" save badbytes "$D" "$tmp/x.eqx"
+fails "short.eqx: leaf .layers\[0\].w: end of file" "$bench" save short "$D" "$tmp/x.eqx"
+fails "missing.json" "$bench" save missing "$D" "$tmp/x.eqx"
+fails "usage" "$bench" save tiny "$D"
+
+mpirun=${LF_MPIRUN:-}
+if [ ! -x "$mpi_bench" ] || [ -z "$mpirun" ]; then
+  echo "test-bench: leafio-mpi-bench not built or no mpirun: MPI part skipped"
+  exit 0
+fi
+# As tests/test-mpi.sh: root in CI containers, no ptrace between ranks.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
+export OMPI_MCA_rmaps_base_oversubscribe=1
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+run () {
+  n=$1
+  shift
+  "$mpirun" --oversubscribe --allow-run-as-root -np "$n" "$mpi_bench" "$@"
+}
+for n in 1 2 3; do
+  echo "== leafio-mpi-bench, $n ranks"
+  run "$n" save tiny "$D" "$tmp/ranks-$n.eqx" --reps 2 --verify | tee "$tmp/out"
+  grep -q "^identical tiny .* ($n ranks)" "$tmp/out"
+  grep -q "^ranks $n tiny: 7 leaves sharded, 1 whole;" "$tmp/out"
+  grep -q "^rss save tiny [0-9.]* MB$" "$tmp/out"
+  cmp "$D/tiny.eqx" "$tmp/ranks-$n.eqx"
+  run "$n" load tiny "$D" "$tmp/ranks-$n.eqx" --reps 2 --verify | tee "$tmp/out"
+  grep -q "^verify tiny ok ($n ranks, each its rows)" "$tmp/out"
+  grep -q "^load tiny [0-9.]* s .* 8 leaves .* B .*rep 2/2$" "$tmp/out"
+done
+fails "baddtype.json: leaf .layers\[0\].b: unknown dtype_name" run 2 save baddtype "$D" "$tmp/x.eqx"
+# The stream ends before .layers[0].w's rows: each rank names its own failure.
+fails "rank 1: workload: .*short.eqx: leaf .layers\[0\].w: end of file" \
+  run 2 save short "$D" "$tmp/x.eqx"
+fails "usage" run 2 load tiny "$D"
+echo "test-bench: ok"
