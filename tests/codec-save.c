@@ -31,8 +31,8 @@ make_tree (void)
   float *big = g_new (float, 64 * 33);
   for (gsize i = 0; i < 64 * 33; i++)
     big[i] = (float) g_rand_double_range (rand, -3.0, 3.0) * (float) pow (10.0, g_rand_int_range (rand, -9, 6));
-  /* Big enough (3 MiB) for the codecs' streamed paths. */
-  gsize n_large = (3u << 20) / 4;
+  /* Big enough (5 MiB) for the codecs' streamed and two-thread paths. */
+  gsize n_large = (5u << 20) / 4;
   float *large = g_new (float, n_large);
   for (gsize i = 0; i < n_large; i++)
     large[i] = (float) g_rand_int_range (rand, -400, 400) * 0.125f;

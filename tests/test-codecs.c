@@ -46,6 +46,25 @@ save_bytes_ref (LfNode *tree, const char *reference)
   return save_bytes (tree, spec);
 }
 
+/* Writes into a GByteArray, failing once `fail_after` bytes have gone. */
+typedef struct {
+  GByteArray *bytes;
+  gsize fail_after;
+} Sink;
+
+static gboolean
+sink_write (gpointer user_data, const void *buffer, gsize count, GError **error)
+{
+  Sink *sink = user_data;
+  if (sink->bytes->len + count > sink->fail_after)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_IO, "the sink is full");
+      return FALSE;
+    }
+  g_byte_array_append (sink->bytes, buffer, (guint) count);
+  return TRUE;
+}
+
 /* Loads `bytes` whole; NULL with `error` set on failure. */
 static LfNode *
 load_bytes (GBytes *bytes, LfNode *like, const char *reference, GError **error)
@@ -253,7 +272,8 @@ END_TEST
  * narrowed dtype. */
 START_TEST (test_float16_chunked_same_bytes)
 {
-  gsize n = 3 * 32768 + 5;
+  /* From 2^20 elements on, a second thread writes while the first converts. */
+  gsize n = 16 * 65536 + 5;
   gsize shape[2] = { 7, n / 7 };
   float *f = g_new (float, shape[0] * shape[1]);
   double *d = g_new (double, n);
@@ -265,15 +285,32 @@ START_TEST (test_float16_chunked_same_bytes)
       if (i < shape[0] * shape[1])
         f[i] = (float) d[i] * 1.5f;
     }
+  gsize small = 3 * 65536 + 5;
   g_autoptr (LfNode) tree = lf_list_new_take (
-      3, lf_array_new_take (LF_DTYPE_FLOAT32, 2, shape, f),
+      4, lf_array_new_take (LF_DTYPE_FLOAT32, 2, shape, f),
       lf_array_new_take (LF_DTYPE_FLOAT64, 1, &n, d),
-      lf_array_new_take (LF_DTYPE_BFLOAT16, 1, &n, bf));
+      lf_array_new_take (LF_DTYPE_BFLOAT16, 1, &n, bf),
+      lf_array_new_copy (LF_DTYPE_FLOAT64, 1, &small, d));
   g_autoptr (GBytes) chunked = save_bytes_ref (tree, "float16");
   g_autoptr (GBytes) general = save_bytes_ref (tree, "float16(overflow=error)");
   ck_assert (g_bytes_equal (chunked, general));
   g_autoptr (LfNode) back = load_ok (chunked, tree, "float16");
   ck_assert_uint_eq (lf_array_get_n_elements (lf_node_get_child (back, 1)), n);
+
+  /* An output that fails while the writer thread is busy: an error, and
+   * nothing left running. */
+  g_autoptr (LfSpec) spec = spec_for ("float16");
+  for (gsize fail_after = 0; fail_after < (2u << 20); fail_after += 700 * 1000)
+    {
+      Sink sink = { g_byte_array_new (), fail_after };
+      LfStream *out = lf_stream_new_for_callbacks (NULL, sink_write, &sink, NULL);
+      GError *error = NULL;
+      ck_assert (!lf_tree_serialise_leaves_to_stream (out, tree, spec, NULL, NULL, &error)
+                 || !lf_stream_flush (out, &error));
+      LF_ASSERT_ERROR (error, LF_ERROR_IO, "the sink is full");
+      lf_stream_free (out);
+      g_byte_array_unref (sink.bytes);
+    }
 }
 END_TEST
 
@@ -393,25 +430,6 @@ START_TEST (test_compressed_threads_identical)
   ck_assert (lf_tree_equal (loaded, tree));
 }
 END_TEST
-
-/* Writes into a GByteArray, failing once `fail_after` bytes have gone. */
-typedef struct {
-  GByteArray *bytes;
-  gsize fail_after;
-} Sink;
-
-static gboolean
-sink_write (gpointer user_data, const void *buffer, gsize count, GError **error)
-{
-  Sink *sink = user_data;
-  if (sink->bytes->len + count > sink->fail_after)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_IO, "the sink is full");
-      return FALSE;
-    }
-  g_byte_array_append (sink->bytes, buffer, (guint) count);
-  return TRUE;
-}
 
 /* Big leaves are streamed through zstd: straight into outputs that can be
  * rewritten (memory, files), buffered for the others (callbacks, pipes).
