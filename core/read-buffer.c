@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <leafio/leafio.h>
-#include "read-buffer-private.h"
 
 #define PAGE ((gsize) 4096)
 #define HUGE_PAGE ((gsize) 2 << 20)
@@ -142,8 +141,9 @@ read_buffer_free (gpointer data)
 }
 
 GBytes *
-_lf_read_buffer_new (gsize size, guint64 file_offset, guint8 **data)
+lf_read_buffer_new (gsize size, guint64 file_offset, guint8 **data)
 {
+  g_return_val_if_fail (data != NULL, NULL);
   gsize shift = (gsize) (file_offset % PAGE) & ~(gsize) 63;
   gsize length = (shift + size + PAGE - 1) & ~(PAGE - 1);
   ReadBuffer *buffer = g_new (ReadBuffer, 1);

@@ -20,7 +20,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include <leafio/leafio.h>
-#include "read-buffer-private.h"
 #include "stream-private.h"
 
 #define READ_AHEAD_SIZE (128 * 1024)
@@ -573,7 +572,7 @@ read_big (LfStream *stream, gsize count, GError **error)
   gsize avail = stream->rbuf_len - stream->rbuf_pos;
   guint64 file_offset = stream->raw_offset - avail;
   guint8 *data;
-  GBytes *bytes = _lf_read_buffer_new (count, file_offset, &data);
+  GBytes *bytes = lf_read_buffer_new (count, file_offset, &data);
   if (bytes == NULL)
     return NULL;
   gsize head = MIN (avail, count);

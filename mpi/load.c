@@ -76,6 +76,9 @@ sharded_like_ok (const LfMpiLeaf *leaf, GError **error)
   return TRUE;
 }
 
+
+/* Reads from this size on go into pooled buffers (mappings of their own). */
+#define POOLED_BUFFER_MIN ((gsize) 1 << 20)
 /* ---- rank 0: the offset table -------------------------------------------------- */
 
 static gboolean
@@ -180,16 +183,27 @@ scan_file (Load *l, GError **error)
 
 /* ---- every rank: its leaves ------------------------------------------------------ */
 
+/* A buffer for `size` bytes that lie at `file_offset` in the file: big
+ * ones from the serial loader's pool (placed for a fast copy, recycled),
+ * small ones and any the pool cannot map from the heap. */
+static GBytes *
+new_buffer (gsize size, guint64 file_offset, guint8 **data)
+{
+  GBytes *bytes = size >= POOLED_BUFFER_MIN ? lf_read_buffer_new (size, file_offset, data) : NULL;
+  if (bytes != NULL)
+    return bytes;
+  *data = g_malloc (MAX (size, 1));
+  return g_bytes_new_take (*data, size);
+}
+
 static GBytes *
 read_bytes (Load *l, guint64 offset, gsize size, GError **error)
 {
-  guint8 *buffer = g_malloc (MAX (size, 1));
+  guint8 *buffer;
+  g_autoptr (GBytes) bytes = new_buffer (size, offset, &buffer);
   if (!_lf_mpi_pread_all (l->fd, buffer, size, offset, l->target, error))
-    {
-      g_free (buffer);
-      return NULL;
-    }
-  return g_bytes_new_take (buffer, size);
+    return NULL;
+  return g_steal_pointer (&bytes);
 }
 
 /* Decodes `bytes` with the leaf's codec for `like`; the codec must use
@@ -251,17 +265,17 @@ load_rows (Load *l, const LfMpiLeaf *leaf, const Entry *entry, GError **error)
   gsize header_length = lf_npy_header_format (block_header, sizeof block_header, header.dtype,
                                               ndim, shape, 0, 0);
   gsize data_size = rows * row_bytes;
-  guint8 *buffer = g_malloc (header_length + data_size);
+  guint64 data_offset = entry->offset + header.header_size
+                        + (guint64) leaf->shard->row_offset * row_bytes;
+  /* The block's header, then its rows (placed as if the header preceded
+   * them in the file, for a fast copy of the rows). */
+  guint8 *buffer;
+  g_autoptr (GBytes) record = new_buffer (header_length + data_size,
+                                          data_offset - header_length, &buffer);
   memcpy (buffer, block_header, header_length);
-  if (!_lf_mpi_pread_all (l->fd, buffer + header_length, data_size,
-                          entry->offset + header.header_size
-                              + (guint64) leaf->shard->row_offset * row_bytes,
-                          l->target, error))
-    {
-      g_free (buffer);
-      return NULL;
-    }
-  g_autoptr (GBytes) record = g_bytes_new_take (buffer, header_length + data_size);
+  if (!_lf_mpi_pread_all (l->fd, buffer + header_length, data_size, data_offset, l->target,
+                          error))
+    return NULL;
   return decode (l, leaf, record, like, error);
 }
 
