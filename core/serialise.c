@@ -4,6 +4,7 @@
 #include "config.h"
 #include <string.h>
 #include "manifest-private.h"
+#include "stream-private.h"
 #include "walk-private.h"
 
 char *
@@ -39,6 +40,7 @@ lf_tree_serialise_leaves_full (const char *path, LfNode *tree, LfSpec *spec,
     }
   LfStream *stream = lf_stream_new_for_fd (lf_atomic_file_get_fd (file), FALSE);
   lf_stream_set_name (stream, target);
+  _lf_stream_set_owns_tail (stream);
   gboolean ok = _lf_walk_save (stream, tree, spec, is_leaf, is_leaf_data, log, error)
                 && lf_stream_flush (stream, error);
   lf_stream_free (stream);

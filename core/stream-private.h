@@ -16,3 +16,8 @@ G_GNUC_INTERNAL gboolean _lf_stream_write2 (LfStream *stream, gconstpointer head
 G_GNUC_INTERNAL const guint8 *_lf_stream_peek (LfStream *stream, gsize *available);
 /* Consumes `count` <= *available bytes of what _lf_stream_peek showed. */
 G_GNUC_INTERNAL void _lf_stream_consume (LfStream *stream, gsize count);
+
+/* Declares that the fd stream writes a new file of its own (a path save's
+ * temporary file): big writes and lf_stream_expect may then extend the file
+ * ahead of the data, and lf_stream_flush cuts it back to what was written. */
+G_GNUC_INTERNAL void _lf_stream_set_owns_tail (LfStream *stream);

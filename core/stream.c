@@ -11,6 +11,7 @@
  * Writes to fd, FILE and callbacks go through a write buffer; the memory
  * writer appends to a GByteArray directly.
  */
+#define _GNU_SOURCE 1   /* fallocate */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +30,8 @@
 #define BIG_READ_MIN ((gsize) 1 << 20)
 #define SPLIT_READ_MIN ((gsize) 2 << 20)
 #define WRITE_BUFFER_SIZE (64 * 1024)
+/* Writes at least this big to a regular file reserve their blocks first. */
+#define PREALLOCATE_MIN ((gsize) 1 << 20)
 /* read_bytes grows its buffer by this much when the size left is unknown,
  * so a lying length costs at most one chunk beyond the real input. */
 #define READ_CHUNK_SIZE ((gsize) 16 * 1024 * 1024)
@@ -80,6 +83,9 @@ struct _LfStream {
   /* lf_stream_rewrite on an fd: checked once; the fd offset of position 0 */
   gboolean rewrite_checked, rewritable;
   guint64 fd_start;
+  gboolean no_preallocate;   /* fallocate failed once: not again */
+  gboolean owns_tail;        /* the file past our start is ours (a new file) */
+  guint64 reserved_end;      /* position up to which the file was extended ahead */
 };
 
 /* ---- construction ---------------------------------------------------------- */
@@ -774,6 +780,35 @@ lf_stream_at_end (LfStream *stream, gboolean *at_end, GError **error)
 
 /* ---- writing ------------------------------------------------------------- */
 
+static gboolean fd_is_rewritable (LfStream *stream);
+
+/* Before `count` bytes go to a regular file at stream position
+ * `position`: reserves their blocks.  ext4 then skips the delayed
+ * allocation bookkeeping of every page, a quarter of a big write's time
+ * here.  In a file the stream owns past its start, the file is extended
+ * at once too (writes inside the file's size are cheaper still), and
+ * lf_stream_flush cuts it back to what was written; in a caller's file
+ * only blocks are reserved, its size is left to the writes.  Best effort:
+ * the write itself reports any error. */
+static void
+preallocate (LfStream *stream, guint64 position, gsize count)
+{
+#ifdef HAVE_FALLOCATE
+  if (stream->kind != SOURCE_FD || count < PREALLOCATE_MIN || stream->no_preallocate
+      || !fd_is_rewritable (stream))
+    return;
+  int mode = stream->owns_tail ? 0 : FALLOC_FL_KEEP_SIZE;
+  if (fallocate (stream->fd, mode, (off_t) (stream->fd_start + position), (off_t) count) != 0)
+    stream->no_preallocate = TRUE;
+  else if (stream->owns_tail)
+    stream->reserved_end = MAX (stream->reserved_end, position + count);
+#else
+  (void) stream;
+  (void) position;
+  (void) count;
+#endif
+}
+
 /* Writes all of `data` to the underlying sink, bypassing the buffer. */
 static gboolean
 raw_write (LfStream *stream, const guint8 *data, gsize count, GError **error)
@@ -881,6 +916,7 @@ lf_stream_write (LfStream *stream, gconstpointer data, gsize count, GError **err
     }
   if (count >= WRITE_BUFFER_SIZE)
     {
+      preallocate (stream, stream->position, count);
       if (!raw_write (stream, data, count, error))
         return FALSE;
     }
@@ -937,12 +973,27 @@ _lf_stream_write2 (LfStream *stream, gconstpointer header, gsize header_size,
     { stream->wbuf, stream->wbuf_len },
     { (void *) data, data_size },
   };
+  preallocate (stream, stream->position - stream->wbuf_len, stream->wbuf_len + data_size);
   int first = stream->wbuf_len > 0 ? 0 : 1;
   stream->wbuf_len = 0;  /* dropped even on failure, as flush_write_buffer does */
   if (!writev_all (stream, iov + first, 2 - first, error))
     return FALSE;
   stream->position += data_size;
   return TRUE;
+}
+
+void
+_lf_stream_set_owns_tail (LfStream *stream)
+{
+  stream->owns_tail = TRUE;
+}
+
+void
+lf_stream_expect (LfStream *stream, guint64 count)
+{
+  g_return_if_fail (stream != NULL);
+  if (count <= G_MAXSIZE)
+    preallocate (stream, stream->position, (gsize) count);
 }
 
 gboolean
@@ -953,6 +1004,16 @@ lf_stream_flush (LfStream *stream, GError **error)
 
   if (!flush_write_buffer (stream, error))
     return FALSE;
+  if (stream->reserved_end > stream->position)
+    {
+      /* Extended ahead further than written: cut back to the bytes written. */
+      stream->reserved_end = 0;
+      if (ftruncate (stream->fd, (off_t) (stream->fd_start + stream->position)) != 0)
+        {
+          set_io_error (error, stream->name, "truncate", errno);
+          return FALSE;
+        }
+    }
   if (stream->kind == SOURCE_FILE && fflush (stream->file) != 0)
     {
       int saved = errno;

@@ -250,6 +250,7 @@ write_half_record (LfStream *out, LfNode *leaf, GError **error)
         g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED, "npy header too long");
       return FALSE;
     }
+  lf_stream_expect (out, lf_array_get_n_elements (leaf) * sizeof (guint16));
   if (lf_array_get_n_elements (leaf) >= PIPELINE_MIN_ELEMENTS)
     return write_halves_pipelined (out, leaf, error);
   return write_halves (out, leaf, error);

@@ -698,6 +698,74 @@ START_TEST (test_rewrite)
 }
 END_TEST
 
+/* ---- preallocation ------------------------------------------------------- */
+
+/* Promises 8 MiB with lf_stream_expect, then writes only the npy record
+ * of `leaf`. */
+static gboolean
+over_promise (LfStream *out, const LfPath *path, LfNode *leaf, gpointer user_data,
+              GError **error)
+{
+  (void) path;
+  (void) user_data;
+  lf_stream_expect (out, 8u << 20);
+  return lf_npy_write (out, leaf, 0, error);
+}
+
+static LfNode *
+read_npy (LfStream *in, const LfPath *path, LfNode *like, gpointer user_data, GError **error)
+{
+  (void) path;
+  (void) like;
+  (void) user_data;
+  return lf_npy_read (in, error);
+}
+
+/* Big writes and lf_stream_expect reserve blocks ahead of the data, but a
+ * file's contents and size follow the writes alone: a caller's file keeps
+ * what lies past the bytes written, and a path save whose codec promised
+ * more than it wrote ends exactly after its last record. */
+START_TEST (test_preallocation_keeps_sizes)
+{
+  GError *error = NULL;
+  const gsize size = 3u << 20;
+  g_autofree guint8 *data = make_pattern (size);
+  g_autofree char *path = lf_test_path ("prealloc.bin");
+  ck_assert (g_file_set_contents (path, (const char *) data, size, &error));
+
+  int fd = open (path, O_WRONLY);
+  ck_assert_int_ge (fd, 0);
+  LfStream *s = lf_stream_new_for_fd (fd, TRUE);
+  g_autofree guint8 *ones = g_malloc (2u << 20);
+  memset (ones, 1, 2u << 20);
+  lf_stream_expect (s, 8u << 20);
+  ck_assert (lf_stream_write (s, ones, 2u << 20, &error));
+  ck_assert (lf_stream_flush (s, &error));
+  LF_ASSERT_NO_ERROR (error);
+  lf_stream_free (s);
+  memset (data, 1, 2u << 20);
+  assert_file_holds (path, data, size);
+
+  g_autoptr (LfRegistry) registry = lf_registry_new ();
+  ck_assert (lf_registry_register_func (registry, "promiser", "expects more than it writes",
+                                        NULL, over_promise, read_npy, NULL, NULL, &error));
+  g_autoptr (LfSpec) spec = lf_spec_new_for_reference (registry, "promiser", &error);
+  LF_ASSERT_NO_ERROR (error);
+  float values[] = { 1, 2, 3 };
+  gsize n = 3;
+  g_autoptr (LfNode) tree = lf_list_new_take (2, lf_array_new_copy (LF_DTYPE_FLOAT32, 1, &n, values),
+                                              lf_array_new_copy (LF_DTYPE_FLOAT32, 1, &n, values));
+  g_autofree char *saved = lf_test_path ("promised.eqx");
+  ck_assert (lf_tree_serialise_leaves (saved, tree, spec, NULL, NULL, &error));
+  LF_ASSERT_NO_ERROR (error);
+  g_autoptr (GBytes) back = lf_test_read_file (saved);
+  ck_assert_uint_eq (g_bytes_get_size (back), 2 * 140);
+  g_autoptr (LfNode) loaded = lf_tree_deserialise_leaves (saved, tree, spec, NULL, NULL, &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (lf_tree_equal (loaded, tree));
+}
+END_TEST
+
 START_TEST (test_preconditions)
 {
   GError *error = NULL;
@@ -738,6 +806,7 @@ lf_test_suite (void)
   tcase_add_test (tc, test_file_stream);
   tcase_add_test (tc, test_callbacks);
   tcase_add_test (tc, test_rewrite);
+  tcase_add_test (tc, test_preallocation_keeps_sizes);
   tcase_add_test (tc, test_preconditions);
   suite_add_tcase (suite, tc);
   return suite;
