@@ -2,7 +2,9 @@
  * (LfAtomicFile), every rank's pieces are written into it with one
  * collective MPI-IO call, then rank 0 commits it: sync and rename over the
  * target.  The previous file is touched only by that rename. */
+#define _GNU_SOURCE 1   /* fallocate */
 #include "config.h"
+#include <fcntl.h>
 #include <string.h>
 #include "mpi-private.h"
 
@@ -94,6 +96,29 @@ write_pieces (MPI_File file, GArray *pieces, const char *target, GError **error)
   return TRUE;
 }
 
+/* Rank 0 reserves the whole file's blocks and size before the ranks write
+ * (every byte up to the last piece's end is written): ext4 then skips the
+ * delayed-allocation bookkeeping of every page, as path saves do (see
+ * core/stream.c).  Best effort. */
+static void
+preallocate (MPI_Comm comm, int rank, LfAtomicFile *atomic, GArray *pieces)
+{
+  unsigned long long end = 0, file_size = 0;
+  for (guint i = 0; i < pieces->len; i++)
+    {
+      const LfMpiPiece *piece = &g_array_index (pieces, LfMpiPiece, i);
+      end = MAX (end, (unsigned long long) (piece->offset + piece->size));
+    }
+  MPI_Reduce (&end, &file_size, 1, MPI_UNSIGNED_LONG_LONG, MPI_MAX, 0, comm);
+#ifdef HAVE_FALLOCATE
+  if (rank == 0 && file_size > 0)
+    (void) fallocate (lf_atomic_file_get_fd (atomic), 0, 0, (off_t) file_size);
+#else
+  (void) rank;
+  (void) atomic;
+#endif
+}
+
 gboolean
 _lf_mpi_write_file (MPI_Comm comm, const char *target, GArray *pieces, gboolean sync,
                     GError **error)
@@ -105,6 +130,8 @@ _lf_mpi_write_file (MPI_Comm comm, const char *target, GArray *pieces, gboolean 
   g_autofree char *temporary = share_temporary_name (comm, rank, target, &atomic, error);
   if (temporary == NULL)
     return FALSE;
+
+  preallocate (comm, rank, atomic, pieces);
 
   GError *local = NULL;
   MPI_File file = MPI_FILE_NULL;
