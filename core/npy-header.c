@@ -304,8 +304,9 @@ peek_char (Parser *ps, char c)
   return ps->p < ps->end && *ps->p == c;
 }
 
-/* A quoted string without escapes, copied into `out` (NUL-terminated,
- * truncated to `out_size - 1`); `*too_long` when it did not fit. */
+/* A quoted string of printable ASCII without escapes, copied into `out`
+ * (NUL-terminated, truncated to `out_size - 1`); `*too_long` when it did
+ * not fit. */
 static gboolean
 parse_string (Parser *ps, char *out, gsize out_size, gboolean *too_long)
 {
@@ -320,6 +321,10 @@ parse_string (Parser *ps, char *out, gsize out_size, gboolean *too_long)
       char c = *ps->p;
       if (c == '\\' || c == '\n' || c == '\r')
         return fail_expected (ps, "a string without escapes or line breaks");
+      /* Keys and dtypes are ASCII; anything else would also end up, raw,
+       * in an error message. */
+      if ((guchar) c < 0x20 || (guchar) c > 0x7e)
+        return fail_expected (ps, "a string of printable ASCII characters");
       if (len + 1 < out_size)
         out[len++] = c;
       else

@@ -499,6 +499,32 @@ def test_codec_conversions():
             assert_error(err, bad, 2, start)
         _, err = run(["convert", "--spec", "npy", bad, path("zst-bad-out.eqx")], rc=2)
         assert not os.path.exists(path("zst-bad-out.eqx"))
+        # A frame too broken to give the inner npy header: inspect says so.
+        ref_len = int.from_bytes(data[start + 8:start + 12], "little")
+        broken = bytearray(open(zst, "rb").read())
+        broken[start + 40 + ref_len:start + 40 + ref_len + 8] = b"\0" * 8
+        open(bad, "wb").write(broken)
+        _, err = run(["inspect", bad], rc=2)
+        assert_error(err, bad, 2, start)
+        # inspect reads a big record's header and the first bytes of its
+        # frame only: damage near the frame's end is found by what decodes.
+        big_src = path("codec-big.eqx")
+        save_eqx(big_src, [np.arange(1 << 20, dtype=np.float32)])
+        big = path("codec-big-zst.eqx")
+        run(["convert", "--spec", "compressed", big_src, big])
+        damaged = bytearray(open(big, "rb").read())
+        damaged[-20] ^= 0xFF
+        open(big, "wb").write(damaged)
+        listed = json.loads(run(["inspect", "--json", big])[0])
+        assert [(r["dtype"], r["shape"], r["size"]) for r in listed] == \
+            [("float32", [1 << 20], len(damaged))], listed
+        _, err = run(["unpack", big, path("big-unpacked")], rc=2)
+        assert_error(err, big, 0, 0)
+        # Inner codecs without an npy header of their own are decoded.
+        cast = path("codec-zst-cast.eqx")
+        run(["convert", "--spec", "compressed(inner=cast)", src, cast])
+        listed = json.loads(run(["inspect", "--json", cast])[0])
+        assert [r["dtype"] for r in listed] == [a.dtype.name for a in arrays], listed
         if "float16" in available:
             both = path("codec-both.eqx")
             run(["convert", "--spec", "compressed(level=3, inner=float16)", src, both])

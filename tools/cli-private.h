@@ -69,6 +69,17 @@ typedef struct {
   gsize shape[LF_MAX_NDIM];
 } CliRecordInfo;
 
+/* ---- compressed-header.c ---------------------------------------------------- */
+
+/* Fills `info` (size; dtype and shape as the inner npy record stores them)
+ * for the compressed record at `p` from its header and the first bytes of
+ * its frame.  FALSE with `*need_decode` set when only decoding through the
+ * codec can tell (another inner codec, a version or field this reader
+ * leaves to the codec to explain); FALSE with `error` set when the record
+ * is cut short or its frame or inner header is malformed. */
+gboolean cli_compressed_describe (const guint8 *p, gsize available, CliRecordInfo *info,
+                                  gboolean *need_decode, GError **error);
+
 /* A file mapped in memory, read one record after another.  Every error is
  * prefixed "FILE: record N (offset X): ". */
 typedef struct _CliReader CliReader;

@@ -161,7 +161,8 @@ cli_cmd_inspect (int argc, char **argv)
   g_option_context_set_summary (context,
     "Lists the records of FILE, one a line: index, byte offset, size, codec family\n"
     "(npy, compressed or unknown), dtype and shape as stored.  Only headers are\n"
-    "read, except for compressed records, which are decoded.\n\n"
+    "read (for compressed records, also the first bytes of their data), so the\n"
+    "data is not checked: unpack, convert and loads do that.\n\n"
     "With --like, each record is matched to a leaf of the skeleton (leafio\n"
     "skeleton writes one) and its path is shown; leaves the codec writes no\n"
     "record for are listed as skipped.  A record whose shape differs from its\n"

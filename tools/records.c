@@ -5,8 +5,10 @@
  * sliced, never copied.  A record's family comes from its magic: numpy's
  * for npy records, the compressed codec's own (docs/FORMAT.md) for
  * compressed ones.  npy headers give dtype, shape and size without reading
- * the data; other families are decoded by their codec with no template
- * ("self-describing reads", codec.h). */
+ * the data; so do compressed records around npy or float16, from their
+ * header and the first bytes of their frame (compressed-header.c); others
+ * are decoded by their codec with no template ("self-describing reads",
+ * codec.h). */
 #include "config.h"
 
 #include <errno.h>
@@ -186,8 +188,8 @@ info_from_leaf (CliRecordInfo *info, LfNode *leaf)
     memcpy (info->shape, shape, info->ndim * sizeof (gsize));
 }
 
-/* Reads a record of a family without its own size in the header through
- * its codec; fills `info` and returns the leaf.  Does not advance. */
+/* Reads the record at `info->offset` (of a family without an npy header)
+ * through its codec; fills `info` and returns the leaf.  Does not advance. */
 static LfNode *
 decode_with_codec (CliReader *reader, CliRecordInfo *info, GError **error)
 {
@@ -198,12 +200,12 @@ decode_with_codec (CliReader *reader, CliRecordInfo *info, GError **error)
       if (reader->compressed == NULL)
         return NULL;
     }
-  g_autoptr (GBytes) rest = g_bytes_new_from_bytes (reader->bytes, reader->offset,
-                                                    reader->size - reader->offset);
+  g_autoptr (GBytes) rest = g_bytes_new_from_bytes (reader->bytes, info->offset,
+                                                    reader->size - info->offset);
   g_autoptr (LfStream) stream = lf_stream_new_for_bytes (rest);
   lf_stream_set_name (stream, reader->filename);
   g_autoptr (LfPath) path = lf_path_new ();
-  lf_path_push_index (path, reader->index);
+  lf_path_push_index (path, info->index);
 
   LfNode *leaf = lf_codec_deserialise (reader->compressed, stream, path, NULL, error);
   if (leaf == NULL)
@@ -259,6 +261,12 @@ describe (CliReader *reader, CliRecordInfo *info, LfNode **leaf, GError **error)
       }
     case CLI_FAMILY_COMPRESSED:
       {
+        /* Headers and the frame's first bytes, when they tell all. */
+        gboolean need_decode;
+        if (cli_compressed_describe (p, available, info, &need_decode, error))
+          return TRUE;
+        if (!need_decode)
+          return FALSE;
         LfNode *decoded = decode_with_codec (reader, info, error);
         if (decoded == NULL)
           return FALSE;
@@ -308,6 +316,14 @@ cli_reader_decode (CliReader *reader, const CliRecordInfo *info, GError **error)
 {
   if (reader->last_leaf != NULL && reader->last_offset == info->offset)
     return lf_node_ref (reader->last_leaf);
+  if (info->family == CLI_FAMILY_COMPRESSED)
+    {
+      CliRecordInfo decoded_info = *info;
+      LfNode *leaf = decode_with_codec (reader, &decoded_info, error);
+      if (leaf == NULL)
+        cli_reader_prefix_error (reader, info->index, info->offset, error);
+      return leaf;
+    }
 
   /* npy: read exactly the record's bytes, so a bad header cannot make the
    * reader look past it. */
