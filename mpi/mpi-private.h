@@ -55,10 +55,16 @@ void _lf_mpi_set_error (GError **error, int mpi_code, const char *path, const ch
 /* ---- record kinds ------------------------------------------------------------ */
 
 /* TRUE when `codec` writes each array as one plain npy record whose data is
- * an element-wise function of the array's (npy, and float16 over npy): a
- * sharded leaf's rows can then be encoded and decoded block by block. */
+ * an element-wise function of the array's (npy, npy(align=N), and float16
+ * over plain npy): a sharded leaf's rows can then be encoded and decoded
+ * block by block. */
 gboolean _lf_mpi_codec_is_row_wise (const LfCodec *codec);
-/* TRUE when the codec's bytes depend on where the record starts (align). */
+/* N for npy(align=N), whose record headers the save lays out itself at
+ * each record's offset; 0 for any other codec. */
+guint _lf_mpi_npy_align (const LfCodec *codec);
+/* TRUE when the codec's bytes depend on where the record starts in a way
+ * the collective save cannot lay out (an align option other than npy's
+ * own, e.g. float16(inner=npy(align=N))). */
 gboolean _lf_mpi_codec_depends_on_offset (const LfCodec *codec);
 
 

@@ -26,11 +26,28 @@ _lf_mpi_codec_is_row_wise (const LfCodec *codec)
          || g_str_has_prefix (inner, "inner=npy,");
 }
 
+guint
+_lf_mpi_npy_align (const LfCodec *codec)
+{
+  if (strcmp (lf_codec_get_name (codec), "npy") != 0)
+    return 0;
+  /* npy's only option: "npy(align=N)" in canonical text. */
+  g_autofree char *text = lf_codec_to_string (codec);
+  guint64 align = 0;
+  if (!g_str_has_prefix (text, "npy(align=") || !g_str_has_suffix (text, ")"))
+    return 0;
+  text[strlen (text) - 1] = '\0';
+  if (!g_ascii_string_to_unsigned (text + strlen ("npy(align="), 10, 64, G_MAXUINT, &align,
+                                   NULL))
+    return 0;
+  return (guint) align;
+}
+
 gboolean
 _lf_mpi_codec_depends_on_offset (const LfCodec *codec)
 {
   g_autofree char *text = lf_codec_to_string (codec);
-  return strstr (text, "align=") != NULL;
+  return strstr (text, "align=") != NULL && _lf_mpi_npy_align (codec) == 0;
 }
 
 gboolean

@@ -27,6 +27,8 @@ typedef struct {
 typedef struct {
   int owner;           /* the rank encoding the whole record; -1 for row-wise shards */
   gboolean row_wise;
+  guint align;         /* npy(align=N): record headers are laid out at their offset */
+  gsize header_size;   /* such a whole leaf's header, as laid out */
   LfNode *whole;       /* a gathered sharded leaf, on its owner */
   GBytes *head;        /* plain npy owned arrays: the record header, before `bytes` */
   GBytes *bytes;       /* this rank's bytes for the leaf */
@@ -75,6 +77,25 @@ hash_bytes (guint64 *hash, gconstpointer data, gsize size)
     *hash = (*hash ^ p[i]) * 1099511628211ull;
 }
 
+/* The dtype and shape an npy record of `node` has: every rank formats the
+ * aligned headers of whole leaves from its own copy, so they must agree. */
+static void
+hash_record_type (guint64 *hash, LfNode *node)
+{
+  gint64 kind = lf_node_get_kind (node), dtype = LF_DTYPE_INVALID, ndim = 0;
+  if (kind == LF_NODE_SCALAR)
+    dtype = lf_scalar_get_dtype (node);
+  else if (kind == LF_NODE_ARRAY)
+    {
+      dtype = lf_array_get_dtype (node);
+      ndim = lf_array_get_ndim (node);
+      hash_bytes (hash, lf_array_get_shape (node), (gsize) ndim * sizeof (gsize));
+    }
+  hash_bytes (hash, &kind, sizeof kind);
+  hash_bytes (hash, &dtype, sizeof dtype);
+  hash_bytes (hash, &ndim, sizeof ndim);
+}
+
 /* Step 1: owners, and a check that every rank planned the same records. */
 static gboolean
 assign_owners (Save *s, GError **error)
@@ -119,6 +140,9 @@ assign_owners (Save *s, GError **error)
                        path_or_root (leaf), codec);
           return FALSE;
         }
+      state->align = _lf_mpi_npy_align (leaf->codec);
+      if (state->align != 0 && !state->row_wise)
+        hash_record_type (&hash, leaf->leaf);
       g_autofree char *codec = lf_codec_to_string (leaf->codec);
       guint64 rows = leaf->shard != NULL ? leaf->shard->global_rows : G_MAXUINT64;
       hash_bytes (&hash, leaf->path_text, strlen (leaf->path_text) + 1);
@@ -155,23 +179,37 @@ gather_whole_leaves (Save *s, GError **error)
   return TRUE;
 }
 
-/* With the plain `npy` codec an array's record is its header and its
- * bytes as they are in memory (little-endian hosts): no copy. */
+/* With the `npy` codec an array's record is its header and its bytes as
+ * they are in memory (little-endian hosts): no copy.  (npy's one option,
+ * align, changes only the header.) */
 static gboolean
 is_plain_npy_array (const LfMpiLeaf *leaf, LfNode *node)
 {
   return G_BYTE_ORDER == G_LITTLE_ENDIAN && lf_node_get_kind (node) == LF_NODE_ARRAY
-         && !lf_array_is_abstract (node) && strcmp (lf_codec_get_name (leaf->codec), "npy") == 0
-         && lf_codec_get_data (leaf->codec) == NULL;
+         && !lf_array_is_abstract (node) && strcmp (lf_codec_get_name (leaf->codec), "npy") == 0;
+}
+
+/* The npy header of a record for `node` (an array, or a scalar as a 0-d
+ * array) starting at `offset`, padded for `align` (0: numpy's layout).
+ * Its length, or 0 when `node` has no such header. */
+static gsize
+format_header_at (LfNode *node, guint64 offset, guint align, char *buffer)
+{
+  if (lf_node_get_kind (node) == LF_NODE_SCALAR)
+    return lf_npy_header_format (buffer, LF_NPY_HEADER_MAX, lf_scalar_get_dtype (node), 0,
+                                 NULL, offset, align);
+  if (lf_node_get_kind (node) != LF_NODE_ARRAY)
+    return 0;
+  return lf_npy_header_format (buffer, LF_NPY_HEADER_MAX, lf_array_get_dtype (node),
+                               lf_array_get_ndim (node), lf_array_get_shape (node), offset,
+                               align);
 }
 
 static GBytes *
 npy_header_for (LfNode *node)
 {
   char buffer[LF_NPY_HEADER_MAX];
-  gsize length = lf_npy_header_format (buffer, sizeof buffer, lf_array_get_dtype (node),
-                                       lf_array_get_ndim (node), lf_array_get_shape (node),
-                                       0, 0);
+  gsize length = format_header_at (node, 0, 0, buffer);
   return length > 0 ? g_bytes_new (buffer, length) : NULL;
 }
 
@@ -227,7 +265,7 @@ encode_rows (const LfMpiLeaf *leaf, LeafState *state, Contribution *c, GError **
                    && header.header_size + header.data_size == size
                    && header.header_size == lf_npy_header_format (expected, sizeof expected,
                                                                   header.dtype, ndim, shape,
-                                                                  0, 0);
+                                                                  0, state->align);
   if (!plain)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_FAILED,
@@ -239,6 +277,38 @@ encode_rows (const LfMpiLeaf *leaf, LeafState *state, Contribution *c, GError **
     return FALSE;
   c->kind = PIECE_ROWS;
   c->size = (gint64) header.data_size;
+  state->bytes = g_bytes_new_from_bytes (record, header.header_size, header.data_size);
+  return TRUE;
+}
+
+/* An npy(align=N) record's data part: the array's bytes, or (scalars,
+ * big-endian hosts) what the codec writes after its header. */
+static gboolean
+encode_data_only (const LfMpiLeaf *leaf, LfNode *node, LeafState *state, GError **error)
+{
+  if (is_plain_npy_array (leaf, node))
+    {
+      state->bytes = g_bytes_ref (lf_array_get_bytes (node));
+      return TRUE;
+    }
+  g_autoptr (GBytes) record = encode (leaf, node, error);
+  if (record == NULL)
+    return FALSE;
+  gsize size = 0;
+  const guint8 *data = g_bytes_get_data (record, &size);
+  LfNpyHeader header;
+  char expected[LF_NPY_HEADER_MAX];
+  if (!lf_npy_header_parse (data, size, &header, error)
+      || header.header_size + header.data_size != size
+      || header.header_size != format_header_at (node, 0, state->align, expected)
+      || memcmp (data, expected, header.header_size) != 0)
+    {
+      g_clear_error (error);
+      g_set_error (error, LF_ERROR, LF_ERROR_FAILED,
+                   "%s: codec %s did not write the npy record expected for this leaf",
+                   path_or_root (leaf), lf_codec_get_name (leaf->codec));
+      return FALSE;
+    }
   state->bytes = g_bytes_new_from_bytes (record, header.header_size, header.data_size);
   return TRUE;
 }
@@ -271,7 +341,13 @@ encode_local (Save *s, GError **error)
                        path_or_root (leaf), s->rank);
           return FALSE;
         }
-      if (is_plain_npy_array (leaf, node) && (state->head = npy_header_for (node)) != NULL)
+      if (state->align != 0)
+        {
+          /* The data only: lay_out puts the header in front at its offset. */
+          if (!encode_data_only (leaf, node, state, error))
+            return FALSE;
+        }
+      else if (is_plain_npy_array (leaf, node) && (state->head = npy_header_for (node)) != NULL)
         state->bytes = g_bytes_ref (lf_array_get_bytes (node));
       else if ((state->bytes = encode (leaf, node, error)) == NULL)
         return FALSE;
@@ -286,15 +362,36 @@ encode_local (Save *s, GError **error)
 /* The header of a row-wise shard's record: the global shape in the dtype
  * the ranks' blocks were encoded to. */
 static GBytes *
-format_global_header (const LfMpiLeaf *leaf, LfDType dtype)
+format_global_header (const LfMpiLeaf *leaf, LfDType dtype, guint64 offset, guint align)
 {
   guint ndim = lf_array_get_ndim (leaf->leaf);
   g_autofree gsize *shape = g_new (gsize, ndim);
   memcpy (shape, lf_array_get_shape (leaf->leaf), ndim * sizeof (gsize));
   shape[0] = leaf->shard->global_rows;
   char buffer[LF_NPY_HEADER_MAX];
-  gsize length = lf_npy_header_format (buffer, sizeof buffer, dtype, ndim, shape, 0, 0);
+  gsize length = lf_npy_header_format (buffer, sizeof buffer, dtype, ndim, shape, offset,
+                                       align);
   return length > 0 ? g_bytes_new (buffer, length) : NULL;
+}
+
+/* An npy(align=N) whole leaf's header at `offset`: every rank formats it
+ * from its own copy of the leaf (the same dtype and shape everywhere, as
+ * step 1 checked) to learn its length; the owner keeps it to write. */
+static gboolean
+lay_out_aligned_header (Save *s, const LfMpiLeaf *leaf, LeafState *state, guint64 offset,
+                        GError **error)
+{
+  char buffer[LF_NPY_HEADER_MAX];
+  state->header_size = format_header_at (leaf->leaf, offset, state->align, buffer);
+  if (state->header_size == 0)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_OVERFLOW, "%s: the record header is too long",
+                   path_or_root (leaf));
+      return FALSE;
+    }
+  if (state->owner == s->rank)
+    state->head = g_bytes_new (buffer, state->header_size);
+  return TRUE;
 }
 
 /* Step 4: every rank lays out every record from the exchanged table and
@@ -313,6 +410,9 @@ lay_out (Save *s, const Contribution *all, GArray *pieces, GError **error)
       if (!state->row_wise)
         {
           const Contribution *c = &all[(gsize) state->owner * n + i];
+          if (c->kind == PIECE_RECORD && state->align != 0
+              && !lay_out_aligned_header (s, leaf, state, offset, error))
+            return FALSE;
           if (c->kind == PIECE_RECORD && state->owner == s->rank)
             {
               gsize head = state->head != NULL ? g_bytes_get_size (state->head) : 0;
@@ -325,13 +425,14 @@ lay_out (Save *s, const Contribution *all, GArray *pieces, GError **error)
                                    g_bytes_get_size (state->bytes) };
               g_array_append_val (pieces, piece);
             }
-          offset += (guint64) c->size;
+          offset += (guint64) c->size + state->header_size;
           continue;
         }
       if (!_lf_mpi_blocks_check (leaf, &all[i].block, s->n_ranks, n * sizeof (Contribution),
                                  error))
         return FALSE;
-      g_autoptr (GBytes) header = format_global_header (leaf, (LfDType) all[i].block.dtype);
+      g_autoptr (GBytes) header = format_global_header (leaf, (LfDType) all[i].block.dtype,
+                                                        offset, state->align);
       if (header == NULL)
         {
           g_set_error (error, LF_ERROR, LF_ERROR_OVERFLOW,

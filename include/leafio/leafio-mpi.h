@@ -25,9 +25,11 @@
  * at their offset; rank 0 writes the record header for the global shape.
  * Codecs whose record needs the whole array (`compressed`, in-process
  * codecs, anything else) get a sharded leaf's blocks gathered to its owner
- * rank first, which then encodes it as in a serial save.  Codecs whose
- * bytes depend on the record's file offset (`npy(align=N)`, anything with
- * an `align` option) are refused with LF_ERROR_UNSUPPORTED.
+ * rank first, which then encodes it as in a serial save.  `npy(align=N)`
+ * works too (the save lays out each record's padded header at its offset,
+ * so the file maps zero-copy like a serial one); an `align` option inside
+ * another codec (`float16(inner=npy(align=N))`) is refused with
+ * LF_ERROR_UNSUPPORTED.
  *
  * Crash safety: the ranks write a temporary file beside the target with
  * MPI_File_write_at_all; rank 0 syncs it and renames it over the target,
