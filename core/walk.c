@@ -5,6 +5,7 @@
  * shifts the records after it. */
 #include "config.h"
 #include <string.h>
+#include "encode-ahead-private.h"
 #include "spec-private.h"
 #include "tree-private.h"
 #include "walk-private.h"
@@ -21,8 +22,13 @@ typedef struct {
   GArray *log;
   LfSpecLeafFunc visit;   /* set: only pair leaves with codecs, no I/O */
   gpointer visit_data;
+  LfEncodeAhead *ahead;   /* saves: small leaves encoded on a pool, made on first use */
+  gboolean ahead_tried;
   GError **error;
 } Walk;
+
+/* Array leaves below this size may be encoded ahead (see codec.h). */
+#define AHEAD_MAX_BYTES ((gsize) 2 << 20)
 
 void
 _lf_walk_record_clear (gpointer data)
@@ -43,21 +49,27 @@ current_path_text (Walk *w)
 
 /* Prefixes `local` with the stream, record and leaf path, and hands it on. */
 static void
-fail_at_record (Walk *w, guint64 offset, GError *local)
+fail_at_record_path (Walk *w, guint64 offset, const char *path, GError *local)
 {
-  const char *path = current_path_text (w);
   g_propagate_prefixed_error (w->error, local, "%s: record %u at offset %" G_GUINT64_FORMAT
                               " (%s): ", lf_stream_get_name (w->stream), w->n_records,
                               offset, *path ? path : "root");
 }
 
 static void
-log_leaf (Walk *w, LfNode *leaf, LfCodec *codec, gboolean has_record, guint64 offset)
+fail_at_record (Walk *w, guint64 offset, GError *local)
+{
+  fail_at_record_path (w, offset, current_path_text (w), local);
+}
+
+static void
+log_leaf_path (Walk *w, const char *path, LfNode *leaf, LfCodec *codec, gboolean has_record,
+               guint64 offset)
 {
   if (w->log == NULL)
     return;
   LfWalkRecord record = {
-    .path = g_strdup (current_path_text (w)),
+    .path = g_strdup (path),
     .leaf = lf_node_ref (leaf),
     .codec = lf_codec_ref (codec),
     .has_record = has_record,
@@ -65,6 +77,13 @@ log_leaf (Walk *w, LfNode *leaf, LfCodec *codec, gboolean has_record, guint64 of
     .size = has_record ? lf_stream_tell (w->stream) - offset : 0,
   };
   g_array_append_val (w->log, record);
+}
+
+static void
+log_leaf (Walk *w, LfNode *leaf, LfCodec *codec, gboolean has_record, guint64 offset)
+{
+  if (w->log != NULL)
+    log_leaf_path (w, current_path_text (w), leaf, codec, has_record, offset);
 }
 
 static gboolean
@@ -84,9 +103,70 @@ codec_for_leaf (Walk *w, LfCodec *codec)
   return w->spec->rules_select (w->spec->rules, current_path_text (w));
 }
 
+/* Writes the oldest leaf encoded ahead. */
+static gboolean
+write_encoded (Walk *w)
+{
+  LfEncodedRecord *r = _lf_encode_ahead_pop (w->ahead);
+  guint64 offset = lf_stream_tell (w->stream);
+  GError *local = NULL;
+  gboolean ok = r->error == NULL
+                && lf_stream_write (w->stream, g_bytes_get_data (r->bytes, NULL),
+                                    g_bytes_get_size (r->bytes), &local);
+  if (ok)
+    {
+      log_leaf_path (w, r->path_text, r->leaf, r->codec, TRUE, offset);
+      w->n_records++;
+    }
+  else
+    fail_at_record_path (w, offset, r->path_text,
+                         local != NULL ? local : g_steal_pointer (&r->error));
+  _lf_encoded_record_free (r);
+  return ok;
+}
+
+/* Writes leaves encoded ahead: all of them, or until there is room. */
+static gboolean
+write_ahead (Walk *w, gboolean all)
+{
+  while (!_lf_encode_ahead_is_empty (w->ahead) && (all || _lf_encode_ahead_is_full (w->ahead)))
+    if (!write_encoded (w))
+      return FALSE;
+  return TRUE;
+}
+
+/* Whether `leaf` goes to the pool: a small array (or a scalar) the codec
+ * writes a record for, with a codec that asks for it. */
+static gboolean
+encode_ahead (Walk *w, LfNode *leaf, LfCodec *codec)
+{
+  if (!(lf_codec_get_class (codec)->flags & LF_CODEC_PARALLEL_SMALL_LEAVES))
+    return FALSE;
+  LfNodeKind kind = lf_node_get_kind (leaf);
+  if (kind == LF_NODE_ARRAY
+      ? lf_array_is_abstract (leaf) || lf_array_get_n_bytes (leaf) >= AHEAD_MAX_BYTES
+      : kind != LF_NODE_SCALAR)
+    return FALSE;
+  if (!w->ahead_tried)
+    {
+      w->ahead_tried = TRUE;
+      w->ahead = _lf_encode_ahead_new ();
+    }
+  if (w->ahead == NULL || !lf_codec_handles (codec, leaf))
+    return FALSE;
+  _lf_encode_ahead_push (w->ahead, codec, w->path, current_path_text (w), leaf,
+                         kind == LF_NODE_ARRAY ? lf_array_get_n_bytes (leaf) : 8);
+  return TRUE;
+}
+
 static gboolean
 save_leaf (Walk *w, LfNode *leaf, LfCodec *codec)
 {
+  if (encode_ahead (w, leaf, codec))
+    return write_ahead (w, FALSE);
+  /* Everything queued goes first: records stay in tree order. */
+  if (!write_ahead (w, TRUE))
+    return FALSE;
   guint64 offset = lf_stream_tell (w->stream);
   if (!lf_codec_handles (codec, leaf))
     {
@@ -279,6 +359,8 @@ walk_full (Walk *w, LfNode *tree, LfSpec *spec, LfNode **out)
   w->path_text = g_string_new (NULL);
   gboolean ok = walk_node (w, tree, spec->kind == LF_SPEC_TREE ? spec->tree : NULL,
                            spec->kind == LF_SPEC_CODEC ? spec->codec : NULL, out);
+  ok = ok && write_ahead (w, TRUE);
+  _lf_encode_ahead_free (w->ahead);
   lf_path_free (w->path);
   g_string_free (w->path_text, TRUE);
   return ok;

@@ -577,6 +577,8 @@ static const LfCodecClass compressed_codec = {
   .handles = compressed_handles,
   .serialise = compressed_serialise,
   .deserialise = compressed_deserialise,
+  /* Small leaves on the walker's pool; big ones use zstd's own workers. */
+  .flags = LF_CODEC_PARALLEL_SMALL_LEAVES,
 };
 
 LF_PLUGIN_DEFINE ("compressed", PACKAGE_VERSION,

@@ -55,6 +55,16 @@ G_BEGIN_DECLS
 
 /* ---- the codec vtable ------------------------------------------------------ */
 
+typedef enum {
+  /* `serialise` is CPU-bound and may run on several threads at once (for
+   * different leaves, each into its own memory stream).  Saves then encode
+   * array leaves under 2 MiB on a thread pool, a few ahead, and write the
+   * records in order: the file is the same as from one thread.  Bigger
+   * leaves are still written straight to the output, in the calling
+   * thread.  `compressed` sets it. */
+  LF_CODEC_PARALLEL_SMALL_LEAVES = 1 << 0,
+} LfCodecFlags;
+
 struct _LfCodecClass {
   guint32 struct_size;        /* sizeof (LfCodecClass) when built */
   const char *name;           /* [a-z0-9][a-z0-9_-]*, unique in a registry */
@@ -79,7 +89,9 @@ struct _LfCodecClass {
                           LfNode *like, GError **error);
 
   gconstpointer class_data;   /* free for the codec's author; see lf_registry_register_func */
-  gpointer reserved[6];       /* zero */
+  guint32 flags;              /* LfCodecFlags */
+  guint32 reserved_flags;     /* zero */
+  gpointer reserved[5];       /* zero */
 };
 
 /* ---- codec instances ------------------------------------------------------- */
