@@ -10,15 +10,6 @@
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-static LfSpec *
-spec_for (const char *reference)
-{
-  GError *error = NULL;
-  LfSpec *spec = lf_spec_new_for_reference (NULL, reference, &error);
-  LF_ASSERT_NO_ERROR (error);
-  return spec;
-}
-
 static LfCodec *
 codec_for (const char *reference)
 {
@@ -42,7 +33,7 @@ save_bytes (LfNode *tree, LfSpec *spec)
 static GBytes *
 save_bytes_ref (LfNode *tree, const char *reference)
 {
-  g_autoptr (LfSpec) spec = spec_for (reference);
+  g_autoptr (LfSpec) spec = lf_test_spec (reference);
   return save_bytes (tree, spec);
 }
 
@@ -69,7 +60,7 @@ sink_write (gpointer user_data, const void *buffer, gsize count, GError **error)
 static LfNode *
 load_bytes (GBytes *bytes, LfNode *like, const char *reference, GError **error)
 {
-  g_autoptr (LfSpec) spec = spec_for (reference);
+  g_autoptr (LfSpec) spec = lf_test_spec (reference);
   g_autoptr (LfStream) in = lf_stream_new_for_bytes (bytes);
   lf_stream_set_name (in, "test.eqx");
   LfNode *out = lf_tree_deserialise_leaves_from_stream (in, like, spec, NULL, NULL, error);
@@ -164,7 +155,7 @@ START_TEST (test_float16_round_trip_path)
   GError *error = NULL;
   LfNode *opaque;
   g_autoptr (LfNode) tree = mixed_tree (&opaque);
-  g_autoptr (LfSpec) spec = spec_for ("float16");
+  g_autoptr (LfSpec) spec = lf_test_spec ("float16");
   g_autofree char *path = lf_test_path ("f16.eqx");
 
   ck_assert (lf_tree_serialise_leaves (path, tree, spec, NULL, NULL, &error));
@@ -204,7 +195,7 @@ START_TEST (test_float16_abstract_like_and_stream)
   g_autoptr (LfNode) tree = mixed_tree (NULL);
   /* A stream carrying other data around the leaves. */
   GError *error = NULL;
-  g_autoptr (LfSpec) spec = spec_for ("float16(overflow=error, inner=npy(align=64))");
+  g_autoptr (LfSpec) spec = lf_test_spec ("float16(overflow=error, inner=npy(align=64))");
   g_autoptr (LfStream) out = lf_stream_new_memory ();
   ck_assert (lf_stream_write (out, "{\"lr\": 3e-4}\n", 14, &error));
   ck_assert (lf_tree_serialise_leaves_to_stream (out, tree, spec, NULL, NULL, &error));
@@ -244,7 +235,7 @@ START_TEST (test_float16_overflow)
       "Linear", "weight", f32_array (5, values), NULL), NULL);
 
   /* overflow=error names the leaf and the value. */
-  g_autoptr (LfSpec) strict = spec_for ("float16(overflow=error)");
+  g_autoptr (LfSpec) strict = lf_test_spec ("float16(overflow=error)");
   g_autoptr (LfStream) out = lf_stream_new_memory ();
   ck_assert (!lf_tree_serialise_leaves_to_stream (out, tree, strict, NULL, NULL, &error));
   LF_ASSERT_ERROR (error, LF_ERROR_OVERFLOW, "['layer'].weight");
@@ -299,7 +290,7 @@ START_TEST (test_float16_chunked_same_bytes)
 
   /* An output that fails while the writer thread is busy: an error, and
    * nothing left running. */
-  g_autoptr (LfSpec) spec = spec_for ("float16");
+  g_autoptr (LfSpec) spec = lf_test_spec ("float16");
   for (gsize fail_after = 0; fail_after < (2u << 20); fail_after += 700 * 1000)
     {
       Sink sink = { g_byte_array_new (), fail_after };
@@ -442,7 +433,7 @@ START_TEST (test_compressed_streamed_outputs)
   for (gsize i = 0; i < n; i++)
     data[i] = (float) ((i * 2654435761u) % 977) * 0.5f;
   g_autoptr (LfNode) tree = lf_list_new_take (2, f32_array (n, data), f32_array (10, data));
-  g_autoptr (LfSpec) spec = spec_for ("compressed(inner=float16)");
+  g_autoptr (LfSpec) spec = lf_test_spec ("compressed(inner=float16)");
   g_autoptr (GBytes) memory = save_bytes (tree, spec);
 
   GError *error = NULL;

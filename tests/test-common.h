@@ -14,6 +14,9 @@ Suite *lf_test_suite (void);
 const char *lf_test_tmpdir (void);
 /* A path inside lf_test_tmpdir(); free with g_free. */
 char *lf_test_path (const char *name);
+/* The spec for one codec reference in the default registry (transfer
+ * full); fails the test when it does not resolve. */
+LfSpec *lf_test_spec (const char *reference);
 /* The build tree's top directory (LF_TOP_BUILDDIR) or "..". */
 const char *lf_test_top_builddir (void);
 

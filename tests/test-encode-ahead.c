@@ -5,15 +5,6 @@
  * (LEAFIO_ENCODE_THREADS), so the pool runs on any machine. */
 #include "test-common.h"
 
-static LfSpec *
-spec_for (const char *reference)
-{
-  GError *error = NULL;
-  LfSpec *spec = lf_spec_new_for_reference (NULL, reference, &error);
-  LF_ASSERT_NO_ERROR (error);
-  return spec;
-}
-
 static LfNode *
 floats (gsize n, float scale)
 {
@@ -72,7 +63,7 @@ records_one_by_one (LfNode *tree, const char *reference)
 START_TEST (test_same_file_as_one_thread)
 {
   g_autoptr (LfNode) tree = many_leaves (1.0f);
-  g_autoptr (LfSpec) spec = spec_for ("compressed");
+  g_autoptr (LfSpec) spec = lf_test_spec ("compressed");
   GError *error = NULL;
 
   g_autoptr (LfStream) out = lf_stream_new_memory ();
@@ -107,7 +98,7 @@ START_TEST (test_worker_error_names_its_leaf)
   g_autoptr (LfNode) tree = lf_list_new (G_N_ELEMENTS (items), items);
   for (guint i = 0; i < G_N_ELEMENTS (items); i++)
     lf_node_unref (items[i]);
-  g_autoptr (LfSpec) spec = spec_for ("compressed(inner=float16(overflow=error))");
+  g_autoptr (LfSpec) spec = lf_test_spec ("compressed(inner=float16(overflow=error))");
   for (int round = 0; round < 5; round++)
     {
       GError *error = NULL;

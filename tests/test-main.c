@@ -131,3 +131,12 @@ main (void)
   srunner_free (runner);
   return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+LfSpec *
+lf_test_spec (const char *reference)
+{
+  GError *error = NULL;
+  LfSpec *spec = lf_spec_new_for_reference (NULL, reference, &error);
+  ck_assert_msg (spec != NULL, "%s: %s", reference, error != NULL ? error->message : "?");
+  return spec;
+}
