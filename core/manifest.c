@@ -553,3 +553,4 @@ _lf_manifest_verify (const char *eqx_path, LfNode *like, LfIsLeafFunc is_leaf,
   _lf_json_path_clear (&reader.json_path);
   return ok;
 }
+

@@ -134,3 +134,47 @@ lf_tree_deserialise_leaves_from_stream (LfStream *stream, LfNode *like, LfSpec *
   g_return_val_if_fail (stream != NULL && like != NULL, NULL);
   return _lf_walk_load (stream, like, spec, is_leaf, is_leaf_data, NULL, error);
 }
+
+/* ---- manifests for savers outside the walker (manifest.h) ------------------ */
+
+gboolean
+lf_manifest_write (const char *path, LfNode *tree, LfIsLeafFunc is_leaf,
+                   gpointer is_leaf_data, const LfManifestLeaf *leaves, gsize n_leaves,
+                   GError **error)
+{
+  g_return_val_if_fail (path != NULL && tree != NULL, FALSE);
+  g_return_val_if_fail (leaves != NULL || n_leaves == 0, FALSE);
+  g_autofree char *target = lf_path_with_eqx_suffix (path);
+  gsize expected = lf_tree_count_leaves (tree, is_leaf, is_leaf_data);
+  if (n_leaves != expected)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH,
+                   "%s: %" G_GSIZE_FORMAT " manifest entries for a tree of %" G_GSIZE_FORMAT
+                   " leaves", target, n_leaves, expected);
+      return FALSE;
+    }
+  g_autoptr (GArray) log = g_array_sized_new (FALSE, TRUE, sizeof (LfWalkRecord), (guint) n_leaves);
+  g_array_set_clear_func (log, _lf_walk_record_clear);
+  for (gsize i = 0; i < n_leaves; i++)
+    {
+      const LfManifestLeaf *leaf = &leaves[i];
+      LfWalkRecord record = {
+        .path = g_strdup (leaf->path != NULL ? leaf->path : ""),
+        .leaf = lf_node_ref (leaf->leaf),
+        .codec = lf_codec_ref (leaf->codec),
+        .has_record = leaf->has_record,
+        .offset = leaf->has_record ? leaf->offset : 0,
+        .size = leaf->has_record ? leaf->size : 0,
+      };
+      g_array_append_val (log, record);
+    }
+  return _lf_manifest_write (target, tree, is_leaf, is_leaf_data, log, error);
+}
+
+gboolean
+lf_manifest_remove (const char *path, GError **error)
+{
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_autofree char *target = lf_path_with_eqx_suffix (path);
+  return _lf_manifest_remove (target, error);
+}

@@ -191,3 +191,13 @@ _lf_mpi_gather_leaf (MPI_Comm comm, const char *file, const LfMpiLeaf *leaf, int
   *whole = lf_array_new_take (lf_array_get_dtype (node), ndim, shape, data);
   return TRUE;
 }
+
+LfNode *
+_lf_mpi_global_like (const LfMpiLeaf *leaf)
+{
+  guint ndim = lf_array_get_ndim (leaf->leaf);
+  g_autofree gsize *shape = g_new (gsize, ndim);
+  memcpy (shape, lf_array_get_shape (leaf->leaf), ndim * sizeof (gsize));
+  shape[0] = leaf->shard->global_rows;
+  return lf_array_new_abstract (lf_array_get_dtype (leaf->leaf), ndim, shape);
+}

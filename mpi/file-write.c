@@ -161,7 +161,9 @@ _lf_mpi_write_file (MPI_Comm comm, const char *target, GArray *pieces, gboolean 
   if (ok)
     {
       /* Once every rank has closed the file. */
-      if (rank == 0)
+      /* A manifest of the previous file must not outlive it (a collective
+       * save writes its own, if asked, once the file is in place). */
+      if (rank == 0 && lf_manifest_remove (target, &local))
         lf_atomic_file_commit (atomic, sync, &local);
       ok = _lf_mpi_agree (comm, NULL, &local);
     }

@@ -45,18 +45,6 @@ prefix_record (GError **error, const LfMpiLeaf *leaf, const Entry *entry)
                   " (%s): ", entry->index, entry->offset, path_or_root (leaf));
 }
 
-/* The whole array a sharded leaf's record holds, as a `like`: the block's
- * dtype with the global row count. */
-static LfNode *
-global_like (const LfMpiLeaf *leaf)
-{
-  guint ndim = lf_array_get_ndim (leaf->leaf);
-  g_autofree gsize *shape = g_new (gsize, ndim);
-  memcpy (shape, lf_array_get_shape (leaf->leaf), ndim * sizeof (gsize));
-  shape[0] = leaf->shard->global_rows;
-  return lf_array_new_abstract (lf_array_get_dtype (leaf->leaf), ndim, shape);
-}
-
 static gboolean
 sharded_like_ok (const LfMpiLeaf *leaf, GError **error)
 {
@@ -106,7 +94,7 @@ scan_record (Load *l, const LfMpiLeaf *leaf, Entry *entry, guint64 file_size, GE
         }
       g_autoptr (LfStream) stream = lf_stream_new_for_fd (l->fd, FALSE);
       lf_stream_set_name (stream, l->target);
-      g_autoptr (LfNode) like = leaf->shard != NULL ? global_like (leaf) : lf_node_ref (leaf->leaf);
+      g_autoptr (LfNode) like = leaf->shard != NULL ? _lf_mpi_global_like (leaf) : lf_node_ref (leaf->leaf);
       g_autoptr (LfNode) value = lf_codec_deserialise (leaf->codec, stream, leaf->path, like,
                                                        error);
       if (value == NULL)
@@ -252,7 +240,7 @@ load_rows (Load *l, const LfMpiLeaf *leaf, const Entry *entry, GError **error)
                   && memcmp (header.shape + 1, shape + 1, (ndim - 1) * sizeof (gsize)) == 0;
   if (!fits)
     {
-      g_autoptr (LfNode) whole = global_like (leaf);
+      g_autoptr (LfNode) whole = _lf_mpi_global_like (leaf);
       g_autofree char *want = lf_shape_to_string (ndim, lf_array_get_shape (whole));
       g_autofree char *found = lf_shape_to_string (header.ndim, header.shape);
       g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH,
@@ -287,7 +275,7 @@ load_rows_of_whole (Load *l, const LfMpiLeaf *leaf, const Entry *entry, GError *
   g_autoptr (GBytes) bytes = read_bytes (l, entry->offset, entry->size, error);
   if (bytes == NULL)
     return NULL;
-  g_autoptr (LfNode) like = global_like (leaf);
+  g_autoptr (LfNode) like = _lf_mpi_global_like (leaf);
   g_autoptr (LfNode) whole = decode (l, leaf, bytes, like, error);
   if (whole == NULL)
     return NULL;

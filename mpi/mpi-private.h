@@ -97,6 +97,10 @@ gboolean _lf_mpi_block_describe (const LfMpiLeaf *leaf, LfDType dtype, gboolean 
 gboolean _lf_mpi_blocks_check (const LfMpiLeaf *leaf, const LfMpiBlock *blocks,
                                int n_ranks, gsize stride, GError **error);
 
+/* The whole array a sharded leaf stands for, as an abstract array: the
+ * block's dtype with the global row count (transfer full). */
+LfNode *_lf_mpi_global_like (const LfMpiLeaf *leaf);
+
 /* Collective: gathers the blocks of a sharded leaf to `owner`, which gets
  * the whole array (transfer full); other ranks get NULL.  FALSE with the
  * same error on every rank when the blocks do not fit together. */

@@ -8,7 +8,10 @@
  *   4. exchange sizes (MPI_Allgather), compute every record's offset;
  *   5. write the pieces collectively into a temporary file, rename. */
 #include "config.h"
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 #include "mpi-private.h"
 
 typedef enum {
@@ -29,6 +32,8 @@ typedef struct {
   gboolean row_wise;
   guint align;         /* npy(align=N): record headers are laid out at their offset */
   gsize header_size;   /* such a whole leaf's header, as laid out */
+  gboolean has_record; /* laid out: the leaf's record, on every rank */
+  guint64 record_offset, record_size;
   LfNode *whole;       /* a gathered sharded leaf, on its owner */
   GBytes *head;        /* plain npy owned arrays: the record header, before `bytes` */
   GBytes *bytes;       /* this rank's bytes for the leaf */
@@ -425,7 +430,10 @@ lay_out (Save *s, const Contribution *all, GArray *pieces, GError **error)
                                    g_bytes_get_size (state->bytes) };
               g_array_append_val (pieces, piece);
             }
-          offset += (guint64) c->size + state->header_size;
+          state->has_record = c->kind == PIECE_RECORD;
+          state->record_offset = offset;
+          state->record_size = (guint64) c->size + state->header_size;
+          offset += state->record_size;
           continue;
         }
       if (!_lf_mpi_blocks_check (leaf, &all[i].block, s->n_ranks, n * sizeof (Contribution),
@@ -455,9 +463,74 @@ lay_out (Save *s, const Contribution *all, GArray *pieces, GError **error)
             g_bytes_get_data (state->bytes, NULL), (gsize) mine->size };
           g_array_append_val (pieces, piece);
         }
+      state->has_record = TRUE;
+      state->record_offset = offset;
       offset = data_start + (guint64) all[i].block.row_bytes * leaf->shard->global_rows;
+      state->record_size = offset - state->record_offset;
     }
   return TRUE;
+}
+
+/* The value a scalar leaf was saved with, read back from the file (its
+ * owner may be another rank). */
+static LfNode *
+read_back_scalar (const Save *s, const LfMpiLeaf *leaf, const LeafState *state, int fd,
+                  GError **error)
+{
+  g_autofree guint8 *buffer = g_malloc (MAX (state->record_size, 1));
+  if (!_lf_mpi_pread_all (fd, buffer, (gsize) state->record_size, state->record_offset,
+                          s->target, error))
+    return NULL;
+  g_autoptr (LfStream) stream = lf_stream_new_for_data (buffer, (gsize) state->record_size);
+  g_autoptr (LfNode) loaded = lf_codec_deserialise (leaf->codec, stream, leaf->path, leaf->leaf,
+                                                    error);
+  return loaded != NULL ? lf_codec_fit_to_like (leaf->leaf, loaded, error) : NULL;
+}
+
+/* Rank 0, once the file is in place: the manifest a serial save of the
+ * gathered tree writes.  Its skeleton has sharded leaves at their global
+ * shape and scalars as saved. */
+static gboolean
+write_manifest (Save *s, LfNode *tree, LfIsLeafFunc is_leaf, gpointer is_leaf_data,
+                GError **error)
+{
+  GArray *leaves = s->plan->leaves;
+  guint n = leaves->len;
+  g_autofree LfNode **replacements = g_new0 (LfNode *, MAX (n, 1));
+  g_autofree LfManifestLeaf *entries = g_new0 (LfManifestLeaf, MAX (n, 1));
+  int fd = open (s->target, O_RDONLY | O_CLOEXEC);
+  gboolean ok = fd >= 0;
+  if (!ok)
+    g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: cannot open: %s", s->target,
+                 g_strerror (errno));
+  for (guint i = 0; ok && i < n; i++)
+    {
+      const LfMpiLeaf *leaf = &g_array_index (leaves, LfMpiLeaf, i);
+      const LeafState *state = &s->states[i];
+      if (leaf->shard != NULL)
+        replacements[i] = _lf_mpi_global_like (leaf);
+      else if (lf_node_get_kind (leaf->leaf) == LF_NODE_SCALAR && state->has_record)
+        ok = (replacements[i] = read_back_scalar (s, leaf, state, fd, error)) != NULL;
+      entries[i] = (LfManifestLeaf) {
+        .path = leaf->path_text,
+        .leaf = replacements[i] != NULL ? replacements[i] : leaf->leaf,
+        .codec = leaf->codec,
+        .has_record = state->has_record,
+        .offset = state->record_offset,
+        .size = state->record_size,
+      };
+    }
+  if (fd >= 0)
+    close (fd);
+  if (ok)
+    {
+      g_autoptr (LfNode) saved = lf_tree_replace_leaves (tree, is_leaf, is_leaf_data,
+                                                         replacements);
+      ok = lf_manifest_write (s->target, saved, is_leaf, is_leaf_data, entries, n, error);
+    }
+  for (guint i = 0; i < n; i++)
+    lf_node_unref (replacements[i]);
+  return ok;
 }
 
 static void
@@ -489,11 +562,7 @@ lf_mpi_tree_serialise_leaves_full (MPI_Comm comm, const char *path, LfNode *tree
   MPI_Comm_size (comm, &s.n_ranks);
 
   GError *local = NULL;
-  if (flags & LF_SAVE_MANIFEST)
-    g_set_error (&local, LF_ERROR, LF_ERROR_UNSUPPORTED,
-                 "collective saves do not write a manifest yet");
-  else
-    s.plan = _lf_mpi_plan_new (tree, spec, is_leaf, is_leaf_data, layout, &local);
+  s.plan = _lf_mpi_plan_new (tree, spec, is_leaf, is_leaf_data, layout, &local);
   if (!_lf_mpi_agree (comm, target, &local))
     goto failed;
 
@@ -519,6 +588,13 @@ lf_mpi_tree_serialise_leaves_full (MPI_Comm comm, const char *path, LfNode *tree
     if (!_lf_mpi_write_file (comm, target, pieces, !(flags & LF_SAVE_NO_SYNC), &local))
       goto failed;
   }
+  if (flags & LF_SAVE_MANIFEST)
+    {
+      if (s.rank == 0)
+        write_manifest (&s, tree, is_leaf, is_leaf_data, &local);
+      if (!_lf_mpi_agree (comm, target, &local))
+        goto failed;
+    }
   free_states (s.states, n);
   g_free (s.mine);
   _lf_mpi_plan_free (s.plan);

@@ -644,6 +644,63 @@ START_TEST (test_preconditions)
 }
 END_TEST
 
+/* lf_manifest_write() for a file saved without one gives the manifest a
+ * save with LF_SAVE_MANIFEST writes; wrong entries are refused;
+ * lf_manifest_remove() takes it away. */
+START_TEST (test_manifest_api)
+{
+  GError *error = NULL;
+  gsize three = 3;
+  g_autoptr (LfNode) tree = lf_dict_new_take (
+      "b", lf_scalar_new_int (7),
+      "name", lf_opaque_new ("str", (gpointer) "m", NULL),
+      "w", lf_array_new_zeros (LF_DTYPE_FLOAT32, 1, &three), NULL);
+  g_autofree char *with = lf_test_path ("with.eqx");
+  g_autofree char *without = lf_test_path ("without.eqx");
+  ck_assert (lf_tree_serialise_leaves_full (with, tree, NULL, NULL, NULL, LF_SAVE_MANIFEST,
+                                            &error));
+  ck_assert (lf_tree_serialise_leaves (without, tree, NULL, NULL, NULL, &error));
+  LF_ASSERT_NO_ERROR (error);
+
+  /* Records: 'b' (a 0-d int64) then 'w'; the opaque leaf has none. */
+  g_autoptr (LfCodec) npy = lf_registry_resolve (lf_registry_get_default (), "npy", &error);
+  char header[LF_NPY_HEADER_MAX];
+  guint64 b_size = lf_npy_header_format (header, sizeof header, LF_DTYPE_INT64, 0, NULL, 0, 0)
+                   + 8;
+  guint64 w_size = lf_npy_header_format (header, sizeof header, LF_DTYPE_FLOAT32, 1, &three,
+                                         0, 0) + 12;
+  LfManifestLeaf leaves[] = {
+    { "['b']", lf_dict_lookup (tree, "b"), npy, TRUE, 0, b_size },
+    { "['name']", lf_dict_lookup (tree, "name"), npy, FALSE, 0, 0 },
+    { "['w']", lf_dict_lookup (tree, "w"), npy, TRUE, b_size, w_size },
+  };
+  ck_assert (lf_manifest_write (without, tree, NULL, NULL, leaves, 3, &error));
+  LF_ASSERT_NO_ERROR (error);
+  g_autofree char *with_json = g_strconcat (with, ".json", NULL);
+  g_autofree char *without_json = g_strconcat (without, ".json", NULL);
+  g_autofree char *want = NULL, *got = NULL;
+  ck_assert (g_file_get_contents (with_json, &want, NULL, NULL));
+  ck_assert (g_file_get_contents (without_json, &got, NULL, NULL));
+  GString *renamed = g_string_new (want);
+  g_string_replace (renamed, "with.eqx", "without.eqx", 0);
+  ck_assert_str_eq (renamed->str, got);
+  g_string_free (renamed, TRUE);
+  g_autoptr (LfNode) back = lf_tree_deserialise_leaves (without, tree, NULL, NULL, NULL, &error);
+  LF_ASSERT_NO_ERROR (error);
+
+  ck_assert (!lf_manifest_write (without, tree, NULL, NULL, leaves, 2, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_MISMATCH, "2 manifest entries for a tree of 3 leaves");
+  leaves[2].size = 4096;
+  ck_assert (!lf_manifest_write (without, tree, NULL, NULL, leaves, 3, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_FAILED, "beyond the end of the file");
+
+  ck_assert (lf_manifest_remove (without, &error));
+  ck_assert (!g_file_test (without_json, G_FILE_TEST_EXISTS));
+  ck_assert (lf_manifest_remove (without, &error));
+  LF_ASSERT_NO_ERROR (error);
+}
+END_TEST
+
 Suite *
 lf_test_suite (void)
 {
@@ -674,6 +731,7 @@ lf_test_suite (void)
   tcase_add_test (tc, test_fit_to_like);
   tcase_add_test (tc, test_unknown_default_codec);
   tcase_add_test (tc, test_preconditions);
+  tcase_add_test (tc, test_manifest_api);
   suite_add_tcase (suite, tc);
   return suite;
 }

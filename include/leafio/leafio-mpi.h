@@ -104,8 +104,10 @@ LF_API void lf_mpi_even_rows (guint64 global_rows, int rank, int n_ranks,
 
 /* Collective save (every rank of `comm` calls it).  `path` gets ".eqx"
  * when it has no suffix.  `layout` may be NULL: no shards, balanced
- * owners.  Flags as for lf_tree_serialise_leaves_full (LF_SAVE_MANIFEST is
- * refused with LF_ERROR_UNSUPPORTED). */
+ * owners.  Flags as for lf_tree_serialise_leaves_full: with
+ * LF_SAVE_MANIFEST rank 0 writes, once the file is in place, the manifest a
+ * serial save of the gathered tree writes (it reads the file back to
+ * checksum it).  Any save removes the previous file's manifest first. */
 LF_API gboolean lf_mpi_tree_serialise_leaves (MPI_Comm comm, const char *path,
                                               LfNode *tree, LfSpec *spec,
                                               LfIsLeafFunc is_leaf, gpointer is_leaf_data,

@@ -22,4 +22,5 @@
 #include <leafio/spec.h>
 #include <leafio/serialise.h>
 #include <leafio/atomic-file.h>
+#include <leafio/manifest.h>
 #undef LEAFIO_INSIDE
