@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 #include <leafio/leafio.h>
@@ -47,6 +49,55 @@ set_io_error (GError **error, const char *target, const char *what, int saved_er
   return FALSE;
 }
 
+/* A temporary file nobody has written to for this long, and that no
+ * process holds locked, was left by a save that died (SIGKILL, power). */
+#define ABANDONED_AFTER_SECONDS 60
+
+/* Whether `name` is one of our temporary names for `base`: ".BASE." and
+ * the six characters mkstemp() puts in place of XXXXXX. */
+static gboolean
+is_temporary_name (const char *name, const char *base)
+{
+  gsize base_len = strlen (base);
+  if (strlen (name) != base_len + 8 || name[0] != '.' || name[base_len + 1] != '.'
+      || strncmp (name + 1, base, base_len) != 0)
+    return FALSE;
+  for (const char *c = name + base_len + 2; *c != '\0'; c++)
+    if (!g_ascii_isalnum (*c))
+      return FALSE;
+  return TRUE;
+}
+
+/* Removes the temporary files of earlier saves of the same target whose
+ * process is gone.  Every live save holds an flock on its temporary file
+ * (see lf_atomic_file_new), so a file that can be locked, is ours, and has
+ * not been written to for a minute has no owner left.  Best effort. */
+static void
+remove_abandoned (const char *dir, const char *base)
+{
+  GDir *listing = g_dir_open (dir, 0, NULL);
+  if (listing == NULL)
+    return;
+  time_t now = time (NULL);
+  const char *name;
+  while ((name = g_dir_read_name (listing)) != NULL)
+    {
+      if (!is_temporary_name (name, base))
+        continue;
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      int fd = open (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+      if (fd < 0)
+        continue;
+      struct stat st;
+      if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_uid == geteuid ()
+          && now - st.st_mtime >= ABANDONED_AFTER_SECONDS
+          && flock (fd, LOCK_EX | LOCK_NB) == 0)
+        g_unlink (path);
+      close (fd);
+    }
+  g_dir_close (listing);
+}
+
 LfAtomicFile *
 lf_atomic_file_new (const char *target, GError **error)
 {
@@ -55,12 +106,16 @@ lf_atomic_file_new (const char *target, GError **error)
   g_autofree char *base = g_path_get_basename (target);
   g_autofree char *temporary = g_strdup_printf ("%s/.%s.XXXXXX", dir, base);
   mode_t mode = new_file_mode (target);
+  remove_abandoned (dir, base);
   int fd = g_mkstemp_full (temporary, O_WRONLY | O_CLOEXEC, 0600);
   if (fd < 0)
     {
       set_io_error (error, target, "cannot create a temporary file beside it", errno);
       return NULL;
     }
+  /* Held until the fd is closed, by us or by the kernel when we die: tells
+   * later saves this file still has an owner (remove_abandoned). */
+  (void) flock (fd, LOCK_EX | LOCK_NB);
   LfAtomicFile *file = g_new0 (LfAtomicFile, 1);
   file->target = g_strdup (target);
   file->temporary = g_steal_pointer (&temporary);

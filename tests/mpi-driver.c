@@ -482,7 +482,6 @@ mode_identical (const char *dir)
 
   /* A collective save without a manifest removes the previous one. */
   {
-    GError *error = NULL;
     g_autofree char *file = g_strdup_printf ("%s/npy-collective.eqx", dir);
     g_autofree char *manifest = g_strconcat (file, ".json", NULL);
     g_autoptr (LfMpiLayout) layout = lf_mpi_layout_new ();

@@ -4,7 +4,10 @@
  * previous file as it was. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 #include "test-common.h"
@@ -280,6 +283,75 @@ START_TEST (test_cannot_create)
 }
 END_TEST
 
+/* Makes `path` look last written `seconds` ago. */
+static void
+age (const char *path, int seconds)
+{
+  struct timeval times[2];
+  gettimeofday (&times[0], NULL);
+  times[0].tv_sec -= seconds;
+  times[1] = times[0];
+  ck_assert_int_eq (utimes (path, times), 0);
+}
+
+/* A temporary file left by a save that died (its process killed before
+ * the commit) is removed by the next save of the same target, once it is
+ * a minute old; one a live save holds, a fresh one, another target's and
+ * an unrelated name are kept. */
+START_TEST (test_abandoned_temporaries_removed)
+{
+  g_autofree char *dir = fresh_dir ("abandoned");
+  g_autofree char *target = g_build_filename (dir, "model.eqx", NULL);
+
+  /* A child that dies (no cleanup) holding an uncommitted file. */
+  int pipe_fds[2];
+  ck_assert_int_eq (pipe (pipe_fds), 0);
+  pid_t child = fork ();
+  ck_assert_int_ge (child, 0);
+  if (child == 0)
+    {
+      LfAtomicFile *file = lf_atomic_file_new (target, NULL);
+      const char *name = file != NULL ? lf_atomic_file_get_temporary_path (file) : "";
+      ssize_t ignored = write (pipe_fds[1], name, strlen (name) + 1);
+      (void) ignored;
+      _exit (file != NULL ? 0 : 1);
+    }
+  close (pipe_fds[1]);
+  char dead[4096] = { 0 };
+  ck_assert_int_gt (read (pipe_fds[0], dead, sizeof dead - 1), 0);
+  close (pipe_fds[0]);
+  int status;
+  ck_assert_int_eq (waitpid (child, &status, 0), child);
+  ck_assert (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  ck_assert (g_file_test (dead, G_FILE_TEST_EXISTS));
+  age (dead, 120);
+
+  /* A live save's file (locked through another open file), old too. */
+  g_autofree char *live = g_build_filename (dir, ".model.eqx.Live01", NULL);
+  ck_assert (g_file_set_contents (live, "x", 1, NULL));
+  int live_fd = open (live, O_RDONLY);
+  ck_assert_int_eq (flock (live_fd, LOCK_EX), 0);
+  age (live, 120);
+  /* A fresh unlocked one (a save between mkstemp and its lock). */
+  g_autofree char *fresh = g_build_filename (dir, ".model.eqx.Fresh1", NULL);
+  ck_assert (g_file_set_contents (fresh, "x", 1, NULL));
+  /* Old, unlocked, but not ours to remove. */
+  g_autofree char *other = g_build_filename (dir, ".other.eqx.Old001", NULL);
+  g_autofree char *unrelated = g_build_filename (dir, ".model.eqx.notours", NULL);
+  ck_assert (g_file_set_contents (other, "x", 1, NULL));
+  ck_assert (g_file_set_contents (unrelated, "x", 1, NULL));
+  age (other, 120);
+  age (unrelated, 120);
+
+  replace (target, "new", FALSE);
+  g_autofree char *listing = list_dir (dir);
+  ck_assert_str_eq (listing, ".model.eqx.Fresh1,.model.eqx.Live01,.model.eqx.notours,"
+                             ".other.eqx.Old001,model.eqx");
+  close (live_fd);
+  assert_contents (target, "new");
+}
+END_TEST
+
 Suite *
 lf_test_suite (void)
 {
@@ -294,6 +366,7 @@ lf_test_suite (void)
   tcase_add_test (tc, test_failed_commit_over_directory);
   tcase_add_test (tc, test_failed_commit_directory_gone);
   tcase_add_test (tc, test_cannot_create);
+  tcase_add_test (tc, test_abandoned_temporaries_removed);
   suite_add_tcase (suite, tc);
   return suite;
 }

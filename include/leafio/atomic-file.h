@@ -13,10 +13,12 @@
  * the commit the temporary file is 0600.
  *
  * An uncommitted file is removed by lf_atomic_file_free(); a failed commit
- * removes it too.  What no process can do is left undone: a temporary file
- * whose process is killed stays behind (nobody is left to remove it, and it
- * cannot be told from a concurrent save's), and one whose directory became
- * read-only after it was made cannot be removed.  A program that wants no
+ * removes it too.  A temporary file whose process was killed stays behind
+ * until the next save of the same target: each live save holds an flock on
+ * its temporary file, and lf_atomic_file_new() removes the ones nobody
+ * holds, that belong to the caller's user and that nobody has written to
+ * for a minute.  One whose directory became read-only after it was made
+ * cannot be removed.  A program that wants no
  * temporary left on SIGINT or SIGTERM removes it in its own handler, from a
  * copy of lf_atomic_file_get_temporary_path() kept until
  * lf_atomic_file_free() has returned (the `leafio` tool does).
