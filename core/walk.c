@@ -136,12 +136,10 @@ write_ahead (Walk *w, gboolean all)
 }
 
 /* Whether `leaf` goes to the pool: a small array (or a scalar) the codec
- * writes a record for, with a codec that asks for it. */
+ * writes a record for (the caller checked the codec asks for it). */
 static gboolean
 encode_ahead (Walk *w, LfNode *leaf, LfCodec *codec)
 {
-  if (!(lf_codec_get_class (codec)->flags & LF_CODEC_PARALLEL_SMALL_LEAVES))
-    return FALSE;
   LfNodeKind kind = lf_node_get_kind (leaf);
   if (kind == LF_NODE_ARRAY
       ? lf_array_is_abstract (leaf) || lf_array_get_n_bytes (leaf) >= AHEAD_MAX_BYTES
@@ -162,10 +160,11 @@ encode_ahead (Walk *w, LfNode *leaf, LfCodec *codec)
 static gboolean
 save_leaf (Walk *w, LfNode *leaf, LfCodec *codec)
 {
-  if (encode_ahead (w, leaf, codec))
+  if ((lf_codec_get_class (codec)->flags & LF_CODEC_PARALLEL_SMALL_LEAVES)
+      && encode_ahead (w, leaf, codec))
     return write_ahead (w, FALSE);
   /* Everything queued goes first: records stay in tree order. */
-  if (!write_ahead (w, TRUE))
+  if (w->ahead != NULL && !write_ahead (w, TRUE))
     return FALSE;
   guint64 offset = lf_stream_tell (w->stream);
   if (!lf_codec_handles (codec, leaf))
