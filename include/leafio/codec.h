@@ -58,9 +58,9 @@ G_BEGIN_DECLS
 typedef enum {
   /* `serialise` is CPU-bound and may run on several threads at once (for
    * different leaves, each into its own memory stream).  Saves then encode
-   * array leaves under 2 MiB on a thread pool, a few ahead, and write the
-   * records in order: the file is the same as from one thread.  Bigger
-   * leaves are still written straight to the output, in the calling
+   * scalars and array leaves under 2 MiB on a thread pool, a few ahead, and
+   * write the records in order: the file is the same as from one thread.
+   * Bigger leaves are still written straight to the output, in the calling
    * thread.  `compressed` sets it. */
   LF_CODEC_PARALLEL_SMALL_LEAVES = 1 << 0,
 } LfCodecFlags;

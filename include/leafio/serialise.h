@@ -91,9 +91,9 @@ LF_API void lf_release_read_buffers (void);
  * the same pool, placed at the file offset's address modulo 4 KiB (rounded
  * down to 64 bytes) so the kernel's copy runs at full speed.  Its bytes
  * are not zeroed: fill all of them.  Each buffer is a mapping of its own
- * (whole pages): meant for reads of 1 MiB and more.  Returns GBytes over `*data` (transfer
- * full; freeing it returns the memory to the pool), or NULL when no memory
- * could be mapped. */
+ * (whole pages): meant for reads of 1 MiB and more.  Thread-safe.  Returns
+ * GBytes over `*data` (transfer full; freeing it returns the memory to the
+ * pool), or NULL when no memory could be mapped. */
 LF_API GBytes *lf_read_buffer_new (gsize size, guint64 file_offset, guint8 **data);
 
 G_END_DECLS
