@@ -22,9 +22,26 @@ set_position_error (GError **error, const char *what, const char *text,
                line, (guint) (offset - line_start + 1), message);
 }
 
-/* json-glib 1.6 recurses once per nesting level with no limit, and stops
- * after the root value without looking at what follows.  This scan runs
- * first and refuses both, leaving everything else to json-glib. */
+/* json-glib 1.6 recurses once per nesting level with no limit, stops after
+ * the root value without looking at what follows, and takes escapes JSON
+ * does not have (its scanner reads "\3" as an octal byte, which can make a
+ * string that is not UTF-8).  This scan runs first and refuses all three,
+ * leaving everything else to json-glib. */
+/* Whether the `left` bytes at `p`, just after a backslash, start one of
+ * JSON's escapes. */
+static gboolean
+valid_escape (const char *p, gsize left)
+{
+  if (left > 0 && strchr ("\"\\/bfnrt", *p) != NULL && *p != '\0')
+    return TRUE;
+  if (left < 5 || *p != 'u')
+    return FALSE;
+  for (int k = 1; k <= 4; k++)
+    if (!g_ascii_isxdigit (p[k]))
+      return FALSE;
+  return TRUE;
+}
+
 static gboolean
 prescan (const char *text, gsize length, const char *what, GError **error)
 {
@@ -56,7 +73,24 @@ prescan (const char *text, gsize length, const char *what, GError **error)
            * escapes only in double-quoted strings. */
           for (i++; i < length && text[i] != c; i++)
             if (c == '"' && text[i] == '\\' && i + 1 < length)
-              i++;
+              {
+                if (length - i > 5 && strncmp (text + i + 1, "u0000", 5) == 0)
+                  {
+                    set_position_error (error, what, text, i,
+                                        "a \\u0000 escape (names and strings cannot hold "
+                                        "NUL characters)");
+                    return FALSE;
+                  }
+                if (!valid_escape (text + i + 1, length - i - 1))
+                  {
+                    set_position_error (error, what, text, i,
+                                        "an escape JSON does not have (it has \\\", \\\\, "
+                                        "\\/, \\b, \\f, \\n, \\r, \\t and \\u with four "
+                                        "hex digits)");
+                    return FALSE;
+                  }
+                i++;
+              }
           if (depth == 0)
             root_done = TRUE;
           break;
@@ -110,12 +144,48 @@ set_json_glib_error (GError **error, const char *what, const GError *json_error)
 {
   unsigned line, column;
   int consumed = 0;
-  if (sscanf (json_error->message, "<data>:%u:%u: Parse error: %n", &line, &column,
-              &consumed) == 2 && consumed > 0)
+  /* json-glib quotes the input it stopped at, which need not be UTF-8. */
+  g_autofree char *message = g_utf8_make_valid (json_error->message, -1);
+  if (sscanf (message, "<data>:%u:%u: Parse error: %n", &line, &column, &consumed) == 2
+      && consumed > 0)
     g_set_error (error, LF_ERROR, LF_ERROR_PARSE, "%s: line %u, column %u: %s", what,
-                 line, column, json_error->message + consumed);
+                 line, column, message + consumed);
   else
-    g_set_error (error, LF_ERROR, LF_ERROR_PARSE, "%s: %s", what, json_error->message);
+    g_set_error (error, LF_ERROR, LF_ERROR_PARSE, "%s: %s", what, message);
+}
+
+/* Whether every member name and string in `node` is UTF-8 (json-glib lets
+ * a lone \uD800 surrogate through); the depth is bounded by prescan. */
+static gboolean
+strings_are_utf8 (JsonNode *node)
+{
+  switch (JSON_NODE_TYPE (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObjectIter iter;
+        const char *name;
+        JsonNode *member;
+        json_object_iter_init (&iter, json_node_get_object (node));
+        while (json_object_iter_next (&iter, &name, &member))
+          if (!g_utf8_validate (name, -1, NULL) || !strings_are_utf8 (member))
+            return FALSE;
+        return TRUE;
+      }
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+        for (guint i = 0; i < json_array_get_length (array); i++)
+          if (!strings_are_utf8 (json_array_get_element (array, i)))
+            return FALSE;
+        return TRUE;
+      }
+    case JSON_NODE_VALUE:
+      return json_node_get_value_type (node) != G_TYPE_STRING
+             || g_utf8_validate (json_node_get_string (node), -1, NULL);
+    default:
+      return TRUE;
+    }
 }
 
 JsonNode *
@@ -149,6 +219,12 @@ _lf_json_parse (const char *text, gssize length, const char *what, GError **erro
   JsonNode *root = json_parser_steal_root (parser);
   if (root == NULL)
     g_set_error (error, LF_ERROR, LF_ERROR_PARSE, "%s: empty document", what);
+  else if (!strings_are_utf8 (root))
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_PARSE,
+                   "%s: a string is not valid UTF-8 once its escapes are read", what);
+      g_clear_pointer (&root, json_node_unref);
+    }
   return root;
 }
 

@@ -38,6 +38,7 @@
 
 #include <xxhash.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include <leafio/leafio.h>
 
@@ -47,6 +48,10 @@
 #define RECORD_HEADER_SIZE 40
 #define MAX_REFERENCE_LEN 4096
 #define THREADED_MIN_SIZE (2u << 20)
+/* zstd windows are at most 32 MiB, written and read: a reader must allocate
+ * the window before any output, so a crafted frame could otherwise make it
+ * allocate up to 128 MiB from a few bytes of input. */
+#define MAX_WINDOW_LOG 25
 #define THREADED_JOB_SIZE (2u << 20)
 
 typedef struct {
@@ -201,6 +206,25 @@ fill_header (guint8 *header, const CompressedOptions *o, guint64 raw_size,
   put_u64 (header + 32, checksum);
 }
 
+/* This thread's compression context at `level`.  zstd's levels 21 and 22
+ * use windows above MAX_WINDOW_LOG when the input's size is unknown (the
+ * streamed path); those are capped.  With a known size, as on the small
+ * path, the window never exceeds the input. */
+static ZSTD_CCtx *
+cctx_for_level (int level, gboolean streamed, GError **error)
+{
+  ZSTD_CCtx *cctx = get_cctx (error);
+  if (cctx == NULL
+      || zstd_failed (ZSTD_CCtx_setParameter (cctx, ZSTD_c_compressionLevel, level), "level",
+                      error))
+    return NULL;
+  if (streamed && level > 20
+      && zstd_failed (ZSTD_CCtx_setParameter (cctx, ZSTD_c_windowLog, MAX_WINDOW_LOG),
+                      "window", error))
+    return NULL;
+  return cctx;
+}
+
 /* ---- saving: small leaves, in one piece --------------------------------------- */
 
 /* The inner record is built in memory and compressed in one call, in the
@@ -217,10 +241,8 @@ save_small (const CompressedOptions *o, LfStream *out, const LfPath *path, LfNod
   gsize raw_size;
   const guint8 *raw_data = g_bytes_get_data (raw, &raw_size);
 
-  ZSTD_CCtx *cctx = get_cctx (error);
-  if (cctx == NULL
-      || zstd_failed (ZSTD_CCtx_setParameter (cctx, ZSTD_c_compressionLevel, o->level),
-                      "level", error))
+  ZSTD_CCtx *cctx = cctx_for_level (o->level, FALSE, error);
+  if (cctx == NULL)
     return FALSE;
   gsize bound = ZSTD_compressBound (raw_size);
   g_autofree guint8 *compressed = g_malloc (bound);
@@ -285,10 +307,8 @@ static gboolean
 save_big (const CompressedOptions *o, LfStream *out, const LfPath *path, LfNode *leaf,
           GError **error)
 {
-  ZSTD_CCtx *cctx = get_cctx (error);
-  if (cctx == NULL
-      || zstd_failed (ZSTD_CCtx_setParameter (cctx, ZSTD_c_compressionLevel, o->level),
-                      "level", error))
+  ZSTD_CCtx *cctx = cctx_for_level (o->level, TRUE, error);
+  if (cctx == NULL)
     return FALSE;
   /* Fails (harmlessly, single-threaded) only in a zstd built without
    * threads; then every big leaf takes that path and output stays uniform. */
@@ -362,6 +382,7 @@ decompress_record (const guint8 *src, gsize src_size, guint64 raw_size, GError *
       return NULL;
     }
   ZSTD_DCtx_reset (dctx, ZSTD_reset_session_and_parameters);
+  ZSTD_DCtx_setParameter (dctx, ZSTD_d_windowLogMax, MAX_WINDOW_LOG);
 
   unsigned long long declared = ZSTD_getFrameContentSize (src, src_size);
   if (declared == ZSTD_CONTENTSIZE_ERROR || (declared != ZSTD_CONTENTSIZE_UNKNOWN
@@ -385,8 +406,13 @@ decompress_record (const guint8 *src, gsize src_size, guint64 raw_size, GError *
       if (ZSTD_isError (status))
         {
           g_free (output.dst);
-          g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT, "the zstd frame is corrupt: %s",
-                       ZSTD_getErrorName (status));
+          if (ZSTD_getErrorCode (status) == ZSTD_error_frameParameter_windowTooLarge)
+            g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                         "the zstd frame needs a window above %u MiB, the most this "
+                         "reader allows", (1u << MAX_WINDOW_LOG) >> 20);
+          else
+            g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT, "the zstd frame is corrupt: %s",
+                         ZSTD_getErrorName (status));
           return NULL;
         }
       if (status == 0)

@@ -603,6 +603,56 @@ END_TEST
 
 /* A record whose frame holds more than the inner record uses, with a valid
  * checksum: the inner codec stops early and that is an error. */
+/* A frame whose window is above the 32 MiB the format allows (zstd level
+ * 22 without a known size would use 128 MiB) is refused before zstd
+ * allocates it; windows up to the cap load. */
+START_TEST (test_compressed_window_cap)
+{
+  g_autoptr (GByteArray) r = compressed_record ();
+  guint64 raw = get_u64 (r, 16);
+  /* The inner npy record, from the valid file. */
+  float v[64];
+  for (int i = 0; i < 64; i++)
+    v[i] = (float) i * 0.37f;
+  g_autoptr (LfNode) one = f32_array (64, v);
+  g_autoptr (GBytes) inner = save_bytes_ref (one, "npy");
+  ck_assert_uint_eq (g_bytes_get_size (inner), raw);
+
+  for (int window_log = 25; window_log <= 27; window_log += 2)
+    {
+      ZSTD_CCtx *cctx = ZSTD_createCCtx ();
+      ZSTD_CCtx_setParameter (cctx, ZSTD_c_windowLog, window_log);
+      ZSTD_CCtx_setParameter (cctx, ZSTD_c_contentSizeFlag, 0);
+      ZSTD_CCtx_setPledgedSrcSize (cctx, ZSTD_CONTENTSIZE_UNKNOWN);
+      guint8 frame[1024];
+      ZSTD_inBuffer in = { g_bytes_get_data (inner, NULL), (size_t) raw, 0 };
+      ZSTD_outBuffer out = { frame, sizeof frame, 0 };
+      /* Streamed in two calls, so zstd cannot shrink the window to the input. */
+      ck_assert (!ZSTD_isError (ZSTD_compressStream2 (cctx, &out, &in, ZSTD_e_continue)));
+      ZSTD_inBuffer none = { NULL, 0, 0 };
+      ck_assert_uint_eq (ZSTD_compressStream2 (cctx, &out, &none, ZSTD_e_end), 0);
+      ZSTD_freeCCtx (cctx);
+
+      g_autoptr (GByteArray) c = g_byte_array_new ();
+      g_byte_array_append (c, r->data, 43);
+      g_byte_array_append (c, frame, (guint) out.pos);
+      put_u64 (c, 24, out.pos);
+      if (window_log > 25)
+        assert_load_fails (c, LF_ERROR_UNSUPPORTED, "a window above 32 MiB");
+      else
+        {
+          float want[64] = { 0 };
+          g_autoptr (LfNode) like = lf_list_new_take (1, f32_array (64, want));
+          g_autoptr (GBytes) bytes = g_bytes_new (c->data, c->len);
+          GError *error = NULL;
+          g_autoptr (LfNode) loaded = load_bytes (bytes, like, "compressed", &error);
+          LF_ASSERT_NO_ERROR (error);
+          ck_assert (lf_tree_equal (lf_node_get_child (loaded, 0), one));
+        }
+    }
+}
+END_TEST
+
 START_TEST (test_compressed_inner_leftover)
 {
   float v[4] = { 1, 2, 3, 4 };
@@ -778,6 +828,7 @@ lf_test_suite (void)
   tcase_add_test (tc, test_compressed_streamed_outputs);
   tcase_add_test (tc, test_compressed_corrupt);
   tcase_add_test (tc, test_compressed_inner_leftover);
+  tcase_add_test (tc, test_compressed_window_cap);
   suite_add_tcase (s, tc);
   tc = tcase_create ("cast and mixing");
   tcase_add_test (tc, test_cast);

@@ -205,6 +205,20 @@ START_TEST (test_malformed)
   assert_error ("", "skeleton: empty document");
   assert_error ("null null", "unexpected data after the JSON value");
   assert_error ("{\"a\": null, \"a\": []}", "duplicate member \"a\"");
+  /* Escapes JSON does not have (json-glib reads "\333" as an octal byte,
+   * which is not UTF-8), and a lone surrogate (refused, in a message that
+   * is UTF-8); JSON's own escapes pass. */
+  assert_error ("{\"k\\333\": null}", "line 1, column 4: an escape JSON does not have");
+  assert_error ("{\"k\\x41\": null}", "an escape JSON does not have");
+  assert_error ("{\"k\\u12\": null}", "an escape JSON does not have");
+  assert_error ("{\"a\\u0000b\": null}", "a \\u0000 escape");
+  assert_error ("{\"a\\udc00b\": null}", "not valid UTF-8");
+  GError *surrogate = NULL;
+  ck_assert_ptr_null (lf_tree_from_json ("{\"k\\ud800\": {\"opaque\": \"x\"}}", &surrogate));
+  ck_assert (surrogate != NULL && g_utf8_validate (surrogate->message, -1, NULL));
+  g_clear_error (&surrogate);
+  g_autoptr (LfNode) escaped = lf_tree_from_json ("{\"k\\\"\\\\\\/\\t\\u00e9\": null}", NULL);
+  ck_assert_ptr_nonnull (escaped);
   assert_error ("{\"layers\": [{\"weight\": {\"dtype\": \"float32\", \"shape\": [4]}},"
                 " {\"weight\": {\"dtype\": \"float32\", \"shape\": [-4, 2]}}]}",
                 "skeleton: $.layers[1].weight.shape[0]: expected a non-negative integer");

@@ -54,6 +54,8 @@ decompress_prefix (const guint8 *frame, gsize frame_size, guint8 *out, gsize cap
       g_set_error (error, LF_ERROR, LF_ERROR_FAILED, "zstd: cannot create a context");
       return -1;
     }
+  /* The compressed codec's own cap on windows (docs/FORMAT.md). */
+  ZSTD_DCtx_setParameter (dctx, ZSTD_d_windowLogMax, 25);
   ZSTD_inBuffer input = { frame, frame_size, 0 };
   ZSTD_outBuffer output = { out, capacity, 0 };
   size_t status = 1;
