@@ -87,6 +87,27 @@ START_TEST (test_same_file_as_one_thread)
 }
 END_TEST
 
+/* Enough tiny leaves for many full batches, more than may wait at once:
+ * the walker writes while the pool encodes, and the order holds. */
+START_TEST (test_many_batches_in_order)
+{
+  LfNode *items[1000];
+  for (guint i = 0; i < G_N_ELEMENTS (items); i++)
+    items[i] = i % 97 == 5 ? lf_scalar_new_int (i) : floats (1 + i % 13, (float) i);
+  g_autoptr (LfNode) tree = lf_list_new (G_N_ELEMENTS (items), items);
+  for (guint i = 0; i < G_N_ELEMENTS (items); i++)
+    lf_node_unref (items[i]);
+  g_autoptr (LfSpec) spec = lf_test_spec ("compressed(level=1)");
+  GError *error = NULL;
+  g_autoptr (LfStream) out = lf_stream_new_memory ();
+  ck_assert (lf_tree_serialise_leaves_to_stream (out, tree, spec, NULL, NULL, &error));
+  LF_ASSERT_NO_ERROR (error);
+  g_autoptr (GBytes) pooled = lf_stream_steal_bytes (out);
+  g_autoptr (GBytes) expected = records_one_by_one (tree, "compressed(level=1)");
+  ck_assert (g_bytes_equal (pooled, expected));
+}
+END_TEST
+
 /* A worker's failure is reported for its own record and leaf, and the
  * leaves queued behind it are dropped without a leak (valgrind). */
 START_TEST (test_worker_error_names_its_leaf)
@@ -119,6 +140,7 @@ lf_test_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_same_file_as_one_thread);
   tcase_add_test (tc, test_worker_error_names_its_leaf);
+  tcase_add_test (tc, test_many_batches_in_order);
   suite_add_tcase (suite, tc);
   return suite;
 }
