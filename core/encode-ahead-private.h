@@ -11,7 +11,6 @@ typedef struct {
   LfCodec *codec;
   LfNode *leaf;
   LfPath *path;
-  char *path_text;   /* keystr of `path`, for the log and errors */
   GBytes *bytes;     /* the record; NULL when `error` is set */
   GError *error;
 } LfEncodedRecord;
@@ -25,7 +24,7 @@ void _lf_encode_ahead_free (LfEncodeAhead *ea);
 /* Queues `leaf` for `codec` (references and copies are taken); `weight`
  * is its data size, for the memory bound. */
 void _lf_encode_ahead_push (LfEncodeAhead *ea, LfCodec *codec, const LfPath *path,
-                            const char *path_text, LfNode *leaf, gsize weight);
+                            LfNode *leaf, gsize weight);
 /* TRUE when the caller should take records back before queuing more. */
 gboolean _lf_encode_ahead_is_full (LfEncodeAhead *ea);
 /* TRUE when nothing is queued (or `ea` is NULL). */

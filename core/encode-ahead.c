@@ -9,6 +9,7 @@
 #include "config.h"
 #include <leafio/leafio.h>
 #include "encode-ahead-private.h"
+#include "settings-private.h"
 
 #define BATCH_LEAVES 64
 #define BATCH_BYTES ((gsize) 256 << 10)
@@ -49,18 +50,8 @@ struct _LfEncodeAhead {
 static guint
 worker_count (void)
 {
-  static gsize once = 0;
-  static guint count;
-  if (g_once_init_enter (&once))
-    {
-      guint64 n = 0;
-      const char *v = g_getenv ("LEAFIO_ENCODE_THREADS");
-      if (v == NULL || !g_ascii_string_to_unsigned (v, 10, 1, 256, &n, NULL))
-        n = MAX (g_get_num_processors (), 1);
-      count = (guint) n;
-      g_once_init_leave (&once, 1);
-    }
-  return count;
+  return (guint) _lf_setting_uint ("LEAFIO_ENCODE_THREADS", 1, 256,
+                                   MAX (g_get_num_processors (), 1));
 }
 
 static void
@@ -111,7 +102,7 @@ submit_open_batch (LfEncodeAhead *ea)
 
 void
 _lf_encode_ahead_push (LfEncodeAhead *ea, LfCodec *codec, const LfPath *path,
-                       const char *path_text, LfNode *leaf, gsize weight)
+                       LfNode *leaf, gsize weight)
 {
   if (ea->open == NULL)
     {
@@ -124,7 +115,6 @@ _lf_encode_ahead_push (LfEncodeAhead *ea, LfCodec *codec, const LfPath *path,
   item->record.codec = lf_codec_ref (codec);
   item->record.leaf = lf_node_ref (leaf);
   item->record.path = lf_path_copy (path);
-  item->record.path_text = g_strdup (path_text);
   batch->alive++;
   batch->weight += weight;
   if (batch->n_items == BATCH_LEAVES || batch->weight >= BATCH_BYTES)
@@ -174,7 +164,6 @@ _lf_encoded_record_free (LfEncodedRecord *record)
   lf_codec_unref (record->codec);
   lf_node_unref (record->leaf);
   lf_path_free (record->path);
-  g_free (record->path_text);
   g_clear_pointer (&record->bytes, g_bytes_unref);
   g_clear_error (&record->error);
   if (--batch->alive == 0)

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <leafio/leafio.h>
+#include "settings-private.h"
 
 #define PAGE ((gsize) 4096)
 #define HUGE_PAGE ((gsize) 2 << 20)
@@ -41,18 +42,8 @@ static gsize pool_bytes;
 static gsize
 pool_capacity (void)
 {
-  static gsize once = 0;
-  static gsize capacity;
-  if (g_once_init_enter (&once))
-    {
-      const char *v = g_getenv ("LEAFIO_BUFFER_POOL_MB");
-      guint64 mb = DEFAULT_POOL_MB;
-      if (v != NULL && !g_ascii_string_to_unsigned (v, 10, 0, G_MAXSIZE >> 20, &mb, NULL))
-        mb = DEFAULT_POOL_MB;
-      capacity = (gsize) mb << 20;
-      g_once_init_leave (&once, 1);
-    }
-  return capacity;
+  return (gsize) _lf_setting_uint ("LEAFIO_BUFFER_POOL_MB", 0, G_MAXSIZE >> 20,
+                                   DEFAULT_POOL_MB) << 20;
 }
 
 /* Advises the whole 2 MiB pages inside [start, start + size) for huge pages

@@ -21,6 +21,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include <leafio/leafio.h>
+#include "settings-private.h"
 #include "stream-private.h"
 
 #define READ_AHEAD_SIZE (128 * 1024)
@@ -556,15 +557,7 @@ read_part (gpointer data)
 static gboolean
 split_reads_enabled (void)
 {
-  static gsize once = 0;
-  static gboolean enabled;
-  if (g_once_init_enter (&once))
-    {
-      const char *v = g_getenv ("LEAFIO_READ_THREADS");
-      enabled = v == NULL || g_strcmp0 (v, "1") != 0;
-      g_once_init_leave (&once, 1);
-    }
-  return enabled;
+  return _lf_setting_uint ("LEAFIO_READ_THREADS", 1, 2, 2) != 1;
 }
 
 /* Reads `count` bytes (known to be in the file) into a big buffer: what the
@@ -780,7 +773,7 @@ lf_stream_at_end (LfStream *stream, gboolean *at_end, GError **error)
 
 /* ---- writing ------------------------------------------------------------- */
 
-static gboolean fd_is_rewritable (LfStream *stream);
+static gboolean fd_start_known (LfStream *stream);
 
 /* Before `count` bytes go to a regular file at stream position
  * `position`: reserves their blocks.  ext4 then skips the delayed
@@ -795,7 +788,7 @@ preallocate (LfStream *stream, guint64 position, gsize count)
 {
 #ifdef HAVE_FALLOCATE
   if (stream->kind != SOURCE_FD || count < PREALLOCATE_MIN || stream->no_preallocate
-      || !fd_is_rewritable (stream))
+      || !fd_start_known (stream))
     return;
   int mode = stream->owns_tail ? 0 : FALLOC_FL_KEEP_SIZE;
   if (fallocate (stream->fd, mode, (off_t) (stream->fd_start + position), (off_t) count) != 0)
@@ -1049,11 +1042,12 @@ lf_stream_sync (LfStream *stream, GError **error)
 
 /* ---- rewriting ------------------------------------------------------------- */
 
-/* The fd offset of stream position 0, found once: the fd must be a regular
- * file without O_APPEND (where pwrite would append) that the stream has
- * only written to. */
+/* Finds, once, the fd offset of stream position 0 (`fd_start`), which
+ * rewriting and preallocating need: the fd must be a regular file without
+ * O_APPEND (where pwrite would append) that the stream has only written
+ * to. */
 static gboolean
-fd_is_rewritable (LfStream *stream)
+fd_start_known (LfStream *stream)
 {
   if (stream->rewrite_checked)
     return stream->rewritable;
@@ -1076,7 +1070,7 @@ lf_stream_can_rewrite (LfStream *stream)
   g_return_val_if_fail (stream != NULL, FALSE);
   if (stream->kind == SOURCE_WRITER)
     return TRUE;
-  return stream->kind == SOURCE_FD && fd_is_rewritable (stream);
+  return stream->kind == SOURCE_FD && fd_start_known (stream);
 }
 
 gboolean

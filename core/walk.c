@@ -113,14 +113,15 @@ write_encoded (Walk *w)
   gboolean ok = r->error == NULL
                 && lf_stream_write (w->stream, g_bytes_get_data (r->bytes, NULL),
                                     g_bytes_get_size (r->bytes), &local);
+  /* The path's text only when someone reads it. */
+  g_autofree char *path = ok && w->log == NULL ? NULL : lf_path_to_string (r->path);
   if (ok)
     {
-      log_leaf_path (w, r->path_text, r->leaf, r->codec, TRUE, offset);
+      log_leaf_path (w, path, r->leaf, r->codec, TRUE, offset);
       w->n_records++;
     }
   else
-    fail_at_record_path (w, offset, r->path_text,
-                         local != NULL ? local : g_steal_pointer (&r->error));
+    fail_at_record_path (w, offset, path, local != NULL ? local : g_steal_pointer (&r->error));
   _lf_encoded_record_free (r);
   return ok;
 }
@@ -152,7 +153,7 @@ encode_ahead (Walk *w, LfNode *leaf, LfCodec *codec)
     }
   if (w->ahead == NULL || !lf_codec_handles (codec, leaf))
     return FALSE;
-  _lf_encode_ahead_push (w->ahead, codec, w->path, current_path_text (w), leaf,
+  _lf_encode_ahead_push (w->ahead, codec, w->path, leaf,
                          kind == LF_NODE_ARRAY ? lf_array_get_n_bytes (leaf) : 8);
   return TRUE;
 }

@@ -1,17 +1,7 @@
 /* compressed: an inner codec's record, compressed with zstd.
  *
- * Record layout (all integers little-endian; docs/FORMAT.md has the table
- * and a Python reader):
- *
- *   0   7  magic "\x93LFZSTD"
- *   7   1  version, 1
- *   8   4  length of the inner codec reference text (1..4096)
- *   12  4  flags, 0 (anything else is refused)
- *   16  8  raw size: bytes of the inner record
- *   24  8  compressed size: bytes of the zstd frame
- *   32  8  XXH3-64 (seed 0) of the inner record's raw bytes
- *   40     the inner codec reference, e.g. "npy" or "float16(overflow=error)"
- *   ..     one zstd frame holding the inner record
+ * The record's layout is in compressed-format.h (and docs/FORMAT.md, with a
+ * Python reader).
  *
  * The reference makes each record self-describing: a file loads whatever
  * `inner=` the loading spec says.  Reading checks the sizes against what
@@ -42,16 +32,9 @@
 
 #include <leafio/leafio.h>
 
-#define RECORD_MAGIC "\x93LFZSTD"
-#define RECORD_MAGIC_LEN 7
-#define RECORD_VERSION 1
-#define RECORD_HEADER_SIZE 40
-#define MAX_REFERENCE_LEN 4096
+#include "compressed-format.h"
+
 #define THREADED_MIN_SIZE (2u << 20)
-/* zstd windows are at most 32 MiB, written and read: a reader must allocate
- * the window before any output, so a crafted frame could otherwise make it
- * allocate up to 128 MiB from a few bytes of input. */
-#define MAX_WINDOW_LOG 25
 #define THREADED_JOB_SIZE (2u << 20)
 
 typedef struct {
@@ -161,53 +144,30 @@ zstd_failed (size_t code, const char *what, GError **error)
   return TRUE;
 }
 
-/* ---- little-endian fields ----------------------------------------------------- */
-
-static void
-put_u32 (guint8 *p, guint32 v)
-{
-  v = GUINT32_TO_LE (v);
-  memcpy (p, &v, 4);
-}
-
-static void
-put_u64 (guint8 *p, guint64 v)
-{
-  v = GUINT64_TO_LE (v);
-  memcpy (p, &v, 8);
-}
-
-static guint32
-get_u32 (const guint8 *p)
-{
-  guint32 v;
-  memcpy (&v, p, 4);
-  return GUINT32_FROM_LE (v);
-}
-
-static guint64
-get_u64 (const guint8 *p)
-{
-  guint64 v;
-  memcpy (&v, p, 8);
-  return GUINT64_FROM_LE (v);
-}
-
 static void
 fill_header (guint8 *header, const CompressedOptions *o, guint64 raw_size,
              guint64 compressed_size, guint64 checksum)
 {
-  memcpy (header, RECORD_MAGIC, RECORD_MAGIC_LEN);
-  header[7] = RECORD_VERSION;
-  put_u32 (header + 8, (guint32) strlen (o->inner_reference));
-  put_u32 (header + 12, 0);
-  put_u64 (header + 16, raw_size);
-  put_u64 (header + 24, compressed_size);
-  put_u64 (header + 32, checksum);
+  memcpy (header, LF_ZSTD_RECORD_MAGIC, LF_ZSTD_RECORD_MAGIC_LEN);
+  header[LF_ZSTD_AT_VERSION] = LF_ZSTD_RECORD_VERSION;
+  lf_zstd_put_u32 (header + LF_ZSTD_AT_REFERENCE_LEN,
+                   (guint32) strlen (o->inner_reference));
+  lf_zstd_put_u32 (header + LF_ZSTD_AT_FLAGS, 0);
+  lf_zstd_put_u64 (header + LF_ZSTD_AT_RAW_SIZE, raw_size);
+  lf_zstd_put_u64 (header + LF_ZSTD_AT_COMPRESSED_SIZE, compressed_size);
+  lf_zstd_put_u64 (header + LF_ZSTD_AT_CHECKSUM, checksum);
+}
+
+/* The record's header and the inner codec reference, before the frame. */
+static gboolean
+write_head (LfStream *out, const guint8 *header, const CompressedOptions *o, GError **error)
+{
+  return lf_stream_write (out, header, LF_ZSTD_RECORD_HEADER_SIZE, error)
+         && lf_stream_write (out, o->inner_reference, strlen (o->inner_reference), error);
 }
 
 /* This thread's compression context at `level`.  zstd's levels 21 and 22
- * use windows above MAX_WINDOW_LOG when the input's size is unknown (the
+ * use windows above LF_ZSTD_MAX_WINDOW_LOG when the input's size is unknown (the
  * streamed path); those are capped.  With a known size, as on the small
  * path, the window never exceeds the input. */
 static ZSTD_CCtx *
@@ -219,8 +179,8 @@ cctx_for_level (int level, gboolean streamed, GError **error)
                       error))
     return NULL;
   if (streamed && level > 20
-      && zstd_failed (ZSTD_CCtx_setParameter (cctx, ZSTD_c_windowLog, MAX_WINDOW_LOG),
-                      "window", error))
+      && zstd_failed (ZSTD_CCtx_setParameter (cctx, ZSTD_c_windowLog,
+                                              LF_ZSTD_MAX_WINDOW_LOG), "window", error))
     return NULL;
   return cctx;
 }
@@ -250,10 +210,9 @@ save_small (const CompressedOptions *o, LfStream *out, const LfPath *path, LfNod
   if (zstd_failed (compressed_size, "compression", error))
     return FALSE;
 
-  guint8 header[RECORD_HEADER_SIZE];
+  guint8 header[LF_ZSTD_RECORD_HEADER_SIZE];
   fill_header (header, o, raw_size, compressed_size, XXH3_64bits (raw_data, raw_size));
-  return lf_stream_write (out, header, sizeof header, error)
-         && lf_stream_write (out, o->inner_reference, strlen (o->inner_reference), error)
+  return write_head (out, header, o, error)
          && lf_stream_write (out, compressed, compressed_size, error);
 }
 
@@ -318,40 +277,34 @@ save_big (const CompressedOptions *o, LfStream *out, const LfPath *path, LfNode 
   gboolean direct = lf_stream_can_rewrite (out);
   guint64 header_position = lf_stream_tell (out);
   g_autoptr (LfStream) buffered = direct ? NULL : lf_stream_new_memory ();
-  guint8 header[RECORD_HEADER_SIZE] = { 0 };
-  if (direct
-      && (!lf_stream_write (out, header, sizeof header, error)
-          || !lf_stream_write (out, o->inner_reference, strlen (o->inner_reference), error)))
+  guint8 header[LF_ZSTD_RECORD_HEADER_SIZE] = { 0 };
+  if (direct && !write_head (out, header, o, error))   /* filled in at the end */
     return FALSE;
 
-  g_autofree guint8 *chunk = g_malloc (STREAMING_CHUNK_SIZE);
-  Streaming s = {
-    .cctx = cctx,
-    .hash = XXH3_createState (),
-    .sink = direct ? out : buffered,
-    .chunk = chunk,
-  };
-  g_autoptr (LfStream) inner = lf_stream_new_for_callbacks (NULL, streaming_write, &s, NULL);
-  lf_stream_set_name (inner, "compressed record");
-  gboolean ok = s.hash != NULL && XXH3_64bits_reset (s.hash) == XXH_OK
-                && lf_codec_serialise (o->inner, inner, path, leaf, error)
-                && lf_stream_flush (inner, error)
-                && streaming_push (&s, NULL, 0, ZSTD_e_end, error);
-  guint64 checksum = s.hash != NULL ? XXH3_64bits_digest (s.hash) : 0;
-  XXH3_freeState (s.hash);
-  if (!ok)
+  XXH3_state_t *hash = XXH3_createState ();
+  if (hash == NULL || XXH3_64bits_reset (hash) != XXH_OK)
     {
-      if (error != NULL && *error == NULL)
-        g_set_error (error, LF_ERROR, LF_ERROR_FAILED, "xxhash: cannot create a state");
+      XXH3_freeState (hash);
+      g_set_error (error, LF_ERROR, LF_ERROR_FAILED, "xxhash: cannot create a state");
       return FALSE;
     }
+  g_autofree guint8 *chunk = g_malloc (STREAMING_CHUNK_SIZE);
+  Streaming s = { .cctx = cctx, .hash = hash, .sink = direct ? out : buffered, .chunk = chunk };
+  g_autoptr (LfStream) inner = lf_stream_new_for_callbacks (NULL, streaming_write, &s, NULL);
+  lf_stream_set_name (inner, "compressed record");
+  gboolean ok = lf_codec_serialise (o->inner, inner, path, leaf, error)
+                && lf_stream_flush (inner, error)
+                && streaming_push (&s, NULL, 0, ZSTD_e_end, error);
+  guint64 checksum = XXH3_64bits_digest (hash);
+  XXH3_freeState (hash);
+  if (!ok)
+    return FALSE;
 
   fill_header (header, o, s.raw_size, s.compressed_size, checksum);
   if (direct)
     return lf_stream_rewrite (out, header_position, header, sizeof header, error);
   g_autoptr (GBytes) frame = lf_stream_steal_bytes (buffered);
-  return lf_stream_write (out, header, sizeof header, error)
-         && lf_stream_write (out, o->inner_reference, strlen (o->inner_reference), error)
+  return write_head (out, header, o, error)
          && lf_stream_write (out, g_bytes_get_data (frame, NULL), g_bytes_get_size (frame),
                              error);
 }
@@ -382,7 +335,7 @@ decompress_record (const guint8 *src, gsize src_size, guint64 raw_size, GError *
       return NULL;
     }
   ZSTD_DCtx_reset (dctx, ZSTD_reset_session_and_parameters);
-  ZSTD_DCtx_setParameter (dctx, ZSTD_d_windowLogMax, MAX_WINDOW_LOG);
+  ZSTD_DCtx_setParameter (dctx, ZSTD_d_windowLogMax, LF_ZSTD_MAX_WINDOW_LOG);
 
   unsigned long long declared = ZSTD_getFrameContentSize (src, src_size);
   if (declared == ZSTD_CONTENTSIZE_ERROR || (declared != ZSTD_CONTENTSIZE_UNKNOWN
@@ -409,7 +362,7 @@ decompress_record (const guint8 *src, gsize src_size, guint64 raw_size, GError *
           if (ZSTD_getErrorCode (status) == ZSTD_error_frameParameter_windowTooLarge)
             g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
                          "the zstd frame needs a window above %u MiB, the most this "
-                         "reader allows", (1u << MAX_WINDOW_LOG) >> 20);
+                         "reader allows", (1u << LF_ZSTD_MAX_WINDOW_LOG) >> 20);
           else
             g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT, "the zstd frame is corrupt: %s",
                          ZSTD_getErrorName (status));
@@ -464,38 +417,39 @@ compressed_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path, 
                         GError **error)
 {
   const CompressedOptions *o = lf_codec_get_data (codec);
-  guint8 header[RECORD_HEADER_SIZE];
+  guint8 header[LF_ZSTD_RECORD_HEADER_SIZE];
 
   if (!lf_stream_read (in, header, sizeof header, error))
     {
       g_prefix_error (error, "compressed record header: ");
       return NULL;
     }
-  if (memcmp (header, RECORD_MAGIC, RECORD_MAGIC_LEN) != 0)
+  if (memcmp (header, LF_ZSTD_RECORD_MAGIC, LF_ZSTD_RECORD_MAGIC_LEN) != 0)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
                    "not a compressed record: the magic is not \\x93LFZSTD "
                    "(was the file written with another codec?)");
       return NULL;
     }
-  if (header[7] != RECORD_VERSION || get_u32 (header + 12) != 0)
+  guint version = header[LF_ZSTD_AT_VERSION];
+  guint32 flags = lf_zstd_get_u32 (header + LF_ZSTD_AT_FLAGS);
+  if (version != LF_ZSTD_RECORD_VERSION || flags != 0)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
                    "compressed record version %u with flags 0x%x; this reader knows "
-                   "version %u with flags 0", header[7], get_u32 (header + 12),
-                   RECORD_VERSION);
+                   "version %u with flags 0", version, flags, LF_ZSTD_RECORD_VERSION);
       return NULL;
     }
-  guint32 reference_len = get_u32 (header + 8);
-  guint64 raw_size = get_u64 (header + 16);
-  guint64 compressed_size = get_u64 (header + 24);
-  guint64 checksum = get_u64 (header + 32);
+  guint32 reference_len = lf_zstd_get_u32 (header + LF_ZSTD_AT_REFERENCE_LEN);
+  guint64 raw_size = lf_zstd_get_u64 (header + LF_ZSTD_AT_RAW_SIZE);
+  guint64 compressed_size = lf_zstd_get_u64 (header + LF_ZSTD_AT_COMPRESSED_SIZE);
+  guint64 checksum = lf_zstd_get_u64 (header + LF_ZSTD_AT_CHECKSUM);
 
-  if (reference_len == 0 || reference_len > MAX_REFERENCE_LEN)
+  if (reference_len == 0 || reference_len > LF_ZSTD_MAX_REFERENCE_LEN)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
                    "compressed record: inner codec reference of %u bytes "
-                   "(expected 1 to %u)", reference_len, MAX_REFERENCE_LEN);
+                   "(expected 1 to %u)", reference_len, LF_ZSTD_MAX_REFERENCE_LEN);
       return NULL;
     }
   guint64 remaining;
@@ -517,7 +471,7 @@ compressed_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path, 
       return NULL;
     }
 
-  char reference[MAX_REFERENCE_LEN + 1];
+  char reference[LF_ZSTD_MAX_REFERENCE_LEN + 1];
   if (!lf_stream_read (in, reference, reference_len, error))
     {
       g_prefix_error (error, "compressed record: ");

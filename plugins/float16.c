@@ -83,6 +83,18 @@ element_text (LfDType dtype, gconstpointer data, gsize i)
   return g_strdup_printf ("%g", value);
 }
 
+/* Converts `count` elements of `src` from element `first` on into `half`. */
+static void
+convert_chunk (LfDType dtype, const guint8 *src, gsize first, gsize count, guint16 *half)
+{
+  if (dtype == LF_DTYPE_FLOAT32)
+    lf_convert_f32_to_f16 ((const float *) src + first, half, count);
+  else if (dtype == LF_DTYPE_FLOAT64)
+    lf_convert_f64_to_f16 ((const double *) src + first, half, count);
+  else
+    lf_convert_bf16_to_f16 ((const guint16 *) src + first, half, count);
+}
+
 /* `leaf` as a float16 array (transfer full), or NULL on overflow=error. */
 static LfNode *
 to_half (LfNode *leaf, gboolean overflow_error, GError **error)
@@ -92,12 +104,7 @@ to_half (LfNode *leaf, gboolean overflow_error, GError **error)
   gconstpointer src = lf_array_get_data (leaf);
   g_autofree guint16 *half = g_new (guint16, MAX (n, 1));
 
-  if (dtype == LF_DTYPE_FLOAT32)
-    lf_convert_f32_to_f16 (src, half, n);
-  else if (dtype == LF_DTYPE_FLOAT64)
-    lf_convert_f64_to_f16 (src, half, n);
-  else
-    lf_convert_bf16_to_f16 (src, half, n);
+  convert_chunk (dtype, src, 0, n, half);
 
   if (overflow_error)
     {
@@ -131,17 +138,6 @@ inner_is_plain_npy (const LfCodec *inner)
  * converts the next (see write_halves_pipelined). */
 #define PIPELINE_MIN_ELEMENTS (1u << 20)
 #define PIPELINE_CHUNKS 4
-
-static void
-convert_chunk (LfDType dtype, const guint8 *src, gsize first, gsize count, guint16 *half)
-{
-  if (dtype == LF_DTYPE_FLOAT32)
-    lf_convert_f32_to_f16 ((const float *) src + first, half, count);
-  else if (dtype == LF_DTYPE_FLOAT64)
-    lf_convert_f64_to_f16 ((const double *) src + first, half, count);
-  else
-    lf_convert_bf16_to_f16 ((const guint16 *) src + first, half, count);
-}
 
 /* The halves of `leaf`, converted and written one chunk at a time. */
 static gboolean

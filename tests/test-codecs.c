@@ -56,6 +56,21 @@ sink_write (gpointer user_data, const void *buffer, gsize count, GError **error)
   return TRUE;
 }
 
+/* Saving `tree` into a sink that fails once `fail_after` bytes have gone
+ * is an I/O error saying so, whichever thread was writing. */
+static void
+assert_save_fails_into_full_sink (LfNode *tree, LfSpec *spec, gsize fail_after)
+{
+  Sink sink = { g_byte_array_new (), fail_after };
+  LfStream *out = lf_stream_new_for_callbacks (NULL, sink_write, &sink, NULL);
+  GError *error = NULL;
+  ck_assert (!lf_tree_serialise_leaves_to_stream (out, tree, spec, NULL, NULL, &error)
+             || !lf_stream_flush (out, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_IO, "the sink is full");
+  lf_stream_free (out);
+  g_byte_array_unref (sink.bytes);
+}
+
 /* Loads `bytes` whole; NULL with `error` set on failure. */
 static LfNode *
 load_bytes (GBytes *bytes, LfNode *like, const char *reference, GError **error)
@@ -292,16 +307,7 @@ START_TEST (test_float16_chunked_same_bytes)
    * nothing left running. */
   g_autoptr (LfSpec) spec = lf_test_spec ("float16");
   for (gsize fail_after = 0; fail_after < (2u << 20); fail_after += 700 * 1000)
-    {
-      Sink sink = { g_byte_array_new (), fail_after };
-      LfStream *out = lf_stream_new_for_callbacks (NULL, sink_write, &sink, NULL);
-      GError *error = NULL;
-      ck_assert (!lf_tree_serialise_leaves_to_stream (out, tree, spec, NULL, NULL, &error)
-                 || !lf_stream_flush (out, &error));
-      LF_ASSERT_ERROR (error, LF_ERROR_IO, "the sink is full");
-      lf_stream_free (out);
-      g_byte_array_unref (sink.bytes);
-    }
+    assert_save_fails_into_full_sink (tree, spec, fail_after);
 }
 END_TEST
 
@@ -467,13 +473,7 @@ START_TEST (test_compressed_streamed_outputs)
   ck_assert_uint_lt (GUINT64_FROM_LE (compressed_size), n);
 
   /* An output that fails halfway through the big leaf. */
-  sink = (Sink) { g_byte_array_new (), 1000 };
-  out = lf_stream_new_for_callbacks (NULL, sink_write, &sink, NULL);
-  ck_assert (!lf_tree_serialise_leaves_to_stream (out, tree, spec, NULL, NULL, &error)
-             || !lf_stream_flush (out, &error));
-  LF_ASSERT_ERROR (error, LF_ERROR_IO, "the sink is full");
-  lf_stream_free (out);
-  g_byte_array_unref (sink.bytes);
+  assert_save_fails_into_full_sink (tree, spec, 1000);
 }
 END_TEST
 

@@ -506,6 +506,14 @@ def test_codec_conversions():
         open(bad, "wb").write(broken)
         _, err = run(["inspect", bad], rc=2)
         assert_error(err, bad, 2, start)
+        # A raw size the inner npy header does not agree with.
+        lying = bytearray(open(zst, "rb").read())
+        raw = int.from_bytes(lying[start + 16:start + 24], "little")
+        lying[start + 16:start + 24] = (raw + 64).to_bytes(8, "little")
+        open(bad, "wb").write(lying)
+        _, err = run(["inspect", bad], rc=2)
+        assert_error(err, bad, 2, start)
+        assert "the compressed record declares %d" % (raw + 64) in err, err
         # inspect reads a big record's header and the first bytes of its
         # frame only: damage near the frame's end is found by what decodes.
         big_src = path("codec-big.eqx")

@@ -1,5 +1,5 @@
 /* Describing a compressed record from its header and the first bytes of
- * its zstd frame (the layout is in docs/FORMAT.md), without decompressing
+ * its zstd frame (plugins/compressed-format.h), without decompressing
  * the rest: `leafio inspect` lists a big compressed file in the time it
  * takes to read its headers.  The data itself, and its checksum, are
  * checked when a record is decoded (unpack, convert, loads). */
@@ -10,27 +10,10 @@
 #include <zstd.h>
 
 #include "cli-private.h"
+#include "compressed-format.h"
 
-#define HEADER_SIZE 40
-#define MAX_REFERENCE_LEN 4096
 /* Enough decompressed bytes for any npy header a reader accepts. */
 #define PREFIX_SIZE (16 * 1024)
-
-static guint64
-get_u64 (const guint8 *p)
-{
-  guint64 v;
-  memcpy (&v, p, 8);
-  return GUINT64_FROM_LE (v);
-}
-
-static guint32
-get_u32 (const guint8 *p)
-{
-  guint32 v;
-  memcpy (&v, p, 4);
-  return GUINT32_FROM_LE (v);
-}
 
 /* Whether the inner codec's record starts with the npy header of what it
  * stores: npy itself, and float16 around npy (its default). */
@@ -54,8 +37,7 @@ decompress_prefix (const guint8 *frame, gsize frame_size, guint8 *out, gsize cap
       g_set_error (error, LF_ERROR, LF_ERROR_FAILED, "zstd: cannot create a context");
       return -1;
     }
-  /* The compressed codec's own cap on windows (docs/FORMAT.md). */
-  ZSTD_DCtx_setParameter (dctx, ZSTD_d_windowLogMax, 25);
+  ZSTD_DCtx_setParameter (dctx, ZSTD_d_windowLogMax, LF_ZSTD_MAX_WINDOW_LOG);
   ZSTD_inBuffer input = { frame, frame_size, 0 };
   ZSTD_outBuffer output = { out, capacity, 0 };
   size_t status = 1;
@@ -81,22 +63,24 @@ cli_compressed_describe (const guint8 *p, gsize available, CliRecordInfo *info,
                          gboolean *need_decode, GError **error)
 {
   *need_decode = FALSE;
-  if (available < HEADER_SIZE)
+  if (available < LF_ZSTD_RECORD_HEADER_SIZE)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED, "compressed record header: expected "
-                   "%d bytes, found %" G_GSIZE_FORMAT, HEADER_SIZE, available);
+                   "%d bytes, found %" G_GSIZE_FORMAT, LF_ZSTD_RECORD_HEADER_SIZE,
+                   available);
       return FALSE;
     }
-  guint32 reference_len = get_u32 (p + 8);
-  guint64 raw_size = get_u64 (p + 16);
-  guint64 compressed_size = get_u64 (p + 24);
-  if (p[7] != 1 || get_u32 (p + 12) != 0 || reference_len == 0
-      || reference_len > MAX_REFERENCE_LEN)
+  guint32 reference_len = lf_zstd_get_u32 (p + LF_ZSTD_AT_REFERENCE_LEN);
+  guint64 raw_size = lf_zstd_get_u64 (p + LF_ZSTD_AT_RAW_SIZE);
+  guint64 compressed_size = lf_zstd_get_u64 (p + LF_ZSTD_AT_COMPRESSED_SIZE);
+  if (p[LF_ZSTD_AT_VERSION] != LF_ZSTD_RECORD_VERSION
+      || lf_zstd_get_u32 (p + LF_ZSTD_AT_FLAGS) != 0 || reference_len == 0
+      || reference_len > LF_ZSTD_MAX_REFERENCE_LEN)
     {
       *need_decode = TRUE;      /* the codec says what is wrong */
       return FALSE;
     }
-  gsize left = available - HEADER_SIZE;
+  gsize left = available - LF_ZSTD_RECORD_HEADER_SIZE;
   if (reference_len > left || compressed_size > left - reference_len)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED, "compressed record: expected %"
@@ -104,7 +88,8 @@ cli_compressed_describe (const guint8 *p, gsize available, CliRecordInfo *info,
                    (guint64) reference_len + compressed_size, left);
       return FALSE;
     }
-  g_autofree char *reference = g_strndup ((const char *) p + HEADER_SIZE, reference_len);
+  const guint8 *reference_at = p + LF_ZSTD_RECORD_HEADER_SIZE;
+  g_autofree char *reference = g_strndup ((const char *) reference_at, reference_len);
   if (strlen (reference) != reference_len || !inner_starts_with_npy (reference))
     {
       *need_decode = TRUE;
@@ -112,7 +97,7 @@ cli_compressed_describe (const guint8 *p, gsize available, CliRecordInfo *info,
     }
 
   guint8 prefix[PREFIX_SIZE];
-  gssize got = decompress_prefix (p + HEADER_SIZE + reference_len, (gsize) compressed_size,
+  gssize got = decompress_prefix (reference_at + reference_len, (gsize) compressed_size,
                                   prefix, (gsize) MIN (raw_size, (guint64) PREFIX_SIZE), error);
   if (got < 0)
     return FALSE;
@@ -133,6 +118,6 @@ cli_compressed_describe (const guint8 *p, gsize available, CliRecordInfo *info,
   info->dtype = header.dtype;
   info->ndim = header.ndim;
   memcpy (info->shape, header.shape, header.ndim * sizeof (gsize));
-  info->size = HEADER_SIZE + reference_len + compressed_size;
+  info->size = LF_ZSTD_RECORD_HEADER_SIZE + reference_len + compressed_size;
   return TRUE;
 }

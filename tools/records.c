@@ -19,10 +19,8 @@
 #include <glib/gstdio.h>
 
 #include "cli-private.h"
+#include "compressed-format.h"
 
-/* The compressed codec's frame magic (docs/FORMAT.md on the codecs branch). */
-#define COMPRESSED_MAGIC "\x93LFZSTD"
-#define COMPRESSED_MAGIC_LEN 7
 
 struct _CliReader {
   char *filename;
@@ -174,7 +172,7 @@ identify (const guint8 *p, gsize available)
 {
   if (starts_with_magic (p, available, LF_NPY_MAGIC, LF_NPY_MAGIC_LEN))
     return CLI_FAMILY_NPY;
-  if (starts_with_magic (p, available, COMPRESSED_MAGIC, COMPRESSED_MAGIC_LEN))
+  if (starts_with_magic (p, available, LF_ZSTD_RECORD_MAGIC, LF_ZSTD_RECORD_MAGIC_LEN))
     return CLI_FAMILY_COMPRESSED;
   return CLI_FAMILY_UNKNOWN;
 }

@@ -116,7 +116,8 @@ LF_API gboolean lf_stream_can_rewrite (LfStream *stream);
  * position).  For writers that reserve a header and fill it in once the
  * body is written, so the body never has to be held in memory.  Fails
  * with LF_ERROR_UNSUPPORTED, writing nothing, when lf_stream_can_rewrite
- * is FALSE (buffer the body instead), or with LF_ERROR_IO. */
+ * is FALSE (buffer the body instead) or the bytes were already taken by
+ * lf_stream_steal_bytes, or with LF_ERROR_IO. */
 LF_API gboolean lf_stream_rewrite (LfStream *stream, guint64 position, gconstpointer data,
                                    gsize count, GError **error);
 /* The bytes written to a memory stream (transfer full); the stream is

@@ -1,0 +1,64 @@
+/* The compressed record's layout (docs/FORMAT.md), shared by the codec
+ * (compressed.c) and the `leafio` tool, which describes such records from
+ * their header without the plugin (tools/compressed-header.c).
+ *
+ *   0   7  magic "\x93LFZSTD"
+ *   7   1  version, 1
+ *   8   4  length of the inner codec reference text (1..4096)
+ *   12  4  flags, 0 (anything else is refused)
+ *   16  8  raw size: bytes of the inner record
+ *   24  8  compressed size: bytes of the zstd frame
+ *   32  8  XXH3-64 (seed 0) of the inner record's raw bytes
+ *   40     the inner codec reference, e.g. "npy" or "float16(overflow=error)"
+ *   ..     one zstd frame holding the inner record
+ * All integers little-endian. */
+#pragma once
+
+#include <string.h>
+#include <glib.h>
+
+#define LF_ZSTD_RECORD_MAGIC "\x93LFZSTD"
+#define LF_ZSTD_RECORD_MAGIC_LEN 7
+#define LF_ZSTD_RECORD_VERSION 1
+#define LF_ZSTD_RECORD_HEADER_SIZE 40
+#define LF_ZSTD_AT_VERSION 7
+#define LF_ZSTD_AT_REFERENCE_LEN 8
+#define LF_ZSTD_AT_FLAGS 12
+#define LF_ZSTD_AT_RAW_SIZE 16
+#define LF_ZSTD_AT_COMPRESSED_SIZE 24
+#define LF_ZSTD_AT_CHECKSUM 32
+#define LF_ZSTD_MAX_REFERENCE_LEN 4096
+/* zstd windows are at most 32 MiB, written and read: a reader must allocate
+ * the window before any output, so a crafted frame could otherwise make it
+ * allocate up to 128 MiB from a few bytes of input. */
+#define LF_ZSTD_MAX_WINDOW_LOG 25
+
+static inline void
+lf_zstd_put_u32 (guint8 *p, guint32 v)
+{
+  v = GUINT32_TO_LE (v);
+  memcpy (p, &v, 4);
+}
+
+static inline void
+lf_zstd_put_u64 (guint8 *p, guint64 v)
+{
+  v = GUINT64_TO_LE (v);
+  memcpy (p, &v, 8);
+}
+
+static inline guint32
+lf_zstd_get_u32 (const guint8 *p)
+{
+  guint32 v;
+  memcpy (&v, p, 4);
+  return GUINT32_FROM_LE (v);
+}
+
+static inline guint64
+lf_zstd_get_u64 (const guint8 *p)
+{
+  guint64 v;
+  memcpy (&v, p, 8);
+  return GUINT64_FROM_LE (v);
+}
