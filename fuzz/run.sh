@@ -10,7 +10,7 @@
 # logs in BUILD/logs; the summary (executions, coverage, crashes) is printed
 # at the end and the script fails if any target crashed.
 #
-# The library is compiled straight from core/*.c (no configure), so this
+# The library is compiled straight from core/*.c and core/*/*.c (no configure), so this
 # works beside an in-tree or out-of-tree autotools build.  Plugins are built
 # as real .so files and loaded with dlopen from BUILD/plugins; the targets
 # are linked with -rdynamic so plugins find the library's symbols in them.
@@ -47,7 +47,8 @@ pkg_libs="$(pkg-config --libs $deps) -ldl -lm"
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 base="-std=gnu11 -O1 -g -fno-omit-frame-pointer -Wall -Wno-unused-parameter $san"
 cov="-fsanitize=fuzzer-no-link"
-includes="-I$build -I$top/include -I$build/include"
+includes="-I$build -I$top/include -I$build/include -I$top/core"
+for d in "$top"/core/*/; do includes="$includes -I${d%/}"; done
 
 # config.h and version.h as configure would write them (nothing in the core
 # or the plugins needs more than the version).
@@ -68,7 +69,7 @@ stale() {
   local out=$1; shift
   [ -e "$out" ] || return 0
   local f
-  for f in "$@" "$top"/include/leafio/*.h "$top"/core/*.h "$top"/fuzz/*.h; do
+  for f in "$@" "$top"/include/leafio/*.h "$top"/core/*.h "$top"/core/*/*.h "$top"/fuzz/*.h; do
     [ "$f" -nt "$out" ] && return 0
   done
   return 1
@@ -76,7 +77,7 @@ stale() {
 
 echo "fuzz: building in $build"
 pids=()
-for src in "$top"/core/*.c; do
+for src in "$top"/core/*.c "$top"/core/*/*.c; do
   obj="$build/obj/$(basename "${src%.c}").o"
   if stale "$obj" "$src"; then
     $cc $base $cov -fPIC -fvisibility=hidden -DLEAFIO_COMPILATION \

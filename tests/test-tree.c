@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 #include "test-common.h"
-#include "../core/half-private.h"
+#include "../core/dtype/half-private.h"
 
 /* Counts destroy notifies, to see when data is released and that it is
  * released once. */
