@@ -53,14 +53,34 @@ npy_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path, LfNode 
   LfNpyHeader header;
   if (!lf_npy_read_header (in, &header, error))
     return NULL;
-  /* Refuse a mismatched array before reading (and allocating) its data. */
+  /* Loads check the description first; this guards direct callers. */
   if (!lf_codec_check_array_like (like, header.dtype, header.ndim, header.shape, error))
     return NULL;
   return lf_npy_read_data (in, &header, error);
 }
 
+static gboolean
+npy_describe (const LfCodec *codec, LfStream *in, const LfNode *like, LfRecordInfo *info,
+              GError **error)
+{
+  return lf_npy_describe (in, info, error);
+}
+
+/* The record is the array as it is in memory behind numpy's header, so it
+ * splits by rows; align=N pads the header for the record's offset. */
+static void
+npy_get_capabilities (const LfCodec *codec, LfCodecCapabilities *caps)
+{
+  const NpyOptions *opts = lf_codec_get_data (codec);
+  if (opts == NULL)
+    return;
+  caps->flags |= LF_CODEC_OFFSET_DEPENDENT;
+  caps->data_alignment = opts->align;
+}
+
 static const LfCodecClass npy_codec = {
   .struct_size = sizeof (LfCodecClass),
+  .flags = LF_CODEC_ELEMENTWISE | LF_CODEC_ROW_RANGES | LF_CODEC_RAW_DATA,
   .name = "npy",
   .description = "arrays and scalars as numpy.save writes them (the default)",
   .parse_options = npy_parse_options,
@@ -68,6 +88,8 @@ static const LfCodecClass npy_codec = {
   .handles = npy_handles,
   .serialise = npy_serialise,
   .deserialise = npy_deserialise,
+  .describe = npy_describe,
+  .get_capabilities = npy_get_capabilities,
 };
 
 LF_PLUGIN_DEFINE ("npy", "1.0", "numpy-compatible records (Equinox's default)", &npy_codec)

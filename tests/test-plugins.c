@@ -53,7 +53,18 @@ END_TEST
 START_TEST (test_wrong_abi)
 {
   g_autoptr (LfRegistry) registry = lf_registry_new ();
-  assert_load_fails (registry, "wrong-abi", LF_ERROR_PLUGIN_ABI, "plugin ABI 42");
+  g_autofree char *needle = g_strdup_printf ("plugin ABI %u, this library has ABI %u",
+                                             LF_PLUGIN_ABI_VERSION + 41, LF_PLUGIN_ABI_VERSION);
+  assert_load_fails (registry, "wrong-abi", LF_ERROR_PLUGIN_ABI, needle);
+}
+END_TEST
+
+/* A plugin built before codecs described their records. */
+START_TEST (test_old_abi)
+{
+  g_autoptr (LfRegistry) registry = lf_registry_new ();
+  assert_load_fails (registry, "old-abi", LF_ERROR_PLUGIN_ABI,
+                     "plugin built for plugin ABI 1, this library has ABI 2");
 }
 END_TEST
 
@@ -108,7 +119,7 @@ START_TEST (test_directory_of_broken_plugins)
 {
   GError *error = NULL;
   g_autoptr (LfRegistry) registry = registry_with_npy ();
-  const char *names[] = { "good", "no-descriptor", "wrong-abi", "duplicate-name",
+  const char *names[] = { "good", "no-descriptor", "wrong-abi", "old-abi", "duplicate-name",
                           "null-vtable", "failing-init", "name-mismatch" };
   g_autofree char *dir = lf_test_path ("broken-plugins");
   ck_assert_int_eq (g_mkdir (dir, 0700), 0);
@@ -137,6 +148,7 @@ lf_test_suite (void)
   TCase *tc = tcase_create ("broken");
   tcase_add_test (tc, test_no_descriptor);
   tcase_add_test (tc, test_wrong_abi);
+  tcase_add_test (tc, test_old_abi);
   tcase_add_test (tc, test_duplicate_name);
   tcase_add_test (tc, test_null_vtable_entry);
   tcase_add_test (tc, test_failing_init);

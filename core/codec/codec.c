@@ -117,6 +117,69 @@ lf_codec_check_array_like (const LfNode *like, LfDType dtype, guint ndim,
   return FALSE;
 }
 
+/* ---- describing records and capabilities -------------------------------------- */
+
+gboolean
+lf_codec_can_describe (const LfCodec *codec)
+{
+  g_return_val_if_fail (codec != NULL, FALSE);
+  return codec->klass->describe != NULL;
+}
+
+gboolean
+lf_codec_describe (const LfCodec *codec, LfStream *in, const LfNode *like, LfRecordInfo *info,
+                   GError **error)
+{
+  g_return_val_if_fail (codec != NULL, FALSE);
+  g_return_val_if_fail (in != NULL, FALSE);
+  g_return_val_if_fail (info != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  lf_record_info_reset (info);
+  if (codec->klass->describe == NULL)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "codec '%s' cannot describe its records (it has no describe function)",
+                   codec->klass->name);
+      return FALSE;
+    }
+  guint64 before = lf_stream_tell (in);
+  if (!codec->klass->describe (codec, in, like, info, error))
+    return FALSE;
+  /* A describe that consumed bytes would break the load that follows. */
+  if (lf_stream_tell (in) != before || lf_record_info_get_kind (info) == LF_NODE_NONE)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_PLUGIN_INVALID,
+                   "codec '%s': describe %s", codec->klass->name,
+                   lf_stream_tell (in) != before ? "moved the stream (it may only peek)"
+                                                 : "did not say what the record holds");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+lf_codec_get_capabilities (const LfCodec *codec, LfCodecCapabilities *caps)
+{
+  g_return_if_fail (codec != NULL);
+  g_return_if_fail (caps != NULL);
+  memset (caps, 0, sizeof *caps);
+  caps->flags = codec->klass->flags;
+  if (codec->klass->get_capabilities != NULL)
+    codec->klass->get_capabilities (codec, caps);
+}
+
+gboolean
+lf_codec_has_flags (const LfCodec *codec, guint32 flags)
+{
+  g_return_val_if_fail (codec != NULL, FALSE);
+  if (codec->klass->get_capabilities == NULL)
+    return (codec->klass->flags & flags) == flags;
+  LfCodecCapabilities caps;
+  lf_codec_get_capabilities (codec, &caps);
+  return (caps.flags & flags) == flags;
+}
+
 /* ---- fitting a loaded leaf to `like` ------------------------------------------ */
 
 static LfNode *

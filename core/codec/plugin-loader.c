@@ -48,8 +48,10 @@ check_descriptor (const char *filename, const LfPluginDesc *desc, GError **error
   if (desc->abi_version != LF_PLUGIN_ABI_VERSION)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_PLUGIN_ABI,
-                   "%s: plugin built for plugin ABI %u, this library has ABI %u",
-                   filename, desc->abi_version, LF_PLUGIN_ABI_VERSION);
+                   "%s: plugin built for plugin ABI %u, this library has ABI %u%s",
+                   filename, desc->abi_version, LF_PLUGIN_ABI_VERSION,
+                   desc->abi_version < LF_PLUGIN_ABI_VERSION
+                       ? " (rebuild it against this leafio; see docs/PLUGINS.md)" : "");
       return FALSE;
     }
   if (desc->struct_size < G_STRUCT_OFFSET (LfPluginDesc, reserved))

@@ -517,6 +517,90 @@ _lf_stream_consume (LfStream *stream, gsize count)
   stream->position += count;
 }
 
+/* ---- peeking, for codecs describing a record -------------------------------- */
+
+/* Moves the unread buffered bytes to the start of a buffer of at least
+ * `count` bytes.  Paths keep their read-ahead buffer (always big enough);
+ * other streams get a buffer of their own the first time they peek. */
+static void
+gather_unread (LfStream *stream, gsize count)
+{
+  gsize avail = stream->rbuf_len - stream->rbuf_pos;
+  if (stream->kind != SOURCE_PATH && (stream->rbuf_base == NULL || stream->rbuf_cap < count))
+    {
+      count = MAX (count, 64);
+      guint8 *buffer = g_malloc (count);
+      memcpy (buffer, stream->rbuf + stream->rbuf_pos, avail);
+      g_free (stream->rbuf_base);
+      stream->rbuf_base = buffer;
+      stream->rbuf_cap = count;
+    }
+  else if (avail > 0)
+    memmove (stream->rbuf_base, stream->rbuf + stream->rbuf_pos, avail);
+  stream->rbuf = stream->rbuf_base;
+  stream->rbuf_pos = 0;
+  stream->rbuf_len = avail;
+}
+
+const guint8 *
+lf_stream_peek (LfStream *stream, gsize count, GError **error)
+{
+  g_return_val_if_fail (stream != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  static const guint8 empty[1];
+  if (count > LF_STREAM_PEEK_MAX)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "%s: cannot look %" G_GSIZE_FORMAT " bytes ahead (at most %" G_GSIZE_FORMAT
+                   ")", stream->name, count, LF_STREAM_PEEK_MAX);
+      return NULL;
+    }
+  if (stream->wbuf_len > 0 && !flush_write_buffer (stream, error))
+    return NULL;
+  if (stream->kind == SOURCE_MEMORY)
+    {
+      gsize left = stream->size - stream->offset;
+      if (left < count)
+        {
+          g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
+                       "%s: expected %" G_GSIZE_FORMAT " bytes at offset %" G_GUINT64_FORMAT
+                       ", found %" G_GSIZE_FORMAT, stream->name, count, stream->position, left);
+          return NULL;
+        }
+      return left > 0 ? stream->data + stream->offset : empty;
+    }
+  if (stream->kind == SOURCE_WRITER)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: stream is not readable", stream->name);
+      return NULL;
+    }
+  if (stream->rbuf_len - stream->rbuf_pos < count)
+    {
+      gather_unread (stream, count);
+      /* Paths read ahead as usual; the caller's streams take exactly what
+       * is shown, so their position stays right after the last record. */
+      gsize want = stream->kind == SOURCE_PATH ? stream->rbuf_cap : count;
+      while (stream->rbuf_len < count)
+        {
+          gssize n = raw_read (stream, stream->rbuf + stream->rbuf_len,
+                               want - stream->rbuf_len, error);
+          if (n < 0)
+            return NULL;
+          if (n == 0)
+            {
+              g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
+                           "%s: expected %" G_GSIZE_FORMAT " bytes at offset %"
+                           G_GUINT64_FORMAT ", found %" G_GSIZE_FORMAT,
+                           stream->name, count, stream->position, stream->rbuf_len);
+              return NULL;
+            }
+          stream->rbuf_len += (gsize) n;
+        }
+    }
+  return stream->rbuf_len > stream->rbuf_pos ? stream->rbuf + stream->rbuf_pos : empty;
+}
+
 /* ---- big reads from a path ------------------------------------------------- */
 
 typedef struct {

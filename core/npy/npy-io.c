@@ -67,6 +67,74 @@ lf_npy_read_header (LfStream *stream, LfNpyHeader *header, GError **error)
                               header, error);
 }
 
+/* ---- describing without consuming ------------------------------------------ */
+
+/* After a peek ran out of input, the bytes that were there: the prefix
+ * parser then names a foreign or cut-off record as such. */
+static gboolean
+refuse_short_prefix (LfStream *stream, LfNpyHeader *header, GError *local, GError **error)
+{
+  if (!g_error_matches (local, LF_ERROR, LF_ERROR_TRUNCATED))
+    {
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+  g_error_free (local);
+  gsize avail;
+  guint len_size;
+  static const guint8 nothing[1];
+  const guint8 *bytes = _lf_stream_peek (stream, &avail);
+  if (bytes == NULL)
+    bytes = nothing;
+  if (!lf_npy_parse_prefix (bytes, MIN (avail, (gsize) LF_NPY_PREFIX_LEN), header, &len_size,
+                            error))
+    return FALSE;
+  g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
+               "npy header: expected %u bytes of header length, found %" G_GSIZE_FORMAT,
+               len_size, avail - LF_NPY_PREFIX_LEN);
+  return FALSE;
+}
+
+gboolean
+lf_npy_peek_header (LfStream *stream, LfNpyHeader *header, GError **error)
+{
+  g_return_val_if_fail (stream != NULL, FALSE);
+  g_return_val_if_fail (header != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  GError *local = NULL;
+  const guint8 *bytes = lf_stream_peek (stream, LF_NPY_PREFIX_LEN + 2, &local);
+  if (bytes == NULL)
+    return refuse_short_prefix (stream, header, local, error);
+  guint len_size;
+  if (!lf_npy_parse_prefix (bytes, LF_NPY_PREFIX_LEN, header, &len_size, error))
+    return FALSE;
+  bytes = lf_stream_peek (stream, LF_NPY_PREFIX_LEN + len_size, error);
+  if (bytes == NULL)
+    return FALSE;
+  guint64 header_len = 0;
+  for (guint i = 0; i < len_size; i++)
+    header_len |= (guint64) bytes[LF_NPY_PREFIX_LEN + i] << (8 * i);
+  if (!lf_npy_check_header_len (header_len, error))
+    return FALSE;
+  gsize total = LF_NPY_PREFIX_LEN + len_size + (gsize) header_len;
+  bytes = lf_stream_peek (stream, total, error);
+  return bytes != NULL && lf_npy_header_parse (bytes, total, header, error);
+}
+
+gboolean
+lf_npy_describe (LfStream *stream, LfRecordInfo *info, GError **error)
+{
+  g_return_val_if_fail (info != NULL, FALSE);
+  LfNpyHeader header;
+  if (!lf_npy_peek_header (stream, &header, error))
+    return FALSE;
+  lf_record_info_set_leaf (info, LF_NODE_ARRAY, header.dtype, header.ndim, header.shape);
+  lf_record_info_set_sizes (info, (guint64) header.header_size + header.data_size,
+                            header.header_size, header.data_size);
+  return TRUE;
+}
+
 /* Reverses the bytes of each `unit`-byte word of `data`. */
 static void
 swap_words (guint8 *data, gsize size, gsize unit)

@@ -24,6 +24,7 @@ typedef struct {
   gpointer visit_data;
   LfEncodeAhead *ahead;   /* saves: small leaves encoded on a pool, made on first use */
   gboolean ahead_tried;
+  LfRecordInfo *info;     /* loads: scratch for describing each record */
   GError **error;
 } Walk;
 
@@ -184,6 +185,20 @@ save_leaf (Walk *w, LfNode *leaf, LfCodec *codec)
   return TRUE;
 }
 
+/* A record whose codec can describe it is checked against `like` before
+ * the codec allocates or decompresses anything: a wrong `like`, or a small
+ * file that claims a huge array, costs a header's worth of reading. */
+static gboolean
+check_before_decoding (Walk *w, LfNode *like, LfCodec *codec, GError **error)
+{
+  if (!lf_codec_can_describe (codec))
+    return TRUE;
+  if (w->info == NULL)
+    w->info = lf_record_info_new ();
+  return lf_codec_describe (codec, w->stream, like, w->info, error)
+         && lf_record_info_check_like (w->info, like, 0, error);
+}
+
 static gboolean
 load_leaf (Walk *w, LfNode *like, LfCodec *codec, LfNode **out)
 {
@@ -195,6 +210,11 @@ load_leaf (Walk *w, LfNode *like, LfCodec *codec, LfNode **out)
       return TRUE;
     }
   GError *local = NULL;
+  if (!check_before_decoding (w, like, codec, &local))
+    {
+      fail_at_record (w, offset, local);
+      return FALSE;
+    }
   g_autoptr (LfNode) loaded = lf_codec_deserialise (codec, w->stream, w->path, like, &local);
   LfNode *fitted = loaded != NULL ? lf_codec_fit_to_like (like, loaded, &local) : NULL;
   if (fitted == NULL)
@@ -361,6 +381,7 @@ walk_full (Walk *w, LfNode *tree, LfSpec *spec, LfNode **out)
                            spec->kind == LF_SPEC_CODEC ? spec->codec : NULL, out);
   ok = ok && write_ahead (w, TRUE);
   _lf_encode_ahead_free (w->ahead);
+  lf_record_info_free (w->info);
   lf_path_free (w->path);
   g_string_free (w->path_text, TRUE);
   return ok;

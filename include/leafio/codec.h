@@ -39,6 +39,13 @@
  * records).  Return the record's value as it describes itself (npy: the
  * array as stored), or fail with LF_ERROR_UNSUPPORTED when the codec
  * cannot tell without a template.
+ * Describing: `describe` tells what a record holds from its first bytes
+ * (lf_stream_peek), without decoding it.  Loads check that description
+ * against `like` before `deserialise` allocates or decompresses anything,
+ * and the CLI, random-access readers and the MPI library use it to list,
+ * skip and plan records.  Capabilities (`flags`, `get_capabilities`) say
+ * what else the codec can do.  docs/PLUGINS.md has the whole contract.
+ *
  * Errors: set `error` in the LF_ERROR domain and return FALSE / NULL; the
  * caller prefixes the file, record index, offset and leaf path.
  */
@@ -55,43 +62,129 @@ G_BEGIN_DECLS
 
 /* ---- the codec vtable ------------------------------------------------------ */
 
+/**
+ * LF_CODEC_DEFAULT:
+ *
+ * The reference of the codec that stores a leaf when nobody chose one:
+ * numpy's records, as Equinox writes them.  The one place its name is
+ * spelled.
+ *
+ * Since: 0.2
+ */
+#define LF_CODEC_DEFAULT "npy"
+
+/**
+ * LfCodecFlags:
+ * @LF_CODEC_PARALLEL_SMALL_LEAVES: `serialise` is CPU-bound and may run on
+ *   several threads at once (for different leaves, each into its own memory
+ *   stream).  Saves then encode scalars and array leaves under 2 MiB on a
+ *   thread pool, a few ahead, and write the records in order: the file is
+ *   the same as from one thread.  Bigger leaves are still written straight
+ *   to the output, in the calling thread.
+ * @LF_CODEC_ELEMENTWISE: each stored element depends on one element of the
+ *   leaf only (a cast, a quantiser with a fixed scale), so a leaf's record
+ *   can be made from pieces of it.
+ * @LF_CODEC_ROW_RANGES: an array's record is an npy header for the stored
+ *   dtype (lf_record_info_get_stored_dtype()) and the leaf's shape, as
+ *   lf_npy_header_format() writes it with the codec's data alignment,
+ *   followed by the data; encoding rows [a, b) of the leaf as an array of
+ *   their own gives, after its header, exactly that block's bytes of the
+ *   whole record's data, and decoding works the same way round.  What
+ *   collective MPI saves and loads need to split a leaf by rows.
+ * @LF_CODEC_RAW_DATA: an array's data part is the array's bytes as they are
+ *   in memory on a little-endian host, so writers may send them without a
+ *   copy.
+ * @LF_CODEC_OFFSET_DEPENDENT: the record's bytes depend on where in the
+ *   stream it starts (padding for alignment).
+ *
+ * What a codec can do, declared as data.  Static flags go in the class's
+ * `flags`; a codec whose abilities depend on its options (npy's `align`,
+ * a wrapper's inner codec) fills them in `get_capabilities`.
+ *
+ * Since: 0.1
+ */
 typedef enum {
-  /* `serialise` is CPU-bound and may run on several threads at once (for
-   * different leaves, each into its own memory stream).  Saves then encode
-   * scalars and array leaves under 2 MiB on a thread pool, a few ahead, and
-   * write the records in order: the file is the same as from one thread.
-   * Bigger leaves are still written straight to the output, in the calling
-   * thread.  `compressed` sets it. */
   LF_CODEC_PARALLEL_SMALL_LEAVES = 1 << 0,
+  LF_CODEC_ELEMENTWISE = 1 << 1,
+  LF_CODEC_ROW_RANGES = 1 << 2,
+  LF_CODEC_RAW_DATA = 1 << 3,
+  LF_CODEC_OFFSET_DEPENDENT = 1 << 4,
 } LfCodecFlags;
 
-struct _LfCodecClass {
-  guint32 struct_size;        /* sizeof (LfCodecClass) when built */
-  const char *name;           /* [a-z0-9][a-z0-9_-]*, unique in a registry */
-  const char *description;    /* one line */
+/**
+ * LfCodecCapabilities:
+ * @flags: #LfCodecFlags of this codec with its options
+ * @data_alignment: records' data starts at a multiple of this many bytes
+ *   from the start of the stream; 0 when the codec promises nothing
+ * @inner: (nullable) (transfer none): the codec this one wraps, valid as
+ *   long as the codec is
+ *
+ * What one codec instance (a class with its options) can do.
+ *
+ * Since: 0.2
+ */
+typedef struct {
+  guint32 flags;
+  guint32 data_alignment;
+  const LfCodec *inner;
+  /*< private >*/
+  gpointer reserved[4];
+} LfCodecCapabilities;
 
-  /* Optional.  Reads `options` and returns the codec's private data
-   * (lf_codec_get_data), or NULL with `error` set.  NULL slot: the codec
-   * takes no options.  Returning NULL without an error means "no data". */
+/**
+ * LfCodecClass:
+ * @struct_size: sizeof (LfCodecClass) when the codec was built
+ * @flags: #LfCodecFlags that hold whatever the options
+ * @name: the codec's name, `[a-z0-9][a-z0-9_-]*`, unique in a registry
+ * @description: one line for `leafio codecs`
+ * @parse_options: (nullable): reads the options and returns the codec's
+ *   private data (lf_codec_get_data()), or %NULL with the error set; %NULL
+ *   without an error means "no data".  A %NULL slot: the codec takes no
+ *   options.
+ * @free_options: (nullable): frees what @parse_options returned
+ * @handles: (nullable): %TRUE when the leaf gets a record; a %NULL slot:
+ *   every leaf does
+ * @serialise: writes the leaf's record to the stream
+ * @deserialise: reads the record for the leaf `like` and returns the
+ *   loaded leaf (transfer full)
+ * @describe: (nullable): describes the record at the stream's position
+ *   from its first bytes, read with lf_stream_peek() only (the stream's
+ *   position must not move), for the leaf `like` (%NULL: as the record
+ *   describes itself).  A %NULL slot: the codec's records cannot be
+ *   described, and tools that need it say so.
+ * @get_capabilities: (nullable): fills in what this instance can do; the
+ *   structure arrives with @flags copied in.  A %NULL slot: the class's
+ *   @flags say all.
+ * @class_data: free for the codec's author; see lf_registry_register_func()
+ *
+ * A codec: how one leaf is stored.  Plugins fill a `static const`
+ * instance with designated initialisers.
+ *
+ * Since: 0.1
+ */
+struct _LfCodecClass {
+  guint32 struct_size;
+  guint32 flags;
+  const char *name;
+  const char *description;
+
   gpointer (*parse_options) (LfCodecOptions *options, GError **error);
-  /* Optional.  Frees what parse_options returned. */
   void (*free_options) (gpointer data);
 
-  /* Optional.  TRUE when `leaf` gets a record.  NULL slot: every leaf. */
   gboolean (*handles) (const LfCodec *codec, const LfNode *leaf);
 
-  /* Writes `leaf`'s record to `out`. */
   gboolean (*serialise) (const LfCodec *codec, LfStream *out, const LfPath *path,
                          LfNode *leaf, GError **error);
-  /* Reads the record for the leaf `like` and returns the loaded leaf
-   * (transfer full). */
   LfNode *(*deserialise) (const LfCodec *codec, LfStream *in, const LfPath *path,
                           LfNode *like, GError **error);
 
-  gconstpointer class_data;   /* free for the codec's author; see lf_registry_register_func */
-  guint32 flags;              /* LfCodecFlags */
-  guint32 reserved_flags;     /* zero */
-  gpointer reserved[5];       /* zero */
+  gboolean (*describe) (const LfCodec *codec, LfStream *in, const LfNode *like,
+                        LfRecordInfo *info, GError **error);
+  void (*get_capabilities) (const LfCodec *codec, LfCodecCapabilities *caps);
+
+  gconstpointer class_data;
+  /*< private >*/
+  gpointer reserved[8];
 };
 
 /* ---- codec instances ------------------------------------------------------- */
@@ -118,6 +211,59 @@ LF_API gboolean lf_codec_serialise (const LfCodec *codec, LfStream *out,
                                     const LfPath *path, LfNode *leaf, GError **error);
 LF_API LfNode *lf_codec_deserialise (const LfCodec *codec, LfStream *in,
                                      const LfPath *path, LfNode *like, GError **error);
+
+/**
+ * lf_codec_describe:
+ * @codec: a codec
+ * @in: a stream positioned at the start of one of @codec's records
+ * @like: (nullable): the leaf of `like` the record is for, or %NULL
+ * @info: filled in; reset first
+ * @error: return location for a #GError, or %NULL
+ *
+ * Describes the record at @in's position without decoding it and without
+ * moving the position: what the walker checks against `like` before it
+ * allocates or decompresses anything, and what `leafio inspect` prints.
+ *
+ * Returns: %TRUE with @info filled in; %FALSE with %LF_ERROR_UNSUPPORTED
+ *   when the codec has no `describe` slot, or the codec's error
+ *   (%LF_ERROR_TRUNCATED, %LF_ERROR_CORRUPT, ...).
+ *
+ * Since: 0.2
+ */
+LF_API gboolean lf_codec_describe (const LfCodec *codec, LfStream *in, const LfNode *like,
+                                   LfRecordInfo *info, GError **error);
+
+/**
+ * lf_codec_can_describe:
+ * @codec: a codec
+ *
+ * Returns: whether @codec's records can be described (lf_codec_describe()).
+ *
+ * Since: 0.2
+ */
+LF_API gboolean lf_codec_can_describe (const LfCodec *codec);
+
+/**
+ * lf_codec_get_capabilities:
+ * @codec: a codec
+ * @caps: (out caller-allocates): filled in
+ *
+ * What @codec, with its options, can do.
+ *
+ * Since: 0.2
+ */
+LF_API void lf_codec_get_capabilities (const LfCodec *codec, LfCodecCapabilities *caps);
+
+/**
+ * lf_codec_has_flags:
+ * @codec: a codec
+ * @flags: #LfCodecFlags
+ *
+ * Returns: %TRUE when @codec's capabilities include every one of @flags.
+ *
+ * Since: 0.2
+ */
+LF_API gboolean lf_codec_has_flags (const LfCodec *codec, guint32 flags);
 
 /* For codecs, before reading data: fails with LF_ERROR_MISMATCH ("expected
  * float32 array of shape (2, 3), found float64 array of shape (3,)") when
@@ -165,8 +311,11 @@ LF_API const char *lf_codec_options_get_codec_name (LfCodecOptions *options);
 
 /* ---- plugins --------------------------------------------------------------- */
 
-/* Bumped on any incompatible change of LfPluginDesc or LfCodecClass. */
-#define LF_PLUGIN_ABI_VERSION 1
+/* Bumped on any incompatible change of LfPluginDesc or LfCodecClass.
+ * 2: codecs describe records and declare capabilities (flags moved next to
+ * struct_size, `describe` and `get_capabilities` added).  Plugins built for
+ * another version are refused with LF_ERROR_PLUGIN_ABI. */
+#define LF_PLUGIN_ABI_VERSION 2
 
 typedef struct {
   guint32 abi_version;        /* LF_PLUGIN_ABI_VERSION */

@@ -40,6 +40,7 @@ typedef enum {
   LF_ERROR_CHECKSUM = 15,      /* a checksum does not match the data */
   LF_ERROR_OVERFLOW = 16,      /* a value does not fit the target type */
   LF_ERROR_NOT_FOUND = 17,     /* a path names no node of the tree */
+  LF_ERROR_TOO_LARGE = 18,     /* a record would decode to more than `like` holds or a cap allows */
 } LfError;
 
 LF_API GQuark lf_error_quark (void);

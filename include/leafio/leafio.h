@@ -17,6 +17,7 @@
 #include <leafio/stream.h>
 #include <leafio/npy.h>
 #include <leafio/convert.h>
+#include <leafio/record.h>
 #include <leafio/codec.h>
 #include <leafio/registry.h>
 #include <leafio/spec.h>

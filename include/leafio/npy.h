@@ -23,6 +23,7 @@
 
 #include <leafio/types.h>
 #include <leafio/dtype.h>
+#include <leafio/record.h>
 
 G_BEGIN_DECLS
 
@@ -70,6 +71,37 @@ LF_API gboolean lf_npy_header_parse_dict (const char *text, gsize length,
 /* Reads a header from `stream` (consuming exactly its bytes). */
 LF_API gboolean lf_npy_read_header (LfStream *stream, LfNpyHeader *header,
                                     GError **error);
+/**
+ * lf_npy_peek_header:
+ * @stream: a stream at the start of an npy record
+ * @header: (out caller-allocates): filled in
+ * @error: return location for a #GError, or %NULL
+ *
+ * Parses the header of the record at @stream's position without consuming
+ * it (lf_stream_peek()): the next read still starts at the magic.
+ *
+ * Returns: %TRUE, or %FALSE with the errors of lf_npy_read_header().
+ *
+ * Since: 0.2
+ */
+LF_API gboolean lf_npy_peek_header (LfStream *stream, LfNpyHeader *header, GError **error);
+
+/**
+ * lf_npy_describe:
+ * @stream: a stream at the start of an npy record
+ * @info: filled in: an array of the header's dtype and shape, its stored,
+ *   header and data sizes
+ * @error: return location for a #GError, or %NULL
+ *
+ * The `describe` of codecs whose records are npy records: peeks at the
+ * header (lf_npy_peek_header()) and describes the record.
+ *
+ * Returns: %TRUE, or %FALSE with the errors of lf_npy_read_header().
+ *
+ * Since: 0.2
+ */
+LF_API gboolean lf_npy_describe (LfStream *stream, LfRecordInfo *info, GError **error);
+
 /* Reads the data a header announces and returns an array leaf in native
  * byte order and C order (transfer full).  The declared size is checked
  * against what the stream has left when that is known. */

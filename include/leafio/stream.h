@@ -82,6 +82,36 @@ LF_API gssize lf_stream_read_some (LfStream *stream, void *buffer, gsize count,
  * in bounded chunks, so a lying header cannot make it allocate more than
  * the input holds plus one chunk. */
 LF_API GBytes *lf_stream_read_bytes (LfStream *stream, gsize count, GError **error);
+/**
+ * LF_STREAM_PEEK_MAX:
+ *
+ * The most bytes lf_stream_peek() shows at once (64 KiB): enough for any
+ * npy header numpy reads and for the start of a wrapped record.
+ *
+ * Since: 0.2
+ */
+#define LF_STREAM_PEEK_MAX ((gsize) 64 * 1024)
+
+/**
+ * lf_stream_peek:
+ * @stream: a readable stream
+ * @count: how many bytes to show, at most %LF_STREAM_PEEK_MAX
+ * @error: return location for a #GError, or %NULL
+ *
+ * Shows the next @count bytes without consuming them: the next read
+ * starts at the same place.  Streams over a caller's fd, `FILE *` or
+ * callbacks read exactly the bytes shown and keep them, so they still
+ * never consume more than is asked for.  This is how codecs describe a
+ * record before anyone decodes it.
+ *
+ * Returns: (transfer none) (array length=count): the bytes, valid until the
+ *   next call on @stream; %NULL with %LF_ERROR_TRUNCATED when the input ends
+ *   first, %LF_ERROR_IO on a read error, %LF_ERROR_UNSUPPORTED when @count
+ *   passes %LF_STREAM_PEEK_MAX.
+ *
+ * Since: 0.2
+ */
+LF_API const guint8 *lf_stream_peek (LfStream *stream, gsize count, GError **error);
 /* Discards exactly `count` bytes (LF_ERROR_TRUNCATED if fewer remain). */
 LF_API gboolean lf_stream_skip (LfStream *stream, gsize count, GError **error);
 /* Sets `*at_end` to TRUE when no byte is left to read, without consuming
