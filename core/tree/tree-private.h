@@ -37,6 +37,9 @@ struct _LfNode {
       gsize n_bytes;                           /* n_elements * lf_dtype_size (dtype) */
       GBytes *bytes;                           /* n_bytes of C-ordered data; NULL when
                                                 * abstract */
+      gboolean borrowed;                       /* the data is the caller's
+                                                * (lf_array_new_borrowed): it may
+                                                * change while the node lives */
     } array;
 
     /* LF_NODE_SCALAR */

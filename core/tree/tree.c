@@ -563,6 +563,7 @@ lf_array_new_borrowed (LfDType dtype, guint ndim, const gsize *shape,
     }
   node->array.bytes = g_bytes_new_with_free_func (data, node->array.n_bytes,
                                                   notify, user_data);
+  node->array.borrowed = TRUE;
   return node;
 }
 

@@ -41,6 +41,7 @@ typedef enum {
   LF_ERROR_OVERFLOW = 16,      /* a value does not fit the target type */
   LF_ERROR_NOT_FOUND = 17,     /* a path names no node of the tree */
   LF_ERROR_TOO_LARGE = 18,     /* a record would decode to more than `like` holds or a cap allows */
+  LF_ERROR_BUSY = 19,          /* another checkpoint manager holds the directory */
 } LfError;
 
 LF_API GQuark lf_error_quark (void);

@@ -25,4 +25,5 @@
 #include <leafio/atomic-file.h>
 #include <leafio/manifest.h>
 #include <leafio/file.h>
+#include <leafio/checkpoint.h>
 #undef LEAFIO_INSIDE

@@ -1,0 +1,103 @@
+/* The checkpoint manager (<leafio/checkpoint.h>), shared by manager.c (the
+ * public calls and saving), async.c (saves on a thread), record.c (file
+ * names and commit records), directory.c (the lock, reading the directory,
+ * removing a step's files) and retention.c (which steps to remove). */
+#pragma once
+
+#include <leafio/leafio.h>
+
+/* One committed step, as its commit record says. */
+typedef struct {
+  gint64 step;
+  gint64 time;       /* microseconds since the Unix epoch */
+  guint64 size;      /* bytes of the .eqx and its manifest */
+  LfNode *metrics;   /* owned: a dict of scalars */
+} LfStepRecord;
+
+void _lf_step_record_clear (gpointer record);
+
+typedef struct {
+  guint keep_last;       /* 0: off */
+  guint64 keep_every;    /* 0: off */
+  char *best_metric;     /* NULL: off */
+  LfMetricGoal best_goal;
+  guint keep_best;
+} LfRetention;
+
+struct _LfCheckpointManager {
+  char *directory;
+  int lock_fd;
+  const LfCheckpointIO *io;
+  gpointer io_data;
+  GMutex mutex;          /* guards steps and retention against the save thread */
+  GArray *steps;         /* LfStepRecord, by step */
+  LfRetention retention;
+  GThread *thread;       /* the asynchronous save in flight, or NULL */
+  GError *async_error;   /* the failure of an asynchronous save nobody was told of */
+};
+
+/* ---- names and commit records (record.c) ------------------------------------- */
+
+#define LF_CHECKPOINT_DATA ".eqx"
+#define LF_CHECKPOINT_MANIFEST ".eqx.json"
+#define LF_CHECKPOINT_RECORD ".meta.json"
+
+/* DIR/step-00000100SUFFIX.  Free with g_free. */
+char *_lf_checkpoint_file (const char *directory, gint64 step, const char *suffix);
+/* Whether `name` is a file name the manager makes for a step: TRUE with
+ * the step and which of the three suffixes (`*suffix`, a static string).
+ * Only the canonical spelling counts (step-00000100.eqx, not step-100.eqx). */
+gboolean _lf_checkpoint_parse_name (const char *name, gint64 *step, const char **suffix);
+/* Whether `name` is a temporary file of a write of one of those names
+ * (.step-00000100.eqx.Ab12Cd, step-00000100.eqx.json.Ab12Cd). */
+gboolean _lf_checkpoint_is_temporary_name (const char *name);
+
+/* LF_ERROR_UNSUPPORTED unless `metrics` is NULL or a dict of bool, integer
+ * or floating scalars. */
+gboolean _lf_checkpoint_check_metrics (LfNode *metrics, GError **error);
+/* Writes the commit record of `record->step`, atomically and durably:
+ * "committed" with the time, size and metrics, or "pending" (only the
+ * step).  LF_ERROR_IO naming the file. */
+gboolean _lf_checkpoint_write_record (const char *directory, const LfStepRecord *record,
+                                      gboolean committed, GError **error);
+/* Reads a commit record into `record` (cleared by the caller);
+ * `*committed` tells its state.  LF_ERROR_IO, or LF_ERROR_PARSE when it is
+ * not a commit record of step `step`. */
+gboolean _lf_checkpoint_read_record (const char *path, gint64 step, LfStepRecord *record,
+                                     gboolean *committed, GError **error);
+
+/* ---- the directory (directory.c) ---------------------------------------------- */
+
+/* Makes `directory` if needed and takes its lock: the lock file's fd, or
+ * -1 with LF_ERROR_BUSY or LF_ERROR_IO. */
+int _lf_checkpoint_lock (const char *directory, GError **error);
+/* fsync()s the directory, so renames and removals in it are durable. */
+gboolean _lf_checkpoint_sync_directory (const char *directory, GError **error);
+/* Reads the steps of manager->directory into manager->steps, removing the
+ * files of pending steps and temporary files.  LF_ERROR_IO. */
+gboolean _lf_checkpoint_scan (LfCheckpointManager *manager, GError **error);
+/* Removes step `step`'s data, manifest, then commit record (those that
+ * exist).  LF_ERROR_IO naming the file that stays. */
+gboolean _lf_checkpoint_remove_files (const char *directory, gint64 step, GError **error);
+
+/* ---- retention (retention.c) ----------------------------------------------------- */
+
+void _lf_retention_clear (LfRetention *retention);
+/* The steps of `steps` (LfStepRecord, by step) that no policy keeps, lowest
+ * first, never `just_saved` (a GArray of gint64). */
+GArray *_lf_retention_select (const LfRetention *retention, GArray *steps,
+                              gint64 just_saved);
+
+/* ---- saving (manager.c, async.c) ------------------------------------------------ */
+
+/* Refuses a step that exists, or whose files exist without being ours. */
+gboolean _lf_checkpoint_check_new_step (LfCheckpointManager *manager, gint64 step,
+                                        GError **error);
+/* Saves, commits and applies retention (the caller waited for any save in
+ * flight and checked the step).  On failure nothing of `step` remains. */
+gboolean _lf_checkpoint_save_step (LfCheckpointManager *manager, gint64 step, LfNode *tree,
+                                   LfSpec *spec, LfNode *metrics, GError **error);
+/* Joins the save thread, if any, keeping its error in async_error. */
+void _lf_checkpoint_join (LfCheckpointManager *manager);
+/* Hands on async_error, if any: FALSE then. */
+gboolean _lf_checkpoint_take_async_error (LfCheckpointManager *manager, GError **error);
