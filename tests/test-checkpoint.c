@@ -808,15 +808,21 @@ START_TEST (test_async_snapshot)
   LfCheckpointManager *manager = open_ok (dir);
   lf_checkpoint_manager_set_io (manager, &test_io, &io);
 
-  /* One borrowed array (the caller's buffer) and one owned. */
+  /* Two borrowed arrays (the caller's buffers; the big one is copied into
+   * pooled memory) and one owned. */
   float buffer[6] = { 1, 2, 3, 4, 5, 6 };
-  gsize six = 6;
+  gsize six = 6, big_n = 1 << 19;
+  g_autofree float *big = g_new (float, big_n);
+  for (gsize i = 0; i < big_n; i++)
+    big[i] = (float) i;
   g_autoptr (LfNode) owned = model (3);
   g_autoptr (LfNode) tree = lf_dict_new_take (
       "borrowed", lf_array_new_borrowed (LF_DTYPE_FLOAT32, 1, &six, buffer, NULL, NULL),
+      "big", lf_array_new_borrowed (LF_DTYPE_FLOAT32, 1, &big_n, big, NULL, NULL),
       "owned", lf_node_ref (lf_dict_lookup (owned, "w")), NULL);
   g_autoptr (LfNode) expected = lf_dict_new_take (
       "borrowed", lf_array_new_copy (LF_DTYPE_FLOAT32, 1, &six, buffer),
+      "big", lf_array_new_copy (LF_DTYPE_FLOAT32, 1, &big_n, big),
       "owned", lf_node_ref (lf_dict_lookup (owned, "w")), NULL);
   GError *error = NULL;
   ck_assert (lf_checkpoint_manager_save_async (manager, 3, tree, NULL, NULL, &error));
@@ -825,6 +831,7 @@ START_TEST (test_async_snapshot)
    * caller's buffer, then let it go on. */
   for (int i = 0; i < 6; i++)
     buffer[i] = -1;
+  memset (big, 0xff, big_n * sizeof (float));
   ck_assert_int_eq (lf_checkpoint_manager_get_latest_step (manager), -1);
   open_gate (&io);
   ck_assert (lf_checkpoint_manager_wait (manager, &error));

@@ -69,13 +69,22 @@ lf_checkpoint_manager_wait (LfCheckpointManager *manager, GError **error)
   return _lf_checkpoint_take_async_error (manager, error);
 }
 
+/* Copies of 1 MiB and more come from the read buffers' pool (see
+ * lf_read_buffer_new), whose memory the previous save's copies left
+ * mapped: no page faults for it. */
+#define POOLED_COPY_MIN ((gsize) 1 << 20)
+
 /* A copy of a borrowed array, or NULL with LF_ERROR_TOO_LARGE. */
 static LfNode *
 copy_array (const LfNode *array, const char *path, GError **error)
 {
   gsize size = lf_array_get_n_bytes (array);
-  gpointer data = g_try_malloc (MAX (size, 1));
-  if (data == NULL)
+  guint8 *data = NULL;
+  g_autoptr (GBytes) bytes = size >= POOLED_COPY_MIN ? lf_read_buffer_new (size, 0, &data)
+                                                     : NULL;
+  if (bytes == NULL && (data = g_try_malloc (MAX (size, 1))) != NULL)
+    bytes = g_bytes_new_take (data, size);
+  if (bytes == NULL)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_TOO_LARGE,
                    "%s: no memory to copy the borrowed array (%" G_GSIZE_FORMAT " bytes) "
@@ -83,8 +92,8 @@ copy_array (const LfNode *array, const char *path, GError **error)
       return NULL;
     }
   memcpy (data, lf_array_get_data (array), size);
-  return lf_array_new_take (lf_array_get_dtype (array), lf_array_get_ndim (array),
-                            lf_array_get_shape (array), data);
+  return lf_array_new_from_bytes (lf_array_get_dtype (array), lf_array_get_ndim (array),
+                                  lf_array_get_shape (array), bytes);
 }
 
 typedef struct {
