@@ -256,18 +256,19 @@ def test_inspect():
     offsets = save_eqx(filename, arrays)
     out, _ = run(["inspect", filename])
     lines = out.strip().splitlines()
-    assert lines[0].split() == ["RECORD", "OFFSET", "SIZE", "FAMILY", "DTYPE", "SHAPE"]
+    assert lines[0].split() == ["RECORD", "OFFSET", "SIZE", "CODEC", "KIND", "DTYPE", "SHAPE"]
     assert len(lines) == 1 + len(arrays)
     for i, (line, a) in enumerate(zip(lines[1:], arrays)):
-        fields = line.split(None, 5)
-        assert fields[:5] == [str(i), str(offsets[i]), str(offsets[i + 1] - offsets[i]),
-                              "npy", a.dtype.newbyteorder("=").name], line
-        assert fields[5] == repr(a.shape), line
+        fields = line.split(None, 6)
+        assert fields[:6] == [str(i), str(offsets[i]), str(offsets[i + 1] - offsets[i]),
+                              "npy", "array", a.dtype.newbyteorder("=").name], line
+        assert fields[6] == repr(a.shape), line
     records = json.loads(run(["inspect", "--json", filename])[0])
     assert [r["offset"] for r in records] == offsets[:-1]
     assert [r["size"] for r in records] == [b - a for a, b in zip(offsets, offsets[1:])]
     assert [tuple(r["shape"]) for r in records] == [a.shape for a in arrays]
-    assert all(r["family"] == "npy" for r in records)
+    assert all(r["codec"] == "npy" and r["inner"] is None for r in records)
+    assert [r["decoded_size"] for r in records] == [a.nbytes for a in arrays]
     # An empty file has no records.
     open(path("empty.eqx"), "wb").close()
     out, _ = run(["inspect", "--json", path("empty.eqx")])
@@ -279,8 +280,11 @@ def test_inspect():
     out, err = run(["inspect", tail], rc=2)
     lines = out.strip().splitlines()
     assert len(lines) == 2 + len(arrays), out
-    assert lines[-1].split() == [str(len(arrays)), str(offsets[-1]), "13", "unknown", "?", "?"]
+    assert lines[-1].split() == [str(len(arrays)), str(offsets[-1]), "13", "unknown", "?", "?",
+                                 "?"]
     assert_error(err, tail, len(arrays), offsets[-1])
+    # ... and says what each codec found.
+    assert "no codec recognises this record" in err and "npy: not an npy record" in err, err
 
 
 def bad_files(good, offsets):
@@ -443,7 +447,7 @@ def test_codec_conversions():
         f16 = path("codec-f16.eqx")
         run(["convert", "--spec", "float16", src, f16])
         records = json.loads(run(["inspect", "--json", f16])[0])
-        assert [r["family"] for r in records] == ["npy"] * len(arrays)
+        assert [r["codec"] for r in records] == ["npy"] * len(arrays)
         with open(f16, "rb") as f:
             for a in arrays:
                 b = np.load(f)
@@ -470,7 +474,8 @@ def test_codec_conversions():
         zst = path("codec-zst.eqx")
         run(["convert", "--spec", "compressed(level=19)", src, zst])
         records = json.loads(run(["inspect", "--json", zst])[0])
-        assert [r["family"] for r in records] == ["compressed"] * len(arrays)
+        assert [r["codec"] for r in records] == ["compressed"] * len(arrays)
+        assert [r["inner"] for r in records] == ["npy"] * len(arrays)
         assert [tuple(r["shape"]) for r in records] == [a.shape for a in arrays]
         assert [r["dtype"] for r in records] == [a.dtype.name for a in arrays]
         # Lossless: diff finds no difference, unpack gives numpy's files,
