@@ -80,10 +80,10 @@ typedef struct {
 /* A file mapped in memory, read one record after another.  Each record is
  * described by its codec from its first bytes: the reader's codec when one
  * is set, otherwise the first registered codec that recognises it (the
- * default codec first, then the others by name).  Before anything is
- * decoded, the description is checked against the skeleton's leaf or,
- * without one, against cli_max_record_size.  Every error is prefixed
- * "FILE: record N (offset X): ". */
+ * default codec first, then the others by name).  A record read for a
+ * skeleton leaf must fit it; one read without is checked against
+ * cli_max_record_size before it is decoded (listing it needs no limit).
+ * Every error is prefixed "FILE: record N (offset X): ". */
 typedef struct _CliReader CliReader;
 
 CliReader *cli_reader_open (const char *filename, GError **error);

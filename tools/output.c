@@ -192,7 +192,7 @@ add_record_size (const LfPath *path, LfNode *leaf, LfCodec *codec, gpointer user
       return FALSE;
     }
   self->total += lf_npy_header_format (header, sizeof header, dtype, ndim, shape,
-                                       caps.data_alignment, self->total);
+                                       self->total, caps.data_alignment);
   self->total += n_bytes;
   return TRUE;
 }

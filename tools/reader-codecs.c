@@ -126,9 +126,9 @@ _cli_reader_recognise (CliReader *reader, const LfNode *like, LfRecordInfo *reco
 static void
 explain_limit (GError *e)
 {
-  char *message = g_strdup_printf ("%s, the limit for a record read without a skeleton; "
+  char *message = g_strdup_printf ("%s (the limit for a record read without --like: "
                                    "--max-record-size or " CLI_MAX_RECORD_SIZE_ENV
-                                   " raises it (0: no limit)", e->message);
+                                   " raises it, 0 lifts it)", e->message);
   g_free (e->message);
   e->message = message;
 }
