@@ -312,7 +312,8 @@ def test_inspect():
                                  "?"]
     assert_error(err, tail, len(arrays), offsets[-1])
     # ... and says what each codec found.
-    assert "no codec recognises this record" in err and "npy: not an npy record" in err, err
+    assert re.search(r"no codec recognises this record \(it starts with 6e 6f 20 6d 61 67 69 "
+                     r"63\): npy(, [a-z0-9-]+)*: not an npy record", err), err
 
 
 def bad_files(good, offsets):
@@ -546,7 +547,7 @@ def test_codec_conversions():
         open(bad, "wb").write(lying)
         _, err = run(["inspect", bad], rc=2)
         assert_error(err, bad, 2, start)
-        assert "the compressed record declares %d" % (raw + 64) in err, err
+        assert "%d bytes the record declares" % (raw + 64) in err, err
         # inspect reads a big record's header and the first bytes of its
         # frame only: damage near the frame's end is found by what decodes.
         big_src = path("codec-big.eqx")
@@ -733,6 +734,7 @@ def test_record_size_limit():
     run(["convert", "--spec", "compressed", big, z])
     assert os.path.getsize(z) < 4096
     env = dict(os.environ, LEAFIO_MAX_RECORD_SIZE="1M")
+    os.remove(out)
     for args in (["unpack", z, path("limit-z-dir")], ["convert", "--spec", "npy", z, out],
                  ["diff", z, z]):
         _, err = run(args, rc=2, env=env)

@@ -24,8 +24,9 @@ struct _CliReader {
   LfNode *decoded;           /* set when describing it took decoding it */
 };
 
-/* A stream over `size` bytes of the file from `offset` (LF_RECORD_SIZE_UNKNOWN
- * or more than is left: to the end), named after the file. */
+/* A stream over the file that ends `size` bytes after `offset`
+ * (LF_RECORD_SIZE_UNKNOWN or more than is left: at the file's end),
+ * positioned at `offset` and named after the file. */
 LfStream *_cli_reader_stream_at (CliReader *reader, guint64 offset, guint64 size);
 
 /* The first codec whose description of the record at the reader's offset

@@ -153,9 +153,14 @@ _cli_reader_stream_at (CliReader *reader, guint64 offset, guint64 size)
 {
   if (size == LF_RECORD_SIZE_UNKNOWN || size > reader->size - offset)
     size = reader->size - offset;
-  g_autoptr (GBytes) bytes = g_bytes_new_from_bytes (reader->bytes, offset, size);
+  /* The file up to the record's end, positioned at its start: codecs see
+   * the offsets they would in a load (alignment, errors) and cannot read
+   * past the record. */
+  g_autoptr (GBytes) bytes = g_bytes_new_from_bytes (reader->bytes, 0, offset + size);
   LfStream *stream = lf_stream_new_for_bytes (bytes);
   lf_stream_set_name (stream, reader->filename);
+  if (!lf_stream_skip (stream, offset, NULL))
+    g_warn_if_reached ();   /* the bytes are there */
   return stream;
 }
 
@@ -230,7 +235,7 @@ decode_record (CliReader *reader, guint64 size, guint64 *used, GError **error)
                    lf_node_kind_name (kind));
       return NULL;
     }
-  *used = lf_stream_tell (stream);
+  *used = lf_stream_tell (stream) - reader->record_offset;
   if (size != LF_RECORD_SIZE_UNKNOWN && *used != size)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT, "codec '%s' read %" G_GUINT64_FORMAT
