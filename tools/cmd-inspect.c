@@ -37,7 +37,7 @@ print_header (Inspect *self)
 {
   if (self->json)
     return;
-  printf ("%6s  %12s  %12s  %-12s  %-6s  %-10s  %-*s%s\n", "RECORD", "OFFSET", "SIZE",
+  printf ("%6s  %12s  %12s  %-16s  %-6s  %-10s  %-*s%s\n", "RECORD", "OFFSET", "SIZE",
           "CODEC", "KIND", "DTYPE", self->with_paths ? SHAPE_WIDTH : 0, "SHAPE",
           self->with_paths ? "  PATH" : "");
 }
@@ -159,11 +159,11 @@ emit_text_row (Inspect *self, const Row *row)
   const char *dtype = t.known ? lf_dtype_name (t.dtype) : "?";
   int shape_width = self->with_paths ? SHAPE_WIDTH : 0;
   if (row->info != NULL)
-    printf ("%6u  %12" G_GUINT64_FORMAT "  %12" G_GUINT64_FORMAT "  %-12s  %-6s  %-10s  %-*s",
+    printf ("%6u  %12" G_GUINT64_FORMAT "  %12" G_GUINT64_FORMAT "  %-16s  %-6s  %-10s  %-*s",
             row->info->index, row->info->offset, row->info->size, codec, kind, dtype,
             shape_width, shape_text);
   else
-    printf ("%6s  %12s  %12s  %-12s  %-6s  %-10s  %-*s", "-", "-", "-", codec, kind, dtype,
+    printf ("%6s  %12s  %12s  %-16s  %-6s  %-10s  %-*s", "-", "-", "-", codec, kind, dtype,
             shape_width, shape_text);
   if (self->with_paths)
     printf ("  %s", row->path[0] != '\0' ? row->path : "(root)");
