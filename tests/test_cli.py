@@ -489,6 +489,22 @@ def test_codec_conversions():
                          r"\d+ of 2112 elements differ, max abs diff [0-9.e-]+, "
                          r"max rel diff 0\.000[0-4]", out, re.M), out
         assert re.search(r"^record 2 \(offset \d+\): int32 \(3, 3\)", out, re.M) is None, out
+        # With --spec and --like, records are described for their leaves:
+        # float16 restores like's dtype, and unpack writes what a load gives.
+        like = path("codec-f16-like.json")
+        json.dump([{"dtype": a.dtype.name, "shape": list(a.shape)} for a in arrays],
+                  open(like, "w"))
+        listed = json.loads(run(["inspect", "--json", "--like", like, "--spec", "float16",
+                                 f16])[0])
+        assert [(r["codec"], r["dtype"]) for r in listed] == \
+            [("float16", a.dtype.name) for a in arrays], listed
+        assert [r["stored_dtype"] for r in listed] == \
+            ["float16" if a.dtype.kind == "f" else a.dtype.name for a in arrays], listed
+        outdir = path("unpacked-f16")
+        run(["unpack", "--like", like, "--spec", "float16", f16, outdir])
+        for i, a in enumerate(arrays):
+            b = np.load(os.path.join(outdir, f"{i}.npy"))
+            assert b.dtype == a.dtype and np.allclose(a, b, rtol=1e-3), (a, b)
         # Rules over the list paths: only [1] goes to float16.
         rules = path("rules.txt")
         open(rules, "w").write("# only the second leaf\n[1] = float16\n")
