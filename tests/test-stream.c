@@ -661,7 +661,7 @@ START_TEST (test_peek_memory_and_path)
   g_autofree char *path = write_pattern_file ("peek.bin", size);
   for (int map = 0; map <= 1; map++)
     {
-      g_autoptr (LfStream) s = lf_stream_open_path (path, map, &error);
+      g_autoptr (LfStream) s = lf_stream_new_for_path (path, map, &error);
       LF_ASSERT_NO_ERROR (error);
       assert_peeks_then_reads (s, data, size);
     }
@@ -670,7 +670,7 @@ START_TEST (test_peek_memory_and_path)
   const gsize big = 3 * LF_STREAM_PEEK_MAX;
   g_autofree guint8 *big_data = make_pattern (big);
   g_autofree char *big_path = write_pattern_file ("peek-big.bin", big);
-  g_autoptr (LfStream) s = lf_stream_open_path (big_path, FALSE, &error);
+  g_autoptr (LfStream) s = lf_stream_new_for_path (big_path, FALSE, &error);
   guint8 buf[100];
   ck_assert (lf_stream_read (s, buf, 100, &error));
   const guint8 *p = lf_stream_peek (s, LF_STREAM_PEEK_MAX, &error);
