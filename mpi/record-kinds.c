@@ -27,7 +27,8 @@ _lf_mpi_record_kind_init (LfMpiRecordKind *kind, const LfCodec *codec)
         kind->cannot_lay_out = "a describe function";
       else if (caps.data_alignment == 0 || caps.data_alignment % 64 != 0
                || caps.data_alignment > LF_MPI_ALIGN_MAX)
-        kind->cannot_lay_out = "a data alignment that is a multiple of 64 up to 4096";
+        kind->cannot_lay_out = "a data alignment that is a multiple of 64 up to "
+                               G_STRINGIFY (LF_MPI_ALIGN_MAX);
       else
         kind->align = caps.data_alignment;
       if (kind->cannot_lay_out != NULL)
