@@ -14,6 +14,7 @@
  *                              collective saves == serial saves, loads back
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <glib/gstdio.h>
@@ -245,6 +246,15 @@ class_describe (const LfCodec *codec, LfStream *in, const LfNode *like, LfRecord
   return lf_npy_describe (in, info, error);
 }
 
+/* Test classes read npy records and differ in their flags and writers. */
+#define NPY_TEST_CLASS(name_, flags_, serialise_, description_)                  \
+  {                                                                             \
+    .struct_size = sizeof (LfCodecClass), .flags = (flags_), .name = (name_),   \
+    .description = (description_), .handles = class_handles,                    \
+    .serialise = (serialise_), .deserialise = class_deserialise,                \
+    .describe = class_describe,                                                 \
+  }
+
 /* `raw-npy`: npy records, declared LF_CODEC_RAW_DATA: a collective save
  * must send arrays from their memory and never ask it to encode one. */
 static int raw_array_encodes;
@@ -258,17 +268,6 @@ raw_serialise (const LfCodec *codec, LfStream *out, const LfPath *path, LfNode *
   return lf_npy_write (out, leaf, 0, error);
 }
 
-static const LfCodecClass raw_npy_class = {
-  .struct_size = sizeof (LfCodecClass),
-  .flags = LF_CODEC_ROW_RANGES | LF_CODEC_RAW_DATA,
-  .name = "raw-npy",
-  .description = "npy records, counting the arrays it encodes",
-  .handles = class_handles,
-  .serialise = raw_serialise,
-  .deserialise = class_deserialise,
-  .describe = class_describe,
-};
-
 /* `padded`: data at a multiple of 64 bytes from the file's start, declared
  * offset-dependent but without ROW_RANGES, so no header layout the save
  * could reproduce: refused. */
@@ -279,17 +278,6 @@ padded_serialise (const LfCodec *codec, LfStream *out, const LfPath *path, LfNod
   return lf_npy_write (out, leaf, 64, error);
 }
 
-static const LfCodecClass padded_class = {
-  .struct_size = sizeof (LfCodecClass),
-  .flags = LF_CODEC_OFFSET_DEPENDENT,
-  .name = "padded",
-  .description = "npy with 64-byte aligned data, offset-dependent",
-  .handles = class_handles,
-  .serialise = padded_serialise,
-  .deserialise = class_deserialise,
-  .describe = class_describe,
-};
-
 /* `trailer`: declares ROW_RANGES but writes a byte after the data, which
  * breaks the promise: its shards must be refused, not written wrong. */
 static gboolean
@@ -299,26 +287,22 @@ trailer_serialise (const LfCodec *codec, LfStream *out, const LfPath *path, LfNo
   return lf_npy_write (out, leaf, 0, error) && lf_stream_write (out, "!", 1, error);
 }
 
-static const LfCodecClass trailer_class = {
-  .struct_size = sizeof (LfCodecClass),
-  .flags = LF_CODEC_ROW_RANGES,
-  .name = "trailer",
-  .description = "npy plus one byte, wrongly declaring row ranges",
-  .handles = class_handles,
-  .serialise = trailer_serialise,
-  .deserialise = class_deserialise,
-  .describe = class_describe,
-};
-
 static void
 register_test_codecs (void)
 {
   GError *error = NULL;
   LfRegistry *registry = lf_registry_get_default ();
-  const LfCodecClass *classes[] = { &raw_npy_class, &padded_class, &trailer_class };
+  static const LfCodecClass classes[] = {
+    NPY_TEST_CLASS ("raw-npy", LF_CODEC_ROW_RANGES | LF_CODEC_RAW_DATA, raw_serialise,
+                    "npy records, counting the arrays it encodes"),
+    NPY_TEST_CLASS ("padded", LF_CODEC_OFFSET_DEPENDENT, padded_serialise,
+                    "npy with 64-byte aligned data, offset-dependent"),
+    NPY_TEST_CLASS ("trailer", LF_CODEC_ROW_RANGES, trailer_serialise,
+                    "npy plus one byte, wrongly declaring row ranges"),
+  };
   for (gsize i = 0; i < G_N_ELEMENTS (classes); i++)
     {
-      lf_registry_register (registry, classes[i], &error);
+      lf_registry_register (registry, &classes[i], &error);
       CHECK_NO_ERROR (error);
     }
   lf_registry_register_func (registry, "tagged", "npy plus a sum of every byte", arrays_only,
@@ -356,6 +340,17 @@ make_spec (const char *codec, const char *gathered_codec, const char *special_ke
   LfSpec *spec = lf_spec_new_tree (spec_tree, &error);
   CHECK_NO_ERROR (error);
   return spec;
+}
+
+/* A spec of one codec, by reference. */
+static LfSpec *
+codec_spec (const char *reference)
+{
+  GError *error = NULL;
+  g_autoptr (LfCodec) codec = lf_registry_resolve (lf_registry_get_default (), reference,
+                                                   &error);
+  CHECK_NO_ERROR (error);
+  return codec != NULL ? lf_spec_new_codec (codec) : NULL;
 }
 
 static gboolean
@@ -602,9 +597,7 @@ raw_data_case (const char *dir)
 {
   GError *error = NULL;
   g_autofree char *file = g_strdup_printf ("%s/raw-npy-count.eqx", dir);
-  g_autoptr (LfCodec) raw = lf_registry_resolve (lf_registry_get_default (), "raw-npy", &error);
-  CHECK_NO_ERROR (error);
-  g_autoptr (LfSpec) spec = lf_spec_new_codec (raw);
+  g_autoptr (LfSpec) spec = codec_spec ("raw-npy");
   g_autoptr (LfMpiLayout) layout = lf_mpi_layout_new ();
   g_autoptr (LfNode) tree = build_tree (rank, n_ranks, layout, FALSE);
   raw_array_encodes = 0;
@@ -815,6 +808,24 @@ owner_out_of_range (const LfPath *path, LfNode *leaf, int n, gpointer user_data)
   return n;
 }
 
+/* A collective save of `tree` fails on every rank with `code` and the same
+ * message, which holds each of the NULL-terminated strings after `what`. */
+static void
+expect_save_error (const char *file, LfNode *tree, LfSpec *spec, const LfMpiLayout *layout,
+                   int code, const char *what, ...)
+{
+  GError *error = NULL;
+  lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, spec, NULL, NULL, layout, &error);
+  g_autofree char *text = check_same_error (error, code, what);
+  g_clear_error (&error);
+  va_list needles;
+  va_start (needles, what);
+  for (const char *needle; text != NULL && (needle = va_arg (needles, const char *)) != NULL;)
+    CHECK (strstr (text, needle) != NULL, "%s: the message lacks \"%s\": %s", what, needle,
+           text);
+  va_end (needles);
+}
+
 static void
 mode_errors (const char *dir)
 {
@@ -829,28 +840,18 @@ mode_errors (const char *dir)
     g_autoptr (LfNode) tree = lf_dict_new_take ("w", lf_node_ref (block), NULL);
     lf_mpi_layout_add_shard (layout, "['w']", 2 * (guint64) n_ranks, 0, &error);
     CHECK_NO_ERROR (error);
-    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, layout, &error);
-    g_autofree char *text = check_same_error (error, LF_ERROR_MISMATCH, "overlapping shards");
-    if (text != NULL && n_ranks > 1)
-      CHECK (strstr (text, "['w']") && strstr (text, "tile"), "message: %s", text);
-    g_clear_error (&error);
+    expect_save_error (file, tree, NULL, layout, LF_ERROR_MISMATCH, "overlapping shards",
+                       "['w']", "tile", NULL);
     /* The same through a gathering codec. */
-    g_autoptr (LfCodec) tagged = lf_registry_resolve (lf_registry_get_default (), "tagged", &error);
-    g_autoptr (LfSpec) spec = lf_spec_new_codec (tagged);
-    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, spec, NULL, NULL, layout, &error);
-    g_free (check_same_error (error, LF_ERROR_MISMATCH, "overlapping gathered shards"));
-    g_clear_error (&error);
+    g_autoptr (LfSpec) spec = codec_spec ("tagged");
+    expect_save_error (file, tree, spec, layout, LF_ERROR_MISMATCH,
+                       "overlapping gathered shards", NULL);
     /* A shard on a scalar. */
     g_autoptr (LfMpiLayout) scalar_layout = lf_mpi_layout_new ();
     lf_mpi_layout_add_shard (scalar_layout, "['s']", 1, 0, &error);
     g_autoptr (LfNode) scalar = lf_dict_new_take ("s", lf_scalar_new_int (1), NULL);
-    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, scalar, NULL, NULL, NULL,
-                                  scalar_layout, &error);
-    g_autofree char *s_text = check_same_error (error, LF_ERROR_MISMATCH, "sharded scalar");
-    if (s_text != NULL)
-      CHECK (strstr (s_text, "['s']") && strstr (s_text, "at least one axis"), "message: %s",
-             s_text);
-    g_clear_error (&error);
+    expect_save_error (file, scalar, NULL, scalar_layout, LF_ERROR_MISMATCH, "sharded scalar",
+                       "['s']", "at least one axis", NULL);
   }
 
   /* Rank 1 has one more leaf than the others. */
@@ -859,11 +860,8 @@ mode_errors (const char *dir)
       g_autoptr (LfNode) tree = rank == 1 ? lf_list_new_take (2, lf_scalar_new_int (1),
                                                               lf_scalar_new_int (2))
                                           : lf_list_new_take (1, lf_scalar_new_int (1));
-      lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, NULL, &error);
-      g_autofree char *text = check_same_error (error, LF_ERROR_MISMATCH, "trees differ");
-      if (text != NULL)
-        CHECK (strstr (text, "trees differ"), "message: %s", text);
-      g_clear_error (&error);
+      expect_save_error (file, tree, NULL, NULL, LF_ERROR_MISMATCH, "trees differ",
+                         "trees differ", NULL);
     }
 
   /* An owner callback out of range. */
@@ -871,11 +869,8 @@ mode_errors (const char *dir)
     g_autoptr (LfMpiLayout) layout = lf_mpi_layout_new ();
     lf_mpi_layout_set_owner_func (layout, owner_out_of_range, NULL);
     g_autoptr (LfNode) tree = lf_list_new_take (1, lf_scalar_new_int (1));
-    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, layout, &error);
-    g_autofree char *text = check_same_error (error, LF_ERROR_FAILED, "owner out of range");
-    if (text != NULL)
-      CHECK (strstr (text, "[0]") && strstr (text, "returned rank"), "message: %s", text);
-    g_clear_error (&error);
+    expect_save_error (file, tree, NULL, layout, LF_ERROR_FAILED, "owner out of range", "[0]",
+                       "returned rank", NULL);
   }
 
   /* A spec tree that is not a prefix of the tree. */
@@ -886,50 +881,33 @@ mode_errors (const char *dir)
     g_autoptr (LfSpec) spec = lf_spec_new_tree (spec_tree, &error);
     CHECK_NO_ERROR (error);
     g_autoptr (LfNode) tree = lf_list_new_take (1, lf_scalar_new_int (1));
-    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, spec, NULL, NULL, NULL, &error);
-    g_autofree char *text = check_same_error (error, LF_ERROR_SPEC, "spec not a prefix");
-    if (text != NULL)
-      CHECK (strstr (text, "not a prefix") && strstr (text, file), "message: %s", text);
-    g_clear_error (&error);
+    expect_save_error (file, tree, spec, NULL, LF_ERROR_SPEC, "spec not a prefix",
+                       "not a prefix", file, NULL);
   }
 
   /* Offset-dependent bytes without a header layout the save could
    * reproduce are refused, naming the codec and what it lacks. */
   {
-    g_autoptr (LfCodec) padded = lf_registry_resolve (lf_registry_get_default (), "padded",
-                                                      &error);
-    CHECK_NO_ERROR (error);
-    g_autoptr (LfSpec) spec = lf_spec_new_codec (padded);
+    g_autoptr (LfSpec) spec = codec_spec ("padded");
     gsize two = 2;
     g_autoptr (LfNode) tree = lf_list_new_take (1, lf_array_new_zeros (LF_DTYPE_FLOAT32, 1,
                                                                        &two));
-    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, spec, NULL, NULL, NULL, &error);
-    g_autofree char *text = check_same_error (error, LF_ERROR_UNSUPPORTED, "offset-dependent");
-    if (text != NULL)
-      CHECK (strstr (text, "[0]") && strstr (text, "codec padded")
-             && strstr (text, "LF_CODEC_OFFSET_DEPENDENT")
-             && strstr (text, "lacks the LF_CODEC_ROW_RANGES capability"), "message: %s", text);
-    g_clear_error (&error);
+    expect_save_error (file, tree, spec, NULL, LF_ERROR_UNSUPPORTED, "offset-dependent", "[0]",
+                       "codec padded", "LF_CODEC_OFFSET_DEPENDENT",
+                       "lacks the LF_CODEC_ROW_RANGES capability", NULL);
   }
 
   /* A codec that declares ROW_RANGES but writes something else: its shards
    * are refused rather than written wrong. */
   {
-    g_autoptr (LfCodec) trailer = lf_registry_resolve (lf_registry_get_default (), "trailer",
-                                                       &error);
-    CHECK_NO_ERROR (error);
-    g_autoptr (LfSpec) spec = lf_spec_new_codec (trailer);
+    g_autoptr (LfSpec) spec = codec_spec ("trailer");
     g_autoptr (LfMpiLayout) layout = lf_mpi_layout_new ();
     lf_mpi_layout_add_shard (layout, "[0]", 2 * (guint64) n_ranks, 2 * (guint64) rank, &error);
     CHECK_NO_ERROR (error);
     g_autoptr (LfNode) tree = lf_list_new_take (1, make_array (1, LF_DTYPE_FLOAT32, 2,
                                                                (gsize[]) { 2, 3 }, 0, 2));
-    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, spec, NULL, NULL, layout, &error);
-    g_autofree char *text = check_same_error (error, LF_ERROR_FAILED, "broken row ranges");
-    if (text != NULL)
-      CHECK (strstr (text, "rank 0: ") && strstr (text, "[0]") && strstr (text, "trailer")
-             && strstr (text, "LF_CODEC_ROW_RANGES"), "message: %s", text);
-    g_clear_error (&error);
+    expect_save_error (file, tree, spec, layout, LF_ERROR_FAILED, "broken row ranges",
+                       "rank 0: ", "[0]", "codec trailer", "LF_CODEC_ROW_RANGES", NULL);
   }
 
   /* The owner of a whole leaf holds only an abstract array. */
@@ -937,12 +915,8 @@ mode_errors (const char *dir)
     gsize three = 3;
     g_autoptr (LfNode) tree = lf_list_new_take (1, lf_array_new_abstract (LF_DTYPE_FLOAT32, 1,
                                                                           &three));
-    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, NULL, &error);
-    g_autofree char *text = check_same_error (error, LF_ERROR_UNSUPPORTED, "abstract owner");
-    if (text != NULL)
-      CHECK (strstr (text, "rank 0: ") && strstr (text, "[0]") && strstr (text, "abstract"),
-             "message: %s", text);
-    g_clear_error (&error);
+    expect_save_error (file, tree, NULL, NULL, LF_ERROR_UNSUPPORTED, "abstract owner",
+                       "rank 0: ", "[0]", "abstract", NULL);
   }
 
   /* Blocks of different dtypes on different ranks. */
@@ -953,12 +927,8 @@ mode_errors (const char *dir)
       g_autoptr (LfNode) tree = lf_list_new_take (1, make_array (1, rank == 1 ? LF_DTYPE_FLOAT64
                                                                               : LF_DTYPE_FLOAT32,
                                                                  2, (gsize[]) { 2, 3 }, 0, 2));
-      lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, layout, &error);
-      g_autofree char *text = check_same_error (error, LF_ERROR_MISMATCH, "dtypes differ");
-      if (text != NULL)
-        CHECK (strstr (text, "[0]") && strstr (text, "rank") && strstr (text, "float64"),
-               "message: %s", text);
-      g_clear_error (&error);
+      expect_save_error (file, tree, NULL, layout, LF_ERROR_MISMATCH, "dtypes differ", "[0]",
+                         "rank", "float64", NULL);
     }
 
   /* The rename fails (the target is a directory): rank 0's error everywhere,
@@ -974,12 +944,8 @@ mode_errors (const char *dir)
       }
     MPI_Barrier (MPI_COMM_WORLD);
     g_autoptr (LfNode) tree = lf_list_new_take (1, lf_scalar_new_int (1));
-    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, target, tree, NULL, NULL, NULL, NULL, &error);
-    g_autofree char *text = check_same_error (error, LF_ERROR_IO, "rename");
-    if (text != NULL)
-      CHECK (strstr (text, "rank 0: ") && strstr (text, "rename") && strstr (text, target),
-             "message: %s", text);
-    g_clear_error (&error);
+    expect_save_error (target, tree, NULL, NULL, LF_ERROR_IO, "rename", "rank 0: ", "rename",
+                       target, NULL);
     MPI_Barrier (MPI_COMM_WORLD);
     check_no_temporary (subdir);
   }
