@@ -628,9 +628,23 @@ mode_identical (const char *dir)
     {
       g_autoptr (LfSpec) half = make_spec ("float16", "float16", NULL, NULL);
       identical_case (dir, "float16", half, FALSE, TRUE);
+      /* Its inner codec's alignment, laid out at each record's offset. */
+      g_autoptr (LfSpec) aligned_half = make_spec ("float16(inner=npy(align=128))", "tagged",
+                                                   NULL, NULL);
+      identical_case (dir, "float16-align128", aligned_half, FALSE, TRUE);
+      identical_case (dir, "float16-align128-owners", aligned_half, TRUE, TRUE);
     }
   else if (rank == 0)
     printf ("float16 plugin not built here: float16 case not run\n");
+  /* cast saves with its inner codec and takes its capabilities: rows of
+   * records it does not write raw, split through their description. */
+  if (have_codec ("cast"))
+    {
+      g_autoptr (LfSpec) cast = codec_spec ("cast");
+      identical_case (dir, "cast", cast, FALSE, TRUE);
+    }
+  else if (rank == 0)
+    printf ("cast plugin not built here: cast case not run\n");
   /* npy(align=N): headers laid out at each record's offset, whole leaves,
    * scalars and row-wise shards alike, gathered leaves with another codec. */
   g_autoptr (LfSpec) aligned = make_spec ("npy(align=64)", "tagged", NULL, NULL);
