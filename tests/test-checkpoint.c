@@ -117,17 +117,6 @@ ftruncate (int fd, off_t length)
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
-/* Ends a forked child without valgrind's exit-time leak check (see
- * test-faults.c). */
-static void G_GNUC_NORETURN
-child_exit (int code)
-{
-  char command[32];
-  g_snprintf (command, sizeof command, "exit %d", code);
-  execl ("/bin/sh", "sh", "-c", command, (char *) NULL);
-  _exit (code);
-}
-
 /* A small model whose values depend on `step`. */
 static LfNode *
 model (gint64 step)
@@ -416,8 +405,8 @@ START_TEST (test_lock)
       LfCheckpointManager *held = lf_checkpoint_manager_open (dir, NULL);
       char byte = held != NULL ? 'y' : 'n';
       if (write (ready[1], &byte, 1) != 1 || read (done[0], &byte, 1) != 1)
-        child_exit (2);
-      child_exit (held != NULL ? 0 : 1);
+        lf_test_child_exit (2);
+      lf_test_child_exit (held != NULL ? 0 : 1);
     }
   char byte = 0;
   ck_assert (read (ready[0], &byte, 1) == 1 && byte == 'y');
@@ -645,13 +634,13 @@ START_TEST (test_kill_at_every_point)
         {
           LfCheckpointManager *manager = lf_checkpoint_manager_open (dir, NULL);
           if (manager == NULL)
-            child_exit (3);
+            lf_test_child_exit (3);
           lf_checkpoint_manager_keep_last (manager, 3);
           LfNode *tree = model (4);
           arm (target, FAULT_KILL);
           gboolean ok = lf_checkpoint_manager_save (manager, 4, tree, NULL, NULL, NULL);
           fault.armed = FALSE;
-          child_exit (ok ? 0 : 1);
+          lf_test_child_exit (ok ? 0 : 1);
         }
       int status;
       ck_assert (waitpid (pid, &status, 0) == pid);
@@ -766,6 +755,14 @@ open_gate (Io *io)
 }
 
 static void
+io_init (Io *io, gboolean gate_closed, gboolean fail)
+{
+  *io = (Io) { .gate_closed = gate_closed, .fail = fail };
+  g_mutex_init (&io->mutex);
+  g_cond_init (&io->cond);
+}
+
+static void
 io_clear (Io *io)
 {
   g_clear_pointer (&io->seen, lf_node_unref);
@@ -776,9 +773,8 @@ io_clear (Io *io)
 START_TEST (test_io_table)
 {
   g_autofree char *dir = fresh_dir ("io");
-  Io io = { 0 };
-  g_mutex_init (&io.mutex);
-  g_cond_init (&io.cond);
+  Io io;
+  io_init (&io, FALSE, FALSE);
   LfCheckpointManager *manager = open_ok (dir);
   lf_checkpoint_manager_set_io (manager, &test_io, &io);
   save_ok (manager, 1, 1.0);
@@ -802,9 +798,8 @@ END_TEST
 START_TEST (test_async_snapshot)
 {
   g_autofree char *dir = fresh_dir ("async");
-  Io io = { .gate_closed = TRUE };
-  g_mutex_init (&io.mutex);
-  g_cond_init (&io.cond);
+  Io io;
+  io_init (&io, TRUE, FALSE);
   LfCheckpointManager *manager = open_ok (dir);
   lf_checkpoint_manager_set_io (manager, &test_io, &io);
 
@@ -862,9 +857,8 @@ open_gate_later (gpointer data)
 START_TEST (test_async_order)
 {
   g_autofree char *dir = fresh_dir ("order");
-  Io io = { .gate_closed = TRUE };
-  g_mutex_init (&io.mutex);
-  g_cond_init (&io.cond);
+  Io io;
+  io_init (&io, TRUE, FALSE);
   LfCheckpointManager *manager = open_ok (dir);
   lf_checkpoint_manager_set_io (manager, &test_io, &io);
   lf_checkpoint_manager_keep_last (manager, 1);
@@ -893,9 +887,8 @@ END_TEST
 START_TEST (test_async_errors)
 {
   g_autofree char *dir = fresh_dir ("async-errors");
-  Io io = { .fail = TRUE };
-  g_mutex_init (&io.mutex);
-  g_cond_init (&io.cond);
+  Io io;
+  io_init (&io, FALSE, TRUE);
   g_autoptr (LfNode) tree = model (1);
   GError *error = NULL;
   for (int reporter = 0; reporter < 3; reporter++)

@@ -2,6 +2,7 @@
  * temporary directory, and no fork under a debugger. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 #include "test-common.h"
 
@@ -94,6 +95,15 @@ lf_test_top_builddir (void)
 {
   const char *dir = g_getenv ("LF_TOP_BUILDDIR");
   return dir != NULL ? dir : "..";
+}
+
+void
+lf_test_child_exit (int code)
+{
+  char command[32];
+  g_snprintf (command, sizeof command, "exit %d", code);
+  execl ("/bin/sh", "sh", "-c", command, (char *) NULL);
+  _exit (code);
 }
 
 GBytes *
