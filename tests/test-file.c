@@ -461,6 +461,8 @@ START_TEST (test_stale_manifest)
   GError *error = NULL;
   ck_assert (lf_file_open (path, NULL, NULL, LF_FILE_DEFAULT, &error) == NULL);
   LF_ASSERT_ERROR (error, LF_ERROR_FAILED, "without like");
+  ck_assert (lf_file_open (path, NULL, NULL, LF_FILE_IGNORE_MANIFEST, &error) == NULL);
+  LF_ASSERT_ERROR (error, LF_ERROR_FAILED, "its manifest is ignored");
   g_unlink (manifest);
   ck_assert (lf_file_open (path, NULL, NULL, LF_FILE_DEFAULT, &error) == NULL);
   LF_ASSERT_ERROR (error, LF_ERROR_FAILED, "no manifest");

@@ -144,9 +144,9 @@ open_fd (LfFile *file, const char *path, gboolean map, GError **error)
  * and the records are described instead. */
 static gboolean
 index_file (LfFile *file, const char *path, LfManifestIndex *manifest,
-            GError *manifest_error, LfSpec *spec, GError **error)
+            const GError *manifest_error, LfSpec *spec, GError **error)
 {
-  g_autoptr (GError) why = manifest_error;
+  g_autoptr (GError) why = manifest_error != NULL ? g_error_copy (manifest_error) : NULL;
   if (manifest != NULL
       && _lf_file_index_from_manifest (file, manifest, spec == NULL, &why))
     {
@@ -172,7 +172,7 @@ lf_file_open_full (const char *path, LfNode *like, LfSpec *spec, LfIsLeafFunc is
     return NULL;
 
   g_autoptr (LfManifestIndex) manifest = NULL;
-  GError *manifest_error = NULL;
+  g_autoptr (GError) manifest_error = NULL;
   gboolean present = FALSE;
   if (!(flags & LF_FILE_IGNORE_MANIFEST))
     {
@@ -186,9 +186,8 @@ lf_file_open_full (const char *path, LfNode *like, LfSpec *spec, LfIsLeafFunc is
       g_set_error (error, LF_ERROR, LF_ERROR_FAILED,
                    "%s: cannot tell its records apart without like: %s", target,
                    manifest_error != NULL ? manifest_error->message
-                   : present ? "the manifest beside it is not used"
+                   : (flags & LF_FILE_IGNORE_MANIFEST) ? "its manifest is ignored"
                    : "there is no manifest beside it");
-      g_clear_error (&manifest_error);
       return NULL;
     }
   if (!_lf_file_collect_leaves (file, spec, error)
