@@ -31,7 +31,9 @@ if ! strace -f -o /dev/null true 2> /dev/null; then
   exit 0
 fi
 leaf="['noise']"
-strace -e trace=pread64,read,access -o "$tmp/trace" \
+# LeakSanitizer cannot run under ptrace (sanitizer builds).
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+  strace -e trace=pread64,read,access -o "$tmp/trace" \
   "$load" --read-one "$tmp/model.eqx" "$tmp/model.skeleton.json" "$leaf" > "$tmp/one.txt"
 read -r offset size < "$tmp/one.txt"
 # After the marker: only preads inside [offset, offset + size), size bytes in all.
