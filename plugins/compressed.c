@@ -36,6 +36,11 @@
 
 #define THREADED_MIN_SIZE (2u << 20)
 #define THREADED_JOB_SIZE (2u << 20)
+/* The frame's first block holds the inner record's first 16 KiB only (any
+ * npy header fits): describe then decompresses the inner header from a
+ * short prefix of the frame, however large the blocks after it.  zstd
+ * decodes whole blocks, and a block of noisy data can be 128 KiB long. */
+#define FIRST_BLOCK_SIZE ((gsize) 16 * 1024)
 
 typedef struct {
   LfCodec *inner;
@@ -187,6 +192,39 @@ cctx_for_level (int level, gboolean streamed, GError **error)
 
 /* ---- saving: small leaves, in one piece --------------------------------------- */
 
+/* Compresses `src` into one frame that records its content size, the
+ * first block ending after FIRST_BLOCK_SIZE bytes. */
+static gssize
+compress_in_one (ZSTD_CCtx *cctx, guint8 *dst, gsize capacity, const guint8 *src, gsize size,
+                 GError **error)
+{
+  if (size <= FIRST_BLOCK_SIZE)
+    {
+      size_t written = ZSTD_compress2 (cctx, dst, capacity, src, size);
+      return zstd_failed (written, "compression", error) ? -1 : (gssize) written;
+    }
+  if (zstd_failed (ZSTD_CCtx_setPledgedSrcSize (cctx, size), "size", error))
+    return -1;
+  ZSTD_outBuffer output = { dst, capacity, 0 };
+  ZSTD_inBuffer first = { src, FIRST_BLOCK_SIZE, 0 };
+  ZSTD_inBuffer rest = { src + FIRST_BLOCK_SIZE, size - FIRST_BLOCK_SIZE, 0 };
+  size_t left;
+  do
+    left = ZSTD_compressStream2 (cctx, &output, &first, ZSTD_e_flush);
+  while (!ZSTD_isError (left) && left > 0 && output.pos < output.size);
+  while (!ZSTD_isError (left) && output.pos < output.size
+         && (left = ZSTD_compressStream2 (cctx, &output, &rest, ZSTD_e_end)) > 0)
+    ;
+  if (zstd_failed (left, "compression", error))
+    return -1;
+  if (left > 0)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_FAILED, "zstd compression: output over its bound");
+      return -1;
+    }
+  return (gssize) output.pos;
+}
+
 /* The inner record is built in memory and compressed in one call, in the
  * calling thread, so the frame records its content size. */
 static gboolean
@@ -204,16 +242,17 @@ save_small (const CompressedOptions *o, LfStream *out, const LfPath *path, LfNod
   ZSTD_CCtx *cctx = cctx_for_level (o->level, FALSE, error);
   if (cctx == NULL)
     return FALSE;
-  gsize bound = ZSTD_compressBound (raw_size);
+  /* Room for the block a flush ends early, too. */
+  gsize bound = ZSTD_compressBound (raw_size) + 64;
   g_autofree guint8 *compressed = g_malloc (bound);
-  size_t compressed_size = ZSTD_compress2 (cctx, compressed, bound, raw_data, raw_size);
-  if (zstd_failed (compressed_size, "compression", error))
+  gssize compressed_size = compress_in_one (cctx, compressed, bound, raw_data, raw_size, error);
+  if (compressed_size < 0)
     return FALSE;
 
   guint8 header[LF_ZSTD_RECORD_HEADER_SIZE];
   fill_header (header, o, raw_size, compressed_size, XXH3_64bits (raw_data, raw_size));
   return write_head (out, header, o, error)
-         && lf_stream_write (out, compressed, compressed_size, error);
+         && lf_stream_write (out, compressed, (gsize) compressed_size, error);
 }
 
 /* ---- saving: big leaves, streamed -------------------------------------------- */
@@ -248,7 +287,7 @@ streaming_push (Streaming *s, const void *data, gsize count, ZSTD_EndDirective d
       if (output.pos > 0 && !lf_stream_write (s->sink, s->chunk, output.pos, error))
         return FALSE;
       s->compressed_size += output.pos;
-      if (directive == ZSTD_e_end ? left == 0 : input.pos == input.size)
+      if (directive == ZSTD_e_continue ? input.pos == input.size : left == 0)
         return TRUE;
     }
 }
@@ -257,9 +296,20 @@ static gboolean
 streaming_write (gpointer user_data, const void *buffer, gsize count, GError **error)
 {
   Streaming *s = user_data;
+  const guint8 *bytes = buffer;
   XXH3_64bits_update (s->hash, buffer, count);
+  if (s->raw_size < FIRST_BLOCK_SIZE && count >= FIRST_BLOCK_SIZE - s->raw_size)
+    {
+      /* The first block ends here, wherever the inner codec's writes do. */
+      gsize first = (gsize) (FIRST_BLOCK_SIZE - s->raw_size);
+      s->raw_size += first;
+      if (!streaming_push (s, bytes, first, ZSTD_e_flush, error))
+        return FALSE;
+      bytes += first;
+      count -= first;
+    }
   s->raw_size += count;
-  return streaming_push (s, buffer, count, ZSTD_e_continue, error);
+  return streaming_push (s, bytes, count, ZSTD_e_continue, error);
 }
 
 static gboolean

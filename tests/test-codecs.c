@@ -303,6 +303,25 @@ START_TEST (test_float16_chunked_same_bytes)
   g_autoptr (LfNode) back = load_ok (chunked, tree, "float16");
   ck_assert_uint_eq (lf_array_get_n_elements (lf_node_get_child (back, 1)), n);
 
+  /* An inner npy that aligns data: float16 writes the same padded headers
+   * itself (its capabilities say how), and the data lands aligned. */
+  g_autoptr (GBytes) aligned = save_bytes_ref (tree, "float16(inner=npy(align=4096))");
+  g_autoptr (GBytes) aligned_general = save_bytes_ref (
+      tree, "float16(overflow=error, inner=npy(align=4096))");
+  ck_assert (g_bytes_equal (aligned, aligned_general));
+  ck_assert (!g_bytes_equal (aligned, chunked));
+  g_autoptr (LfStream) in = lf_stream_new_for_bytes (aligned);
+  g_autoptr (LfRecordInfo) info = lf_record_info_new ();
+  g_autoptr (LfCodec) npy = codec_for ("npy");
+  GError *error = NULL;
+  for (gsize i = 0; i < 4; i++)
+    {
+      ck_assert (lf_codec_describe (npy, in, NULL, info, &error));
+      ck_assert_uint_eq ((lf_stream_tell (in) + lf_record_info_get_header_size (info)) % 4096, 0);
+      ck_assert (lf_stream_skip (in, lf_record_info_get_stored_size (info), &error));
+    }
+  LF_ASSERT_NO_ERROR (error);
+
   /* An output that fails while the writer thread is busy: an error, and
    * nothing left running. */
   g_autoptr (LfSpec) spec = lf_test_spec ("float16");
