@@ -151,7 +151,7 @@ source_open (Source *src, Via via, GBytes *bytes)
       break;
     case VIA_PATH:
     case VIA_MAPPED_PATH:
-      src->stream = lf_stream_open_path (path, via == VIA_MAPPED_PATH, &error);
+      src->stream = lf_stream_new_for_path (path, via == VIA_MAPPED_PATH, &error);
       LF_ASSERT_NO_ERROR (error);
       break;
     case VIA_FD:

@@ -127,7 +127,7 @@ START_TEST (test_path_read_ahead)
   const gsize size = 700 * 1024 + 13;
   g_autofree char *path = write_pattern_file ("big.bin", size);
   g_autofree guint8 *expect = make_pattern (size);
-  g_autoptr (LfStream) s = lf_stream_open_path (path, FALSE, &error);
+  g_autoptr (LfStream) s = lf_stream_new_for_path (path, FALSE, &error);
   LF_ASSERT_NO_ERROR (error);
   ck_assert_str_eq (lf_stream_get_name (s), path);
   g_autofree guint8 *got = g_malloc (size);
@@ -171,7 +171,7 @@ START_TEST (test_path_map)
   GError *error = NULL;
   g_autofree char *path = write_pattern_file ("mapped.bin", 5000);
   g_autofree guint8 *expect = make_pattern (5000);
-  g_autoptr (LfStream) s = lf_stream_open_path (path, TRUE, &error);
+  g_autoptr (LfStream) s = lf_stream_new_for_path (path, TRUE, &error);
   LF_ASSERT_NO_ERROR (error);
   char head[10];
   ck_assert (lf_stream_read (s, head, 10, &error));
@@ -188,7 +188,7 @@ START_TEST (test_path_map)
   /* Empty files map too. */
   g_autofree char *empty = lf_test_path ("empty.bin");
   lf_test_write_file (empty, "", 0);
-  g_autoptr (LfStream) e = lf_stream_open_path (empty, TRUE, &error);
+  g_autoptr (LfStream) e = lf_stream_new_for_path (empty, TRUE, &error);
   LF_ASSERT_NO_ERROR (error);
   ck_assert (lf_stream_at_end (e, &at_end, &error));
   ck_assert (at_end);
@@ -199,11 +199,11 @@ START_TEST (test_path_errors)
 {
   GError *error = NULL;
   g_autofree char *missing = lf_test_path ("no-such-file");
-  ck_assert (lf_stream_open_path (missing, FALSE, &error) == NULL);
+  ck_assert (lf_stream_new_for_path (missing, FALSE, &error) == NULL);
   LF_ASSERT_ERROR (error, LF_ERROR_IO, missing);
-  ck_assert (lf_stream_open_path (missing, TRUE, &error) == NULL);
+  ck_assert (lf_stream_new_for_path (missing, TRUE, &error) == NULL);
   LF_ASSERT_ERROR (error, LF_ERROR_IO, "No such file");
-  ck_assert (lf_stream_open_path (lf_test_tmpdir (), FALSE, &error) == NULL);
+  ck_assert (lf_stream_new_for_path (lf_test_tmpdir (), FALSE, &error) == NULL);
   LF_ASSERT_ERROR (error, LF_ERROR_IO, lf_test_tmpdir ());
 }
 END_TEST
@@ -442,7 +442,7 @@ START_TEST (test_path_fifo)
   g_autofree guint8 *data = make_pattern (size);
   FifoWriter w = { path, data, size };
   GThread *thread = g_thread_new ("fifo", fifo_writer, &w);
-  g_autoptr (LfStream) s = lf_stream_open_path (path, TRUE, &error);
+  g_autoptr (LfStream) s = lf_stream_new_for_path (path, TRUE, &error);
   LF_ASSERT_NO_ERROR (error);
   ck_assert (!lf_stream_get_remaining (s, NULL));
   g_autoptr (GBytes) all = lf_stream_read_bytes (s, size, &error);
@@ -661,7 +661,7 @@ START_TEST (test_peek_memory_and_path)
   g_autofree char *path = write_pattern_file ("peek.bin", size);
   for (int map = 0; map <= 1; map++)
     {
-      g_autoptr (LfStream) s = lf_stream_open_path (path, map, &error);
+      g_autoptr (LfStream) s = lf_stream_new_for_path (path, map, &error);
       LF_ASSERT_NO_ERROR (error);
       assert_peeks_then_reads (s, data, size);
     }
@@ -670,7 +670,7 @@ START_TEST (test_peek_memory_and_path)
   const gsize big = 3 * LF_STREAM_PEEK_MAX;
   g_autofree guint8 *big_data = make_pattern (big);
   g_autofree char *big_path = write_pattern_file ("peek-big.bin", big);
-  g_autoptr (LfStream) s = lf_stream_open_path (big_path, FALSE, &error);
+  g_autoptr (LfStream) s = lf_stream_new_for_path (big_path, FALSE, &error);
   guint8 buf[100];
   ck_assert (lf_stream_read (s, buf, 100, &error));
   const guint8 *p = lf_stream_peek (s, LF_STREAM_PEEK_MAX, &error);
@@ -940,7 +940,7 @@ START_TEST (test_preconditions)
   LF_ASSERT_CRITICAL (ck_assert (lf_stream_new_for_bytes (NULL) == NULL));
   LF_ASSERT_CRITICAL (ck_assert (lf_stream_new_for_data (NULL, 3) == NULL));
   LF_ASSERT_CRITICAL (ck_assert (lf_stream_new_for_callbacks (NULL, NULL, NULL, NULL) == NULL));
-  LF_ASSERT_CRITICAL (ck_assert (lf_stream_open_path (NULL, FALSE, &error) == NULL));
+  LF_ASSERT_CRITICAL (ck_assert (lf_stream_new_for_path (NULL, FALSE, &error) == NULL));
   LF_ASSERT_CRITICAL (ck_assert (!lf_stream_read (NULL, NULL, 0, &error)));
   g_autoptr (LfStream) s = lf_stream_new_for_data (NULL, 0);
   LF_ASSERT_CRITICAL (ck_assert (!lf_stream_at_end (s, NULL, &error)));
