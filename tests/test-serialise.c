@@ -519,7 +519,7 @@ START_TEST (test_spec_not_a_prefix)
   g_autoptr (LfSpec) spec4 = lf_spec_new_tree (deep, &error);
   g_autoptr (LfNode) flat = lf_list_new_take (1, vec (1, 0));
   ck_assert (!lf_tree_serialise_leaves (path, flat, spec4, NULL, NULL, &error));
-  LF_ASSERT_ERROR (error, LF_ERROR_SPEC, "at '[0]': spec has list of 1, tree has a array leaf");
+  LF_ASSERT_ERROR (error, LF_ERROR_SPEC, "at '[0]': spec has list of 1, tree has an array leaf");
 
   g_autoptr (LfNode) not_codec = lf_list_new_take (2, lf_spec_leaf_new (npy), vec (1, 0));
   ck_assert_ptr_null (lf_spec_new_tree (not_codec, &error));
