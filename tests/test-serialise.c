@@ -750,6 +750,21 @@ START_TEST (test_manifest_api)
   ck_assert (!g_file_test (without_json, G_FILE_TEST_EXISTS));
   ck_assert (lf_manifest_remove (without, &error));
   LF_ASSERT_NO_ERROR (error);
+
+  /* A root leaf's path may be NULL: written as "", which a load accepts. */
+  g_autoptr (LfNode) root = lf_array_new_zeros (LF_DTYPE_FLOAT32, 1, &three);
+  g_autofree char *single = lf_test_path ("single.eqx");
+  ck_assert (lf_tree_serialise_leaves (single, root, NULL, NULL, NULL, &error));
+  LfManifestLeaf only = { NULL, root, npy, TRUE, 0, w_size };
+  ck_assert (lf_manifest_write (single, root, NULL, NULL, &only, 1, &error));
+  LF_ASSERT_NO_ERROR (error);
+  g_autoptr (LfNode) root_back = lf_tree_deserialise_leaves (single, root, NULL, NULL, NULL,
+                                                             &error);
+  LF_ASSERT_NO_ERROR (error);
+  g_autofree char *single_json = g_strconcat (single, ".json", NULL);
+  g_autofree char *single_text = NULL;
+  ck_assert (g_file_get_contents (single_json, &single_text, NULL, NULL));
+  ck_assert (strstr (single_text, "\"path\" : \"\"") != NULL);
 }
 END_TEST
 
