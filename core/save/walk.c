@@ -1,8 +1,10 @@
 /* The walker: visits the leaves of a tree with the codec the spec gives each,
- * writing records on save and reading them on load.  Save and load share
- * one traversal and ask the same codec the same question (handles) about
- * the same position, so a leaf skipped on save is skipped on load and never
- * shifts the records after it. */
+ * writing records on save and reading them on load.  Save, load and
+ * lf_spec_foreach_leaf run the one traversal of core/tree
+ * (traverse-private.h), with the spec tree as its guide, and ask the same
+ * codec the same question (handles) about the same position, so a leaf
+ * skipped on save is skipped on load and never shifts the records after
+ * it. */
 #include "config.h"
 #include <string.h>
 #include "encode-ahead-private.h"
