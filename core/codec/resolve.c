@@ -148,12 +148,14 @@ lf_codec_options_get_int (LfCodecOptions *options, const char *key, gint64 min,
     }
   const char *text = plain_text (opt);
   gint64 parsed = 0;
+  if (text != NULL && g_ascii_string_to_signed (text, 10, min, max, &parsed, NULL))
+    {
+      *value = parsed;
+      return TRUE;
+    }
   g_autofree char *expected = g_strdup_printf ("an integer from %" G_GINT64_FORMAT
                                                " to %" G_GINT64_FORMAT, min, max);
-  if (text == NULL || !g_ascii_string_to_signed (text, 10, min, max, &parsed, NULL))
-    return bad_value (options, key, opt, expected, error);
-  *value = parsed;
-  return TRUE;
+  return bad_value (options, key, opt, expected, error);
 }
 
 gboolean
