@@ -477,11 +477,11 @@ add_member_name (JsonBuilder *builder, const char *key)
   json_builder_set_member_name (builder, member);
 }
 
-static void add_node (JsonBuilder *builder, LfNode *node);
+static void add_node (JsonBuilder *builder, const LfNode *node);
 
 /* [a, b] for a list, {"$tuple": [a, b]} for a tuple. */
 static void
-add_sequence (JsonBuilder *builder, LfNode *node)
+add_sequence (JsonBuilder *builder, const LfNode *node)
 {
   gboolean tuple = lf_node_get_kind (node) == LF_NODE_TUPLE;
   if (tuple)
@@ -499,7 +499,7 @@ add_sequence (JsonBuilder *builder, LfNode *node)
 
 /* {"k": v} for a dict, {"$struct": "Name", "f": v} for a struct. */
 static void
-add_mapping (JsonBuilder *builder, LfNode *node)
+add_mapping (JsonBuilder *builder, const LfNode *node)
 {
   gboolean dict = lf_node_get_kind (node) == LF_NODE_DICT;
   json_builder_begin_object (builder);
@@ -520,7 +520,7 @@ add_mapping (JsonBuilder *builder, LfNode *node)
 /* {"dtype": ..., "shape": [...]}, {"scalar": ..., "value": ...} or
  * {"opaque": "type"}. */
 static void
-add_leaf (JsonBuilder *builder, LfNode *node)
+add_leaf (JsonBuilder *builder, const LfNode *node)
 {
   json_builder_begin_object (builder);
   switch (lf_node_get_kind (node))
@@ -544,7 +544,7 @@ add_leaf (JsonBuilder *builder, LfNode *node)
 }
 
 static void
-add_node (JsonBuilder *builder, LfNode *node)
+add_node (JsonBuilder *builder, const LfNode *node)
 {
   switch (lf_node_get_kind (node))
     {
@@ -566,7 +566,7 @@ add_node (JsonBuilder *builder, LfNode *node)
 }
 
 JsonNode *
-_lf_tree_to_json_node (LfNode *tree)
+_lf_tree_to_json_node (const LfNode *tree)
 {
   /* JsonBuilder adds values only inside a container. */
   if (lf_node_get_kind (tree) == LF_NODE_NONE)
@@ -577,7 +577,7 @@ _lf_tree_to_json_node (LfNode *tree)
 }
 
 char *
-lf_tree_to_json (LfNode *tree, gboolean pretty)
+lf_tree_to_json (const LfNode *tree, gboolean pretty)
 {
   g_return_val_if_fail (tree != NULL, NULL);
 

@@ -53,13 +53,14 @@ find_child (const LfNode *node, const LfPath *path, guint depth, GError **error)
 }
 
 LfNode *
-lf_tree_get (LfNode *tree, const LfPath *path, GError **error)
+lf_tree_get (const LfNode *tree, const LfPath *path, GError **error)
 {
   g_return_val_if_fail (tree != NULL, NULL);
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  LfNode *node = tree;
+  /* Borrowed nodes are handed out non-const, as lf_node_get_child() does. */
+  LfNode *node = (LfNode *) tree;
   for (guint depth = 0; depth < path->keys->len; depth++)
     {
       gssize i = find_child (node, path, depth, error);

@@ -184,23 +184,23 @@ collect_leaf (LfTraversal *t, LfNode *leaf, const LfNode *guide, LfNode **out)
 }
 
 gsize
-lf_tree_count_leaves (LfNode *tree, LfIsLeafFunc is_leaf, gpointer is_leaf_data)
+lf_tree_count_leaves (const LfNode *tree, LfIsLeafFunc is_leaf, gpointer is_leaf_data)
 {
   g_return_val_if_fail (tree != NULL, 0);
   Collect c = { .t = { .is_leaf = is_leaf, .is_leaf_data = is_leaf_data, .leaf = collect_leaf } };
-  _lf_traverse (&c.t, tree, NULL, NULL);
+  _lf_traverse (&c.t, (LfNode *) tree, NULL, NULL);
   return c.n;
 }
 
 GPtrArray *
-lf_tree_get_leaves (LfNode *tree, LfIsLeafFunc is_leaf, gpointer is_leaf_data)
+lf_tree_get_leaves (const LfNode *tree, LfIsLeafFunc is_leaf, gpointer is_leaf_data)
 {
   g_return_val_if_fail (tree != NULL, NULL);
   Collect c = {
     .t = { .is_leaf = is_leaf, .is_leaf_data = is_leaf_data, .leaf = collect_leaf },
     .leaves = g_ptr_array_new (),
   };
-  _lf_traverse (&c.t, tree, NULL, NULL);
+  _lf_traverse (&c.t, (LfNode *) tree, NULL, NULL);
   return c.leaves;
 }
 
