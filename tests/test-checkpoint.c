@@ -782,6 +782,7 @@ START_TEST (test_io_table)
   GError *error = NULL;
   g_autoptr (LfNode) got = lf_checkpoint_manager_restore (manager, 1, like, NULL, &error);
   LF_ASSERT_NO_ERROR (error);
+  ck_assert (lf_tree_equal (got, like));
   ck_assert_uint_eq (io.saves, 1);
   ck_assert_uint_eq (io.loads, 1);
   /* Back to the default functions. */

@@ -326,6 +326,7 @@ START_TEST (test_reads_only_the_record)
       counter.high = entry->offset + entry->size;
       g_autoptr (LfNode) leaf = lf_file_read (file, entry->path, &error);
       LF_ASSERT_NO_ERROR (error);
+      ck_assert (leaf != NULL);
       ck_assert_uint_eq (counter.bytes_read, entry->size);
       ck_assert_uint_le (counter.n_reads, entry->has_record ? 1 : 0);
     }
@@ -491,6 +492,7 @@ START_TEST (test_checksum_on_read)
   LF_ASSERT_ERROR (error, LF_ERROR_CHECKSUM, "record 1 at offset");
   g_autoptr (LfNode) weight = lf_file_read (file, ".layers[0].weight", &error);
   LF_ASSERT_NO_ERROR (error);
+  ck_assert (weight != NULL);
   ck_assert (lf_file_read (file, ".layers", &error) == NULL);
   LF_ASSERT_ERROR (error, LF_ERROR_CHECKSUM, ".layers[0].bias");
 }
