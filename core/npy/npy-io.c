@@ -8,6 +8,28 @@
 
 /* ---- reading --------------------------------------------------------------- */
 
+/* When the whole header is already buffered (read-ahead buffer or a mapped
+ * file): parses it in place and returns its length, with *ok the result;
+ * 0 when the slow path must read it. */
+static gsize
+parse_buffered_header (LfStream *stream, LfNpyHeader *header, gboolean *ok, GError **error)
+{
+  gsize avail;
+  const guint8 *peek = _lf_stream_peek (stream, &avail);
+  if (avail < LF_NPY_PREFIX_LEN + 4 || memcmp (peek, LF_NPY_MAGIC, LF_NPY_MAGIC_LEN) != 0
+      || !(peek[6] == 1 || peek[6] == 2 || peek[6] == 3) || peek[7] != 0)
+    return 0;
+  gsize len_size = peek[6] == 1 ? 2 : 4;
+  guint64 header_len = 0;
+  for (gsize i = 0; i < len_size; i++)
+    header_len |= (guint64) peek[LF_NPY_PREFIX_LEN + i] << (8 * i);
+  guint64 total = LF_NPY_PREFIX_LEN + len_size + header_len;
+  if (header_len > LF_NPY_MAX_HEADER_TEXT || total > avail)
+    return 0;
+  *ok = lf_npy_header_parse (peek, (gsize) total, header, error);
+  return (gsize) total;
+}
+
 gboolean
 lf_npy_read_header (LfStream *stream, LfNpyHeader *header, GError **error)
 {
@@ -17,22 +39,12 @@ lf_npy_read_header (LfStream *stream, LfNpyHeader *header, GError **error)
 
   /* Fast path: the whole header is already in memory (read-ahead buffer or
    * a mapped file): parse it in place, no copies, no reads. */
-  gsize avail;
-  const guint8 *peek = _lf_stream_peek (stream, &avail);
-  if (avail >= LF_NPY_PREFIX_LEN + 4 && memcmp (peek, LF_NPY_MAGIC, LF_NPY_MAGIC_LEN) == 0
-      && (peek[6] == 1 || peek[6] == 2 || peek[6] == 3) && peek[7] == 0)
+  gboolean ok;
+  gsize total = parse_buffered_header (stream, header, &ok, error);
+  if (total > 0)
     {
-      gsize len_size = peek[6] == 1 ? 2 : 4;
-      guint64 header_len = 0;
-      for (gsize i = 0; i < len_size; i++)
-        header_len |= (guint64) peek[LF_NPY_PREFIX_LEN + i] << (8 * i);
-      guint64 total = LF_NPY_PREFIX_LEN + len_size + header_len;
-      if (header_len <= LF_NPY_MAX_HEADER_TEXT && total <= avail)
-        {
-          gboolean ok = lf_npy_header_parse (peek, (gsize) total, header, error);
-          _lf_stream_consume (stream, (gsize) total);
-          return ok;
-        }
+      _lf_stream_consume (stream, total);
+      return ok;
     }
 
   /* The longest header numpy accepts, read exactly: magic and version
@@ -102,6 +114,9 @@ lf_npy_peek_header (LfStream *stream, LfNpyHeader *header, GError **error)
   g_return_val_if_fail (header != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  gboolean ok;
+  if (parse_buffered_header (stream, header, &ok, error) > 0)
+    return ok;
   GError *local = NULL;
   const guint8 *bytes = lf_stream_peek (stream, LF_NPY_PREFIX_LEN + 2, &local);
   if (bytes == NULL)

@@ -172,11 +172,13 @@ save_leaf (Walk *w, LfNode *leaf, LfCodec *codec)
 
 /* A record whose codec can describe it is checked against `like` before
  * the codec allocates or decompresses anything: a wrong `like`, or a small
- * file that claims a huge array, costs a header's worth of reading. */
+ * file that claims a huge array, costs a header's worth of reading.
+ * Codecs that make the same check themselves first (npy) are not asked
+ * twice. */
 static gboolean
 check_before_decoding (Walk *w, LfNode *like, LfCodec *codec, GError **error)
 {
-  if (!lf_codec_can_describe (codec))
+  if ((lf_codec_get_class (codec)->flags & LF_CODEC_CHECKS_LIKE) || !lf_codec_can_describe (codec))
     return TRUE;
   if (w->info == NULL)
     w->info = lf_record_info_new ();

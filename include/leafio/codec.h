@@ -96,6 +96,11 @@ G_BEGIN_DECLS
  *   copy.
  * @LF_CODEC_OFFSET_DEPENDENT: the record's bytes depend on where in the
  *   stream it starts (padding for alignment).
+ * @LF_CODEC_CHECKS_LIKE: `deserialise` itself checks the record against
+ *   `like` as lf_record_info_check_like() does, from the record's header and
+ *   before it allocates or reads any data, so loads skip the separate
+ *   describe step (npy sets it: its header is the whole description, and
+ *   parsing it twice cost small-leaf loads a third of their time).
  *
  * What a codec can do, declared as data.  Static flags go in the class's
  * `flags`; a codec whose abilities depend on its options (npy's `align`,
@@ -109,6 +114,7 @@ typedef enum {
   LF_CODEC_ROW_RANGES = 1 << 2,
   LF_CODEC_RAW_DATA = 1 << 3,
   LF_CODEC_OFFSET_DEPENDENT = 1 << 4,
+  LF_CODEC_CHECKS_LIKE = 1 << 5,
 } LfCodecFlags;
 
 /**
