@@ -179,6 +179,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliReader, cli_reader_free)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliSkeleton, cli_skeleton_clear)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliOutput, cli_output_free)
 
+/* From a signal handler: removes the temporary file of the output being
+ * written, if any (async-signal-safe). */
+void cli_output_remove_pending (void);
+
+/* ---- mapped-input.c: inputs read through a memory map ---------------------- */
+
+/* The bytes of `mapped`, the map of the file `filename`, for as long as
+ * they (or slices of them: leaves decoded without a copy) live.  If
+ * another program truncates the file meanwhile, an access past the new end
+ * raises SIGBUS; the tool then prints "leafio: FILE: the file was truncated
+ * while it was being read", removes the output it was writing and exits
+ * with status 2, instead of dying of the signal.  Transfer full. */
+GBytes *cli_mapped_input_get_bytes (const char *filename, GMappedFile *mapped);
+
 /* ---- progress.c ------------------------------------------------------------ */
 
 /* A progress bar on stderr, shown only when stderr is a terminal, --quiet
