@@ -35,9 +35,10 @@ def path(*names):
     return os.path.join(TMP, *names)
 
 
-def run(args, rc=0, cwd=None):
+def run(args, rc=0, cwd=None, env=None):
     proc = subprocess.run([os.path.abspath(LEAFIO)] + list(args), capture_output=True,
-                          text=True, timeout=TIMEOUT, cwd=cwd, stdin=subprocess.DEVNULL)
+                          text=True, timeout=TIMEOUT, cwd=cwd, stdin=subprocess.DEVNULL,
+                          env=env)
     if proc.returncode != rc:
         raise AssertionError(
             f"leafio {' '.join(args)}: exit {proc.returncode}, expected {rc}\n"
@@ -206,6 +207,45 @@ def test_input_truncated_while_read():
         assert not os.path.exists(os.path.join(out_dir, "out.eqx"))
         return
     raise AssertionError("convert always finished before the input was cut")
+
+
+def plugin_copy(name):
+    """A private directory holding a copy of the built npy plugin."""
+    directory = path(name)
+    os.mkdir(directory, 0o700)
+    built = os.environ["LEAFIO_PLUGIN_PATH"].split(os.pathsep)[0]
+    shutil.copy(os.path.join(built, "npy.so"), os.path.join(directory, "npy.so"))
+    return directory
+
+
+def test_plugin_rules():
+    """Relative LEAFIO_PLUGIN_PATH entries are ignored with a warning; a
+    plugin in a world-writable directory is refused; a codec name two
+    plugins claim stops every command except `codecs`, which shows it."""
+    filename = small_file("plugins.eqx")
+    built = os.environ["LEAFIO_PLUGIN_PATH"]
+    env = dict(os.environ)
+    env["LEAFIO_PLUGIN_PATH"] = "plugins" + os.pathsep + built
+    _, err = run(["inspect", filename], env=env)
+    assert "warning: LEAFIO_PLUGIN_PATH entry 'plugins' is relative: ignored" in err, err
+
+    open_dir = plugin_copy("world-writable")
+    os.chmod(open_dir, 0o1777)
+    env["LEAFIO_PLUGIN_PATH"] = open_dir
+    out, err = run(["codecs"], env=env)
+    assert "writable by every user" in out + err, (out, err)
+    _, err = run(["convert", "--spec", "npy", filename, path("p.eqx")], env=env, rc=2)
+    assert "unknown codec 'npy'" in err, err
+    os.chmod(open_dir, 0o700)
+
+    impostor = plugin_copy("impostor")
+    env["LEAFIO_PLUGIN_PATH"] = built + os.pathsep + impostor
+    for args in (["inspect", filename], ["convert", "--spec", "npy", filename, path("p.eqx")],
+                 ["skeleton", filename]):
+        _, err = run(args, env=env, rc=2)
+        assert "codec 'npy' is already registered" in err and impostor in err, (args, err)
+    out, err = run(["codecs"], env=env)
+    assert "npy" in out, out
 
 
 def main():

@@ -35,6 +35,11 @@ gboolean cli_parse_options (GOptionContext *context, int *argc, char ***argv,
 /* Prints "leafio: MESSAGE" to stderr, frees the error and returns
  * CLI_EXIT_ERROR. */
 int cli_fail (GError *error);
+/* Reports the default registry's plugin load errors on stderr: a codec
+ * name two plugins claim is an error (returns CLI_EXIT_ERROR, and the
+ * command must not run: it could silently use either), anything else a
+ * warning (CLI_EXIT_OK). */
+int cli_check_plugins (void);
 /* A spec from --spec text and/or a --rules file: JSON when the text starts
  * with '{' or '[', "@FILE" reads the text from FILE, otherwise a codec
  * reference; with `rules_file` the text (or "npy") is the rules' default.

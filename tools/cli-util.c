@@ -145,3 +145,21 @@ cli_print_json (JsonNode *root)
   g_autofree char *text = json_generator_to_data (generator, NULL);
   puts (text);
 }
+
+int
+cli_check_plugins (void)
+{
+  GPtrArray *load_errors = lf_registry_get_load_errors (lf_registry_get_default ());
+  gboolean clash = FALSE;
+  for (guint i = 0; load_errors != NULL && i < load_errors->len; i++)
+    {
+      const GError *e = g_ptr_array_index (load_errors, i);
+      gboolean is_clash = g_error_matches (e, LF_ERROR, LF_ERROR_DUPLICATE_NAME);
+      fprintf (stderr, "leafio: %s%s\n", is_clash ? "" : "warning: ", e->message);
+      clash |= is_clash;
+    }
+  if (clash)
+    fprintf (stderr, "leafio: two plugins provide the same codec name; remove one of them "
+                     "(`leafio codecs` lists them)\n");
+  return clash ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+}

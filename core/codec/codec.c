@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include "codec-private.h"
+#include "registry-private.h"
 
 /* ---- instances ------------------------------------------------------------ */
 
@@ -260,6 +261,8 @@ _lf_codec_new_from_ast (LfRegistry *registry, const LfRefAst *ast, GError **erro
                    *list ? list : "none; is LEAFIO_PLUGIN_PATH right?");
       return NULL;
     }
+  if (!_lf_registry_check_uncontested (registry, ast->name, error))
+    return NULL;
   if (klass->parse_options == NULL && ast->keys->len > 0)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_OPTIONS,

@@ -30,6 +30,7 @@ struct _LfRegistry {
   GPtrArray *modules;      /* dlopen handles, kept resident */
   GPtrArray *func_codecs;  /* FuncCodec * owned */
   GPtrArray *load_errors;  /* GError * */
+  GHashTable *contested;   /* char *name -> char *message, claimed by two plugins */
 };
 
 static void
@@ -62,6 +63,7 @@ lf_registry_new (void)
   registry->modules = g_ptr_array_new ();
   registry->func_codecs = g_ptr_array_new_with_free_func (func_codec_free);
   registry->load_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+  registry->contested = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return registry;
 }
 
@@ -82,6 +84,7 @@ lf_registry_unref (LfRegistry *registry)
   g_ptr_array_unref (registry->func_codecs);
   g_ptr_array_unref (registry->modules);
   g_ptr_array_unref (registry->load_errors);
+  g_hash_table_unref (registry->contested);
   g_mutex_clear (&registry->lock);
   g_free (registry);
 }
@@ -270,6 +273,33 @@ lf_registry_resolve (LfRegistry *registry, const char *reference, GError **error
   return codec;
 }
 
+/* ---- names two plugins claim ------------------------------------------------ */
+
+void
+_lf_registry_mark_contested_locked (LfRegistry *registry, const char *name,
+                                    const char *origin)
+{
+  Entry *entry = g_hash_table_lookup (registry->entries, name);
+  if (entry == NULL || g_hash_table_contains (registry->contested, name))
+    return;
+  g_hash_table_insert (registry->contested, g_strdup (name),
+                       g_strdup_printf ("codec '%s' is provided by both %s and %s; remove one "
+                                        "of them (`leafio codecs` lists the plugins)", name,
+                                        entry->origin != NULL ? entry->origin : "the program",
+                                        origin));
+}
+
+gboolean
+_lf_registry_check_uncontested (LfRegistry *registry, const char *name, GError **error)
+{
+  _lf_registry_lock (registry);
+  const char *message = g_hash_table_lookup (registry->contested, name);
+  if (message != NULL)
+    g_set_error_literal (error, LF_ERROR, LF_ERROR_DUPLICATE_NAME, message);
+  _lf_registry_unlock (registry);
+  return message == NULL;
+}
+
 /* ---- the default registry ------------------------------------------------- */
 
 static gboolean
@@ -305,7 +335,13 @@ create_default (gpointer unused)
     {
       g_auto (GStrv) dirs = g_strsplit (path, G_SEARCHPATH_SEPARATOR_S, -1);
       for (char **dir = dirs; *dir != NULL; dir++)
-        if (**dir != '\0')
+        if (**dir != '\0' && !g_path_is_absolute (*dir))
+          /* Relative to whatever the current directory is at first use. */
+          keep_error (registry, g_error_new (LF_ERROR, LF_ERROR_PLUGIN_LOAD,
+                                             "LEAFIO_PLUGIN_PATH entry '%s' is relative: "
+                                             "ignored (give plugin directories as absolute "
+                                             "paths)", *dir));
+        else if (**dir != '\0')
           load_dir_keeping_errors (registry, *dir);
     }
   const char *system_dir = trusted ? g_getenv ("LEAFIO_PLUGIN_SYSTEM_DIR") : NULL;
