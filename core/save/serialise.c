@@ -13,13 +13,25 @@ char *
 lf_path_with_eqx_suffix (const char *path)
 {
   g_return_val_if_fail (path != NULL, NULL);
-  /* As pathlib: a suffix is a dot that is neither the name's first nor its
-   * last character. */
-  const char *slash = strrchr (path, '/');
-  const char *name = slash != NULL ? slash + 1 : path;
+  /* As pathlib: "dir/" and "dir/." name "dir" (so "dir.eqx"), and a
+   * suffix is a dot that is neither the name's first nor its last
+   * character. */
+  gsize length = strlen (path);
+  for (;;)
+    {
+      if (length > 1 && path[length - 1] == '/')
+        length--;
+      else if (length > 2 && path[length - 1] == '.' && path[length - 2] == '/')
+        length -= 2;
+      else
+        break;
+    }
+  g_autofree char *trimmed = g_strndup (path, length);
+  const char *slash = strrchr (trimmed, '/');
+  const char *name = slash != NULL ? slash + 1 : trimmed;
   const char *dot = strrchr (name, '.');
   gboolean has_suffix = dot != NULL && dot != name && dot[1] != '\0';
-  return has_suffix ? g_strdup (path) : g_strconcat (path, ".eqx", NULL);
+  return has_suffix ? g_steal_pointer (&trimmed) : g_strconcat (trimmed, ".eqx", NULL);
 }
 
 /* Puts a path save's data (and, with a `log`, its manifest) in place.
