@@ -43,7 +43,7 @@ fuzz_check_error (const GError *error)
   FUZZ_CHECK (error != NULL, "failure without a GError");
   FUZZ_CHECK (error->domain == LF_ERROR, "domain %s: %s",
               g_quark_to_string (error->domain), error->message);
-  FUZZ_CHECK (error->code >= LF_ERROR_FAILED && error->code <= LF_ERROR_NOT_FOUND,
+  FUZZ_CHECK (error->code >= LF_ERROR_FAILED && error->code <= LF_ERROR_TOO_LARGE,
               "code %d", error->code);
   FUZZ_CHECK (error->message != NULL && error->message[0] != '\0', "empty message");
 }
