@@ -56,8 +56,9 @@ check_decode (LfCodec *codec, const uint8_t *data, size_t size, const LfRecordIn
               lf_node_kind_name (lf_node_get_kind (leaf)));
   FUZZ_CHECK (lf_array_get_ndim (leaf) == lf_record_info_get_ndim (info), "ndim %u vs %u",
               lf_array_get_ndim (leaf), lf_record_info_get_ndim (info));
-  FUZZ_CHECK (memcmp (lf_array_get_shape (leaf), lf_record_info_get_shape (info),
-                      lf_array_get_ndim (leaf) * sizeof (gsize)) == 0, "shape differs");
+  for (guint d = 0; d < lf_array_get_ndim (leaf); d++)
+    FUZZ_CHECK (lf_array_get_shape (leaf)[d] == lf_record_info_get_shape (info)[d],
+                "dimension %u differs", d);
   FUZZ_CHECK (lf_stream_tell (stream) == lf_record_info_get_stored_size (info),
               "decoding consumed %" G_GUINT64_FORMAT " bytes, the description says %"
               G_GUINT64_FORMAT, lf_stream_tell (stream),

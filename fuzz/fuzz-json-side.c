@@ -1,8 +1,8 @@
 /* Fuzz target: JSON side inputs (skeletons, specs, manifests) as the
  * library reads them from files: lf_read_side_file(), then
  * lf_tree_from_json_file(), lf_spec_parse_json() and the manifest check of
- * a load.  The seeds and the dictionary are rich in comments (`/*`, `//`,
- * `#`) and quotes, the characters that once let a comment hide nesting
+ * a load.  The seeds and the dictionary are rich in comments (C, `//` and
+ * `#` ones) and quotes, the characters that once let a comment hide nesting
  * from the depth bound.
  *
  * Properties beyond "no crash, no leak, no UB, errors are ours":
@@ -21,6 +21,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 static LfRegistry *registry;
 static char *dir, *input_path, *data_path, *manifest_path;
 static LfNode *saved;
+static LfSpec *spec_npy;
 
 int
 LLVMFuzzerInitialize (int *argc, char ***argv)
@@ -35,7 +36,9 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
   manifest_path = g_build_filename (dir, "model.eqx.json", NULL);
   saved = lf_list_new_take (2, lf_scalar_new_int (3), lf_scalar_new_float (0.5));
   GError *error = NULL;
-  FUZZ_CHECK (lf_tree_serialise_leaves (data_path, saved, NULL, NULL, NULL, &error),
+  spec_npy = lf_spec_new_for_reference (registry, "npy", &error);
+  FUZZ_CHECK (spec_npy != NULL, "no npy: %s", error != NULL ? error->message : "?");
+  FUZZ_CHECK (lf_tree_serialise_leaves (data_path, saved, spec_npy, NULL, NULL, &error),
               "cannot save: %s", error != NULL ? error->message : "?");
   return 0;
 }
@@ -86,7 +89,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     }
 
   write_input (manifest_path, data, size);
-  g_autoptr (LfNode) loaded = lf_tree_deserialise_leaves (data_path, saved, NULL, NULL, NULL,
+  g_autoptr (LfNode) loaded = lf_tree_deserialise_leaves (data_path, saved, spec_npy, NULL, NULL,
                                                           &error);
   if (loaded == NULL)
     {
