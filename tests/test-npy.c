@@ -911,7 +911,7 @@ START_TEST (test_exact_consumption)
   /* Path streams read ahead but know where records end. */
   for (int map = 0; map <= 1; map++)
     {
-      s = lf_stream_open_path (path, map, &error);
+      s = lf_stream_new_for_path (path, map, &error);
       LF_ASSERT_NO_ERROR (error);
       for (int i = 0; i < 2; i++)
         {
@@ -994,7 +994,7 @@ START_TEST (test_read_mapped_zero_copy)
   g_autoptr (GBytes) rec = write_record (a, 0);
   g_autofree char *path = lf_test_path ("mapped.npy");
   lf_test_write_file (path, g_bytes_get_data (rec, NULL), g_bytes_get_size (rec));
-  g_autoptr (LfStream) s = lf_stream_open_path (path, TRUE, &error);
+  g_autoptr (LfStream) s = lf_stream_new_for_path (path, TRUE, &error);
   LF_ASSERT_NO_ERROR (error);
   g_autoptr (LfNode) back = lf_npy_read (s, &error);
   LF_ASSERT_NO_ERROR (error);

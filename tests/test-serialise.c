@@ -135,6 +135,39 @@ START_TEST (test_round_trip_streams)
 }
 END_TEST
 
+/* The stream `_full` variants take the path functions' flags: those that
+ * need a file are refused before anything is written or read, the others
+ * give the plain stream result. */
+START_TEST (test_stream_full_flags)
+{
+  g_autoptr (LfNode) tree = mixed_tree ();
+  GError *error = NULL;
+  g_autoptr (LfStream) refused = lf_stream_new_memory ();
+  lf_stream_set_name (refused, "buffer");
+  ck_assert (!lf_tree_serialise_leaves_to_stream_full (refused, tree, NULL, NULL, NULL,
+                                                       LF_SAVE_MANIFEST, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_UNSUPPORTED, "buffer: a manifest is written beside a file");
+  ck_assert_uint_eq (lf_stream_tell (refused), 0);
+
+  g_autoptr (LfStream) mem = lf_stream_new_memory ();
+  ck_assert (lf_tree_serialise_leaves_to_stream_full (mem, tree, NULL, NULL, NULL,
+                                                      LF_SAVE_NO_SYNC, &error));
+  LF_ASSERT_NO_ERROR (error);
+  g_autoptr (GBytes) bytes = lf_stream_steal_bytes (mem);
+
+  g_autoptr (LfStream) in = lf_stream_new_for_bytes (bytes);
+  ck_assert_ptr_null (lf_tree_deserialise_leaves_from_stream_full (in, tree, NULL, NULL, NULL,
+                                                               LF_LOAD_MMAP, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_UNSUPPORTED, "lf_stream_new_for_path (path, TRUE)");
+  ck_assert_uint_eq (lf_stream_tell (in), 0);
+  g_autoptr (LfNode) back
+    = lf_tree_deserialise_leaves_from_stream_full (in, tree, NULL, NULL, NULL,
+                                                   LF_LOAD_IGNORE_MANIFEST, &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (lf_tree_equal (back, tree));
+}
+END_TEST
+
 /* Equinox's serialisation example: a JSON line of hyperparameters, then the
  * leaves, in one file handle; and here something after them too. */
 START_TEST (test_hyperparameters_then_leaves)
@@ -299,7 +332,7 @@ START_TEST (test_trailing_data)
   ck_assert_ptr_null (lf_tree_deserialise_leaves (path, like, NULL, NULL, NULL, &error));
   LF_ASSERT_ERROR (error, LF_ERROR_TRAILING_DATA, "long.eqx: 136 bytes left after the last leaf at offset 272");
   /* From a stream the rest is the caller's. */
-  g_autoptr (LfStream) in = lf_stream_open_path (path, FALSE, &error);
+  g_autoptr (LfStream) in = lf_stream_new_for_path (path, FALSE, &error);
   g_autoptr (LfNode) two = lf_tree_deserialise_leaves_from_stream (in, like, NULL, NULL, NULL, &error);
   LF_ASSERT_NO_ERROR (error);
   ck_assert_uint_eq (lf_stream_tell (in), 272);
@@ -709,6 +742,7 @@ lf_test_suite (void)
   tcase_add_test (tc, test_round_trip_path);
   tcase_add_test (tc, test_opaque_leaves_kept_identical);
   tcase_add_test (tc, test_round_trip_streams);
+  tcase_add_test (tc, test_stream_full_flags);
   tcase_add_test (tc, test_hyperparameters_then_leaves);
   tcase_add_test (tc, test_helpful_errors);
   tcase_add_test (tc, test_scalars_take_like_type);

@@ -492,7 +492,7 @@ lf_codec_options_get_codec (LfCodecOptions *options, const char *key,
 }
 
 const char *
-lf_codec_options_get_codec_name (LfCodecOptions *options)
+lf_codec_options_get_codec_name (const LfCodecOptions *options)
 {
   g_return_val_if_fail (options != NULL, NULL);
   return options->ast->name;

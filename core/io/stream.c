@@ -111,7 +111,7 @@ set_io_error (GError **error, const char *name, const char *what, int saved_errn
 }
 
 LfStream *
-lf_stream_open_path (const char *path, gboolean map, GError **error)
+lf_stream_new_for_path (const char *path, gboolean map, GError **error)
 {
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -461,7 +461,7 @@ lf_stream_read (LfStream *stream, void *buffer, gsize count, GError **error)
 }
 
 gboolean
-lf_stream_get_remaining (LfStream *stream, guint64 *remaining)
+lf_stream_get_remaining (const LfStream *stream, guint64 *remaining)
 {
   g_return_val_if_fail (stream != NULL, FALSE);
   guint64 left;

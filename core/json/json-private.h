@@ -59,6 +59,6 @@ const char *_lf_json_describe (JsonNode *node);
 char *_lf_json_escape_key (const char *key);
 
 /* skeleton.c: the skeleton of `tree` as a JSON tree (transfer full). */
-JsonNode *_lf_tree_to_json_node (LfNode *tree);
+JsonNode *_lf_tree_to_json_node (const LfNode *tree);
 /* skeleton.c: the tree for a skeleton JSON tree; errors name the JSON path. */
 LfNode *_lf_tree_from_json_node (JsonNode *root, GError **error);

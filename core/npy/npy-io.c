@@ -307,7 +307,7 @@ write_little_endian (LfStream *stream, LfDType dtype, const guint8 *data, gsize 
 }
 
 gboolean
-lf_npy_write (LfStream *stream, LfNode *leaf, guint align, GError **error)
+lf_npy_write (LfStream *stream, const LfNode *leaf, guint align, GError **error)
 {
   g_return_val_if_fail (stream != NULL, FALSE);
   g_return_val_if_fail (leaf != NULL, FALSE);

@@ -107,13 +107,29 @@ lf_tree_serialise_leaves (const char *path, LfNode *tree, LfSpec *spec,
 }
 
 gboolean
+lf_tree_serialise_leaves_to_stream_full (LfStream *stream, LfNode *tree, LfSpec *spec,
+                                         LfIsLeafFunc is_leaf, gpointer is_leaf_data,
+                                         LfSaveFlags flags, GError **error)
+{
+  g_return_val_if_fail (stream != NULL && tree != NULL, FALSE);
+  if (flags & LF_SAVE_MANIFEST)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "%s: a manifest is written beside a file: save to a path, or write "
+                   "it with lf_manifest_write()", lf_stream_get_name (stream));
+      return FALSE;
+    }
+  return _lf_walk_save (stream, tree, spec, is_leaf, is_leaf_data, NULL, error)
+         && lf_stream_flush (stream, error);
+}
+
+gboolean
 lf_tree_serialise_leaves_to_stream (LfStream *stream, LfNode *tree, LfSpec *spec,
                                     LfIsLeafFunc is_leaf, gpointer is_leaf_data,
                                     GError **error)
 {
-  g_return_val_if_fail (stream != NULL && tree != NULL, FALSE);
-  return _lf_walk_save (stream, tree, spec, is_leaf, is_leaf_data, NULL, error)
-         && lf_stream_flush (stream, error);
+  return lf_tree_serialise_leaves_to_stream_full (stream, tree, spec, is_leaf, is_leaf_data,
+                                                  LF_SAVE_DEFAULT, error);
 }
 
 /* Loading a file: bytes left after the last leaf mean `like` does not
@@ -150,7 +166,7 @@ lf_tree_deserialise_leaves_full (const char *path, LfNode *like, LfSpec *spec,
   if (!(flags & LF_LOAD_IGNORE_MANIFEST)
       && !_lf_manifest_verify (target, like, is_leaf, is_leaf_data, error))
     return NULL;
-  LfStream *stream = lf_stream_open_path (target, (flags & LF_LOAD_MMAP) != 0, error);
+  LfStream *stream = lf_stream_new_for_path (target, (flags & LF_LOAD_MMAP) != 0, error);
   if (stream == NULL)
     return NULL;
   LfNode *out = _lf_walk_load (stream, like, spec, is_leaf, is_leaf_data, NULL, error);
@@ -169,12 +185,28 @@ lf_tree_deserialise_leaves (const char *path, LfNode *like, LfSpec *spec,
 }
 
 LfNode *
+lf_tree_deserialise_leaves_from_stream_full (LfStream *stream, LfNode *like, LfSpec *spec,
+                                             LfIsLeafFunc is_leaf, gpointer is_leaf_data,
+                                             LfLoadFlags flags, GError **error)
+{
+  g_return_val_if_fail (stream != NULL && like != NULL, NULL);
+  if (flags & LF_LOAD_MMAP)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "%s: a stream is mapped when it is opened: use "
+                   "lf_stream_new_for_path (path, TRUE)", lf_stream_get_name (stream));
+      return NULL;
+    }
+  return _lf_walk_load (stream, like, spec, is_leaf, is_leaf_data, NULL, error);
+}
+
+LfNode *
 lf_tree_deserialise_leaves_from_stream (LfStream *stream, LfNode *like, LfSpec *spec,
                                         LfIsLeafFunc is_leaf, gpointer is_leaf_data,
                                         GError **error)
 {
-  g_return_val_if_fail (stream != NULL && like != NULL, NULL);
-  return _lf_walk_load (stream, like, spec, is_leaf, is_leaf_data, NULL, error);
+  return lf_tree_deserialise_leaves_from_stream_full (stream, like, spec, is_leaf,
+                                                      is_leaf_data, LF_LOAD_DEFAULT, error);
 }
 
 /* ---- manifests for savers outside the walker (manifest.h) ------------------ */

@@ -466,7 +466,7 @@ add_member_name (JsonBuilder *builder, const char *key)
 }
 
 static void
-add_node (JsonBuilder *builder, LfNode *node)
+add_node (JsonBuilder *builder, const LfNode *node)
 {
   gsize n = lf_node_get_n_children (node);
   switch (lf_node_get_kind (node))
@@ -545,7 +545,7 @@ add_node (JsonBuilder *builder, LfNode *node)
 }
 
 JsonNode *
-_lf_tree_to_json_node (LfNode *tree)
+_lf_tree_to_json_node (const LfNode *tree)
 {
   /* JsonBuilder adds values only inside a container. */
   if (lf_node_get_kind (tree) == LF_NODE_NONE)
@@ -556,7 +556,7 @@ _lf_tree_to_json_node (LfNode *tree)
 }
 
 char *
-lf_tree_to_json (LfNode *tree, gboolean pretty)
+lf_tree_to_json (const LfNode *tree, gboolean pretty)
 {
   g_return_val_if_fail (tree != NULL, NULL);
 

@@ -74,11 +74,11 @@ count_leaf (const LfPath *path, LfNode *leaf, gpointer user_data)
 }
 
 gsize
-lf_tree_count_leaves (LfNode *tree, LfIsLeafFunc is_leaf, gpointer is_leaf_data)
+lf_tree_count_leaves (const LfNode *tree, LfIsLeafFunc is_leaf, gpointer is_leaf_data)
 {
   g_return_val_if_fail (tree != NULL, 0);
   gsize n = 0;
-  lf_tree_foreach_leaf (tree, is_leaf, is_leaf_data, count_leaf, &n);
+  lf_tree_foreach_leaf ((LfNode *) tree, is_leaf, is_leaf_data, count_leaf, &n);
   return n;
 }
 
@@ -90,11 +90,11 @@ collect_leaf (const LfPath *path, LfNode *leaf, gpointer user_data)
 }
 
 GPtrArray *
-lf_tree_get_leaves (LfNode *tree, LfIsLeafFunc is_leaf, gpointer is_leaf_data)
+lf_tree_get_leaves (const LfNode *tree, LfIsLeafFunc is_leaf, gpointer is_leaf_data)
 {
   g_return_val_if_fail (tree != NULL, NULL);
   GPtrArray *leaves = g_ptr_array_new ();
-  lf_tree_foreach_leaf (tree, is_leaf, is_leaf_data, collect_leaf, leaves);
+  lf_tree_foreach_leaf ((LfNode *) tree, is_leaf, is_leaf_data, collect_leaf, leaves);
   return leaves;
 }
 
@@ -169,13 +169,14 @@ find_child (const LfNode *node, const LfPath *path, guint depth, GError **error)
 }
 
 LfNode *
-lf_tree_get (LfNode *tree, const LfPath *path, GError **error)
+lf_tree_get (const LfNode *tree, const LfPath *path, GError **error)
 {
   g_return_val_if_fail (tree != NULL, NULL);
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  LfNode *node = tree;
+  /* Borrowed nodes are handed out non-const, as lf_node_get_child() does. */
+  LfNode *node = (LfNode *) tree;
   for (guint depth = 0; depth < path->keys->len; depth++)
     {
       gssize i = find_child (node, path, depth, error);

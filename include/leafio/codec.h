@@ -307,7 +307,7 @@ LF_API LfCodec *lf_codec_options_get_codec (LfCodecOptions *options, const char 
                                             const char *default_reference,
                                             GError **error);
 /* The name of the codec whose options these are. */
-LF_API const char *lf_codec_options_get_codec_name (LfCodecOptions *options);
+LF_API const char *lf_codec_options_get_codec_name (const LfCodecOptions *options);
 
 /* ---- plugins --------------------------------------------------------------- */
 

@@ -113,7 +113,7 @@ LF_API LfNode *lf_npy_read (LfStream *stream, GError **error);
 /* Writes an array or scalar leaf as one record (`align` as for
  * lf_npy_header_format, using the stream's position).  Abstract arrays,
  * containers and opaque leaves fail with LF_ERROR_UNSUPPORTED. */
-LF_API gboolean lf_npy_write (LfStream *stream, LfNode *leaf, guint align,
+LF_API gboolean lf_npy_write (LfStream *stream, const LfNode *leaf, guint align,
                               GError **error);
 
 G_END_DECLS

@@ -65,6 +65,15 @@ LF_API gboolean lf_tree_serialise_leaves_full (const char *path, LfNode *tree, L
 LF_API gboolean lf_tree_serialise_leaves_to_stream (LfStream *stream, LfNode *tree,
                                                     LfSpec *spec, LfIsLeafFunc is_leaf,
                                                     gpointer is_leaf_data, GError **error);
+/* With flags, as for paths.  A stream has no file beside it to hold a
+ * manifest, so LF_SAVE_MANIFEST fails with LF_ERROR_UNSUPPORTED (write one
+ * with lf_manifest_write()); stream saves never sync (the stream's owner
+ * calls lf_stream_sync()), so LF_SAVE_NO_SYNC changes nothing. */
+LF_API gboolean lf_tree_serialise_leaves_to_stream_full (LfStream *stream, LfNode *tree,
+                                                         LfSpec *spec,
+                                                         LfIsLeafFunc is_leaf,
+                                                         gpointer is_leaf_data,
+                                                         LfSaveFlags flags, GError **error);
 
 /* Transfer full; NULL on error. */
 LF_API LfNode *lf_tree_deserialise_leaves (const char *path, LfNode *like, LfSpec *spec,
@@ -78,6 +87,16 @@ LF_API LfNode *lf_tree_deserialise_leaves_from_stream (LfStream *stream, LfNode 
                                                        LfSpec *spec, LfIsLeafFunc is_leaf,
                                                        gpointer is_leaf_data,
                                                        GError **error);
+/* With flags, as for paths.  LF_LOAD_MMAP fails with LF_ERROR_UNSUPPORTED
+ * (a stream is mapped when it is made: lf_stream_new_for_path (path, TRUE));
+ * a stream has no manifest to check, so LF_LOAD_IGNORE_MANIFEST changes
+ * nothing. */
+LF_API LfNode *lf_tree_deserialise_leaves_from_stream_full (LfStream *stream, LfNode *like,
+                                                            LfSpec *spec,
+                                                            LfIsLeafFunc is_leaf,
+                                                            gpointer is_leaf_data,
+                                                            LfLoadFlags flags,
+                                                            GError **error);
 
 /* Memory: arrays loaded from a path own buffers of their own.  When such a
  * buffer of 1 MiB or more is freed, its memory is kept in a pool (marked

@@ -91,7 +91,7 @@ LF_API gboolean lf_spec_check_rules_used (LfSpec *spec, LfNode *tree,
 LF_API LfNode *lf_tree_from_json (const char *text, GError **error);
 LF_API LfNode *lf_tree_from_json_file (const char *filename, GError **error);
 /* Free with g_free.  `pretty` indents. */
-LF_API char *lf_tree_to_json (LfNode *tree, gboolean pretty);
+LF_API char *lf_tree_to_json (const LfNode *tree, gboolean pretty);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LfSpec, lf_spec_unref)
 

@@ -9,7 +9,7 @@
  * fd, `FILE *` or callbacks never consume more than the caller asked for:
  * after a load the underlying position is right after the last leaf, and the
  * caller may go on reading its own data.  Streams leafio opens itself
- * (lf_stream_open_path) read ahead freely.
+ * (lf_stream_new_for_path) read ahead freely.
  *
  * Writes are buffered; lf_stream_flush() hands them to the operating system
  * and reports the first write error.  A stream is not thread-safe.
@@ -38,7 +38,7 @@ typedef gboolean (*LfWriteFunc) (gpointer user_data, const void *buffer, gsize c
 /* Opens `path` for reading (read-ahead buffered).  With `map` TRUE the file
  * is memory-mapped and lf_stream_read_bytes() returns slices of the mapping
  * without copying.  Fails with LF_ERROR_IO naming the path. */
-LF_API LfStream *lf_stream_open_path (const char *path, gboolean map, GError **error);
+LF_API LfStream *lf_stream_new_for_path (const char *path, gboolean map, GError **error);
 /* Reads from or writes to `fd`; closes it on free when `close_fd`. */
 LF_API LfStream *lf_stream_new_for_fd (int fd, gboolean close_fd);
 /* Reads from or writes to `file`, which stays open. */
@@ -119,7 +119,7 @@ LF_API gboolean lf_stream_skip (LfStream *stream, gsize count, GError **error);
 LF_API gboolean lf_stream_at_end (LfStream *stream, gboolean *at_end, GError **error);
 /* TRUE and `*remaining` when the number of bytes left is known (memory,
  * bytes, regular files opened by path). */
-LF_API gboolean lf_stream_get_remaining (LfStream *stream, guint64 *remaining);
+LF_API gboolean lf_stream_get_remaining (const LfStream *stream, guint64 *remaining);
 
 /* ---- writing --------------------------------------------------------------- */
 

@@ -232,17 +232,17 @@ LF_API gboolean lf_tree_foreach_leaf (LfNode *tree, LfIsLeafFunc is_leaf,
                                       gpointer is_leaf_data, LfLeafFunc func,
                                       gpointer user_data);
 /* Number of leaves. */
-LF_API gsize lf_tree_count_leaves (LfNode *tree, LfIsLeafFunc is_leaf,
+LF_API gsize lf_tree_count_leaves (const LfNode *tree, LfIsLeafFunc is_leaf,
                                    gpointer is_leaf_data);
 /* The leaves in order (transfer container: each LfNode is borrowed). */
-LF_API GPtrArray *lf_tree_get_leaves (LfNode *tree, LfIsLeafFunc is_leaf,
+LF_API GPtrArray *lf_tree_get_leaves (const LfNode *tree, LfIsLeafFunc is_leaf,
                                       gpointer is_leaf_data);
 
 /* ---- lookup, surgery, comparison ------------------------------------------ */
 
 /* The node at `path` (transfer none), or NULL with LF_ERROR_NOT_FOUND naming
  * the first key that does not exist.  Negative indices count from the end. */
-LF_API LfNode *lf_tree_get (LfNode *tree, const LfPath *path, GError **error);
+LF_API LfNode *lf_tree_get (const LfNode *tree, const LfPath *path, GError **error);
 /* A new tree equal to `tree` with the node at `path` replaced by
  * `replacement` (a reference is added); everything else is shared.
  * Negative indices count from the end (`layers[-1]`).  NULL with
