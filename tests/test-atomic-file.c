@@ -588,17 +588,6 @@ race_tree (int which)
   return lf_list_new_take (2, array, lf_scalar_new_int (which));
 }
 
-/* Ends a forked child with `code`, through exec so that valgrind's
- * exit-time leak check does not count the parent's memory. */
-static void G_GNUC_NORETURN
-exit_child (int code)
-{
-  char command[16];
-  g_snprintf (command, sizeof command, "exit %d", code);
-  execl ("/bin/sh", "sh", "-c", command, (char *) NULL);
-  _exit (code);
-}
-
 /* A child process that saves race_tree (`which`) to `path` with a
  * manifest `times` times. */
 static pid_t
@@ -616,10 +605,10 @@ start_saver (const char *path, int which, int times)
                                           LF_SAVE_MANIFEST | LF_SAVE_NO_SYNC, &error))
         {
           g_printerr ("save failed: %s\n", error->message);
-          exit_child (1);
+          lf_test_child_exit (1);
         }
     }
-  exit_child (0);
+  lf_test_child_exit (0);
 }
 
 static void

@@ -16,6 +16,7 @@
 #include <glib/gstdio.h>
 #include <leafio/leafio.h>
 #include "atomic-file-private.h"
+#include "side-file-private.h"
 
 struct _LfAtomicFile {
   char *target;      /* as given */
@@ -35,20 +36,6 @@ set_io_error (GError **error, const char *target, const char *what, int saved_er
 }
 
 /* ---- where the new file goes ---------------------------------------------- */
-
-static const char *
-file_type_name (mode_t mode)
-{
-  if (S_ISDIR (mode))
-    return "a directory";
-  if (S_ISCHR (mode) || S_ISBLK (mode))
-    return "a device";
-  if (S_ISFIFO (mode))
-    return "a FIFO";
-  if (S_ISSOCK (mode))
-    return "a socket";
-  return "not a regular file";
-}
 
 /* The umask, read from /proc: umask() cannot be read without changing it,
  * which would race with other threads. */
@@ -93,7 +80,7 @@ resolve_destination (const char *target, mode_t *mode, GError **error)
   if (!S_ISLNK (st.st_mode))
     {
       g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: is %s; a save replaces only regular "
-                   "files", target, file_type_name (st.st_mode));
+                   "files", target, _lf_file_type_name (st.st_mode));
       return NULL;
     }
   g_autofree char *resolved = realpath (target, NULL);
@@ -118,7 +105,7 @@ resolve_destination (const char *target, mode_t *mode, GError **error)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: is a symbolic link to %s, which is %s; a "
                    "save follows links only to regular files", target, resolved,
-                   file_type_name (st.st_mode));
+                   _lf_file_type_name (st.st_mode));
       return NULL;
     }
   *mode = st.st_mode & 07777;

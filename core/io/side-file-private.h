@@ -11,3 +11,7 @@
 G_GNUC_INTERNAL char *_lf_read_side_file_stat (const char *path, gsize max_size,
                                                gsize *length, struct stat *st,
                                                gboolean *missing, GError **error);
+
+/* "a directory", "a FIFO", "a device", "a socket" or "not a regular file",
+ * for messages about a path of the wrong type. */
+G_GNUC_INTERNAL const char *_lf_file_type_name (mode_t mode);

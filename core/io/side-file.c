@@ -10,8 +10,8 @@
 #include <leafio/leafio.h>
 #include "side-file-private.h"
 
-static const char *
-file_kind (mode_t mode)
+const char *
+_lf_file_type_name (mode_t mode)
 {
   if (S_ISDIR (mode))
     return "a directory";
@@ -110,7 +110,7 @@ _lf_read_side_file_stat (const char *path, gsize max_size, gsize *length, struct
     }
   else if (!S_ISREG (st->st_mode))
     g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: is %s; only a regular file is read here",
-                 path, file_kind (st->st_mode));
+                 path, _lf_file_type_name (st->st_mode));
   else if ((guint64) st->st_size > max_size)
     too_large (path, max_size, error);
   else if (fcntl (fd, F_SETFL, 0) != 0)
