@@ -34,20 +34,14 @@ _lf_mpi_block_describe (const LfMpiLeaf *leaf, LfDType dtype, gboolean need_data
                    _lf_mpi_leaf_name (leaf));
       return FALSE;
     }
-  /* FNV-1a over the row shape, enough to catch ranks that disagree. */
-  guint64 hash = 1469598103934665603ull;
-  for (guint d = 0; d <= ndim; d++)
-    {
-      guint64 v = d < ndim ? (d == 0 ? ndim : shape[d]) : leaf->shard->global_rows;
-      for (int b = 0; b < 8; b++)
-        hash = (hash ^ ((v >> (8 * b)) & 0xff)) * 1099511628211ull;
-    }
   block->ok = TRUE;
   block->dtype = dtype;
   block->row_offset = (gint64) leaf->shard->row_offset;
   block->rows = (gint64) shape[0];
   block->row_bytes = (gint64) row_elements;
-  block->shape_hash = hash;
+  /* The row shape and global row count, whatever the dtype. */
+  block->shape_hash = _lf_mpi_leaf_hash (LF_DTYPE_INVALID, ndim, shape,
+                                         leaf->shard->global_rows);
   return TRUE;
 }
 

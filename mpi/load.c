@@ -1,6 +1,5 @@
-/* The collective load.  Rank 0 finds where every record starts (from the
- * codec's description of each record, or, for codecs that cannot describe
- * one, by decoding it once) and broadcasts the table; then each rank reads
+/* The collective load.  Rank 0 finds where every record starts (scan.c)
+ * and broadcasts the table; then each rank reads
  * only the bytes of the leaves it loads: its rows of sharded leaves, and
  * whole leaves (all of them, or only those it owns when the layout has an
  * owner callback). */
@@ -8,16 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include "mpi-private.h"
-
-typedef struct {
-  guint64 has_record;
-  guint64 index;        /* the record's number in the file */
-  guint64 offset;
-  guint64 size;
-} Entry;
 
 typedef struct {
   MPI_Comm comm;
@@ -26,147 +17,11 @@ typedef struct {
   int fd;
   LfMpiPlan *plan;
   const LfMpiLayout *layout;
-  Entry *table;
+  LfMpiEntry *table;
 } Load;
-
-static void
-prefix_record (GError **error, const LfMpiLeaf *leaf, const Entry *entry)
-{
-  g_prefix_error (error, "record %" G_GUINT64_FORMAT " at offset %" G_GUINT64_FORMAT
-                  " (%s): ", entry->index, entry->offset, _lf_mpi_leaf_name (leaf));
-}
-
-static gboolean
-sharded_like_ok (const LfMpiLeaf *leaf, GError **error)
-{
-  LfMpiBlock block;
-  if (!_lf_mpi_block_describe (leaf, LF_DTYPE_INVALID, FALSE, &block, error))
-    return FALSE;
-  if (leaf->shard->row_offset > leaf->shard->global_rows
-      || (guint64) block.rows > leaf->shard->global_rows - leaf->shard->row_offset)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH,
-                   "%s: rows %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
-                   " of this rank's block lie beyond the %" G_GUINT64_FORMAT " rows of the array",
-                   _lf_mpi_leaf_name (leaf), leaf->shard->row_offset,
-                   leaf->shard->row_offset + (guint64) block.rows, leaf->shard->global_rows);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 
 /* Reads from this size on go into pooled buffers (mappings of their own). */
 #define POOLED_BUFFER_MIN ((gsize) 1 << 20)
-/* ---- rank 0: the offset table -------------------------------------------------- */
-
-/* A stream over the record at `offset`, for describing and decoding it in
- * place: it reads only what is asked of it. */
-static LfStream *
-stream_at (Load *l, guint64 offset, GError **error)
-{
-  if (lseek (l->fd, (off_t) offset, SEEK_SET) < 0)
-    {
-      int saved = errno;
-      g_set_error (error, LF_ERROR, LF_ERROR_IO, "cannot seek: %s", g_strerror (saved));
-      return NULL;
-    }
-  LfStream *stream = lf_stream_new_for_fd (l->fd, FALSE);
-  lf_stream_set_name (stream, l->target);
-  return stream;
-}
-
-/* The record's length: from its description when the codec can give one
- * (checked against `like` first, as serial loads do), otherwise by
- * decoding it once. */
-static gboolean
-scan_record (Load *l, const LfMpiLeaf *leaf, Entry *entry, guint64 file_size, GError **error)
-{
-  g_autoptr (LfStream) stream = stream_at (l, entry->offset, error);
-  if (stream == NULL)
-    return FALSE;
-  g_autoptr (LfNode) like = leaf->shard != NULL ? _lf_mpi_global_like (leaf)
-                                                 : lf_node_ref (leaf->leaf);
-  if (lf_codec_can_describe (leaf->codec))
-    {
-      g_autoptr (LfRecordInfo) info = lf_record_info_new ();
-      if (!lf_codec_describe (leaf->codec, stream, like, info, error)
-          || !lf_record_info_check_like (info, like, 0, error))
-        return FALSE;
-      guint64 size = lf_record_info_get_stored_size (info);
-      if (size != LF_RECORD_SIZE_UNKNOWN)
-        {
-          if (size > file_size - entry->offset)
-            {
-              g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
-                           "expected a record of %" G_GUINT64_FORMAT " bytes, found %"
-                           G_GUINT64_FORMAT, size, file_size - entry->offset);
-              return FALSE;
-            }
-          entry->size = size;
-          return TRUE;
-        }
-    }
-  g_autoptr (LfNode) value = lf_codec_deserialise (leaf->codec, stream, leaf->path, like,
-                                                   error);
-  if (value == NULL)
-    return FALSE;
-  entry->size = lf_stream_tell (stream);
-  return TRUE;
-}
-
-static gboolean
-scan_file (Load *l, GError **error)
-{
-  struct stat st;
-  if (fstat (l->fd, &st) != 0)
-    {
-      int saved = errno;
-      g_set_error (error, LF_ERROR, LF_ERROR_IO, "cannot stat: %s", g_strerror (saved));
-      return FALSE;
-    }
-  guint64 file_size = (guint64) st.st_size, offset = 0, index = 0;
-  GArray *leaves = l->plan->leaves;
-  for (guint i = 0; i < leaves->len; i++)
-    {
-      const LfMpiLeaf *leaf = &g_array_index (leaves, LfMpiLeaf, i);
-      Entry *entry = &l->table[i];
-      entry->offset = offset;
-      entry->index = index;
-      if (!lf_codec_handles (leaf->codec, leaf->leaf))
-        continue;
-      if (leaf->shard != NULL && !sharded_like_ok (leaf, error))
-        return FALSE;
-      if (offset >= file_size)
-        {
-          g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
-                       "record %" G_GUINT64_FORMAT " at offset %" G_GUINT64_FORMAT
-                       " (%s): the file ends before this leaf's record", index, offset,
-                       _lf_mpi_leaf_name (leaf));
-          return FALSE;
-        }
-      GError *local = NULL;
-      if (!scan_record (l, leaf, entry, file_size, &local))
-        {
-          g_propagate_error (error, local);
-          prefix_record (error, leaf, entry);
-          return FALSE;
-        }
-      entry->has_record = TRUE;
-      offset += entry->size;
-      index++;
-    }
-  if (offset != file_size)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_TRAILING_DATA,
-                   "%" G_GUINT64_FORMAT " bytes left after the last leaf at offset %"
-                   G_GUINT64_FORMAT ": the file holds more than `like` describes",
-                   file_size - offset, offset);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 /* ---- every rank: its leaves ------------------------------------------------------ */
 
 /* A buffer for `size` bytes that lie at `file_offset` in the file: big
@@ -215,68 +70,58 @@ decode (Load *l, const LfMpiLeaf *leaf, GBytes *bytes, LfNode *like, GError **er
 }
 
 /* This rank's rows of a record whose codec works row by row
- * (LF_CODEC_ROW_RANGES): the record is described and checked against the
- * whole array, then only the rows are read and handed to the codec as a
- * record of their own. */
-static LfNode *load_rows_of_whole (Load *l, const LfMpiLeaf *leaf, const Entry *entry,
+ * (LF_CODEC_ROW_RANGES) and whose header is the codec's own, as rank 0
+ * found: only the rows are read, and handed to the codec as a record of
+ * their own. */
+static LfNode *load_rows_of_whole (Load *l, const LfMpiLeaf *leaf, const LfMpiEntry *entry,
                                    GError **error);
 
-/* The record's header is the one the codec's contract gives for its
- * stored dtype and shape at this offset (little-endian, C order, the
- * codec's alignment): only then are rows contiguous runs of the data. */
+/* When this rank's `like` is not the array rank 0 checked the record
+ * against, it checks the record's description itself. */
 static gboolean
-header_is_laid_out (Load *l, const LfMpiLeaf *leaf, const Entry *entry, LfStream *stream,
-                    const LfRecordInfo *info, GError **error)
+check_record_here (Load *l, const LfMpiLeaf *leaf, const LfMpiEntry *entry, GError **error)
 {
-  char expected[LF_MPI_HEADER_MAX];
-  gsize length = _lf_mpi_format_header (&leaf->kind, lf_record_info_get_stored_dtype (info),
-                                        lf_record_info_get_ndim (info),
-                                        lf_record_info_get_shape (info), entry->offset,
-                                        expected);
-  if (length == 0 || length != lf_record_info_get_header_size (info)
-      || length > LF_STREAM_PEEK_MAX)
-    return FALSE;
-  const guint8 *header = lf_stream_peek (stream, length, error);
-  return header != NULL && memcmp (header, expected, length) == 0;
+  guint ndim = lf_array_get_ndim (leaf->leaf);
+  const gsize *shape = lf_array_get_shape (leaf->leaf);
+  if (_lf_mpi_leaf_hash (lf_array_get_dtype (leaf->leaf), ndim, shape,
+                         leaf->shard->global_rows) == entry->leaf_hash)
+    return TRUE;
+  if (lseek (l->fd, (off_t) entry->offset, SEEK_SET) < 0)
+    {
+      int saved = errno;
+      g_set_error (error, LF_ERROR, LF_ERROR_IO, "cannot seek: %s", g_strerror (saved));
+      return FALSE;
+    }
+  g_autoptr (LfStream) stream = lf_stream_new_for_fd (l->fd, FALSE);
+  lf_stream_set_name (stream, l->target);
+  g_autoptr (LfNode) whole = _lf_mpi_global_like (leaf);
+  g_autoptr (LfRecordInfo) info = lf_record_info_new ();
+  return lf_codec_describe (leaf->codec, stream, whole, info, error)
+         && lf_record_info_check_like (info, whole, 0, error);
 }
 
 static LfNode *
-load_rows (Load *l, const LfMpiLeaf *leaf, const Entry *entry, GError **error)
+load_rows (Load *l, const LfMpiLeaf *leaf, const LfMpiEntry *entry, GError **error)
 {
-  g_autoptr (LfNode) whole = _lf_mpi_global_like (leaf);
-  g_autoptr (LfStream) stream = stream_at (l, entry->offset, error);
-  g_autoptr (LfRecordInfo) info = lf_record_info_new ();
-  if (stream == NULL || !lf_codec_describe (leaf->codec, stream, whole, info, error)
-      || !lf_record_info_check_like (info, whole, 0, error))
-    return NULL;
-  GError *local = NULL;
-  if (!header_is_laid_out (l, leaf, entry, stream, info, &local))
-    {
-      /* Records numpy wrote on other machines (big-endian, Fortran order)
-       * or with another alignment: read whole. */
-      if (local != NULL)
-        {
-          g_propagate_error (error, local);
-          return NULL;
-        }
-      return load_rows_of_whole (l, leaf, entry, error);
-    }
-  LfDType stored = lf_record_info_get_stored_dtype (info);
+  if (!entry->laid_out)
+    return load_rows_of_whole (l, leaf, entry, error);
   LfMpiBlock block;
-  if (!_lf_mpi_block_describe (leaf, stored, FALSE, &block, error))
+  if (!check_record_here (l, leaf, entry, error)
+      || !_lf_mpi_block_describe (leaf, (LfDType) entry->stored_dtype, FALSE, &block, error))
     return NULL;
   LfNode *like = leaf->leaf;
   char block_header[LF_MPI_HEADER_MAX];
-  gsize header_length = _lf_mpi_format_header (&leaf->kind, stored, lf_array_get_ndim (like),
+  gsize header_length = _lf_mpi_format_header (&leaf->kind, (LfDType) entry->stored_dtype,
+                                              lf_array_get_ndim (like),
                                               lf_array_get_shape (like), 0, block_header);
-  gsize data_size = (gsize) block.rows * (gsize) block.row_bytes;
-  guint64 data_offset = entry->offset + lf_record_info_get_header_size (info)
-                        + (guint64) leaf->shard->row_offset * (guint64) block.row_bytes;
   if (header_length == 0)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_OVERFLOW, "the record header of a block is too long");
       return NULL;
     }
+  gsize data_size = (gsize) block.rows * (gsize) block.row_bytes;
+  guint64 data_offset = entry->offset + entry->header_size
+                        + (guint64) leaf->shard->row_offset * (guint64) block.row_bytes;
   /* The block's header, then its rows (placed as if the header preceded
    * them in the file, for a fast copy of the rows). */
   guint8 *buffer;
@@ -293,7 +138,7 @@ load_rows (Load *l, const LfMpiLeaf *leaf, const Entry *entry, GError **error)
 /* A sharded leaf whose codec needs the whole array: decode it all, keep
  * this rank's rows. */
 static LfNode *
-load_rows_of_whole (Load *l, const LfMpiLeaf *leaf, const Entry *entry, GError **error)
+load_rows_of_whole (Load *l, const LfMpiLeaf *leaf, const LfMpiEntry *entry, GError **error)
 {
   g_autoptr (GBytes) bytes = read_bytes (l, entry->offset, entry->size, error);
   if (bytes == NULL)
@@ -328,12 +173,12 @@ load_leaves (Load *l, LfNode **loaded, GError **error)
   for (guint i = 0; i < leaves->len; i++)
     {
       const LfMpiLeaf *leaf = &g_array_index (leaves, LfMpiLeaf, i);
-      const Entry *entry = &l->table[i];
+      const LfMpiEntry *entry = &l->table[i];
       if (!entry->has_record || !wants_leaf (l, leaf))
         continue;
       GError *local = NULL;
       g_autoptr (LfNode) value = NULL;
-      if (leaf->shard != NULL && sharded_like_ok (leaf, &local))
+      if (leaf->shard != NULL && _lf_mpi_sharded_like_ok (leaf, &local))
         value = leaf->kind.row_ranges ? load_rows (l, leaf, entry, &local)
                                       : load_rows_of_whole (l, leaf, entry, &local);
       else if (leaf->shard == NULL)
@@ -347,7 +192,7 @@ load_leaves (Load *l, LfNode **loaded, GError **error)
       if (loaded[i] == NULL)
         {
           g_propagate_error (error, local);
-          prefix_record (error, leaf, entry);
+          _lf_mpi_prefix_record (error, leaf, entry);
           return FALSE;
         }
     }
@@ -383,12 +228,12 @@ lf_mpi_tree_deserialise_leaves (MPI_Comm comm, const char *path, LfNode *like, L
     goto out;
 
   n = l.plan->leaves->len;
-  l.table = g_new0 (Entry, MAX (n, 1));
+  l.table = g_new0 (LfMpiEntry, MAX (n, 1));
   if (l.rank == 0)
-    scan_file (&l, &local);
+    _lf_mpi_scan_file (target, l.plan, l.table, &local);
   if (!_lf_mpi_agree (comm, target, &local))
     goto out;
-  MPI_Bcast (l.table, (int) (n * sizeof (Entry) / sizeof (guint64)), MPI_UINT64_T, 0, comm);
+  MPI_Bcast (l.table, (int) (n * sizeof (LfMpiEntry) / sizeof (guint64)), MPI_UINT64_T, 0, comm);
 
   loaded = g_new0 (LfNode *, MAX (n, 1));
   load_leaves (&l, loaded, &local);

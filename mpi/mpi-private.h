@@ -87,6 +87,14 @@ gboolean _lf_mpi_agree (MPI_Comm comm, const char *file, GError **error);
 /* An LF_ERROR_IO error from an MPI error code: "PATH: WHAT: MPI's text". */
 void _lf_mpi_set_error (GError **error, int mpi_code, const char *path, const char *what);
 
+/* FNV-1a over `size` bytes, folded into `*hash` (start from
+ * LF_MPI_HASH_INIT): enough to catch ranks that disagree. */
+#define LF_MPI_HASH_INIT 1469598103934665603ull
+void _lf_mpi_hash (guint64 *hash, gconstpointer data, gsize size);
+/* The hash of an array of `dtype` whose first axis has `rows` rows and
+ * whose others are `shape`'s. */
+guint64 _lf_mpi_leaf_hash (LfDType dtype, guint ndim, const gsize *shape, guint64 rows);
+
 /* ---- records ---------------------------------------------------------------- */
 
 /* `record`, the leaf's codec's record for `node` (an array or a scalar)
@@ -97,6 +105,32 @@ void _lf_mpi_set_error (GError **error, int mpi_code, const char *path, const ch
  * and the codec when the record breaks that promise. */
 GBytes *_lf_mpi_record_data (const LfMpiLeaf *leaf, LfNode *node, GBytes *record,
                              LfDType *stored_dtype, GError **error);
+
+/* ---- the load's offset table ---------------------------------------------------- */
+
+/* One leaf's record, as rank 0 finds it and broadcasts it (guint64s). */
+typedef struct {
+  guint64 has_record;
+  guint64 index;        /* the record's number in the file */
+  guint64 offset;
+  guint64 size;
+  /* Sharded leaves whose codec splits by rows: */
+  guint64 laid_out;     /* the header is the codec's own: rows can be read alone */
+  guint64 header_size;
+  guint64 stored_dtype;
+  guint64 leaf_hash;    /* of the leaf the record decodes to (_lf_mpi_leaf_hash) */
+} LfMpiEntry;
+
+/* Rank 0: fills `table` (one entry a leaf of `plan`) from the file
+ * `target`.  LF_ERROR_TRUNCATED, LF_ERROR_TRAILING_DATA, a description
+ * that does not fit `like` or a codec's error, prefixed with the record. */
+gboolean _lf_mpi_scan_file (const char *target, const LfMpiPlan *plan, LfMpiEntry *table,
+                            GError **error);
+/* "record N at offset O (PATH): " before the error's message. */
+void _lf_mpi_prefix_record (GError **error, const LfMpiLeaf *leaf, const LfMpiEntry *entry);
+/* LF_ERROR_MISMATCH when the block `like` holds for a sharded leaf is no
+ * array, or lies beyond the array's rows. */
+gboolean _lf_mpi_sharded_like_ok (const LfMpiLeaf *leaf, GError **error);
 
 /* Reads exactly `count` bytes at `offset` of `fd` (LF_ERROR_TRUNCATED at
  * the end of the file, LF_ERROR_IO otherwise; both name `path`). */

@@ -68,14 +68,6 @@ leaf_weight (const LfMpiLeaf *leaf)
   return (guint64) row * leaf->shard->global_rows;
 }
 
-static void
-hash_bytes (guint64 *hash, gconstpointer data, gsize size)
-{
-  const guint8 *p = data;
-  for (gsize i = 0; i < size; i++)
-    *hash = (*hash ^ p[i]) * 1099511628211ull;
-}
-
 /* The kind and shape of `node`: every rank formats the aligned headers of
  * whole leaves from its own copy, so they must agree. */
 static void
@@ -88,11 +80,11 @@ hash_record_type (guint64 *hash, LfNode *node)
     {
       dtype = lf_array_get_dtype (node);
       ndim = lf_array_get_ndim (node);
-      hash_bytes (hash, lf_array_get_shape (node), (gsize) ndim * sizeof (gsize));
+      _lf_mpi_hash (hash, lf_array_get_shape (node), (gsize) ndim * sizeof (gsize));
     }
-  hash_bytes (hash, &kind, sizeof kind);
-  hash_bytes (hash, &dtype, sizeof dtype);
-  hash_bytes (hash, &ndim, sizeof ndim);
+  _lf_mpi_hash (hash, &kind, sizeof kind);
+  _lf_mpi_hash (hash, &dtype, sizeof dtype);
+  _lf_mpi_hash (hash, &ndim, sizeof ndim);
 }
 
 /* Step 1: owners, and a check that every rank planned the same records. */
@@ -101,8 +93,8 @@ assign_owners (Save *s, GError **error)
 {
   GArray *leaves = s->plan->leaves;
   g_autofree guint64 *load = g_new0 (guint64, s->n_ranks);
-  guint64 hash = 1469598103934665603ull;
-  hash_bytes (&hash, &leaves->len, sizeof leaves->len);
+  guint64 hash = LF_MPI_HASH_INIT;
+  _lf_mpi_hash (&hash, &leaves->len, sizeof leaves->len);
   for (guint i = 0; i < leaves->len; i++)
     {
       const LfMpiLeaf *leaf = &g_array_index (leaves, LfMpiLeaf, i);
@@ -145,10 +137,10 @@ assign_owners (Save *s, GError **error)
         hash_record_type (&hash, leaf->leaf);
       g_autofree char *codec = lf_codec_to_string (leaf->codec);
       guint64 rows = leaf->shard != NULL ? leaf->shard->global_rows : G_MAXUINT64;
-      hash_bytes (&hash, leaf->path_text, strlen (leaf->path_text) + 1);
-      hash_bytes (&hash, codec, strlen (codec) + 1);
-      hash_bytes (&hash, &state->owner, sizeof state->owner);
-      hash_bytes (&hash, &rows, sizeof rows);
+      _lf_mpi_hash (&hash, leaf->path_text, strlen (leaf->path_text) + 1);
+      _lf_mpi_hash (&hash, codec, strlen (codec) + 1);
+      _lf_mpi_hash (&hash, &state->owner, sizeof state->owner);
+      _lf_mpi_hash (&hash, &rows, sizeof rows);
     }
   /* max(h) == min(h) on every rank, without a second reduction. */
   guint64 both[2] = { hash, ~hash }, max[2];
@@ -188,17 +180,24 @@ is_raw_array (const LfMpiLeaf *leaf, LfNode *node)
          && !lf_array_is_abstract (node);
 }
 
-/* The header of `node`'s record with `dtype` at `offset`, as laid out for
- * the leaf's codec; NULL when it does not fit. */
+/* The header of a record with `dtype` and `ndim`/`shape` at `offset`, as
+ * laid out for the leaf's codec; NULL when it does not fit. */
+static GBytes *
+header_bytes (const LfMpiLeaf *leaf, LfDType dtype, guint ndim, const gsize *shape,
+              guint64 offset)
+{
+  char buffer[LF_MPI_HEADER_MAX];
+  gsize length = _lf_mpi_format_header (&leaf->kind, dtype, ndim, shape, offset, buffer);
+  return length > 0 ? g_bytes_new (buffer, length) : NULL;
+}
+
+/* The same for `node`'s record (a scalar's is 0-d). */
 static GBytes *
 header_at (const LfMpiLeaf *leaf, LfNode *node, LfDType dtype, guint64 offset)
 {
-  char buffer[LF_MPI_HEADER_MAX];
   gboolean array = lf_node_get_kind (node) == LF_NODE_ARRAY;
-  gsize length = _lf_mpi_format_header (&leaf->kind, dtype, array ? lf_array_get_ndim (node) : 0,
-                                        array ? lf_array_get_shape (node) : NULL, offset,
-                                        buffer);
-  return length > 0 ? g_bytes_new (buffer, length) : NULL;
+  return header_bytes (leaf, dtype, array ? lf_array_get_ndim (node) : 0,
+                       array ? lf_array_get_shape (node) : NULL, offset);
 }
 
 static GBytes *
@@ -321,8 +320,11 @@ encode_local (Save *s, GError **error)
 static GBytes *
 format_global_header (const LfMpiLeaf *leaf, LfDType dtype, guint64 offset)
 {
-  g_autoptr (LfNode) whole = _lf_mpi_global_like (leaf);
-  return header_at (leaf, whole, dtype, offset);
+  guint ndim = lf_array_get_ndim (leaf->leaf);
+  gsize shape[LF_MAX_NDIM];
+  memcpy (shape, lf_array_get_shape (leaf->leaf), ndim * sizeof (gsize));
+  shape[0] = leaf->shard->global_rows;
+  return header_bytes (leaf, dtype, ndim, shape, offset);
 }
 
 /* An aligned whole leaf's header at `offset`: every rank formats it from

@@ -1026,6 +1026,30 @@ mode_errors (const char *dir)
     g_clear_error (&error);
   }
 
+  /* Rank 1 alone expects another row shape: it checks the record itself
+   * (rank 0's check was against its own like). */
+  if (n_ranks > 1)
+    {
+      g_autoptr (LfMpiLayout) odd_layout = lf_mpi_layout_new ();
+      g_autoptr (LfNode) odd_like = build_like (odd_layout);
+      LfNode *embed = lf_dict_lookup (odd_like, "embed");
+      gsize shape[2] = { lf_array_get_shape (embed)[0], 6 };
+      g_autoptr (LfNode) wider = lf_array_new_abstract (LF_DTYPE_FLOAT32, 2, shape);
+      g_autoptr (LfNode) mixed_like = rank == 1 ? lf_tree_at_str (odd_like, "['embed']", wider,
+                                                                  &error)
+                                                : lf_node_ref (odd_like);
+      CHECK_NO_ERROR (error);
+      g_autoptr (LfNode) out = lf_mpi_tree_deserialise_leaves (MPI_COMM_WORLD, file, mixed_like,
+                                                               NULL, NULL, NULL, odd_layout,
+                                                               &error);
+      CHECK (out == NULL, "a like rank 1 alone got wrong was accepted");
+      g_autofree char *text = check_same_error (error, LF_ERROR_MISMATCH, "rank's own like");
+      if (text != NULL)
+        CHECK (strstr (text, "rank 1: ") && strstr (text, "['embed']")
+               && strstr (text, "(37, 6)") && strstr (text, "(37, 5)"), "message: %s", text);
+      g_clear_error (&error);
+    }
+
   /* A like whose block lies beyond the array's rows. */
   {
     g_autoptr (LfMpiLayout) beyond = lf_mpi_layout_new ();

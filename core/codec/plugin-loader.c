@@ -3,11 +3,10 @@
  * naming the file; the process goes on. */
 #include "config.h"
 #include <dlfcn.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <stdlib.h>
 #include <unistd.h>
-#include "codec-private.h"
 #include "registry-private.h"
 
 typedef const LfPluginDesc *(*GetDescFunc) (void);
@@ -79,7 +78,7 @@ check_descriptor (const char *filename, const LfPluginDesc *desc, GError **error
   for (gsize i = 0; desc->codecs[i] != NULL; i++)
     {
       GError *local = NULL;
-      if (!_lf_codec_class_validate (desc->codecs[i], &local))
+      if (!_lf_registry_check_class (desc->codecs[i], &local))
         {
           g_propagate_prefixed_error (error, local, "%s: ", filename);
           return FALSE;
@@ -164,7 +163,7 @@ check_plugin_trusted (const char *path, GError **error)
  * so a concurrent load cannot slip a duplicate in between. */
 static gboolean
 insert_all (LfRegistry *registry, const char *filename, const LfPluginDesc *desc,
-            gpointer handle, GError **error)
+            GError **error)
 {
   gboolean ok = TRUE;
   _lf_registry_lock (registry);
@@ -177,12 +176,8 @@ insert_all (LfRegistry *registry, const char *filename, const LfPluginDesc *desc
         _lf_registry_mark_contested_locked (registry, desc->codecs[i]->name, filename);
         ok = FALSE;
       }
-  if (ok)
-    {
-      for (gsize i = 0; desc->codecs[i] != NULL; i++)
-        _lf_registry_insert_locked (registry, desc->codecs[i], filename);
-      _lf_registry_keep_module_locked (registry, handle);
-    }
+  for (gsize i = 0; ok && desc->codecs[i] != NULL; i++)
+    _lf_registry_insert_locked (registry, desc->codecs[i], filename);
   _lf_registry_unlock (registry);
   return ok;
 }
@@ -229,11 +224,12 @@ lf_registry_load_plugin (LfRegistry *registry, const char *filename, GError **er
       dlclose (handle);
       return FALSE;
     }
-  if (!insert_all (registry, filename, desc, handle, error))
+  if (!insert_all (registry, filename, desc, error))
     {
       dlclose (handle);
       return FALSE;
     }
+  /* Never closed: the plugin's vtables may be in use anywhere. */
   return TRUE;
 }
 
@@ -272,9 +268,7 @@ lf_registry_load_directory (LfRegistry *registry, const char *directory, GError 
       g_autofree char *path = g_build_filename (directory, names->pdata[i], NULL);
       if (!lf_registry_load_plugin (registry, path, &local))
         {
-          _lf_registry_lock (registry);
-          g_ptr_array_add (lf_registry_get_load_errors (registry), local);
-          _lf_registry_unlock (registry);
+          _lf_registry_add_load_error (registry, local);
           local = NULL;
         }
     }

@@ -23,18 +23,21 @@
 char *_lf_manifest_path (const char *eqx_path);
 
 /* Writes the manifest for the finished file at `eqx_path`, saved from `tree`
- * with `log` (an array of LfWalkRecord, one per leaf in order).  Checksums
- * are computed from the file as it is on disk.  Atomic: a temporary file
- * renamed into place.  LF_ERROR_IO naming the manifest on failure. */
+ * (one of `leaves` per leaf, in order).  Checksums are computed from the
+ * file as it is on disk.  Atomic: a temporary file renamed into place.
+ * LF_ERROR_IO naming the manifest on failure. */
 gboolean _lf_manifest_write (const char *eqx_path, LfNode *tree, LfIsLeafFunc is_leaf,
-                             gpointer is_leaf_data, GArray *log, GError **error);
+                             gpointer is_leaf_data, const LfManifestLeaf *leaves,
+                             gsize n_leaves, GError **error);
 
-/* The text of the manifest for `eqx_path` saved from `tree` with `log`,
- * with checksums computed from the bytes now at `data_path` (the save's
- * temporary file, or `eqx_path` itself).  Free with g_free. */
+/* The text of the manifest for `eqx_path` saved from `tree` (one of
+ * `leaves` per leaf), with checksums computed from the bytes now at
+ * `data_path` (the save's temporary file, or `eqx_path` itself).  Free
+ * with g_free. */
 char *_lf_manifest_build (const char *eqx_path, const char *data_path, LfNode *tree,
-                          LfIsLeafFunc is_leaf, gpointer is_leaf_data, GArray *log,
-                          gsize *length, GError **error);
+                          LfIsLeafFunc is_leaf, gpointer is_leaf_data,
+                          const LfManifestLeaf *leaves, gsize n_leaves, gsize *length,
+                          GError **error);
 
 /* Puts `text` in place as the manifest of `eqx_path`, atomically. */
 gboolean _lf_manifest_put (const char *eqx_path, const char *text, gsize length,

@@ -1,6 +1,6 @@
 /* The public save/load entry points: paths (atomic saves through
- * atomic-file.c, trailing-data checks) and streams.  The walking itself is
- * in walk.c. */
+ * atomic-file.c, manifests through manifest.c, trailing-data checks) and
+ * streams.  The walking itself is in walk.c. */
 #include "config.h"
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +34,30 @@ lf_path_with_eqx_suffix (const char *path)
   return has_suffix ? g_steal_pointer (&trimmed) : g_strconcat (trimmed, ".eqx", NULL);
 }
 
+/* The manifest's text for a save whose data is in `file`'s temporary
+ * file, from the walker's log of every leaf. */
+static char *
+manifest_text (LfAtomicFile *file, LfNode *tree, LfIsLeafFunc is_leaf,
+               gpointer is_leaf_data, GArray *log, gsize *length, GError **error)
+{
+  g_autofree LfManifestLeaf *leaves = g_new (LfManifestLeaf, log->len + 1);
+  for (guint i = 0; i < log->len; i++)
+    {
+      const LfWalkRecord *record = &g_array_index (log, LfWalkRecord, i);
+      leaves[i] = (LfManifestLeaf) {
+        .path = record->path,
+        .leaf = record->leaf,
+        .codec = record->codec,
+        .has_record = record->has_record,
+        .offset = record->offset,
+        .size = record->size,
+      };
+    }
+  return _lf_manifest_build (lf_atomic_file_get_destination (file),
+                             lf_atomic_file_get_temporary_path (file), tree, is_leaf,
+                             is_leaf_data, leaves, log->len, length, error);
+}
+
 /* Puts a path save's data (and, with a `log`, its manifest) in place.
  * An old manifest must never describe the new data, even for a moment, so
  * it is removed before the rename and the new one written after.  The
@@ -50,9 +74,8 @@ commit_with_manifest (LfAtomicFile *file, LfNode *tree, LfIsLeafFunc is_leaf,
   gsize manifest_length = 0;
   if (log != NULL)
     {
-      manifest = _lf_manifest_build (destination, lf_atomic_file_get_temporary_path (file),
-                                     tree, is_leaf, is_leaf_data, log, &manifest_length,
-                                     error);
+      manifest = manifest_text (file, tree, is_leaf, is_leaf_data, log, &manifest_length,
+                                error);
       if (manifest == NULL)
         return FALSE;
     }
@@ -207,48 +230,4 @@ lf_tree_deserialise_leaves_from_stream (LfStream *stream, LfNode *like, LfSpec *
 {
   return lf_tree_deserialise_leaves_from_stream_full (stream, like, spec, is_leaf,
                                                       is_leaf_data, LF_LOAD_DEFAULT, error);
-}
-
-/* ---- manifests for savers outside the walker (manifest.h) ------------------ */
-
-gboolean
-lf_manifest_write (const char *path, LfNode *tree, LfIsLeafFunc is_leaf,
-                   gpointer is_leaf_data, const LfManifestLeaf *leaves, gsize n_leaves,
-                   GError **error)
-{
-  g_return_val_if_fail (path != NULL && tree != NULL, FALSE);
-  g_return_val_if_fail (leaves != NULL || n_leaves == 0, FALSE);
-  g_autofree char *target = lf_path_with_eqx_suffix (path);
-  gsize expected = lf_tree_count_leaves (tree, is_leaf, is_leaf_data);
-  if (n_leaves != expected)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH,
-                   "%s: %" G_GSIZE_FORMAT " manifest entries for a tree of %" G_GSIZE_FORMAT
-                   " leaves", target, n_leaves, expected);
-      return FALSE;
-    }
-  g_autoptr (GArray) log = g_array_sized_new (FALSE, TRUE, sizeof (LfWalkRecord), (guint) n_leaves);
-  g_array_set_clear_func (log, _lf_walk_record_clear);
-  for (gsize i = 0; i < n_leaves; i++)
-    {
-      const LfManifestLeaf *leaf = &leaves[i];
-      LfWalkRecord record = {
-        .path = g_strdup (leaf->path != NULL ? leaf->path : ""),
-        .leaf = lf_node_ref (leaf->leaf),
-        .codec = lf_codec_ref (leaf->codec),
-        .has_record = leaf->has_record,
-        .offset = leaf->has_record ? leaf->offset : 0,
-        .size = leaf->has_record ? leaf->size : 0,
-      };
-      g_array_append_val (log, record);
-    }
-  return _lf_manifest_write (target, tree, is_leaf, is_leaf_data, log, error);
-}
-
-gboolean
-lf_manifest_remove (const char *path, GError **error)
-{
-  g_return_val_if_fail (path != NULL, FALSE);
-  g_autofree char *target = lf_path_with_eqx_suffix (path);
-  return _lf_manifest_remove (target, error);
 }
