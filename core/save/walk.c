@@ -192,6 +192,18 @@ load_leaf (Walk *w, LfNode *like, LfCodec *codec, LfNode **out)
   guint64 offset = lf_stream_tell (w->stream);
   if (!lf_codec_handles (codec, like))
     {
+      /* Kept as `like` has it; an abstract array would hand back a leaf
+       * without data (Equinox raises too). */
+      if (lf_node_get_kind (like) == LF_NODE_ARRAY && lf_array_is_abstract (like))
+        {
+          const char *path = current_path_text (w);
+          g_set_error (w->error, LF_ERROR, LF_ERROR_SPEC,
+                       "%s: %s: like's leaf is abstract (shape and dtype only) and the spec "
+                       "(%s) does not load it, so the loaded tree would hold no data for it",
+                       lf_stream_get_name (w->stream), *path ? path : "root",
+                       lf_codec_get_name (codec));
+          return FALSE;
+        }
       log_leaf (w, like, codec, FALSE, offset);
       *out = lf_node_ref (like);
       return TRUE;

@@ -1,24 +1,44 @@
 /* leafio: replacing a file atomically.
  *
- * An LfAtomicFile is a temporary file beside a target path, named
- * DIR/.NAME.XXXXXX (in the target's directory, so that the final rename
- * stays within one filesystem).  The caller writes the new contents through
- * its descriptor, or opens it by its path (as MPI-IO does), then
- * lf_atomic_file_commit() renames it over the target.  Until that rename
- * the target is untouched, and a reader sees the old file or the new one,
- * never half of one.  This is how lf_tree_serialise_leaves() saves paths.
+ * An LfAtomicFile is a temporary file beside a target path (in the
+ * target's directory, so that the final rename stays within one
+ * filesystem).  The caller writes the new contents through its descriptor,
+ * or opens it by its path (as MPI-IO does), then lf_atomic_file_commit()
+ * renames it over the target.  Until that rename the target is untouched,
+ * and a reader sees the old file or the new one, never half of one.  This
+ * is how lf_tree_serialise_leaves() saves paths.
  *
- * The new file gets the existing target's permissions, or, for a new
- * target, 0666 less the umask (as open (O_CREAT, 0666) would give).  Until
- * the commit the temporary file is 0600.
+ * What is replaced (docs/RELIABILITY.md, "Saving through links"):
+ * - a new name or an existing regular file: that name;
+ * - a symbolic link to a regular file: the file the link names, in its own
+ *   directory; the link stays (so `latest.eqx -> step_100.eqx` keeps
+ *   pointing at step_100.eqx, which holds the new contents, as when
+ *   Equinox writes through the link);
+ * - a symbolic link to anything else (a directory, a device, a FIFO), a
+ *   dangling link, or a target that is itself not a regular file: refused
+ *   by lf_atomic_file_new() with LF_ERROR_IO, nothing created;
+ * - a file with other hard links: the name given gets the new file; the
+ *   other names keep the old contents (a rename replaces one name).
+ *
+ * The new file gets the replaced file's permissions, or, for a new target,
+ * 0666 less the umask (as open (O_CREAT, 0666) would give).  Until the
+ * commit the temporary file is 0600.
+ *
+ * The temporary file is named DIR/.NAME.leafio-tmp.RRRRRR.TTTTTTTT, with
+ * NAME cut short where needed so that the name fits the directory's
+ * NAME_MAX (any name the filesystem accepts can be the target), RRRRRR
+ * random and TTTTTTTT a tag derived from the name, the file's inode number
+ * and the user.
  *
  * An uncommitted file is removed by lf_atomic_file_free(); a failed commit
  * removes it too.  A temporary file whose process was killed stays behind
- * until the next save of the same target: each live save holds an flock on
- * its temporary file, and lf_atomic_file_new() removes the ones nobody
- * holds, that belong to the caller's user and that nobody has written to
- * for a minute.  One whose directory became read-only after it was made
- * cannot be removed.  A program that wants no
+ * until the next save of the same target, which removes it only when all
+ * of these hold: it has the name form above and the tag of its own inode
+ * (so a user's `.model.eqx.backup`, or a copy of one of our files, is
+ * never taken for ours), belongs to the caller's user, is a regular file
+ * nobody has written to for a minute, and no process holds the flock every
+ * live save holds on its temporary file.  One whose directory became
+ * read-only after it was made cannot be removed.  A program that wants no
  * temporary left on SIGINT or SIGTERM removes it in its own handler, from a
  * copy of lf_atomic_file_get_temporary_path() kept until
  * lf_atomic_file_free() has returned (the `leafio` tool does).
@@ -42,7 +62,10 @@ typedef struct _LfAtomicFile LfAtomicFile;
  * and notes the permissions the result will get.  Transfer full: finish
  * with lf_atomic_file_free(), after lf_atomic_file_commit() or instead of
  * it.  Fails with LF_ERROR_IO "TARGET: cannot create a temporary file
- * beside it: REASON" (a missing or read-only directory, ...). */
+ * beside it: REASON" (a missing or read-only directory, ...), "TARGET: is
+ * a directory; a save replaces only regular files", "TARGET: is a symbolic
+ * link to DEST, which is a device; a save follows links only to regular
+ * files", or "... which does not exist ...". */
 LF_API LfAtomicFile *lf_atomic_file_new (const char *target, GError **error);
 
 /* The temporary file's descriptor, open for writing, or -1 once committed.
@@ -51,6 +74,19 @@ LF_API int lf_atomic_file_get_fd (const LfAtomicFile *file);
 /* The temporary file's path and the target's, as given (owned by `file`). */
 LF_API const char *lf_atomic_file_get_temporary_path (const LfAtomicFile *file);
 LF_API const char *lf_atomic_file_get_target (const LfAtomicFile *file);
+
+/**
+ * lf_atomic_file_get_destination:
+ * @file: an atomic file
+ *
+ * The path the commit renames the temporary file over: the target, or,
+ * when the target is a symbolic link to a regular file, that file's
+ * canonical path.
+ *
+ * Returns: (transfer none): the path, owned by @file.
+ * Since: 0.2
+ */
+LF_API const char *lf_atomic_file_get_destination (const LfAtomicFile *file);
 
 /* Puts what was written in place: gives the temporary file its
  * permissions, syncs it (when `sync`), closes it, renames it over the

@@ -12,6 +12,15 @@
  * variables are ignored in setuid/setgid processes.  The current directory
  * is never searched implicitly.  A broken plugin does not stop the others:
  * its error is kept and lf_registry_get_load_errors() lists it.
+ *
+ * Trust (docs/PLUGINS.md): a plugin file, the directory holding it, and
+ * where a symbolic link to it leads must be owned by root or the user
+ * running the program and writable by nobody else (a 1777 directory such
+ * as /tmp is refused); otherwise LF_ERROR_PLUGIN_LOAD "...: refused: ...".
+ * A relative LEAFIO_PLUGIN_PATH entry is ignored and reported as a load
+ * error.  A codec name that a second plugin also provides cannot be
+ * resolved (LF_ERROR_DUPLICATE_NAME naming both files) until one of them
+ * is removed: no program silently uses whichever loaded first.
  */
 #pragma once
 

@@ -50,7 +50,10 @@ typedef enum {
   LF_LOAD_IGNORE_MANIFEST = 1 << 1, /* do not check FILE.eqx.json even when present */
 } LfLoadFlags;
 
-/* `path` with ".eqx" appended when its file name has no suffix. Free with g_free. */
+/* `path` with ".eqx" appended when its file name has no suffix, as
+ * Equinox's pathlib does it: trailing slashes (and "/." components) are
+ * dropped first, so "ckpt/" gives "ckpt.eqx" and "model.eqx/" gives
+ * "model.eqx".  Free with g_free. */
 LF_API char *lf_path_with_eqx_suffix (const char *path);
 
 LF_API gboolean lf_tree_serialise_leaves (const char *path, LfNode *tree, LfSpec *spec,

@@ -156,4 +156,37 @@ LF_API GBytes *lf_stream_steal_bytes (LfStream *stream);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LfStream, lf_stream_free)
 
+/**
+ * LF_SIDE_FILE_MAX:
+ *
+ * The largest side input (manifest, skeleton, rules or spec file) the
+ * library reads: 256 MiB, room for the manifest of a few million leaves.
+ *
+ * Since: 0.2
+ */
+#define LF_SIDE_FILE_MAX ((gsize) 256 * 1024 * 1024)
+
+/**
+ * lf_read_side_file:
+ * @path: the file to read
+ * @max_size: the most bytes to accept (%LF_SIDE_FILE_MAX for the library's own cap)
+ * @length: (out) (optional): where to store the number of bytes read
+ *
+ * Reads a small side input whole, the way the library reads manifests
+ * (`FILE.eqx.json`), skeletons (lf_tree_from_json_file()) and rules files
+ * (lf_spec_load_rules_file()): only a regular file is read; a FIFO, a
+ * device, a socket or a directory is refused without blocking (the open
+ * does not wait for a FIFO's writer) and without reading; a file larger
+ * than @max_size is refused before anything is allocated for it.
+ *
+ * Returns: (transfer full) (nullable): the contents followed by a NUL byte
+ * (not counted in @length), or %NULL with @error set: %LF_ERROR_IO "PATH:
+ * cannot open: REASON", "PATH: is a FIFO; only a regular file is read
+ * here" (a directory, a device, a socket), "PATH: cannot read: REASON";
+ * %LF_ERROR_TOO_LARGE "PATH: larger than N bytes, ...".  Free with g_free().
+ * Since: 0.2
+ */
+LF_API char *lf_read_side_file (const char *path, gsize max_size, gsize *length,
+                                GError **error);
+
 G_END_DECLS
