@@ -5,6 +5,8 @@
  * checked when a record is decoded (unpack, convert, loads). */
 #include "config.h"
 
+/* LfNpyHeader: the CLI ships with the library it is built with. */
+#define LEAFIO_UNSTABLE_API
 #include <string.h>
 
 #include <zstd.h>

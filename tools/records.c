@@ -10,6 +10,8 @@
  * are decoded by their codec with no template ("self-describing reads",
  * codec.h). */
 #include "config.h"
+/* LfNpyHeader: the CLI ships with the library it is built with. */
+#define LEAFIO_UNSTABLE_API
 
 #include <errno.h>
 #include <fcntl.h>

@@ -75,20 +75,22 @@ int8_affine_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path,
                    "int8-affine: expected a float64 [scale, zero_point] record");
       return NULL;
     }
-  /* Refuse a wrong shape before reading the values. */
-  LfNpyHeader values_header;
-  if (!lf_npy_read_header (in, &values_header, error))
+  /* Refuse a wrong shape before reading (and allocating) the values: the
+   * description comes from the record's header alone. */
+  g_autoptr (LfRecordInfo) values_info = lf_record_info_new ();
+  if (!lf_npy_describe (in, values_info, error))
     return NULL;
-  if (values_header.dtype != LF_DTYPE_INT8)
+  if (lf_record_info_get_dtype (values_info) != LF_DTYPE_INT8)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
-                   "int8-affine: expected int8 values, found %s", values_header.descr);
+                   "int8-affine: expected int8 values, found %s",
+                   lf_dtype_name (lf_record_info_get_dtype (values_info)));
       return NULL;
     }
-  if (!lf_codec_check_array_like (like, LF_DTYPE_FLOAT32, values_header.ndim,
-                                  values_header.shape, error))
+  if (!lf_codec_check_array_like (like, LF_DTYPE_FLOAT32, lf_record_info_get_ndim (values_info),
+                                  lf_record_info_get_shape (values_info), error))
     return NULL;
-  g_autoptr (LfNode) values = lf_npy_read_data (in, &values_header, error);
+  g_autoptr (LfNode) values = lf_npy_read (in, error);
   if (values == NULL)
     return NULL;
 

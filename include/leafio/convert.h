@@ -48,23 +48,6 @@ LF_API void lf_convert_f16_to_bf16 (const guint16 *src, guint16 *dst, gsize n);
 LF_API gssize lf_convert_find_f16_overflow (LfDType src_dtype, gconstpointer src,
                                             const guint16 *half, gsize n);
 
-/* ---- implementations -------------------------------------------------------- */
-
-typedef enum {
-  LF_CONVERT_IMPL_AUTO = 0,  /* the fastest the CPU supports (the default) */
-  LF_CONVERT_IMPL_PORTABLE,  /* plain C, any CPU */
-  LF_CONVERT_IMPL_F16C,      /* x86-64 F16C + AVX */
-} LfConvertImpl;
-
-/* Forces an implementation for the float32 <-> float16 converters (tests and
- * benchmarks compare them); returns FALSE when the CPU lacks it.  Process
- * wide; not to be changed while conversions run in other threads.  The
- * environment variable LEAFIO_CONVERT=portable forces the portable path at
- * start-up. */
-LF_API gboolean lf_convert_set_impl (LfConvertImpl impl);
-/* The implementation in use (never AUTO). */
-LF_API LfConvertImpl lf_convert_get_impl (void);
-
 /* ---- casting arrays ----------------------------------------------------------- */
 
 typedef enum {

@@ -34,18 +34,6 @@ G_BEGIN_DECLS
 /* A buffer of this size holds any header lf_npy_header_format() writes. */
 #define LF_NPY_HEADER_MAX 4096
 
-typedef struct {
-  guint8 major, minor;       /* format version */
-  LfDType dtype;
-  gboolean swap;             /* data is in the other byte order than this machine's */
-  gboolean fortran_order;
-  guint ndim;
-  gsize shape[LF_MAX_NDIM];
-  gsize header_size;         /* bytes from the magic to the first data byte */
-  gsize data_size;           /* bytes of data after the header */
-  char descr[16];            /* the descr as written, NUL-terminated, for messages */
-} LfNpyHeader;
-
 /* Formats the header numpy writes for a C-ordered array (fortran_order
  * False) into `buffer` and returns its length (a multiple of 64 for the
  * numpy layout), or 0 when `buffer_size` is too small.
@@ -58,34 +46,6 @@ LF_API gsize lf_npy_header_format (char *buffer, gsize buffer_size, LfDType dtyp
                                    guint ndim, const gsize *shape,
                                    guint64 stream_offset, guint align);
 
-/* Parses a complete header held in memory: magic, version, length and dict.
- * `size` may exceed the header; header->header_size says where data starts.
- * LF_ERROR_TRUNCATED when `size` is too small, LF_ERROR_CORRUPT for a bad
- * magic, version or dict, LF_ERROR_UNSUPPORTED for refused dtypes. */
-LF_API gboolean lf_npy_header_parse (const guint8 *bytes, gsize size,
-                                     LfNpyHeader *header, GError **error);
-/* Parses just the dict text (not NUL-terminated; `length` bytes). */
-LF_API gboolean lf_npy_header_parse_dict (const char *text, gsize length,
-                                          LfNpyHeader *header, GError **error);
-
-/* Reads a header from `stream` (consuming exactly its bytes). */
-LF_API gboolean lf_npy_read_header (LfStream *stream, LfNpyHeader *header,
-                                    GError **error);
-/**
- * lf_npy_peek_header:
- * @stream: a stream at the start of an npy record
- * @header: (out caller-allocates): filled in
- * @error: return location for a #GError, or %NULL
- *
- * Parses the header of the record at @stream's position without consuming
- * it (lf_stream_peek()): the next read still starts at the magic.
- *
- * Returns: %TRUE, or %FALSE with the errors of lf_npy_read_header().
- *
- * Since: 0.2
- */
-LF_API gboolean lf_npy_peek_header (LfStream *stream, LfNpyHeader *header, GError **error);
-
 /**
  * lf_npy_describe:
  * @stream: a stream at the start of an npy record
@@ -94,19 +54,16 @@ LF_API gboolean lf_npy_peek_header (LfStream *stream, LfNpyHeader *header, GErro
  * @error: return location for a #GError, or %NULL
  *
  * The `describe` of codecs whose records are npy records: peeks at the
- * header (lf_npy_peek_header()) and describes the record.
+ * header (lf_stream_peek()) and describes the record; the stream does
+ * not move.
  *
- * Returns: %TRUE, or %FALSE with the errors of lf_npy_read_header().
+ * Returns: %TRUE, or %FALSE with %LF_ERROR_TRUNCATED, %LF_ERROR_CORRUPT,
+ *   %LF_ERROR_UNSUPPORTED or %LF_ERROR_IO, as lf_npy_read() reports them.
  *
  * Since: 0.2
  */
 LF_API gboolean lf_npy_describe (LfStream *stream, LfRecordInfo *info, GError **error);
 
-/* Reads the data a header announces and returns an array leaf in native
- * byte order and C order (transfer full).  The declared size is checked
- * against what the stream has left when that is known. */
-LF_API LfNode *lf_npy_read_data (LfStream *stream, const LfNpyHeader *header,
-                                 GError **error);
 /* Header then data. */
 LF_API LfNode *lf_npy_read (LfStream *stream, GError **error);
 

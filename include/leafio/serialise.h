@@ -95,24 +95,4 @@ LF_API LfNode *lf_tree_deserialise_leaves_from_stream_full (LfStream *stream, Lf
                                                             LfLoadFlags flags,
                                                             GError **error);
 
-/* Memory: arrays loaded from a path own buffers of their own.  When such a
- * buffer of 1 MiB or more is freed, its memory is kept in a pool (marked
- * MADV_FREE, so the kernel can still take it back under memory pressure)
- * and reused by the next load, which then skips the page faults and the
- * zeroing of fresh memory, the largest cost of loading big files.  The
- * pool holds at most $LEAFIO_BUFFER_POOL_MB mebibytes (default 1024; 0
- * turns it off).  lf_release_read_buffers() returns all of it to the
- * system now; it is thread-safe. */
-LF_API void lf_release_read_buffers (void);
-
-/* For loaders that read records by offset themselves (the MPI library): a
- * buffer for `size` bytes of file data that starts at `file_offset`, from
- * the same pool, placed at the file offset's address modulo 4 KiB (rounded
- * down to 64 bytes) so the kernel's copy runs at full speed.  Its bytes
- * are not zeroed: fill all of them.  Each buffer is a mapping of its own
- * (whole pages): meant for reads of 1 MiB and more.  Thread-safe.  Returns
- * GBytes over `*data` (transfer full; freeing it returns the memory to the
- * pool), or NULL when no memory could be mapped. */
-LF_API GBytes *lf_read_buffer_new (gsize size, guint64 file_offset, guint8 **data);
-
 G_END_DECLS

@@ -125,14 +125,6 @@ LF_API gboolean lf_stream_get_remaining (const LfStream *stream, guint64 *remain
 
 LF_API gboolean lf_stream_write (LfStream *stream, gconstpointer data, gsize count,
                                  GError **error);
-/* A hint from a writer that knows the size of what it writes next in
- * small pieces (a converter writing chunks): `count` bytes follow.  A
- * stream over a regular file reserves their blocks at once, which makes
- * the writes cheaper on filesystems with delayed allocation (ext4); other
- * streams ignore it.  The file's contents and size still follow the writes
- * alone (blocks reserved past them are released when a path save
- * finishes).  Never fails: the writes report any error. */
-LF_API void lf_stream_expect (LfStream *stream, guint64 count);
 /* Hands buffered bytes to the operating system (or the callback). */
 LF_API gboolean lf_stream_flush (LfStream *stream, GError **error);
 /* Flushes, then fsync()s an fd stream (no-op for others). */
