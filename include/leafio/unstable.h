@@ -13,7 +13,7 @@
  * ABI check of the library ignores them.
  *
  * The declarations are visible only to code that defines
- * `LEAFIO_UNSTABLE_API` before it includes <leafio/leafio.h>:
+ * `LEAFIO_UNSTABLE_API` before it includes `<leafio/leafio.h>`:
  *
  * |[<!-- language="C" -->
  * #define LEAFIO_UNSTABLE_API
@@ -232,7 +232,7 @@ LF_API GBytes *lf_read_buffer_new (gsize size, guint64 file_offset, guint8 **dat
  * @LF_CONVERT_IMPL_PORTABLE: plain C, any CPU
  * @LF_CONVERT_IMPL_F16C: x86-64 F16C and AVX instructions
  *
- * The implementations of the float32 <-> float16 converters.
+ * The implementations of the float32 to float16 converters and back.
  *
  * Stability: Unstable
  * Since: 0.1
@@ -247,9 +247,9 @@ typedef enum {
  * lf_convert_set_impl:
  * @impl: the implementation to use
  *
- * Forces an implementation of the float32 <-> float16 converters, for
- * tests and benchmarks that compare them.  Process wide; not to be changed
- * while conversions run in other threads.  The environment variable
+ * Forces an implementation of the float32 to float16 converters and
+ * back, for tests and benchmarks that compare them.  Process wide; not to
+ * be changed while conversions run in other threads.  The environment variable
  * `LEAFIO_CONVERT=portable` forces the portable path at start-up.
  *
  * Returns: %FALSE when the CPU lacks @impl.
@@ -261,6 +261,8 @@ LF_API gboolean lf_convert_set_impl (LfConvertImpl impl);
 
 /**
  * lf_convert_get_impl:
+ *
+ * The implementation of the float32 to float16 converters in use.
  *
  * Returns: the implementation in use (never %LF_CONVERT_IMPL_AUTO).
  *
