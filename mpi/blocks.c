@@ -5,12 +5,6 @@
 #include <string.h>
 #include "mpi-private.h"
 
-static const char *
-path_or_root (const LfMpiLeaf *leaf)
-{
-  return *leaf->path_text ? leaf->path_text : "root";
-}
-
 gboolean
 _lf_mpi_block_describe (const LfMpiLeaf *leaf, LfDType dtype, gboolean need_data,
                         LfMpiBlock *block, GError **error)
@@ -22,7 +16,7 @@ _lf_mpi_block_describe (const LfMpiLeaf *leaf, LfDType dtype, gboolean need_data
     {
       g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH,
                    "%s: a sharded leaf must be %s array with at least one axis, found %s%s",
-                   path_or_root (leaf), need_data ? "a concrete" : "an",
+                   _lf_mpi_leaf_name (leaf), need_data ? "a concrete" : "an",
                    lf_node_get_kind (node) == LF_NODE_ARRAY && lf_array_is_abstract (node)
                        ? "an abstract " : "",
                    lf_node_kind_name (lf_node_get_kind (node)));
@@ -37,7 +31,7 @@ _lf_mpi_block_describe (const LfMpiLeaf *leaf, LfDType dtype, gboolean need_data
       || !g_size_checked_mul (&row_elements, row_elements, lf_dtype_size (dtype)))
     {
       g_set_error (error, LF_ERROR, LF_ERROR_OVERFLOW, "%s: a row of the block is too large",
-                   path_or_root (leaf));
+                   _lf_mpi_leaf_name (leaf));
       return FALSE;
     }
   /* FNV-1a over the row shape, enough to catch ranks that disagree. */
@@ -68,7 +62,7 @@ gboolean
 _lf_mpi_blocks_check (const LfMpiLeaf *leaf, const LfMpiBlock *blocks, int n_ranks,
                       gsize stride, GError **error)
 {
-  const char *path = path_or_root (leaf);
+  const char *path = _lf_mpi_leaf_name (leaf);
   const LfMpiBlock *first = NULL;
   g_autoptr (GPtrArray) sorted = g_ptr_array_new ();
   for (int r = 0; r < n_ranks; r++)

@@ -1,8 +1,9 @@
-/* The collective load.  Rank 0 finds where every record starts (npy
- * records by their header alone, others by decoding them once) and
- * broadcasts the table; then each rank reads only the bytes of the leaves
- * it loads: its rows of sharded leaves, and whole leaves (all of them, or
- * only those it owns when the layout has an owner callback). */
+/* The collective load.  Rank 0 finds where every record starts (from the
+ * codec's description of each record, or, for codecs that cannot describe
+ * one, by decoding it once) and broadcasts the table; then each rank reads
+ * only the bytes of the leaves it loads: its rows of sharded leaves, and
+ * whole leaves (all of them, or only those it owns when the layout has an
+ * owner callback). */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -10,10 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "mpi-private.h"
-
-/* Enough for any npy header a reader accepts (magic, version, length and
- * at most LF_NPY_MAX_HEADER_TEXT bytes of text). */
-#define HEADER_PROBE 16384
 
 typedef struct {
   guint64 has_record;
@@ -32,17 +29,11 @@ typedef struct {
   Entry *table;
 } Load;
 
-static const char *
-path_or_root (const LfMpiLeaf *leaf)
-{
-  return *leaf->path_text ? leaf->path_text : "root";
-}
-
 static void
 prefix_record (GError **error, const LfMpiLeaf *leaf, const Entry *entry)
 {
   g_prefix_error (error, "record %" G_GUINT64_FORMAT " at offset %" G_GUINT64_FORMAT
-                  " (%s): ", entry->index, entry->offset, path_or_root (leaf));
+                  " (%s): ", entry->index, entry->offset, _lf_mpi_leaf_name (leaf));
 }
 
 static gboolean
@@ -57,7 +48,7 @@ sharded_like_ok (const LfMpiLeaf *leaf, GError **error)
       g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH,
                    "%s: rows %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
                    " of this rank's block lie beyond the %" G_GUINT64_FORMAT " rows of the array",
-                   path_or_root (leaf), leaf->shard->row_offset,
+                   _lf_mpi_leaf_name (leaf), leaf->shard->row_offset,
                    leaf->shard->row_offset + (guint64) block.rows, leaf->shard->global_rows);
       return FALSE;
     }
@@ -69,51 +60,58 @@ sharded_like_ok (const LfMpiLeaf *leaf, GError **error)
 #define POOLED_BUFFER_MIN ((gsize) 1 << 20)
 /* ---- rank 0: the offset table -------------------------------------------------- */
 
-static gboolean
-read_npy_header (int fd, guint64 offset, guint64 file_size, const char *target,
-                 LfNpyHeader *header, GError **error)
+/* A stream over the record at `offset`, for describing and decoding it in
+ * place: it reads only what is asked of it. */
+static LfStream *
+stream_at (Load *l, guint64 offset, GError **error)
 {
-  gsize probe = (gsize) MIN ((guint64) HEADER_PROBE, file_size - offset);
-  g_autofree guint8 *buffer = g_malloc (MAX (probe, 1));
-  if (!_lf_mpi_pread_all (fd, buffer, probe, offset, target, error))
-    return FALSE;
-  return lf_npy_header_parse (buffer, probe, header, error);
+  if (lseek (l->fd, (off_t) offset, SEEK_SET) < 0)
+    {
+      int saved = errno;
+      g_set_error (error, LF_ERROR, LF_ERROR_IO, "cannot seek: %s", g_strerror (saved));
+      return NULL;
+    }
+  LfStream *stream = lf_stream_new_for_fd (l->fd, FALSE);
+  lf_stream_set_name (stream, l->target);
+  return stream;
 }
 
+/* The record's length: from its description when the codec can give one
+ * (checked against `like` first, as serial loads do), otherwise by
+ * decoding it once. */
 static gboolean
 scan_record (Load *l, const LfMpiLeaf *leaf, Entry *entry, guint64 file_size, GError **error)
 {
-  if (!_lf_mpi_codec_is_row_wise (leaf->codec))
-    {
-      /* No header to skip by: decode it once to learn its length. */
-      if (lseek (l->fd, (off_t) entry->offset, SEEK_SET) < 0)
-        {
-          int saved = errno;
-          g_set_error (error, LF_ERROR, LF_ERROR_IO, "cannot seek: %s", g_strerror (saved));
-          return FALSE;
-        }
-      g_autoptr (LfStream) stream = lf_stream_new_for_fd (l->fd, FALSE);
-      lf_stream_set_name (stream, l->target);
-      g_autoptr (LfNode) like = leaf->shard != NULL ? _lf_mpi_global_like (leaf) : lf_node_ref (leaf->leaf);
-      g_autoptr (LfNode) value = lf_codec_deserialise (leaf->codec, stream, leaf->path, like,
-                                                       error);
-      if (value == NULL)
-        return FALSE;
-      entry->size = lf_stream_tell (stream);
-      return TRUE;
-    }
-  LfNpyHeader header;
-  if (!read_npy_header (l->fd, entry->offset, file_size, l->target, &header, error))
+  g_autoptr (LfStream) stream = stream_at (l, entry->offset, error);
+  if (stream == NULL)
     return FALSE;
-  guint64 left = file_size - entry->offset - header.header_size;
-  if (header.data_size > left)
+  g_autoptr (LfNode) like = leaf->shard != NULL ? _lf_mpi_global_like (leaf)
+                                                 : lf_node_ref (leaf->leaf);
+  if (lf_codec_can_describe (leaf->codec))
     {
-      g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
-                   "expected %" G_GSIZE_FORMAT " bytes of data, found %" G_GUINT64_FORMAT,
-                   header.data_size, left);
-      return FALSE;
+      g_autoptr (LfRecordInfo) info = lf_record_info_new ();
+      if (!lf_codec_describe (leaf->codec, stream, like, info, error)
+          || !lf_record_info_check_like (info, like, 0, error))
+        return FALSE;
+      guint64 size = lf_record_info_get_stored_size (info);
+      if (size != LF_RECORD_SIZE_UNKNOWN)
+        {
+          if (size > file_size - entry->offset)
+            {
+              g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
+                           "expected a record of %" G_GUINT64_FORMAT " bytes, found %"
+                           G_GUINT64_FORMAT, size, file_size - entry->offset);
+              return FALSE;
+            }
+          entry->size = size;
+          return TRUE;
+        }
     }
-  entry->size = header.header_size + header.data_size;
+  g_autoptr (LfNode) value = lf_codec_deserialise (leaf->codec, stream, leaf->path, like,
+                                                   error);
+  if (value == NULL)
+    return FALSE;
+  entry->size = lf_stream_tell (stream);
   return TRUE;
 }
 
@@ -144,7 +142,7 @@ scan_file (Load *l, GError **error)
           g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
                        "record %" G_GUINT64_FORMAT " at offset %" G_GUINT64_FORMAT
                        " (%s): the file ends before this leaf's record", index, offset,
-                       path_or_root (leaf));
+                       _lf_mpi_leaf_name (leaf));
           return FALSE;
         }
       GError *local = NULL;
@@ -216,50 +214,75 @@ decode (Load *l, const LfMpiLeaf *leaf, GBytes *bytes, LfNode *like, GError **er
   return g_steal_pointer (&value);
 }
 
-/* This rank's rows of a record whose codec works row by row: the global
- * header is checked, then only the rows are read and handed to the codec
- * as a record of their own. */
+/* This rank's rows of a record whose codec works row by row
+ * (LF_CODEC_ROW_RANGES): the record is described and checked against the
+ * whole array, then only the rows are read and handed to the codec as a
+ * record of their own. */
 static LfNode *load_rows_of_whole (Load *l, const LfMpiLeaf *leaf, const Entry *entry,
                                    GError **error);
+
+/* The record's header is the one the codec's contract gives for its
+ * stored dtype and shape at this offset (little-endian, C order, the
+ * codec's alignment): only then are rows contiguous runs of the data. */
+static gboolean
+header_is_laid_out (Load *l, const LfMpiLeaf *leaf, const Entry *entry, LfStream *stream,
+                    const LfRecordInfo *info, GError **error)
+{
+  char expected[LF_MPI_HEADER_MAX];
+  gsize length = _lf_mpi_format_header (&leaf->kind, lf_record_info_get_stored_dtype (info),
+                                        lf_record_info_get_ndim (info),
+                                        lf_record_info_get_shape (info), entry->offset,
+                                        expected);
+  if (length == 0 || length != lf_record_info_get_header_size (info)
+      || length > LF_STREAM_PEEK_MAX)
+    return FALSE;
+  const guint8 *header = lf_stream_peek (stream, length, error);
+  return header != NULL && memcmp (header, expected, length) == 0;
+}
 
 static LfNode *
 load_rows (Load *l, const LfMpiLeaf *leaf, const Entry *entry, GError **error)
 {
-  LfNpyHeader header;
-  if (!read_npy_header (l->fd, entry->offset, entry->offset + entry->size, l->target,
-                        &header, error))
+  g_autoptr (LfNode) whole = _lf_mpi_global_like (leaf);
+  g_autoptr (LfStream) stream = stream_at (l, entry->offset, error);
+  g_autoptr (LfRecordInfo) info = lf_record_info_new ();
+  if (stream == NULL || !lf_codec_describe (leaf->codec, stream, whole, info, error)
+      || !lf_record_info_check_like (info, whole, 0, error))
     return NULL;
-  /* Rows are contiguous only in C order; byte-swapped data is converted
-   * by the codec.  Such records (numpy on other machines) are read whole. */
-  if (header.swap || (header.fortran_order && header.ndim > 1))
-    return load_rows_of_whole (l, leaf, entry, error);
-  LfNode *like = leaf->leaf;
-  guint ndim = lf_array_get_ndim (like);
-  const gsize *shape = lf_array_get_shape (like);
-  gboolean fits = header.ndim == ndim && header.shape[0] == leaf->shard->global_rows
-                  && memcmp (header.shape + 1, shape + 1, (ndim - 1) * sizeof (gsize)) == 0;
-  if (!fits)
+  GError *local = NULL;
+  if (!header_is_laid_out (l, leaf, entry, stream, info, &local))
     {
-      g_autoptr (LfNode) whole = _lf_mpi_global_like (leaf);
-      g_autofree char *want = lf_shape_to_string (ndim, lf_array_get_shape (whole));
-      g_autofree char *found = lf_shape_to_string (header.ndim, header.shape);
-      g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH,
-                   "expected the whole sharded array to have shape %s, found %s", want, found);
+      /* Records numpy wrote on other machines (big-endian, Fortran order)
+       * or with another alignment: read whole. */
+      if (local != NULL)
+        {
+          g_propagate_error (error, local);
+          return NULL;
+        }
+      return load_rows_of_whole (l, leaf, entry, error);
+    }
+  LfDType stored = lf_record_info_get_stored_dtype (info);
+  LfMpiBlock block;
+  if (!_lf_mpi_block_describe (leaf, stored, FALSE, &block, error))
+    return NULL;
+  LfNode *like = leaf->leaf;
+  char block_header[LF_MPI_HEADER_MAX];
+  gsize header_length = _lf_mpi_format_header (&leaf->kind, stored, lf_array_get_ndim (like),
+                                              lf_array_get_shape (like), 0, block_header);
+  gsize data_size = (gsize) block.rows * (gsize) block.row_bytes;
+  guint64 data_offset = entry->offset + lf_record_info_get_header_size (info)
+                        + (guint64) leaf->shard->row_offset * (guint64) block.row_bytes;
+  if (header_length == 0)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_OVERFLOW, "the record header of a block is too long");
       return NULL;
     }
-  gsize row_bytes = header.shape[0] > 0 ? header.data_size / header.shape[0] : 0;
-  gsize rows = shape[0];
-  char block_header[LF_NPY_HEADER_MAX];
-  gsize header_length = lf_npy_header_format (block_header, sizeof block_header, header.dtype,
-                                              ndim, shape, 0, 0);
-  gsize data_size = rows * row_bytes;
-  guint64 data_offset = entry->offset + header.header_size
-                        + (guint64) leaf->shard->row_offset * row_bytes;
   /* The block's header, then its rows (placed as if the header preceded
    * them in the file, for a fast copy of the rows). */
   guint8 *buffer;
   g_autoptr (GBytes) record = new_buffer (header_length + data_size,
-                                          data_offset - header_length, &buffer);
+                                          data_offset - MIN (header_length, data_offset),
+                                          &buffer);
   memcpy (buffer, block_header, header_length);
   if (!_lf_mpi_pread_all (l->fd, buffer + header_length, data_size, data_offset, l->target,
                           error))
@@ -311,9 +334,8 @@ load_leaves (Load *l, LfNode **loaded, GError **error)
       GError *local = NULL;
       g_autoptr (LfNode) value = NULL;
       if (leaf->shard != NULL && sharded_like_ok (leaf, &local))
-        value = _lf_mpi_codec_is_row_wise (leaf->codec) ? load_rows (l, leaf, entry, &local)
-                                                        : load_rows_of_whole (l, leaf, entry,
-                                                                              &local);
+        value = leaf->kind.row_ranges ? load_rows (l, leaf, entry, &local)
+                                      : load_rows_of_whole (l, leaf, entry, &local);
       else if (leaf->shard == NULL)
         {
           g_autoptr (GBytes) bytes = read_bytes (l, entry->offset, entry->size, &local);

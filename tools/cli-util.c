@@ -1,12 +1,14 @@
 /* Helpers every subcommand uses: option parsing, error output, specs. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli-private.h"
 
 gboolean cli_quiet = FALSE;
+guint64 cli_max_record_size = CLI_DEFAULT_MAX_RECORD_SIZE;
 
 gboolean
 cli_parse_options (GOptionContext *context, int *argc, char ***argv, int n_args)
@@ -82,7 +84,7 @@ cli_spec_load (const char *text, const char *rules_file, GError **error)
   else if (text != NULL)
     spec = spec_from_text (text, error);
   else
-    spec = lf_spec_new_for_reference (NULL, "npy", error);
+    spec = lf_spec_new_for_reference (NULL, LF_CODEC_DEFAULT, error);
   return spec;
 }
 
@@ -133,4 +135,64 @@ cli_print_json (JsonNode *root)
   json_generator_set_root (generator, root);
   g_autofree char *text = json_generator_to_data (generator, NULL);
   puts (text);
+}
+
+/* ---- limits ------------------------------------------------------------------ */
+
+gboolean
+cli_parse_size (const char *what, const char *text, guint64 *value, GError **error)
+{
+  static const char units[] = "KMGTPE";
+  char *end = NULL;
+  errno = 0;
+  guint64 n = g_ascii_isdigit (text[0]) ? g_ascii_strtoull (text, &end, 10) : 0;
+  guint shift = 0;
+  gboolean ok = end != NULL && errno == 0;
+  if (ok && *end != '\0')
+    {
+      const char *unit = strchr (units, g_ascii_toupper (*end));
+      ok = unit != NULL;
+      if (ok)
+        {
+          shift = 10 * (guint) (unit - units + 1);
+          end++;
+          ok = *end == '\0' || strcmp (end, "B") == 0 || strcmp (end, "iB") == 0;
+        }
+    }
+  if (!ok || n > (G_MAXUINT64 >> shift))
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_PARSE, "%s: expected a size in bytes such as "
+                   "4096, 512M or 4GiB, found '%s'", what, text);
+      return FALSE;
+    }
+  *value = n << shift;
+  return TRUE;
+}
+
+gboolean
+cli_limits_init (GError **error)
+{
+  const char *text = g_getenv (CLI_MAX_RECORD_SIZE_ENV);
+  if (text == NULL)
+    return TRUE;
+  return cli_parse_size (CLI_MAX_RECORD_SIZE_ENV, text, &cli_max_record_size, error);
+}
+
+static gboolean
+parse_max_record_size (const char *option_name, const char *value, gpointer data,
+                       GError **error)
+{
+  return cli_parse_size (option_name, value, &cli_max_record_size, error);
+}
+
+void
+cli_limits_add_options (GOptionContext *context)
+{
+  const GOptionEntry entries[] = {
+    { "max-record-size", 0, 0, G_OPTION_ARG_CALLBACK, parse_max_record_size,
+      "The most one record may decode to when read without --like (default 4GiB, or "
+      CLI_MAX_RECORD_SIZE_ENV "; 0: no limit)", "SIZE" },
+    { NULL }
+  };
+  g_option_context_add_main_entries (context, entries, NULL);
 }

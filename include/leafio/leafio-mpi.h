@@ -23,18 +23,28 @@
  *     blocks of all ranks must tile the rows exactly; a rank may hold zero
  *     rows.
  *
- * The file is the serial format, byte for byte: with `npy` and `float16`
- * (default inner codec) a collective save gives exactly the file
- * lf_tree_serialise_leaves() writes for the gathered tree with the same
- * spec.  For those codecs every rank encodes its own rows and writes them
- * at their offset; rank 0 writes the record header for the global shape.
- * Codecs whose record needs the whole array (`compressed`, in-process
- * codecs, anything else) get a sharded leaf's blocks gathered to its owner
- * rank first, which then encodes it as in a serial save.  `npy(align=N)`
- * works too (the save lays out each record's padded header at its offset,
- * so the file maps zero-copy like a serial one); an `align` option inside
- * another codec (`float16(inner=npy(align=N))`) is refused with
- * LF_ERROR_UNSUPPORTED.
+ * The file is the serial format, byte for byte: a collective save gives
+ * exactly the file lf_tree_serialise_leaves() writes for the gathered tree
+ * with the same spec, whatever the codecs.  How a leaf is written follows
+ * from what its codec declares (lf_codec_get_capabilities()), never from
+ * its name:
+ *
+ *   - LF_CODEC_ROW_RANGES (npy, float16 over npy): every rank encodes its
+ *     own rows of a sharded leaf and writes them at their offset; rank 0
+ *     writes the record header for the global shape;
+ *   - LF_CODEC_RAW_DATA (npy): arrays are written from their memory,
+ *     without a copy;
+ *   - LF_CODEC_OFFSET_DEPENDENT with a data alignment (npy(align=N)): the
+ *     save lays out each record's padded header at its offset, so the file
+ *     maps zero-copy like a serial one;
+ *   - anything else (compressed, in-process codecs, a plugin's codec that
+ *     needs the whole array): a sharded leaf's blocks are gathered to its
+ *     owner rank first, which encodes it as a serial save does.
+ * A codec whose records depend on their offset but which lacks
+ * LF_CODEC_ROW_RANGES (so the save cannot reproduce its header) is refused
+ * with LF_ERROR_UNSUPPORTED naming the leaf, the codec and what it lacks;
+ * one that declares LF_CODEC_ROW_RANGES but writes another record for a
+ * block fails the save with LF_ERROR_FAILED.
  *
  * Crash safety: the ranks write a temporary file beside the target with
  * MPI_File_write_at_all; rank 0 syncs it and renames it over the target,
@@ -43,13 +53,17 @@
  * with "rank N: "), the temporary file is removed and the previous file is
  * untouched.
  *
- * Loading: rank 0 scans the record headers (npy and float16 records are
- * skipped by their header; records of other codecs are decoded once on
- * rank 0 to find their length) and broadcasts the offset table; each rank
- * then reads only the bytes of the leaves it loads:
+ * Loading: rank 0 finds every record's length from the codec's
+ * description of it (lf_codec_describe(), checked against `like` before
+ * anything is decoded, as serial loads do; records of codecs that cannot
+ * describe them are decoded once on rank 0) and broadcasts the offset
+ * table; each rank then reads only the bytes of the leaves it loads:
  *
  *   - a sharded leaf (its `like` leaf is the block, e.g. an abstract array
- *     of shape (rows, ...)): only its rows;
+ *     of shape (rows, ...)): only its rows when the codec declares
+ *     LF_CODEC_ROW_RANGES and the record's header is the one it writes
+ *     (not a big-endian or Fortran-order record numpy wrote elsewhere);
+ *     otherwise the whole record, keeping its rows;
  *   - any other leaf: every rank loads it, unless the layout has an owner
  *     callback, in which case only the owner loads it and the other ranks
  *     keep `like`'s leaf (shared, as a skipping codec does).

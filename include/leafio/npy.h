@@ -111,6 +111,28 @@ LF_API gsize lf_npy_header_format (char *buffer, gsize buffer_size, LfDType dtyp
 LF_API gboolean lf_npy_describe (LfStream *stream, LfRecordInfo *info, GError **error);
 
 /**
+ * lf_npy_describe_at:
+ * @stream: a readable stream
+ * @offset: where the npy record starts, in bytes past @stream's position
+ * @info: filled in, as lf_npy_describe() does
+ * @error: return location for a #GError, or %NULL
+ *
+ * lf_npy_describe() for an npy record that starts @offset bytes into the
+ * record at the stream's position: the second of two npy records a codec
+ * writes back to back, say (its offset is the first one's stored size).
+ * The stream does not move; the header must end within
+ * %LF_STREAM_PEEK_MAX bytes of the stream's position.
+ *
+ * Returns: %TRUE, or %FALSE with the errors of lf_npy_describe(), or
+ *   %LF_ERROR_UNSUPPORTED when the header lies past what a description may
+ *   peek at.
+ *
+ * Since: 0.2
+ */
+LF_API gboolean lf_npy_describe_at (LfStream *stream, guint64 offset, LfRecordInfo *info,
+                                    GError **error);
+
+/**
  * lf_npy_read:
  * @stream: a stream at the start of an npy record
  * @error: return location for a #GError, or %NULL
