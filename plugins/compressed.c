@@ -740,7 +740,7 @@ describe_inner (LfStream *in, const RecordHead *head, const LfCodec *inner, cons
   gsize out_max = (gsize) MIN (head->raw_size, LF_STREAM_PEEK_MAX);
   gsize frame_want = MIN (frame_max, DESCRIBE_FIRST_STEP);
   gsize out_want = MIN (out_max, DESCRIBE_FIRST_STEP);
-  g_autofree guint8 *out = g_malloc (MAX (out_max, 1));
+  g_autofree guint8 *out = g_malloc (MAX (out_want, 1));
   g_autofree char *name = g_strdup_printf ("%s (compressed record)", lf_stream_get_name (in));
   for (;;)
     {
@@ -777,7 +777,11 @@ describe_inner (LfStream *in, const RecordHead *head, const LfCodec *inner, cons
       if (!g_error_matches (local, LF_ERROR, LF_ERROR_TRUNCATED) || !(more_out || more_in))
         return refuse_inner (local, head, (gsize) got, input_short, frame_want, error);
       g_error_free (local);
-      out_want = more_out ? MIN (out_max, out_want * 4) : out_want;
+      if (more_out)
+        {
+          out_want = MIN (out_max, out_want * 4);
+          out = g_realloc (out, out_want);
+        }
       frame_want = more_in ? MIN (frame_max, frame_want * 4) : frame_want;
     }
 }

@@ -605,6 +605,10 @@ assert_refused_in_small_memory (const Attempt *a, const char *needle)
       close (fds[0]);
       attempt_load (a, fds[1]);
       close (fds[1]);
+      /* No exit handler may run in this copy of a threaded process: a leak
+       * checker (valgrind) would count the other threads' memory as lost
+       * and change the exit status.  The report is written. */
+      kill (getpid (), SIGKILL);
       _exit (0);
     }
   close (fds[1]);
@@ -616,7 +620,8 @@ assert_refused_in_small_memory (const Attempt *a, const char *needle)
   close (fds[0]);
   int status;
   ck_assert_int_eq (waitpid (pid, &status, 0), pid);
-  ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "child: status %d", status);
+  ck_assert_msg (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL, "child: status %d",
+                 status);
   int code = -1;
   long grown_kib = -1;
   int message_at = 0;
@@ -675,9 +680,7 @@ START_TEST (test_endless_pipe_refused_in_small_memory)
   char header[LF_NPY_HEADER_MAX];
   gsize header_len = lf_npy_header_format (header, sizeof header, LF_DTYPE_INT8, 1, &n, 0, 0);
   g_autoptr (GBytes) head = g_bytes_new (header, header_len);
-  float four[4] = { 0 };
-  gsize four_n = 4;
-  g_autoptr (LfNode) like = lf_array_new_copy (LF_DTYPE_FLOAT64, 1, &four_n, four);
+  g_autoptr (LfNode) like = abstract (LF_DTYPE_FLOAT64, 4, 0);
   Attempt a = { "cast", NULL, head, like };
   assert_refused_in_small_memory (&a, "found float64 array of shape (4611686018427387904,)");
   a.reference = "npy";

@@ -4,7 +4,6 @@
 #include "config.h"
 #include <dlfcn.h>
 #include <string.h>
-#include "codec-private.h"
 #include "registry-private.h"
 
 typedef const LfPluginDesc *(*GetDescFunc) (void);
@@ -76,7 +75,7 @@ check_descriptor (const char *filename, const LfPluginDesc *desc, GError **error
   for (gsize i = 0; desc->codecs[i] != NULL; i++)
     {
       GError *local = NULL;
-      if (!_lf_codec_class_validate (desc->codecs[i], &local))
+      if (!_lf_registry_check_class (desc->codecs[i], &local))
         {
           g_propagate_prefixed_error (error, local, "%s: ", filename);
           return FALSE;
@@ -97,7 +96,7 @@ check_descriptor (const char *filename, const LfPluginDesc *desc, GError **error
  * so a concurrent load cannot slip a duplicate in between. */
 static gboolean
 insert_all (LfRegistry *registry, const char *filename, const LfPluginDesc *desc,
-            gpointer handle, GError **error)
+            GError **error)
 {
   gboolean ok = TRUE;
   _lf_registry_lock (registry);
@@ -109,12 +108,8 @@ insert_all (LfRegistry *registry, const char *filename, const LfPluginDesc *desc
                      desc->codecs[i]->name);
         ok = FALSE;
       }
-  if (ok)
-    {
-      for (gsize i = 0; desc->codecs[i] != NULL; i++)
-        _lf_registry_insert_locked (registry, desc->codecs[i], filename);
-      _lf_registry_keep_module_locked (registry, handle);
-    }
+  for (gsize i = 0; ok && desc->codecs[i] != NULL; i++)
+    _lf_registry_insert_locked (registry, desc->codecs[i], filename);
   _lf_registry_unlock (registry);
   return ok;
 }
@@ -159,11 +154,12 @@ lf_registry_load_plugin (LfRegistry *registry, const char *filename, GError **er
       dlclose (handle);
       return FALSE;
     }
-  if (!insert_all (registry, filename, desc, handle, error))
+  if (!insert_all (registry, filename, desc, error))
     {
       dlclose (handle);
       return FALSE;
     }
+  /* Never closed: the plugin's vtables may be in use anywhere. */
   return TRUE;
 }
 
@@ -200,9 +196,7 @@ lf_registry_load_directory (LfRegistry *registry, const char *directory, GError 
       g_autofree char *path = g_build_filename (directory, names->pdata[i], NULL);
       if (!lf_registry_load_plugin (registry, path, &local))
         {
-          _lf_registry_lock (registry);
-          g_ptr_array_add (lf_registry_get_load_errors (registry), local);
-          _lf_registry_unlock (registry);
+          _lf_registry_add_load_error (registry, local);
           local = NULL;
         }
     }

@@ -55,6 +55,12 @@ LfNode *_lf_json_to_tree (JsonNode *root, LfJsonIsLeafObjectFunc is_leaf_object,
 /* "a number", "a string", "an array", ... for "found ..." messages. */
 const char *_lf_json_describe (JsonNode *node);
 
+/* Adds the members "dtype" (a name, "float32") and "shape" (an array of
+ * dims) to the object `builder` is in: how skeletons and manifests write
+ * an array. */
+void _lf_json_add_dtype_and_shape (JsonBuilder *builder, LfDType dtype, guint ndim,
+                                   const gsize *shape);
+
 /* A dict key or struct field as an object member name ('$' doubled). */
 char *_lf_json_escape_key (const char *key);
 

@@ -42,6 +42,39 @@ valid_escape (const char *p, gsize left)
   return TRUE;
 }
 
+/* Moves `*i` from the opening quote of a string to its closing quote,
+ * refusing the escapes json-glib would misread. */
+static gboolean
+skip_string (const char *text, gsize length, gsize *i, const char *what, GError **error)
+{
+  char quote = text[*i];
+  /* json-glib's scanner treats backslashes as escapes only in
+   * double-quoted strings. */
+  for ((*i)++; *i < length && text[*i] != quote; (*i)++)
+    if (quote == '"' && text[*i] == '\\' && *i + 1 < length)
+      {
+        const char *escape = text + *i + 1;
+        gsize left = length - *i - 1;
+        if (left > 4 && strncmp (escape, "u0000", 5) == 0)
+          {
+            set_position_error (error, what, text, *i,
+                                "a \\u0000 escape (names and strings cannot hold "
+                                "NUL characters)");
+            return FALSE;
+          }
+        if (!valid_escape (escape, left))
+          {
+            set_position_error (error, what, text, *i,
+                                "an escape JSON does not have (it has \\\", \\\\, "
+                                "\\/, \\b, \\f, \\n, \\r, \\t and \\u with four "
+                                "hex digits)");
+            return FALSE;
+          }
+        (*i)++;
+      }
+  return TRUE;
+}
+
 static gboolean
 prescan (const char *text, gsize length, const char *what, GError **error)
 {
@@ -69,28 +102,8 @@ prescan (const char *text, gsize length, const char *what, GError **error)
         {
         case '"':
         case '\'':
-          /* Skip the string; json-glib's scanner treats backslashes as
-           * escapes only in double-quoted strings. */
-          for (i++; i < length && text[i] != c; i++)
-            if (c == '"' && text[i] == '\\' && i + 1 < length)
-              {
-                if (length - i > 5 && strncmp (text + i + 1, "u0000", 5) == 0)
-                  {
-                    set_position_error (error, what, text, i,
-                                        "a \\u0000 escape (names and strings cannot hold "
-                                        "NUL characters)");
-                    return FALSE;
-                  }
-                if (!valid_escape (text + i + 1, length - i - 1))
-                  {
-                    set_position_error (error, what, text, i,
-                                        "an escape JSON does not have (it has \\\", \\\\, "
-                                        "\\/, \\b, \\f, \\n, \\r, \\t and \\u with four "
-                                        "hex digits)");
-                    return FALSE;
-                  }
-                i++;
-              }
+          if (!skip_string (text, length, &i, what, error))
+            return FALSE;
           if (depth == 0)
             root_done = TRUE;
           break;
@@ -98,10 +111,9 @@ prescan (const char *text, gsize length, const char *what, GError **error)
         case '{':
           if (++depth > LF_JSON_MAX_DEPTH)
             {
-              char *message = g_strdup_printf ("nesting deeper than %d levels",
-                                               LF_JSON_MAX_DEPTH);
+              g_autofree char *message = g_strdup_printf ("nesting deeper than %d levels",
+                                                          LF_JSON_MAX_DEPTH);
               set_position_error (error, what, text, i, message);
-              g_free (message);
               return FALSE;
             }
           break;
@@ -499,4 +511,17 @@ _lf_json_to_tree (JsonNode *root, LfJsonIsLeafObjectFunc is_leaf_object,
   LfNode *tree = convert (&conv, root, error);
   _lf_json_path_clear (&conv.path);
   return tree;
+}
+
+void
+_lf_json_add_dtype_and_shape (JsonBuilder *builder, LfDType dtype, guint ndim,
+                              const gsize *shape)
+{
+  json_builder_set_member_name (builder, "dtype");
+  json_builder_add_string_value (builder, lf_dtype_name (dtype));
+  json_builder_set_member_name (builder, "shape");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < ndim; i++)
+    json_builder_add_int_value (builder, (gint64) shape[i]);
+  json_builder_end_array (builder);
 }

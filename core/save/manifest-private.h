@@ -19,11 +19,12 @@
 char *_lf_manifest_path (const char *eqx_path);
 
 /* Writes the manifest for the finished file at `eqx_path`, saved from `tree`
- * with `log` (an array of LfWalkRecord, one per leaf in order).  Checksums
- * are computed from the file as it is on disk.  Atomic: a temporary file
- * renamed into place.  LF_ERROR_IO naming the manifest on failure. */
+ * (one of `leaves` per leaf, in order).  Checksums are computed from the
+ * file as it is on disk.  Atomic: a temporary file renamed into place.
+ * LF_ERROR_IO naming the manifest on failure. */
 gboolean _lf_manifest_write (const char *eqx_path, LfNode *tree, LfIsLeafFunc is_leaf,
-                             gpointer is_leaf_data, GArray *log, GError **error);
+                             gpointer is_leaf_data, const LfManifestLeaf *leaves,
+                             gsize n_leaves, GError **error);
 
 /* Checks the manifest beside `eqx_path`, if any, against `like` (may be
  * NULL: only the checksums are checked) and against the file.  TRUE when

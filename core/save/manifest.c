@@ -8,7 +8,6 @@
 #include <xxhash.h>
 #include "json-private.h"
 #include "manifest-private.h"
-#include "walk-private.h"
 
 #define MANIFEST_FORMAT "leafio-manifest"
 #define MANIFEST_VERSION 1
@@ -54,25 +53,18 @@ add_leaf_description (JsonBuilder *builder, LfNode *leaf)
       json_builder_add_string_value (builder, lf_dtype_name (lf_scalar_get_dtype (leaf)));
     }
   else if (kind == LF_NODE_ARRAY)
-    {
-      const gsize *shape = lf_array_get_shape (leaf);
-      json_builder_set_member_name (builder, "dtype");
-      json_builder_add_string_value (builder, lf_dtype_name (lf_array_get_dtype (leaf)));
-      json_builder_set_member_name (builder, "shape");
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < lf_array_get_ndim (leaf); i++)
-        json_builder_add_int_value (builder, (gint64) shape[i]);
-      json_builder_end_array (builder);
-    }
+    _lf_json_add_dtype_and_shape (builder, lf_array_get_dtype (leaf), lf_array_get_ndim (leaf),
+                                  lf_array_get_shape (leaf));
 }
 
 static gboolean
-add_leaf (JsonBuilder *builder, const LfWalkRecord *record, guint index,
+add_leaf (JsonBuilder *builder, const LfManifestLeaf *record, guint index,
           GMappedFile *mapped, const char *eqx_path, GError **error)
 {
+  const char *path = record->path != NULL ? record->path : "";
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "path");
-  json_builder_add_string_value (builder, record->path);
+  json_builder_add_string_value (builder, path);
   add_leaf_description (builder, record->leaf);
   json_builder_set_member_name (builder, "codec");
   g_autofree char *codec = lf_codec_to_string (record->codec);
@@ -88,7 +80,7 @@ add_leaf (JsonBuilder *builder, const LfWalkRecord *record, guint index,
           g_set_error (error, LF_ERROR, LF_ERROR_FAILED,
                        "%s: record %u (%s) at offset %" G_GUINT64_FORMAT ", %"
                        G_GUINT64_FORMAT " bytes, lies beyond the end of the file",
-                       eqx_path, index, record->path, record->offset, record->size);
+                       eqx_path, index, path, record->offset, record->size);
           return FALSE;
         }
       char hash[17];
@@ -109,21 +101,22 @@ add_leaf (JsonBuilder *builder, const LfWalkRecord *record, guint index,
 
 gboolean
 _lf_manifest_write (const char *eqx_path, LfNode *tree, LfIsLeafFunc is_leaf,
-                    gpointer is_leaf_data, GArray *log, GError **error)
+                    gpointer is_leaf_data, const LfManifestLeaf *leaves, gsize n_leaves,
+                    GError **error)
 {
   g_return_val_if_fail (eqx_path != NULL, FALSE);
   g_return_val_if_fail (tree != NULL, FALSE);
-  g_return_val_if_fail (log != NULL, FALSE);
-  g_return_val_if_fail (log->len == lf_tree_count_leaves (tree, is_leaf, is_leaf_data),
+  g_return_val_if_fail (leaves != NULL || n_leaves == 0, FALSE);
+  g_return_val_if_fail (n_leaves == lf_tree_count_leaves (tree, is_leaf, is_leaf_data),
                         FALSE);
 
   g_autoptr (GMappedFile) mapped = map_file (eqx_path, error);
   if (mapped == NULL)
     return FALSE;
 
-  guint n_records = 0;
-  for (guint i = 0; i < log->len; i++)
-    n_records += g_array_index (log, LfWalkRecord, i).has_record ? 1 : 0;
+  gsize n_records = 0;
+  for (gsize i = 0; i < n_leaves; i++)
+    n_records += leaves[i].has_record ? 1 : 0;
 
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autofree char *basename = g_path_get_basename (eqx_path);
@@ -139,16 +132,15 @@ _lf_manifest_write (const char *eqx_path, LfNode *tree, LfIsLeafFunc is_leaf,
   json_builder_set_member_name (builder, "checksum");
   json_builder_add_string_value (builder, "xxh3-64");
   json_builder_set_member_name (builder, "n_leaves");
-  json_builder_add_int_value (builder, log->len);
+  json_builder_add_int_value (builder, (gint64) n_leaves);
   json_builder_set_member_name (builder, "n_records");
-  json_builder_add_int_value (builder, n_records);
+  json_builder_add_int_value (builder, (gint64) n_records);
   json_builder_set_member_name (builder, "skeleton");
   json_builder_add_value (builder, _lf_tree_to_json_node (tree));
   json_builder_set_member_name (builder, "leaves");
   json_builder_begin_array (builder);
-  for (guint i = 0; i < log->len; i++)
-    if (!add_leaf (builder, &g_array_index (log, LfWalkRecord, i), i, mapped, eqx_path,
-                   error))
+  for (gsize i = 0; i < n_leaves; i++)
+    if (!add_leaf (builder, &leaves[i], (guint) i, mapped, eqx_path, error))
       return FALSE;
   json_builder_end_array (builder);
   json_builder_end_object (builder);
@@ -184,6 +176,35 @@ _lf_manifest_remove (const char *eqx_path, GError **error)
   g_set_error (error, LF_ERROR, LF_ERROR_IO, "cannot remove the stale manifest %s: %s",
                manifest_path, g_strerror (saved_errno));
   return FALSE;
+}
+
+/* ---- for savers outside the walker (manifest.h) -------------------------- */
+
+gboolean
+lf_manifest_write (const char *path, LfNode *tree, LfIsLeafFunc is_leaf,
+                   gpointer is_leaf_data, const LfManifestLeaf *leaves, gsize n_leaves,
+                   GError **error)
+{
+  g_return_val_if_fail (path != NULL && tree != NULL, FALSE);
+  g_return_val_if_fail (leaves != NULL || n_leaves == 0, FALSE);
+  g_autofree char *target = lf_path_with_eqx_suffix (path);
+  gsize expected = lf_tree_count_leaves (tree, is_leaf, is_leaf_data);
+  if (n_leaves != expected)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH,
+                   "%s: %" G_GSIZE_FORMAT " manifest entries for a tree of %" G_GSIZE_FORMAT
+                   " leaves", target, n_leaves, expected);
+      return FALSE;
+    }
+  return _lf_manifest_write (target, tree, is_leaf, is_leaf_data, leaves, n_leaves, error);
+}
+
+gboolean
+lf_manifest_remove (const char *path, GError **error)
+{
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_autofree char *target = lf_path_with_eqx_suffix (path);
+  return _lf_manifest_remove (target, error);
 }
 
 /* ---- reading ------------------------------------------------------------- */
@@ -393,6 +414,65 @@ parse_hash (const char *text, guint64 *hash)
   return g_ascii_string_to_unsigned (text, 16, 0, G_MAXUINT64, hash, NULL);
 }
 
+/* The file's size must be the one the manifest was written for. */
+static gboolean
+check_file_size (Reader *reader, JsonNode *size_node, GMappedFile *mapped,
+                 const char *eqx_path, GError **error)
+{
+  guint64 file_size = g_mapped_file_get_length (mapped);
+  if ((guint64) json_node_get_int (size_node) == file_size)
+    return TRUE;
+  reader_error (reader, error, LF_ERROR_CHECKSUM,
+                "%s is %" G_GUINT64_FORMAT " bytes, the manifest says %" G_GINT64_FORMAT
+                " (the file changed after the manifest was written)", eqx_path,
+                file_size, json_node_get_int (size_node));
+  return FALSE;
+}
+
+/* Checks record `record` (an entry's "record" object) of the leaf at
+ * `path` against the bytes of the file: in bounds, same checksum. */
+static gboolean
+check_record (Reader *reader, JsonObject *record, const char *path, guint record_index,
+              GMappedFile *mapped, const char *eqx_path, GError **error)
+{
+  JsonNode *offset_node = get_member (reader, record, "offset", G_TYPE_INT64, error);
+  JsonNode *length_node = offset_node != NULL
+                          ? get_member (reader, record, "size", G_TYPE_INT64, error) : NULL;
+  JsonNode *hash_node = length_node != NULL
+                        ? get_member (reader, record, "xxh3", G_TYPE_STRING, error) : NULL;
+  if (hash_node == NULL)
+    return FALSE;
+  guint64 offset = (guint64) json_node_get_int (offset_node);
+  guint64 length = (guint64) json_node_get_int (length_node);
+  guint64 expected;
+  if (!parse_hash (json_node_get_string (hash_node), &expected))
+    {
+      reader_error (reader, error, LF_ERROR_PARSE,
+                    "%s.xxh3: expected 16 hexadecimal digits, found \"%s\"",
+                    reader->json_path.text->str, json_node_get_string (hash_node));
+      return FALSE;
+    }
+  const guint8 *bytes = record_bytes (mapped, offset, length);
+  if (bytes == NULL)
+    {
+      reader_error (reader, error, LF_ERROR_CHECKSUM,
+                    "%s: record %u at offset %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
+                    " bytes, lies beyond the end of %s (%" G_GUINT64_FORMAT " bytes)",
+                    path, record_index, offset, length, eqx_path,
+                    (guint64) g_mapped_file_get_length (mapped));
+      return FALSE;
+    }
+  guint64 found = XXH3_64bits (bytes, (size_t) length);
+  if (found == expected)
+    return TRUE;
+  reader_error (reader, error, LF_ERROR_CHECKSUM,
+                "%s: record %u at offset %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+                " bytes) has checksum %016" G_GINT64_MODIFIER "x, the manifest says "
+                "%016" G_GINT64_MODIFIER "x", path, record_index, offset, length, found,
+                expected);
+  return FALSE;
+}
+
 static gboolean
 check_records (Reader *reader, JsonObject *manifest, JsonArray *entries,
                const char *eqx_path, GError **error)
@@ -401,21 +481,11 @@ check_records (Reader *reader, JsonObject *manifest, JsonArray *entries,
   if (size_node == NULL)
     return FALSE;
   g_autoptr (GMappedFile) mapped = map_file (eqx_path, error);
-  if (mapped == NULL)
+  if (mapped == NULL || !check_file_size (reader, size_node, mapped, eqx_path, error))
     return FALSE;
-  guint64 file_size = g_mapped_file_get_length (mapped);
-  if ((guint64) json_node_get_int (size_node) != file_size)
-    {
-      reader_error (reader, error, LF_ERROR_CHECKSUM,
-                    "%s is %" G_GUINT64_FORMAT " bytes, the manifest says %" G_GINT64_FORMAT
-                    " (the file changed after the manifest was written)", eqx_path,
-                    file_size, json_node_get_int (size_node));
-      return FALSE;
-    }
 
-  guint n = json_array_get_length (entries);
   guint record_index = 0;  /* records counted as in the walker's messages */
-  for (guint i = 0; i < n; i++, record_index++)
+  for (guint i = 0; i < json_array_get_length (entries); i++)
     {
       JsonObject *entry = json_array_get_object_element (entries, i);
       gsize saved = _lf_json_path_push_member (&reader->json_path, "leaves");
@@ -423,54 +493,17 @@ check_records (Reader *reader, JsonObject *manifest, JsonArray *entries,
       JsonNode *path_node = get_member (reader, entry, "path", G_TYPE_STRING, error);
       if (path_node == NULL)
         return FALSE;
-      const char *path = json_node_get_string (path_node);
       JsonNode *record_node = json_object_get_member (entry, "record");
-      if (record_node != NULL && JSON_NODE_HOLDS_NULL (record_node))
+      if (record_node == NULL || !JSON_NODE_HOLDS_NULL (record_node))
         {
-          _lf_json_path_pop (&reader->json_path, saved);
-          record_index--;
-          continue;
-        }
-      record_node = get_member (reader, entry, "record", JSON_TYPE_OBJECT, error);
-      if (record_node == NULL)
-        return FALSE;
-      JsonObject *record = json_node_get_object (record_node);
-      _lf_json_path_push_member (&reader->json_path, "record");
-      JsonNode *offset_node = get_member (reader, record, "offset", G_TYPE_INT64, error);
-      JsonNode *length_node = offset_node != NULL
-                              ? get_member (reader, record, "size", G_TYPE_INT64, error) : NULL;
-      JsonNode *hash_node = length_node != NULL
-                            ? get_member (reader, record, "xxh3", G_TYPE_STRING, error) : NULL;
-      if (hash_node == NULL)
-        return FALSE;
-      guint64 offset = (guint64) json_node_get_int (offset_node);
-      guint64 length = (guint64) json_node_get_int (length_node);
-      guint64 expected;
-      if (!parse_hash (json_node_get_string (hash_node), &expected))
-        {
-          reader_error (reader, error, LF_ERROR_PARSE,
-                        "%s.xxh3: expected 16 hexadecimal digits, found \"%s\"",
-                        reader->json_path.text->str, json_node_get_string (hash_node));
-          return FALSE;
-        }
-      const guint8 *bytes = record_bytes (mapped, offset, length);
-      if (bytes == NULL)
-        {
-          reader_error (reader, error, LF_ERROR_CHECKSUM,
-                        "%s: record %u at offset %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
-                        " bytes, lies beyond the end of %s (%" G_GUINT64_FORMAT " bytes)",
-                        path, record_index, offset, length, eqx_path, file_size);
-          return FALSE;
-        }
-      guint64 found = XXH3_64bits (bytes, (size_t) length);
-      if (found != expected)
-        {
-          reader_error (reader, error, LF_ERROR_CHECKSUM,
-                        "%s: record %u at offset %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
-                        " bytes) has checksum %016" G_GINT64_MODIFIER "x, the manifest says "
-                        "%016" G_GINT64_MODIFIER "x", path, record_index, offset, length, found,
-                        expected);
-          return FALSE;
+          record_node = get_member (reader, entry, "record", JSON_TYPE_OBJECT, error);
+          if (record_node == NULL)
+            return FALSE;
+          _lf_json_path_push_member (&reader->json_path, "record");
+          if (!check_record (reader, json_node_get_object (record_node),
+                             json_node_get_string (path_node), record_index++, mapped,
+                             eqx_path, error))
+            return FALSE;
         }
       _lf_json_path_pop (&reader->json_path, saved);
     }

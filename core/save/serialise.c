@@ -1,6 +1,6 @@
 /* The public save/load entry points: paths (atomic saves through
- * atomic-file.c, trailing-data checks) and streams.  The walking itself is
- * in walk.c. */
+ * atomic-file.c, manifests through manifest.c, trailing-data checks) and
+ * streams.  The walking itself is in walk.c. */
 #include "config.h"
 #include <string.h>
 #include "manifest-private.h"
@@ -18,6 +18,27 @@ lf_path_with_eqx_suffix (const char *path)
   const char *dot = strrchr (name, '.');
   gboolean has_suffix = dot != NULL && dot != name && dot[1] != '\0';
   return has_suffix ? g_strdup (path) : g_strconcat (path, ".eqx", NULL);
+}
+
+/* The manifest of a finished save, from the walker's log of every leaf. */
+static gboolean
+write_manifest (const char *target, LfNode *tree, LfIsLeafFunc is_leaf,
+                gpointer is_leaf_data, GArray *log, GError **error)
+{
+  g_autofree LfManifestLeaf *leaves = g_new (LfManifestLeaf, log->len + 1);
+  for (guint i = 0; i < log->len; i++)
+    {
+      const LfWalkRecord *record = &g_array_index (log, LfWalkRecord, i);
+      leaves[i] = (LfManifestLeaf) {
+        .path = record->path,
+        .leaf = record->leaf,
+        .codec = record->codec,
+        .has_record = record->has_record,
+        .offset = record->offset,
+        .size = record->size,
+      };
+    }
+  return _lf_manifest_write (target, tree, is_leaf, is_leaf_data, leaves, log->len, error);
 }
 
 gboolean
@@ -52,7 +73,7 @@ lf_tree_serialise_leaves_full (const char *path, LfNode *tree, LfSpec *spec,
     return FALSE;
   /* Written after the data is in place, so a manifest always has its file. */
   if (flags & LF_SAVE_MANIFEST)
-    return _lf_manifest_write (target, tree, is_leaf, is_leaf_data, log, error);
+    return write_manifest (target, tree, is_leaf, is_leaf_data, log, error);
   return TRUE;
 }
 
@@ -165,48 +186,4 @@ lf_tree_deserialise_leaves_from_stream (LfStream *stream, LfNode *like, LfSpec *
 {
   return lf_tree_deserialise_leaves_from_stream_full (stream, like, spec, is_leaf,
                                                       is_leaf_data, LF_LOAD_DEFAULT, error);
-}
-
-/* ---- manifests for savers outside the walker (manifest.h) ------------------ */
-
-gboolean
-lf_manifest_write (const char *path, LfNode *tree, LfIsLeafFunc is_leaf,
-                   gpointer is_leaf_data, const LfManifestLeaf *leaves, gsize n_leaves,
-                   GError **error)
-{
-  g_return_val_if_fail (path != NULL && tree != NULL, FALSE);
-  g_return_val_if_fail (leaves != NULL || n_leaves == 0, FALSE);
-  g_autofree char *target = lf_path_with_eqx_suffix (path);
-  gsize expected = lf_tree_count_leaves (tree, is_leaf, is_leaf_data);
-  if (n_leaves != expected)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH,
-                   "%s: %" G_GSIZE_FORMAT " manifest entries for a tree of %" G_GSIZE_FORMAT
-                   " leaves", target, n_leaves, expected);
-      return FALSE;
-    }
-  g_autoptr (GArray) log = g_array_sized_new (FALSE, TRUE, sizeof (LfWalkRecord), (guint) n_leaves);
-  g_array_set_clear_func (log, _lf_walk_record_clear);
-  for (gsize i = 0; i < n_leaves; i++)
-    {
-      const LfManifestLeaf *leaf = &leaves[i];
-      LfWalkRecord record = {
-        .path = g_strdup (leaf->path != NULL ? leaf->path : ""),
-        .leaf = lf_node_ref (leaf->leaf),
-        .codec = lf_codec_ref (leaf->codec),
-        .has_record = leaf->has_record,
-        .offset = leaf->has_record ? leaf->offset : 0,
-        .size = leaf->has_record ? leaf->size : 0,
-      };
-      g_array_append_val (log, record);
-    }
-  return _lf_manifest_write (target, tree, is_leaf, is_leaf_data, log, error);
-}
-
-gboolean
-lf_manifest_remove (const char *path, GError **error)
-{
-  g_return_val_if_fail (path != NULL, FALSE);
-  g_autofree char *target = lf_path_with_eqx_suffix (path);
-  return _lf_manifest_remove (target, error);
 }
