@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* The npy header target parses into LfNpyHeader (<leafio/unstable.h>). */
+#define LEAFIO_UNSTABLE_API
 #include <leafio/leafio.h>
 
 /* A critical or warning on any input is a bug (a precondition reached from

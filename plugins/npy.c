@@ -5,6 +5,8 @@
  * layout) pads each header so the record's data starts at a multiple of N
  * from the start of the stream: np.load still reads it, and loading a
  * mapped file can hand out the data without copying. */
+/* LfNpyHeader: a built-in codec ships with the library it is built with. */
+#define LEAFIO_UNSTABLE_API
 #include <leafio/leafio.h>
 
 typedef struct {

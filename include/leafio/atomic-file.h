@@ -1,12 +1,16 @@
-/* leafio: replacing a file atomically.
+/**
+ * SECTION:atomic-file
+ * @title: Atomic files
+ * @short_description: replacing a file atomically
  *
- * An LfAtomicFile is a temporary file beside a target path (in the
+ * An #LfAtomicFile is a temporary file beside a target path (in the
  * target's directory, so that the final rename stays within one
- * filesystem).  The caller writes the new contents through its descriptor,
- * or opens it by its path (as MPI-IO does), then lf_atomic_file_commit()
- * renames it over the target.  Until that rename the target is untouched,
- * and a reader sees the old file or the new one, never half of one.  This
- * is how lf_tree_serialise_leaves() saves paths.
+ * filesystem), named so that no file of the user's can be mistaken for it
+ * (docs/RELIABILITY.md).  The caller writes the new contents through its
+ * descriptor, or opens it by its path (as MPI-IO does), then
+ * lf_atomic_file_commit() renames it over the target.  Until that rename
+ * the target is untouched, and a reader sees the old file or the new one,
+ * never half of one.  This is how lf_tree_serialise_leaves() saves paths.
  *
  * What is replaced (docs/RELIABILITY.md, "Saving through links"):
  * - a new name or an existing regular file: that name;
@@ -43,7 +47,7 @@
  * copy of lf_atomic_file_get_temporary_path() kept until
  * lf_atomic_file_free() has returned (the `leafio` tool does).
  *
- * An LfAtomicFile is not thread-safe; separate ones may be used from
+ * An #LfAtomicFile is not thread-safe; separate ones may be used from
  * separate threads.
  */
 #pragma once
@@ -56,23 +60,68 @@
 
 G_BEGIN_DECLS
 
+/**
+ * LfAtomicFile:
+ *
+ * A temporary file that replaces its target on commit.
+ *
+ * Since: 0.1
+ */
 typedef struct _LfAtomicFile LfAtomicFile;
 
-/* Creates the temporary file for `target` (which is not opened or changed)
- * and notes the permissions the result will get.  Transfer full: finish
- * with lf_atomic_file_free(), after lf_atomic_file_commit() or instead of
- * it.  Fails with LF_ERROR_IO "TARGET: cannot create a temporary file
- * beside it: REASON" (a missing or read-only directory, ...), "TARGET: is
- * a directory; a save replaces only regular files", "TARGET: is a symbolic
- * link to DEST, which is a device; a save follows links only to regular
- * files", or "... which does not exist ...". */
+/**
+ * lf_atomic_file_new:
+ * @target: the file to replace; not opened or changed
+ * @error: return location for a #GError, or %NULL
+ *
+ * Creates the temporary file for @target and notes the permissions the
+ * result will get.  Finish with lf_atomic_file_free(), after
+ * lf_atomic_file_commit() or instead of it.
+ *
+ * Returns: (transfer full) (nullable): the file, or %NULL with
+ *   %LF_ERROR_IO "TARGET: cannot create a temporary file beside it:
+ *   REASON" (a missing or read-only directory, ...), "TARGET: is a
+ *   directory; a save replaces only regular files", "TARGET: is a symbolic
+ *   link to DEST, which is a device; a save follows links only to regular
+ *   files", or "... which does not exist ...".
+ *
+ * Since: 0.1
+ */
 LF_API LfAtomicFile *lf_atomic_file_new (const char *target, GError **error);
 
-/* The temporary file's descriptor, open for writing, or -1 once committed.
- * Owned by `file`: write to it, do not close it. */
+/**
+ * lf_atomic_file_get_fd:
+ * @file: an atomic file
+ *
+ * The descriptor to write the new contents to.
+ *
+ * Returns: the temporary file's descriptor, open for writing, or -1 once
+ *   committed.  Owned by @file: write to it, do not close it.
+ *
+ * Since: 0.1
+ */
 LF_API int lf_atomic_file_get_fd (const LfAtomicFile *file);
-/* The temporary file's path and the target's, as given (owned by `file`). */
+/**
+ * lf_atomic_file_get_temporary_path:
+ * @file: an atomic file
+ *
+ * Where the new contents are until the commit.
+ *
+ * Returns: (transfer none): the temporary file's path, owned by @file.
+ *
+ * Since: 0.1
+ */
 LF_API const char *lf_atomic_file_get_temporary_path (const LfAtomicFile *file);
+/**
+ * lf_atomic_file_get_target:
+ * @file: an atomic file
+ *
+ * The file the commit replaces.
+ *
+ * Returns: (transfer none): the target's path as given, owned by @file.
+ *
+ * Since: 0.1
+ */
 LF_API const char *lf_atomic_file_get_target (const LfAtomicFile *file);
 
 /**
@@ -84,26 +133,44 @@ LF_API const char *lf_atomic_file_get_target (const LfAtomicFile *file);
  * canonical path.
  *
  * Returns: (transfer none): the path, owned by @file.
+ *
  * Since: 0.2
  */
 LF_API const char *lf_atomic_file_get_destination (const LfAtomicFile *file);
 
-/* Puts what was written in place: gives the temporary file its
- * permissions, syncs it (when `sync`), closes it, renames it over the
- * target and syncs the directory (when `sync`, so that the rename survives
- * a crash; a failure of that last sync is ignored: the file is in place).
- * Without `sync` a crash soon after may lose the new contents.
+/**
+ * lf_atomic_file_commit:
+ * @file: an atomic file
+ * @sync: whether to make the result durable
+ * @error: return location for a #GError, or %NULL
  *
- * Each failure is LF_ERROR_IO naming the target and the step: "TARGET:
- * cannot set permissions: REASON", "cannot sync", "cannot close", "cannot
- * rename the temporary file over it".  Then the temporary file has been
- * removed and the target is as it was.  Success or failure, the descriptor
- * is closed and the commit cannot be repeated: only lf_atomic_file_free()
- * remains to be called. */
+ * Puts what was written in place: gives the temporary file its
+ * permissions, syncs it (with @sync), closes it, renames it over the
+ * target and syncs the directory (with @sync, so that the rename survives
+ * a crash; a failure of that last sync is ignored: the file is in place).
+ * Without @sync a crash soon after may lose the new contents.
+ *
+ * Success or failure, the descriptor is closed and the commit cannot be
+ * repeated: only lf_atomic_file_free() remains to be called.
+ *
+ * Returns: %TRUE, or %FALSE with %LF_ERROR_IO naming the target and the
+ *   step: "TARGET: cannot set permissions: REASON", "cannot sync", "cannot
+ *   close", "cannot rename the temporary file over it".  Then the
+ *   temporary file has been removed and the target is as it was.
+ *
+ * Since: 0.1
+ */
 LF_API gboolean lf_atomic_file_commit (LfAtomicFile *file, gboolean sync, GError **error);
 
-/* Frees `file`.  An uncommitted one is abandoned: its descriptor closed,
- * its temporary file removed, the target untouched.  NULL is allowed. */
+/**
+ * lf_atomic_file_free:
+ * @file: (nullable) (transfer full): an atomic file
+ *
+ * Frees @file.  An uncommitted one is abandoned: its descriptor closed,
+ * its temporary file removed, the target untouched.
+ *
+ * Since: 0.1
+ */
 LF_API void lf_atomic_file_free (LfAtomicFile *file);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LfAtomicFile, lf_atomic_file_free)
