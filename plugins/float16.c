@@ -11,6 +11,8 @@
  * hold fails the save instead of becoming an infinity), inner=CODEC. */
 #include "config.h"
 
+/* lf_stream_expect: a built-in codec ships with the library it is built with. */
+#define LEAFIO_UNSTABLE_API
 #include <leafio/leafio.h>
 
 typedef struct {

@@ -773,7 +773,7 @@ START_TEST (test_describe_truncated_or_corrupt)
   assert_describe_fails ("int8-affine", q->data, 200, LF_ERROR_TRUNCATED, "expected");
   q->data[144 + 1] = 'X';
   assert_describe_fails ("int8-affine", q->data, q->len, LF_ERROR_CORRUPT,
-                         "int8-affine: no npy record of values at byte 144");
+                         "int8-affine: the values record at byte 144: not an npy record");
   q->data[144 + 1] = 'N';
   g_autoptr (GByteArray) p = record_array ("npy");
   assert_describe_fails ("int8-affine", p->data, p->len, LF_ERROR_CORRUPT,

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
+#include <unistd.h>
 #include "test-common.h"
 
 static char *tmpdir;

@@ -35,6 +35,11 @@ gboolean cli_parse_options (GOptionContext *context, int *argc, char ***argv,
 /* Prints "leafio: MESSAGE" to stderr, frees the error and returns
  * CLI_EXIT_ERROR. */
 int cli_fail (GError *error);
+/* Reports the default registry's plugin load errors on stderr: a codec
+ * name two plugins claim is an error (returns CLI_EXIT_ERROR, and the
+ * command must not run: it could silently use either), anything else a
+ * warning (CLI_EXIT_OK). */
+int cli_check_plugins (void);
 /* A spec from --spec text and/or a --rules file: JSON when the text starts
  * with '{' or '[', "@FILE" reads the text from FILE, otherwise a codec
  * reference; with `rules_file` the text (or LF_CODEC_DEFAULT) is the
@@ -198,6 +203,20 @@ gboolean cli_write_file_atomic (const char *path, GBytes *bytes, GError **error)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliReader, cli_reader_free)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliSkeleton, cli_skeleton_clear)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliOutput, cli_output_free)
+
+/* From a signal handler: removes the temporary file of the output being
+ * written, if any (async-signal-safe). */
+void cli_output_remove_pending (void);
+
+/* ---- mapped-input.c: inputs read through a memory map ---------------------- */
+
+/* The bytes of `mapped`, the map of the file `filename`, for as long as
+ * they (or slices of them: leaves decoded without a copy) live.  If
+ * another program truncates the file meanwhile, an access past the new end
+ * raises SIGBUS; the tool then prints "leafio: FILE: the file was truncated
+ * while it was being read", removes the output it was writing and exits
+ * with status 2, instead of dying of the signal.  Transfer full. */
+GBytes *cli_mapped_input_get_bytes (const char *filename, GMappedFile *mapped);
 
 /* ---- progress.c ------------------------------------------------------------ */
 

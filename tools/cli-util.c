@@ -10,6 +10,20 @@
 gboolean cli_quiet = FALSE;
 guint64 cli_max_record_size = CLI_DEFAULT_MAX_RECORD_SIZE;
 
+/* GOption stops at "--" but leaves it among the arguments; every command
+ * takes what follows it as file names ("leafio inspect -- -d.eqx"). */
+static void
+drop_end_of_options (int *argc, char **argv)
+{
+  for (int i = 1; i < *argc; i++)
+    if (strcmp (argv[i], "--") == 0)
+      {
+        memmove (&argv[i], &argv[i + 1], (gsize) (*argc - i) * sizeof (char *));
+        (*argc)--;
+        return;
+      }
+}
+
 gboolean
 cli_parse_options (GOptionContext *context, int *argc, char ***argv, int n_args)
 {
@@ -21,6 +35,7 @@ cli_parse_options (GOptionContext *context, int *argc, char ***argv, int n_args)
                g_get_prgname ());
       return FALSE;
     }
+  drop_end_of_options (argc, *argv);
   /* (*argv)[0] is the subcommand's name. */
   int have = *argc - 1;
   gboolean ok = n_args >= 0 ? have == n_args : have >= -n_args;
@@ -60,18 +75,14 @@ cli_spec_load (const char *text, const char *rules_file, GError **error)
 {
   g_autofree char *contents = NULL;
 
-  /* "@FILE" holds the spec text (a long JSON spec tree, say). */
+  /* "@FILE" holds the spec text (a long JSON spec tree, say): a regular
+   * file, read as the library reads its side inputs. */
   if (text != NULL && text[0] == '@')
     {
-      if (!g_file_get_contents (text + 1, &contents, NULL, error))
+      contents = lf_read_side_file (text + 1, LF_SIDE_FILE_MAX, NULL, error);
+      if (contents == NULL)
         {
           g_prefix_error (error, "--spec: ");
-          if (*error != NULL && (*error)->domain != LF_ERROR)
-            {
-              GError *e = g_error_new_literal (LF_ERROR, LF_ERROR_IO, (*error)->message);
-              g_clear_error (error);
-              g_propagate_error (error, e);
-            }
           return NULL;
         }
       g_strchomp (contents);
@@ -135,6 +146,24 @@ cli_print_json (JsonNode *root)
   json_generator_set_root (generator, root);
   g_autofree char *text = json_generator_to_data (generator, NULL);
   puts (text);
+}
+
+int
+cli_check_plugins (void)
+{
+  GPtrArray *load_errors = lf_registry_get_load_errors (lf_registry_get_default ());
+  gboolean clash = FALSE;
+  for (guint i = 0; load_errors != NULL && i < load_errors->len; i++)
+    {
+      const GError *e = g_ptr_array_index (load_errors, i);
+      gboolean is_clash = g_error_matches (e, LF_ERROR, LF_ERROR_DUPLICATE_NAME);
+      fprintf (stderr, "leafio: %s%s\n", is_clash ? "" : "warning: ", e->message);
+      clash |= is_clash;
+    }
+  if (clash)
+    fprintf (stderr, "leafio: two plugins provide the same codec name; remove one of them "
+                     "(`leafio codecs` lists them)\n");
+  return clash ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 }
 
 /* ---- limits ------------------------------------------------------------------ */

@@ -103,5 +103,8 @@ main (int argc, char **argv)
       char *help_argv[] = { (char *) command->name, (char *) "--help", NULL };
       return command->run (2, help_argv);
     }
+  /* `codecs` lists load errors itself, and must run to diagnose them. */
+  if (command->run != cli_cmd_codecs && cli_check_plugins () != CLI_EXIT_OK)
+    return CLI_EXIT_ERROR;
   return command->run (argc - 1, argv + 1);
 }

@@ -23,12 +23,18 @@ struct _CliOutput {
  * until the LfAtomicFile is freed, so the handler never reads freed memory. */
 static char *volatile pending_tmp_path;
 
-static void
-remove_pending_and_die (int signum)
+void
+cli_output_remove_pending (void)
 {
   char *tmp = pending_tmp_path;
   if (tmp != NULL)
     unlink (tmp); /* async-signal-safe */
+}
+
+static void
+remove_pending_and_die (int signum)
+{
+  cli_output_remove_pending ();
   signal (signum, SIG_DFL);
   raise (signum);
 }

@@ -21,7 +21,8 @@
 static GMappedFile *
 map_file (const char *filename, GError **error)
 {
-  int fd = g_open (filename, O_RDONLY | O_CLOEXEC, 0);
+  /* O_NONBLOCK: a FIFO given as the file is refused below, not waited on. */
+  int fd = g_open (filename, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
   if (fd < 0)
     {
       int errsv = errno;
@@ -64,7 +65,8 @@ cli_reader_open (const char *filename, GError **error)
   CliReader *reader = g_new0 (CliReader, 1);
   reader->filename = g_strdup (filename);
   reader->mapped = mapped;
-  reader->bytes = mapped != NULL ? g_mapped_file_get_bytes (mapped) : g_bytes_new (NULL, 0);
+  reader->bytes = mapped != NULL ? cli_mapped_input_get_bytes (filename, mapped)
+                                  : g_bytes_new (NULL, 0);
   reader->data = g_bytes_get_data (reader->bytes, &reader->size);
   reader->record = lf_record_info_new ();
   return reader;

@@ -215,9 +215,20 @@ fit_scalar (const LfNode *like, LfNode *loaded, GError **error)
       return NULL;
     }
   /* As type(x)(out.item()): the value takes like's type. */
-  if (lf_scalar_get_dtype (scalar) == lf_scalar_get_dtype (like))
+  LfDType from = lf_scalar_get_dtype (scalar), to = lf_scalar_get_dtype (like);
+  if (from == to)
     return g_steal_pointer (&scalar);
-  return lf_scalar_convert (scalar, lf_scalar_get_dtype (like), error);
+  /* float(1+0j) and int(1+0j) raise in Python, whatever the imaginary
+   * part; bool(1+0j) is fine. */
+  if (lf_dtype_is_complex (from) && !lf_dtype_is_complex (to) && to != LF_DTYPE_BOOL)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH,
+                   "expected a %s scalar, found a %s value: a complex value does not load "
+                   "into a real scalar (Python's float(1+0j) raises too)", lf_dtype_name (to),
+                   lf_dtype_name (from));
+      return NULL;
+    }
+  return lf_scalar_convert (scalar, to, error);
 }
 
 LfNode *

@@ -29,7 +29,14 @@ create_default (gpointer unused)
     {
       g_auto (GStrv) dirs = g_strsplit (path, G_SEARCHPATH_SEPARATOR_S, -1);
       for (char **dir = dirs; *dir != NULL; dir++)
-        if (**dir != '\0')
+        if (**dir != '\0' && !g_path_is_absolute (*dir))
+          /* Relative to whatever the current directory is at first use. */
+          _lf_registry_add_load_error (registry,
+                                       g_error_new (LF_ERROR, LF_ERROR_PLUGIN_LOAD,
+                                                    "LEAFIO_PLUGIN_PATH entry '%s' is relative: "
+                                                    "ignored (give plugin directories as "
+                                                    "absolute paths)", *dir));
+        else if (**dir != '\0')
           load_dir_keeping_errors (registry, *dir);
     }
   const char *system_dir = trusted ? g_getenv ("LEAFIO_PLUGIN_SYSTEM_DIR") : NULL;

@@ -3,7 +3,10 @@
  * naming the file; the process goes on. */
 #include "config.h"
 #include <dlfcn.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "registry-private.h"
 
 typedef const LfPluginDesc *(*GetDescFunc) (void);
@@ -92,6 +95,70 @@ check_descriptor (const char *filename, const LfPluginDesc *desc, GError **error
   return TRUE;
 }
 
+/* ---- trust -----------------------------------------------------------------
+ *
+ * Loading a plugin runs its code in the process, so a plugin file, and the
+ * directory that holds it, must be as trustworthy as the program: owned by
+ * root or by the user running it, and writable by nobody else (the rules of
+ * OpenSSH's StrictModes; a 1777 directory such as /tmp fails them, since
+ * anyone may put a file there).  Symbolic links are followed: the file they
+ * name and its directory are checked too. */
+
+static gboolean
+owner_trusted (const struct stat *st)
+{
+  return st->st_uid == 0 || st->st_uid == geteuid ();
+}
+
+/* Checks `path` (a file or a directory), described as `what`. */
+static gboolean
+check_trusted (const char *path, const char *what, GError **error)
+{
+  struct stat st;
+  if (stat (path, &st) != 0)
+    return TRUE; /* dlopen or g_dir_open reports what is missing */
+  if (!owner_trusted (&st))
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_PLUGIN_LOAD,
+                   "%s: refused: the %s is owned by user %u, neither root nor the user "
+                   "running this program", path, what, (guint) st.st_uid);
+      return FALSE;
+    }
+  if (st.st_mode & (S_IWGRP | S_IWOTH))
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_PLUGIN_LOAD,
+                   "%s: refused: the %s is writable by %s (mode %04o); plugins are loaded "
+                   "only from files and directories that only their owner can change",
+                   path, what, (st.st_mode & S_IWOTH) ? "every user" : "its group",
+                   (guint) (st.st_mode & 07777));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+check_trusted_directory_of (const char *file, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (file);
+  return check_trusted (dir, "directory", error);
+}
+
+/* The plugin file, its directory, and where a link leads. */
+static gboolean
+check_plugin_trusted (const char *path, GError **error)
+{
+  if (!check_trusted_directory_of (path, error) || !check_trusted (path, "file", error))
+    return FALSE;
+  char *resolved = realpath (path, NULL);
+  if (resolved == NULL)
+    return TRUE;
+  gboolean ok = strcmp (resolved, path) == 0
+                || (check_trusted_directory_of (resolved, error)
+                    && check_trusted (resolved, "file", error));
+  free (resolved);
+  return ok;
+}
+
 /* Checks names against the registry and inserts all codecs, under one lock
  * so a concurrent load cannot slip a duplicate in between. */
 static gboolean
@@ -106,6 +173,7 @@ insert_all (LfRegistry *registry, const char *filename, const LfPluginDesc *desc
         g_set_error (error, LF_ERROR, LF_ERROR_DUPLICATE_NAME,
                      "%s: codec '%s' is already registered", filename,
                      desc->codecs[i]->name);
+        _lf_registry_mark_contested_locked (registry, desc->codecs[i]->name, filename);
         ok = FALSE;
       }
   for (gsize i = 0; ok && desc->codecs[i] != NULL; i++)
@@ -123,6 +191,8 @@ lf_registry_load_plugin (LfRegistry *registry, const char *filename, GError **er
    * without a slash; a plugin is only ever the file named. */
   g_autofree char *dl_path = strchr (filename, '/') != NULL ? g_strdup (filename)
                                                             : g_strconcat ("./", filename, NULL);
+  if (!check_plugin_trusted (dl_path, error))
+    return FALSE;
   /* RTLD_LOCAL: plugins cannot see or clash with each other's symbols. */
   void *handle = dlopen (dl_path, RTLD_NOW | RTLD_LOCAL);
   if (handle == NULL)
@@ -174,6 +244,8 @@ lf_registry_load_directory (LfRegistry *registry, const char *directory, GError 
 {
   g_return_val_if_fail (registry != NULL && directory != NULL, FALSE);
   GError *local = NULL;
+  if (!check_trusted (directory, "plugin directory", error))
+    return FALSE;
   GDir *dir = g_dir_open (directory, 0, &local);
   if (dir == NULL)
     {

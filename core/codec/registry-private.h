@@ -37,3 +37,13 @@ void _lf_registry_insert_locked (LfRegistry *registry, const LfCodecClass *klass
 void _lf_registry_keep_locked (LfRegistry *registry, gpointer data, GDestroyNotify destroy);
 /* Adds `error` (adopted) to lf_registry_get_load_errors().  Takes the lock. */
 void _lf_registry_add_load_error (LfRegistry *registry, GError *error);
+
+/* Notes that the plugin file `origin` also claims `name`, which another
+ * plugin registered: from then on resolving `name` fails with
+ * LF_ERROR_DUPLICATE_NAME naming both files, so no program silently uses
+ * whichever came first.  Caller holds the lock. */
+void _lf_registry_mark_contested_locked (LfRegistry *registry, const char *name,
+                                         const char *origin);
+/* FALSE with LF_ERROR_DUPLICATE_NAME when two plugins claim `name`. */
+gboolean _lf_registry_check_uncontested (LfRegistry *registry, const char *name,
+                                         GError **error);

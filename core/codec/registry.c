@@ -22,6 +22,7 @@ struct _LfRegistry {
   GHashTable *entries;     /* char *name -> Entry * */
   GArray *kept;            /* Kept: what the registered classes need */
   GPtrArray *load_errors;  /* GError * */
+  GHashTable *contested;   /* char *name -> char *message, claimed by two plugins */
 };
 
 static void
@@ -50,6 +51,7 @@ lf_registry_new (void)
   registry->kept = g_array_new (FALSE, FALSE, sizeof (Kept));
   g_array_set_clear_func (registry->kept, kept_clear);
   registry->load_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+  registry->contested = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return registry;
 }
 
@@ -70,6 +72,7 @@ lf_registry_unref (LfRegistry *registry)
   g_hash_table_unref (registry->entries);
   g_array_unref (registry->kept);
   g_ptr_array_unref (registry->load_errors);
+  g_hash_table_unref (registry->contested);
   g_mutex_clear (&registry->lock);
   g_free (registry);
 }
@@ -239,4 +242,31 @@ lf_registry_list (LfRegistry *registry)
   _lf_registry_unlock (registry);
   qsort (copy, n, sizeof (char *), compare_strings);
   return copy;
+}
+
+/* ---- names two plugins claim ------------------------------------------------ */
+
+void
+_lf_registry_mark_contested_locked (LfRegistry *registry, const char *name,
+                                    const char *origin)
+{
+  Entry *entry = g_hash_table_lookup (registry->entries, name);
+  if (entry == NULL || g_hash_table_contains (registry->contested, name))
+    return;
+  g_hash_table_insert (registry->contested, g_strdup (name),
+                       g_strdup_printf ("codec '%s' is provided by both %s and %s; remove one "
+                                        "of them (`leafio codecs` lists the plugins)", name,
+                                        entry->origin != NULL ? entry->origin : "the program",
+                                        origin));
+}
+
+gboolean
+_lf_registry_check_uncontested (LfRegistry *registry, const char *name, GError **error)
+{
+  _lf_registry_lock (registry);
+  const char *message = g_hash_table_lookup (registry->contested, name);
+  if (message != NULL)
+    g_set_error_literal (error, LF_ERROR, LF_ERROR_DUPLICATE_NAME, message);
+  _lf_registry_unlock (registry);
+  return message == NULL;
 }

@@ -3,6 +3,7 @@
 #include "config.h"
 #include <string.h>
 #include "codec-private.h"
+#include "registry-private.h"
 
 /* The class `ast` names, or NULL with the reason: a quoted string, an
  * unknown name, options for a codec that takes none. */
@@ -25,6 +26,8 @@ find_class (LfRegistry *registry, const LfRefAst *ast, GError **error)
                    *list ? list : "none; is LEAFIO_PLUGIN_PATH right?");
       return NULL;
     }
+  if (!_lf_registry_check_uncontested (registry, ast->name, error))
+    return NULL;
   if (klass->parse_options == NULL && ast->keys->len > 0)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_OPTIONS,

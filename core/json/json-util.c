@@ -26,7 +26,17 @@ set_position_error (GError **error, const char *what, const char *text,
  * the root value without looking at what follows, and takes escapes JSON
  * does not have (its scanner reads "\3" as an octal byte, which can make a
  * string that is not UTF-8).  This scan runs first and refuses all three,
- * leaving everything else to json-glib. */
+ * leaving everything else to json-glib.
+ *
+ * Its depth count is only right if it reads the text as json-glib's
+ * scanner does, and that scanner also skips C comments: a comment holding
+ * a double quote, followed by 100000 brackets, hid the brackets inside
+ * what this scan took for a string, and json-glib's recursion overflowed
+ * the stack.  JSON has no
+ * comments (Python's json module refuses them too), so outside strings
+ * only JSON's own characters are allowed: a comment is refused wherever it
+ * is, and what remains (strings, numbers, literals, brackets) is read the
+ * same way by both. */
 /* Whether the `left` bytes at `p`, just after a backslash, start one of
  * JSON's escapes. */
 static gboolean
@@ -40,6 +50,14 @@ valid_escape (const char *p, gsize left)
     if (!g_ascii_isxdigit (p[k]))
       return FALSE;
   return TRUE;
+}
+
+/* The characters JSON has outside strings (and the single quote, which
+ * json-glib takes as a string delimiter and the scan skips like one). */
+static gboolean
+is_json_character (char c)
+{
+  return g_ascii_isalnum (c) || strchr ("[]{},:\"'+-.", c) != NULL;
 }
 
 /* Moves `*i` from the opening quote of a string to its closing quote,
@@ -95,6 +113,14 @@ prescan (const char *text, gsize length, const char *what, GError **error)
           || (depth == 0 && seen_root && strchr ("[{]}\"'", c) != NULL))
         {
           set_position_error (error, what, text, i, "unexpected data after the JSON value");
+          return FALSE;
+        }
+      if (!is_json_character (c) || c == '\0')
+        {
+          set_position_error (error, what, text, i,
+                              c == '/' || c == '#'
+                              ? "a comment (JSON has none)"
+                              : "a character JSON does not have outside strings");
           return FALSE;
         }
       seen_root = TRUE;

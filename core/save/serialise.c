@@ -3,6 +3,8 @@
  * streams.  The walking itself is in walk.c. */
 #include "config.h"
 #include <string.h>
+#include <unistd.h>
+#include "atomic-file-private.h"
 #include "manifest-private.h"
 #include "stream-private.h"
 #include "walk-private.h"
@@ -11,19 +13,32 @@ char *
 lf_path_with_eqx_suffix (const char *path)
 {
   g_return_val_if_fail (path != NULL, NULL);
-  /* As pathlib: a suffix is a dot that is neither the name's first nor its
-   * last character. */
-  const char *slash = strrchr (path, '/');
-  const char *name = slash != NULL ? slash + 1 : path;
+  /* As pathlib: "dir/" and "dir/." name "dir" (so "dir.eqx"), and a
+   * suffix is a dot that is neither the name's first nor its last
+   * character. */
+  gsize length = strlen (path);
+  for (;;)
+    {
+      if (length > 1 && path[length - 1] == '/')
+        length--;
+      else if (length > 2 && path[length - 1] == '.' && path[length - 2] == '/')
+        length -= 2;
+      else
+        break;
+    }
+  g_autofree char *trimmed = g_strndup (path, length);
+  const char *slash = strrchr (trimmed, '/');
+  const char *name = slash != NULL ? slash + 1 : trimmed;
   const char *dot = strrchr (name, '.');
   gboolean has_suffix = dot != NULL && dot != name && dot[1] != '\0';
-  return has_suffix ? g_strdup (path) : g_strconcat (path, ".eqx", NULL);
+  return has_suffix ? g_steal_pointer (&trimmed) : g_strconcat (trimmed, ".eqx", NULL);
 }
 
-/* The manifest of a finished save, from the walker's log of every leaf. */
-static gboolean
-write_manifest (const char *target, LfNode *tree, LfIsLeafFunc is_leaf,
-                gpointer is_leaf_data, GArray *log, GError **error)
+/* The manifest's text for a save whose data is in `file`'s temporary
+ * file, from the walker's log of every leaf. */
+static char *
+manifest_text (LfAtomicFile *file, LfNode *tree, LfIsLeafFunc is_leaf,
+               gpointer is_leaf_data, GArray *log, gsize *length, GError **error)
 {
   g_autofree LfManifestLeaf *leaves = g_new (LfManifestLeaf, log->len + 1);
   for (guint i = 0; i < log->len; i++)
@@ -38,7 +53,41 @@ write_manifest (const char *target, LfNode *tree, LfIsLeafFunc is_leaf,
         .size = record->size,
       };
     }
-  return _lf_manifest_write (target, tree, is_leaf, is_leaf_data, leaves, log->len, error);
+  return _lf_manifest_build (lf_atomic_file_get_destination (file),
+                             lf_atomic_file_get_temporary_path (file), tree, is_leaf,
+                             is_leaf_data, leaves, log->len, length, error);
+}
+
+/* Puts a path save's data (and, with a `log`, its manifest) in place.
+ * An old manifest must never describe the new data, even for a moment, so
+ * it is removed before the rename and the new one written after.  The
+ * three steps run under the directory's lock: two saves of one path then
+ * never leave one's data beside the other's manifest.  The slow parts
+ * (checksums, syncing the data) run before the lock is taken. */
+static gboolean
+commit_with_manifest (LfAtomicFile *file, LfNode *tree, LfIsLeafFunc is_leaf,
+                      gpointer is_leaf_data, GArray *log, LfSaveFlags flags, GError **error)
+{
+  const char *destination = lf_atomic_file_get_destination (file);
+  gboolean sync = !(flags & LF_SAVE_NO_SYNC);
+  g_autofree char *manifest = NULL;
+  gsize manifest_length = 0;
+  if (log != NULL)
+    {
+      manifest = manifest_text (file, tree, is_leaf, is_leaf_data, log, &manifest_length,
+                                error);
+      if (manifest == NULL)
+        return FALSE;
+    }
+  if (sync)
+    (void) fdatasync (lf_atomic_file_get_fd (file)); /* errors: the commit's fsync says */
+  int lock = _lf_atomic_file_lock_directory (file);
+  gboolean ok = _lf_manifest_remove (destination, error)
+                && lf_atomic_file_commit (file, sync, error)
+                && (manifest == NULL
+                    || _lf_manifest_put (destination, manifest, manifest_length, sync, error));
+  _lf_atomic_file_unlock_directory (lock);
+  return ok;
 }
 
 gboolean
@@ -65,16 +114,11 @@ lf_tree_serialise_leaves_full (const char *path, LfNode *tree, LfSpec *spec,
   gboolean ok = _lf_walk_save (stream, tree, spec, is_leaf, is_leaf_data, log, error)
                 && lf_stream_flush (stream, error);
   lf_stream_free (stream);
-  /* An old manifest must never describe the new data, even for a moment.
-   * No failure leaves the temporary file: a failed commit removes it, and so
-   * does freeing an uncommitted `file`. */
-  if (!ok || !_lf_manifest_remove (target, error)
-      || !lf_atomic_file_commit (file, !(flags & LF_SAVE_NO_SYNC), error))
+  /* No failure leaves the temporary file: a failed commit removes it, and
+   * so does freeing an uncommitted `file`. */
+  if (!ok)
     return FALSE;
-  /* Written after the data is in place, so a manifest always has its file. */
-  if (flags & LF_SAVE_MANIFEST)
-    return write_manifest (target, tree, is_leaf, is_leaf_data, log, error);
-  return TRUE;
+  return commit_with_manifest (file, tree, is_leaf, is_leaf_data, log, flags, error);
 }
 
 gboolean

@@ -172,11 +172,13 @@ save_leaf (Walk *w, LfNode *leaf, LfCodec *codec)
 
 /* A record whose codec can describe it is checked against `like` before
  * the codec allocates or decompresses anything: a wrong `like`, or a small
- * file that claims a huge array, costs a header's worth of reading. */
+ * file that claims a huge array, costs a header's worth of reading.
+ * Codecs that make the same check themselves first (npy) are not asked
+ * twice. */
 static gboolean
 check_before_decoding (Walk *w, LfNode *like, LfCodec *codec, GError **error)
 {
-  if (!lf_codec_can_describe (codec))
+  if ((lf_codec_get_class (codec)->flags & LF_CODEC_CHECKS_LIKE) || !lf_codec_can_describe (codec))
     return TRUE;
   if (w->info == NULL)
     w->info = lf_record_info_new ();
@@ -190,6 +192,18 @@ load_leaf (Walk *w, LfNode *like, LfCodec *codec, LfNode **out)
   guint64 offset = lf_stream_tell (w->stream);
   if (!lf_codec_handles (codec, like))
     {
+      /* Kept as `like` has it; an abstract array would hand back a leaf
+       * without data (Equinox raises too). */
+      if (lf_node_get_kind (like) == LF_NODE_ARRAY && lf_array_is_abstract (like))
+        {
+          const char *path = current_path_text (w);
+          g_set_error (w->error, LF_ERROR, LF_ERROR_SPEC,
+                       "%s: %s: like's leaf is abstract (shape and dtype only) and the spec "
+                       "(%s) does not load it, so the loaded tree would hold no data for it",
+                       lf_stream_get_name (w->stream), *path ? path : "root",
+                       lf_codec_get_name (codec));
+          return FALSE;
+        }
       log_leaf (w, like, codec, FALSE, offset);
       *out = lf_node_ref (like);
       return TRUE;

@@ -18,7 +18,6 @@
  * Build: cc -shared -fPIC int8-affine.c $(pkg-config --cflags --libs leafio)
  *        -o int8-affine.so   (the file name must be the plugin name + .so) */
 #include <math.h>
-#include <string.h>
 
 #include <leafio/leafio.h>
 
@@ -69,11 +68,12 @@ int8_affine_serialise (const LfCodec *codec, LfStream *out, const LfPath *path,
   return lf_npy_write (out, header, 0, error) && lf_npy_write (out, values, 0, error);
 }
 
-/* The headers of the two records, checked: [scale, zero_point] ... */
+/* The descriptions of the two records, checked: [scale, zero_point] ... */
 static gboolean
-check_params (const LfNpyHeader *params, GError **error)
+check_params (const LfRecordInfo *params, GError **error)
 {
-  if (params->dtype == LF_DTYPE_FLOAT64 && params->ndim == 1 && params->shape[0] == 2)
+  if (lf_record_info_get_dtype (params) == LF_DTYPE_FLOAT64
+      && lf_record_info_get_ndim (params) == 1 && lf_record_info_get_shape (params)[0] == 2)
     return TRUE;
   g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
                "int8-affine: expected a float64 [scale, zero_point] record");
@@ -82,59 +82,48 @@ check_params (const LfNpyHeader *params, GError **error)
 
 /* ... and the values. */
 static gboolean
-check_values (const LfNpyHeader *values, GError **error)
+check_values (const LfRecordInfo *values, GError **error)
 {
-  if (values->dtype == LF_DTYPE_INT8)
+  if (lf_record_info_get_dtype (values) == LF_DTYPE_INT8)
     return TRUE;
-  g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
-               "int8-affine: expected int8 values, found %s", values->descr);
+  g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT, "int8-affine: expected int8 values, found %s",
+               lf_dtype_name (lf_record_info_get_dtype (values)));
   return FALSE;
 }
 
-/* Parses the npy header that starts `offset` bytes past the stream's
- * position, without consuming anything. */
+/* Describes the two npy records at the stream's position from their
+ * headers, without consuming anything. */
 static gboolean
-peek_header_at (LfStream *in, gsize offset, LfNpyHeader *header, GError **error)
+describe_parts (LfStream *in, LfRecordInfo *params, LfRecordInfo *values, GError **error)
 {
-  /* Magic, version and the header length: 2 bytes in format 1.0, 4 after. */
-  const guint8 *p = lf_stream_peek (in, offset + 12, error);
-  if (p == NULL)
+  if (!lf_npy_describe (in, params, error) || !check_params (params, error))
     return FALSE;
-  p += offset;
-  if (memcmp (p, LF_NPY_MAGIC, LF_NPY_MAGIC_LEN) != 0)
+  guint64 values_at = lf_record_info_get_stored_size (params);
+  if (!lf_npy_describe_at (in, values_at, values, error))
     {
-      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
-                   "int8-affine: no npy record of values at byte %" G_GSIZE_FORMAT, offset);
+      g_prefix_error (error, "int8-affine: the values record at byte %" G_GUINT64_FORMAT ": ",
+                      values_at);
       return FALSE;
     }
-  gsize size = p[6] == 1 ? 10 + (gsize) (p[8] | p[9] << 8)
-                         : 12 + (gsize) (p[8] | p[9] << 8 | p[10] << 16 | (guint32) p[11] << 24);
-  if (size > LF_STREAM_PEEK_MAX - offset)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
-                   "int8-affine: an npy header of %" G_GSIZE_FORMAT " bytes", size);
-      return FALSE;
-    }
-  p = lf_stream_peek (in, offset + size, error);
-  return p != NULL && lf_npy_header_parse (p + offset, size, header, error);
+  return check_values (values, error);
 }
 
 static gboolean
 int8_affine_describe (const LfCodec *codec, LfStream *in, const LfNode *like,
                       LfRecordInfo *info, GError **error)
 {
-  LfNpyHeader params, values;
-  if (!lf_npy_peek_header (in, &params, error) || !check_params (&params, error))
+  g_autoptr (LfRecordInfo) params = lf_record_info_new ();
+  g_autoptr (LfRecordInfo) values = lf_record_info_new ();
+  if (!describe_parts (in, params, values, error))
     return FALSE;
-  gsize values_at = params.header_size + params.data_size;
-  if (!peek_header_at (in, values_at, &values, error) || !check_values (&values, error))
-    return FALSE;
+  guint64 values_at = lf_record_info_get_stored_size (params);
   /* Loads give float32 arrays of the values' shape. */
-  lf_record_info_set_leaf (info, LF_NODE_ARRAY, LF_DTYPE_FLOAT32, values.ndim, values.shape);
+  lf_record_info_set_leaf (info, LF_NODE_ARRAY, LF_DTYPE_FLOAT32,
+                           lf_record_info_get_ndim (values), lf_record_info_get_shape (values));
   lf_record_info_set_stored_dtype (info, LF_DTYPE_INT8);
-  lf_record_info_set_sizes (info, (guint64) values_at + values.header_size + values.data_size,
-                            values_at + values.header_size,
-                            (guint64) values.data_size * sizeof (float));
+  lf_record_info_set_sizes (info, values_at + lf_record_info_get_stored_size (values),
+                            values_at + lf_record_info_get_header_size (values),
+                            lf_record_info_get_decoded_size (values) * sizeof (float));
   return TRUE;
 }
 
@@ -143,17 +132,17 @@ int8_affine_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path,
                          LfNode *like, GError **error)
 {
   /* Loads have checked the description against `like`; callers that
-   * read records themselves get the same checks here. */
-  LfNpyHeader params_header, values_header;
-  if (!lf_npy_read_header (in, &params_header, error) || !check_params (&params_header, error))
+   * read records themselves get the same checks here, before anything is
+   * read or allocated. */
+  g_autoptr (LfRecordInfo) params_info = lf_record_info_new ();
+  g_autoptr (LfRecordInfo) values_info = lf_record_info_new ();
+  if (!describe_parts (in, params_info, values_info, error)
+      || !lf_codec_check_array_like (like, LF_DTYPE_FLOAT32,
+                                     lf_record_info_get_ndim (values_info),
+                                     lf_record_info_get_shape (values_info), error))
     return NULL;
-  g_autoptr (LfNode) header = lf_npy_read_data (in, &params_header, error);
-  if (header == NULL || !lf_npy_read_header (in, &values_header, error)
-      || !check_values (&values_header, error)
-      || !lf_codec_check_array_like (like, LF_DTYPE_FLOAT32, values_header.ndim,
-                                     values_header.shape, error))
-    return NULL;
-  g_autoptr (LfNode) values = lf_npy_read_data (in, &values_header, error);
+  g_autoptr (LfNode) header = lf_npy_read (in, error);
+  g_autoptr (LfNode) values = header != NULL ? lf_npy_read (in, error) : NULL;
   if (values == NULL)
     return NULL;
 

@@ -26,4 +26,5 @@
 #include <leafio/manifest.h>
 #include <leafio/file.h>
 #include <leafio/checkpoint.h>
+#include <leafio/unstable.h>
 #undef LEAFIO_INSIDE
