@@ -1,4 +1,7 @@
-/* leafio: a checkpoint manager: a directory of numbered steps.
+/**
+ * SECTION:checkpoint
+ * @title: Checkpoint manager
+ * @short_description: a directory of numbered steps, retention, asynchronous saves
  *
  * An LfCheckpointManager saves a tree as step N of a training run, knows
  * the latest step, restores any step, lists them with their time, size and
@@ -8,10 +11,12 @@
  * of np.load) reads when the default codec is used, and a small commit
  * record; the directory holds, for step 100:
  *
+ * |[
  *   step-00000100.eqx         the leaves (<leafio/serialise.h>)
  *   step-00000100.eqx.json    its manifest (docs/MANIFEST.md)
  *   step-00000100.meta.json   the commit record: step, time, size, metrics
  *   .leafio-checkpoints.lock  held while a manager has the directory open
+ * ]|
  *
  * docs/CHECKPOINTS.md describes the commit record.
  *
@@ -87,6 +92,8 @@ typedef struct {
  * lf_checkpoint_step_free:
  * @step: (nullable) (transfer full): a step description
  *
+ * Frees a step description from lf_checkpoint_manager_list().
+ *
  * Since: 0.2
  */
 LF_API void lf_checkpoint_step_free (LfCheckpointStep *step);
@@ -96,6 +103,8 @@ LF_API void lf_checkpoint_step_free (LfCheckpointStep *step);
  * @step: a step description
  * @name: a metric's name
  * @value: (out): its value
+ *
+ * Looks up one metric of a step, converted to a double.
  *
  * Returns: %TRUE when the step was saved with metric @name.
  *
@@ -192,6 +201,8 @@ LF_API void lf_checkpoint_manager_free (LfCheckpointManager *manager);
  * lf_checkpoint_manager_get_directory:
  * @manager: a manager
  *
+ * The directory @manager keeps.
+ *
  * Returns: (transfer none): the directory, as given.
  *
  * Since: 0.2
@@ -202,6 +213,9 @@ LF_API const char *lf_checkpoint_manager_get_directory (LfCheckpointManager *man
  * lf_checkpoint_manager_get_path:
  * @manager: a manager
  * @step: a step number (not negative)
+ *
+ * Where step @step's .eqx is, or would be: for lf_file_open(),
+ * np.load or Equinox.
  *
  * Returns: (transfer full): the path of step @step's .eqx, whether it
  *   exists or not.  Free with g_free().
@@ -216,6 +230,9 @@ LF_API char *lf_checkpoint_manager_get_path (LfCheckpointManager *manager, gint6
  * @io: (nullable): the functions to save and load steps with, valid as
  *   long as @manager; %NULL for the default ones
  * @user_data: (closure): passed to them
+ *
+ * Sets the functions @manager saves and loads steps with (see
+ * #LfCheckpointIO).  Waits for a save in flight first.
  *
  * Since: 0.2
  */
@@ -363,6 +380,9 @@ LF_API LfNode *lf_checkpoint_manager_restore (LfCheckpointManager *manager, gint
  * lf_checkpoint_manager_get_latest_step:
  * @manager: a manager
  *
+ * The step lf_checkpoint_manager_restore() loads for
+ * %LF_CHECKPOINT_LATEST.  Does not wait for a save in flight.
+ *
  * Returns: the highest committed step, or -1 when there is none.
  *
  * Since: 0.2
@@ -372,6 +392,9 @@ LF_API gint64 lf_checkpoint_manager_get_latest_step (LfCheckpointManager *manage
 /**
  * lf_checkpoint_manager_list:
  * @manager: a manager
+ *
+ * The committed steps with their time, size and metrics.  Does not
+ * wait for a save in flight.
  *
  * Returns: (transfer full) (element-type LfCheckpointStep): the committed
  *   steps, lowest first.

@@ -1,4 +1,7 @@
-/* leafio: random access to a saved file: open once, read any leaf.
+/**
+ * SECTION:file
+ * @title: Random access
+ * @short_description: open a saved file once, read any leaf or subtree
  *
  * lf_file_open() builds an index of a file's records without reading their
  * data: from the manifest beside the file (FILE.eqx.json, docs/MANIFEST.md)
@@ -10,7 +13,7 @@
  * g_warning() and the file is indexed the second way.
  *
  * lf_file_read() then loads one leaf or one subtree by its keystr path
- * (".layers[2].weight", "[1]['a']"), with the same checks against `like`
+ * (`.layers[2].weight`, `[1]['a']`), with the same checks against `like`
  * and the same codecs as a full load (lf_tree_deserialise_leaves()), and
  * reads only the bytes of the records it loads: one pread() a record, no
  * shared file position.  Reads of an open file may run on several threads
@@ -200,6 +203,8 @@ LF_API LfFile *lf_file_new_for_reader (const char *name, guint64 size,
  * lf_file_ref:
  * @file: an open file
  *
+ * Adds a reference to @file.
+ *
  * Returns: (transfer full): @file.
  *
  * Since: 0.2
@@ -221,6 +226,8 @@ LF_API void lf_file_unref (LfFile *file);
  * lf_file_get_name:
  * @file: an open file
  *
+ * The name of @file in messages.
+ *
  * Returns: (transfer none): the file's path or name, as messages give it.
  *
  * Since: 0.2
@@ -230,6 +237,8 @@ LF_API const char *lf_file_get_name (LfFile *file);
 /**
  * lf_file_get_like:
  * @file: an open file
+ *
+ * The tree whose leaves the index describes.
  *
  * Returns: (transfer none): the tree the file is read with: the @like given
  *   to lf_file_open(), or the manifest's skeleton.
@@ -242,6 +251,8 @@ LF_API LfNode *lf_file_get_like (LfFile *file);
  * lf_file_is_indexed_from_manifest:
  * @file: an open file
  *
+ * Tells how lf_file_open() built the index.
+ *
  * Returns: %TRUE when the index came from the manifest, %FALSE when the
  *   records were described one by one.
  *
@@ -252,6 +263,8 @@ LF_API gboolean lf_file_is_indexed_from_manifest (LfFile *file);
 /**
  * lf_file_get_n_entries:
  * @file: an open file
+ *
+ * The size of the index.
  *
  * Returns: the number of leaves of the tree, records or not.
  *
@@ -264,6 +277,8 @@ LF_API gsize lf_file_get_n_entries (LfFile *file);
  * @file: an open file
  * @index: a leaf index, below lf_file_get_n_entries()
  *
+ * One leaf of the index, in the tree's leaf order.
+ *
  * Returns: (transfer none): leaf @index of the index, valid while @file is.
  *
  * Since: 0.2
@@ -274,6 +289,9 @@ LF_API const LfFileEntry *lf_file_get_entry (LfFile *file, gsize index);
  * lf_file_lookup:
  * @file: an open file
  * @path: a leaf's keystr path, as lf_path_to_string() writes it
+ *
+ * Finds a leaf of the index by its exact path text (lf_file_read()
+ * also takes other spellings of a path, and subtrees).
  *
  * Returns: (transfer none) (nullable): the leaf at @path, or %NULL.
  *
