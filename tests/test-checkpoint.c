@@ -513,6 +513,24 @@ count_warning (const char *domain, GLogLevelFlags level, const char *message,
   warnings_seen++;
 }
 
+/* Leaves a temporary file for `target` as a save killed mid-write does:
+ * a child process makes it and exits without finishing. */
+static void
+abandon_temporary (const char *target)
+{
+  pid_t pid = fork ();
+  ck_assert_int_ge (pid, 0);
+  if (pid == 0)
+    {
+      LfAtomicFile *file = lf_atomic_file_new (target, NULL);
+      lf_test_child_exit (file != NULL && write (lf_atomic_file_get_fd (file), "x", 1) == 1
+                          ? 0 : 1);
+    }
+  int status;
+  ck_assert (waitpid (pid, &status, 0) == pid && WIFEXITED (status)
+             && WEXITSTATUS (status) == 0);
+}
+
 START_TEST (test_leftovers)
 {
   g_autofree char *dir = fresh_dir ("leftovers");
@@ -520,27 +538,33 @@ START_TEST (test_leftovers)
   save_ok (manager, 1, 1.0);
   save_ok (manager, 2, 1.0);
   close_ok (manager);
-  /* Step 2 half removed, step 3 half saved, temporary files of both kinds,
-   * a record that is not one, and files that are not the manager's. */
+  /* Step 2 half removed, step 3 half saved, temporary files of killed
+   * saves, a record that is not one, and files that are not the
+   * manager's, some named like its own. */
   const struct { const char *name, *text; } files[] = {
     { "step-00000002.meta.json", "{\"format\": \"leafio-checkpoint\", \"version\": 1, "
                                  "\"step\": 2, \"state\": \"pending\"}" },
     { "step-00000003.meta.json", "{\"format\": \"leafio-checkpoint\", \"version\": 1, "
                                  "\"step\": 3, \"state\": \"pending\"}" },
     { "step-00000003.eqx", "partial" },
-    { ".step-00000003.eqx.Ab12Cd", "partial" },
-    { "step-00000003.eqx.json.Zz9Yy8", "{" },
-    { ".step-00000004.meta.json.q1w2e3", "{" },
     { "step-00000009.meta.json", "not json" },
     { "step-00000009.eqx", "kept" },
     { "step-12.eqx", "not ours" },
-    { ".step-00000003.eqx.toolong1", "not ours" },
+    { ".step-00000003.eqx.leafio-tmp.Ab12Cd.0123abcd", "not ours: not its tag" },
+    { ".step-00000004.meta.json.q1w2e3", "not ours" },
     { "README", "not ours" },
   };
   for (guint i = 0; i < G_N_ELEMENTS (files); i++)
     {
       g_autofree char *path = g_build_filename (dir, files[i].name, NULL);
       lf_test_write_file (path, files[i].text, strlen (files[i].text));
+    }
+  static const char *const abandoned[] = { "step-00000003.eqx", "step-00000003.eqx.json",
+                                           "step-00000004.meta.json" };
+  for (guint i = 0; i < G_N_ELEMENTS (abandoned); i++)
+    {
+      g_autofree char *target = g_build_filename (dir, abandoned[i], NULL);
+      abandon_temporary (target);
     }
   warnings_seen = 0;
   guint handler = g_log_set_handler ("leafio", G_LOG_LEVEL_WARNING, count_warning, NULL);
@@ -550,7 +574,8 @@ START_TEST (test_leftovers)
   g_autofree char *steps = listed (manager);
   ck_assert_str_eq (steps, "1");
   const char *const extra[] = { "step-00000009.meta.json", "step-00000009.eqx", "step-12.eqx",
-                                ".step-00000003.eqx.toolong1", "README", NULL };
+                                ".step-00000003.eqx.leafio-tmp.Ab12Cd.0123abcd",
+                                ".step-00000004.meta.json.q1w2e3", "README", NULL };
   assert_consistent (manager, extra);
   /* The unreadable record's step is not saved over. */
   g_autoptr (LfNode) tree = model (9);

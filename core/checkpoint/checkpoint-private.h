@@ -48,9 +48,11 @@ char *_lf_checkpoint_file (const char *directory, gint64 step, const char *suffi
  * the step and which of the three suffixes (`*suffix`, a static string).
  * Only the canonical spelling counts (step-00000100.eqx, not step-100.eqx). */
 gboolean _lf_checkpoint_parse_name (const char *name, gint64 *step, const char **suffix);
-/* Whether `name` is a temporary file of a write of one of those names
- * (.step-00000100.eqx.Ab12Cd, step-00000100.eqx.json.Ab12Cd). */
-gboolean _lf_checkpoint_is_temporary_name (const char *name);
+/* Whether `name` looks like the temporary file of a write of one of those
+ * names (.step-00000100.eqx.leafio-tmp.Ab12Cd.0123abcd): TRUE with the
+ * step and suffix of the file it was to replace. */
+gboolean _lf_checkpoint_temporary_target (const char *name, gint64 *step,
+                                          const char **suffix);
 
 /* LF_ERROR_UNSUPPORTED unless `metrics` is NULL or a dict of bool, integer
  * or floating scalars. */

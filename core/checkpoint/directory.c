@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
+#include "atomic-file-private.h"
 #include "checkpoint-private.h"
 
 #define LOCK_NAME ".leafio-checkpoints.lock"
@@ -162,12 +163,11 @@ _lf_checkpoint_scan (LfCheckpointManager *manager, GError **error)
       if (_lf_checkpoint_parse_name (name, &step, &suffix))
         ok = strcmp (suffix, LF_CHECKPOINT_RECORD) != 0
              || read_step (manager, step, steps, error);
-      else if (_lf_checkpoint_is_temporary_name (name))
+      else if (_lf_checkpoint_temporary_target (name, &step, &suffix))
         {
-          /* We hold the lock: no save of ours is writing it. */
-          g_autofree char *path = g_build_filename (manager->directory, name, NULL);
-          if (g_unlink (path) != 0 && errno != ENOENT)
-            g_debug ("%s: cannot remove: %s", path, g_strerror (errno));
+          /* We hold the lock: no save of ours is writing to it. */
+          g_autofree char *target = _lf_checkpoint_file (manager->directory, step, suffix);
+          _lf_atomic_file_remove_abandoned (target);
         }
     }
   if (!ok)

@@ -72,23 +72,21 @@ _lf_checkpoint_parse_name (const char *name, gint64 *step, const char **suffix)
 }
 
 gboolean
-_lf_checkpoint_is_temporary_name (const char *name)
+_lf_checkpoint_temporary_target (const char *name, gint64 *step, const char **suffix)
 {
-  /* LfAtomicFile writes ".NAME.XXXXXX", g_file_set_contents "NAME.XXXXXX". */
-  gint64 step;
+  /* LfAtomicFile names them .NAME.leafio-tmp.RRRRRR.TTTTTTTT; it checks
+   * the rest of the name itself. */
   const char *end;
-  if (!parse_step (name[0] == '.' ? name + 1 : name, &step, &end))
+  if (name[0] != '.' || !parse_step (name + 1, step, &end))
     return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
     {
       gsize n = strlen (suffixes[i]);
-      if (strncmp (end, suffixes[i], n) != 0 || end[n] != '.' || strlen (end + n + 1) != 6)
-        continue;
-      gboolean alnum = TRUE;
-      for (const char *c = end + n + 1; *c != '\0'; c++)
-        alnum = alnum && g_ascii_isalnum (*c);
-      if (alnum)
-        return TRUE;
+      if (strncmp (end, suffixes[i], n) == 0 && g_str_has_prefix (end + n, ".leafio-tmp."))
+        {
+          *suffix = suffixes[i];
+          return TRUE;
+        }
     }
   return FALSE;
 }

@@ -1,4 +1,5 @@
-/* Internals of atomic-file.c shared with the path saves (serialise.c). */
+/* Internals of atomic-file.c shared with the path saves (serialise.c) and
+ * the checkpoint manager. */
 #pragma once
 
 #include <leafio/leafio.h>
@@ -11,3 +12,10 @@
 G_GNUC_INTERNAL int _lf_atomic_file_lock_directory (const LfAtomicFile *file);
 /* Releases what _lf_atomic_file_lock_directory returned (-1 is allowed). */
 G_GNUC_INTERNAL void _lf_atomic_file_unlock_directory (int lock);
+
+/* Removes the temporary files of saves of `target` that died, as
+ * lf_atomic_file_new() does, but whatever their age: for callers that know
+ * no save of `target` can be running (the checkpoint manager, which holds
+ * its directory's lock).  Only files with our name form and the tag of
+ * their own inode, that nobody holds locked, go.  Best effort. */
+G_GNUC_INTERNAL void _lf_atomic_file_remove_abandoned (const char *target);

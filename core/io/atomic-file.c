@@ -193,13 +193,13 @@ parse_temporary_name (const char *name, const char *name_part, gsize name_length
  * the lock every live save holds. */
 static gboolean
 is_abandoned_temporary (int fd, const char *name, const char *name_part, gsize name_length,
-                        time_t now)
+                        time_t now, time_t min_age)
 {
   const char *random_part, *tag;
   struct stat st;
   if (!parse_temporary_name (name, name_part, name_length, &random_part, &tag)
       || fstat (fd, &st) != 0 || !S_ISREG (st.st_mode) || st.st_uid != geteuid ()
-      || now - st.st_mtime < ABANDONED_AFTER_SECONDS)
+      || now - st.st_mtime < min_age)
     return FALSE;
   char expected[TAG_LENGTH + 1];
   compute_tag (name_part, name_length, random_part, (guint64) st.st_ino, (guint) st.st_uid,
@@ -210,7 +210,7 @@ is_abandoned_temporary (int fd, const char *name, const char *name_part, gsize n
 /* Removes the temporary files that earlier saves of the same destination
  * created and abandoned.  Best effort. */
 static void
-remove_abandoned (const char *dir, const char *name_part, gsize name_length)
+remove_abandoned (const char *dir, const char *name_part, gsize name_length, time_t min_age)
 {
   GDir *listing = g_dir_open (dir, 0, NULL);
   if (listing == NULL)
@@ -225,7 +225,7 @@ remove_abandoned (const char *dir, const char *name_part, gsize name_length)
       int fd = open (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
       if (fd < 0)
         continue;
-      if (is_abandoned_temporary (fd, name, name_part, name_length, now))
+      if (is_abandoned_temporary (fd, name, name_part, name_length, now, min_age))
         g_unlink (path);
       close (fd);
     }
@@ -265,7 +265,7 @@ lf_atomic_file_new (const char *target, GError **error)
   g_autofree char *dir = g_path_get_dirname (destination);
   g_autofree char *base = g_path_get_basename (destination);
   gsize name_length = name_part_length (dir, base);
-  remove_abandoned (dir, base, name_length);
+  remove_abandoned (dir, base, name_length, ABANDONED_AFTER_SECONDS);
   g_autofree char *temporary = g_strdup_printf ("%s/.%.*s" TEMP_INFIX "XXXXXX", dir,
                                                 (int) name_length, base);
   int fd = g_mkstemp_full (temporary, O_WRONLY | O_CLOEXEC, 0600);
@@ -386,6 +386,14 @@ lf_atomic_file_free (LfAtomicFile *file)
 }
 
 /* ---- serialising the commits of one directory ------------------------------ */
+
+void
+_lf_atomic_file_remove_abandoned (const char *target)
+{
+  g_autofree char *dir = g_path_get_dirname (target);
+  g_autofree char *base = g_path_get_basename (target);
+  remove_abandoned (dir, base, name_part_length (dir, base), 0);
+}
 
 int
 _lf_atomic_file_lock_directory (const LfAtomicFile *file)
