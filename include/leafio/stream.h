@@ -429,6 +429,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LfStream, lf_stream_free)
  * @path: the file to read
  * @max_size: the most bytes to accept (%LF_SIDE_FILE_MAX for the library's own cap)
  * @length: (out) (optional): where to store the number of bytes read
+ * @error: return location for a #GError, or %NULL
  *
  * Reads a small side input whole, the way the library reads manifests
  * (`FILE.eqx.json`), skeletons (lf_tree_from_json_file()) and rules files
@@ -442,6 +443,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LfStream, lf_stream_free)
  * cannot open: REASON", "PATH: is a FIFO; only a regular file is read
  * here" (a directory, a device, a socket), "PATH: cannot read: REASON";
  * %LF_ERROR_TOO_LARGE "PATH: larger than N bytes, ...".  Free with g_free().
+ *
  * Since: 0.2
  */
 LF_API char *lf_read_side_file (const char *path, gsize max_size, gsize *length,
