@@ -322,8 +322,8 @@ END_TEST
 
 START_TEST (test_read_write_fd_peek)
 {
-  /* An fd that is read and written: the buffered bytes go out before a
-   * peek reads around them, and a stream that has peeked cannot rewrite
+  /* An fd that is written and read: the buffered bytes go out before a
+   * peek reads past them, and a stream that has peeked cannot rewrite
    * (its position no longer matches the fd's). */
   GError *error = NULL;
   g_autofree char *path = lf_test_path ("rw.bin");
@@ -332,13 +332,18 @@ START_TEST (test_read_write_fd_peek)
   ck_assert_int_eq (write (fd, "0123456789", 10), 10);
   ck_assert_int_eq (lseek (fd, 0, SEEK_SET), 0);
   LfStream *s = lf_stream_new_for_fd (fd, TRUE);
+  ck_assert (lf_stream_write (s, "ab", 2, &error));
   const guint8 *p = lf_stream_peek (s, 4, &error);
-  ck_assert (p != NULL && memcmp (p, "0123", 4) == 0);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (p != NULL && memcmp (p, "2345", 4) == 0);
   ck_assert (!lf_stream_can_rewrite (s));
   guint8 buf[4];
   ck_assert (lf_stream_read (s, buf, 4, &error));
-  ck_assert_int_eq (lseek (fd, 0, SEEK_CUR), 4);
+  ck_assert_int_eq (lseek (fd, 0, SEEK_CUR), 6);
+  ck_assert_uint_eq (lf_stream_tell (s), 6);
   lf_stream_free (s);
+  g_autoptr (GBytes) file = lf_test_read_file (path);
+  ck_assert (memcmp (g_bytes_get_data (file, NULL), "ab23456789", 10) == 0);
 }
 END_TEST
 

@@ -11,6 +11,8 @@
 
 #include <leafio/leafio.h>
 
+#include "element-private.h"
+
 /* ---- the safe table ----------------------------------------------------------- */
 
 /* numpy's can_cast (from, to, 'safe'): integers into wider integers, into
@@ -129,21 +131,16 @@ lf_array_cast (LfNode *array, LfDType dtype, LfCastPolicy policy, GError **error
 
   if (!convert_fast (from, dtype, src, dst, n))
     {
-      gsize from_size = lf_dtype_size (from);
-      gsize to_size = lf_dtype_size (dtype);
-      gboolean check = policy == LF_CAST_EXACT;
-      for (gsize i = 0; i < n; i++)
+      gssize lost = _lf_element_convert (from, src, dtype, dst, n, policy == LF_CAST_EXACT);
+      if (lost >= 0)
         {
           LfElement v;
-          lf_element_read (from, src + i * from_size, &v);
-          if (lf_element_write (&v, dtype, dst + i * to_size) != LF_ELEMENT_EXACT && check)
-            {
-              g_autofree char *text = lf_element_to_string (&v);
-              g_set_error (error, LF_ERROR, LF_ERROR_OVERFLOW,
-                           "element %" G_GSIZE_FORMAT " (%s) of %s does not fit %s exactly",
-                           i, text, lf_dtype_name (from), lf_dtype_name (dtype));
-              return NULL;
-            }
+          lf_element_read (from, src + (gsize) lost * lf_dtype_size (from), &v);
+          g_autofree char *text = lf_element_to_string (&v);
+          g_set_error (error, LF_ERROR, LF_ERROR_OVERFLOW,
+                       "element %" G_GSSIZE_FORMAT " (%s) of %s does not fit %s exactly",
+                       lost, text, lf_dtype_name (from), lf_dtype_name (dtype));
+          return NULL;
         }
     }
   return lf_array_new_take (dtype, ndim, shape, g_steal_pointer (&dst));

@@ -23,9 +23,7 @@
 #include "stream-fd-private.h"
 
 #define PAGE 4096
-/* Reads at least this big from a path get a buffer of their own
- * (read-buffer.c); from this size on, a second thread reads half. */
-#define BIG_READ_MIN ((gsize) 1 << 20)
+/* From this size on, a big read has a second thread read half. */
 #define SPLIT_READ_MIN ((gsize) 2 << 20)
 /* Writes at least this big to a regular file reserve their blocks first. */
 #define PREALLOCATE_MIN ((gsize) 1 << 20)
@@ -127,12 +125,12 @@ read_split (int fd, guint8 *buffer, gsize rest, guint64 offset, int *saved_errno
 
 /* Reads `count` bytes (known to be in the file) into a big buffer: what the
  * window holds first, then the rest straight from the file.  NULL with
- * `*error` unset for small reads and when no buffer could be mapped. */
+ * `*error` unset when the size is unknown or no buffer could be mapped. */
 GBytes *
 _lf_path_read_bytes (LfStream *stream, gsize count, GError **error)
 {
   PathStream *path = (PathStream *) stream;
-  if (count < BIG_READ_MIN || !path->size_known)
+  if (!stream->size_known)
     return NULL;
   gsize avail = stream->rbuf_len - stream->rbuf_pos;
   guint8 *data;

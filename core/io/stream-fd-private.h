@@ -8,8 +8,6 @@
 typedef struct {
   LfStream parent;
   int fd;
-  gboolean size_known;     /* a regular file: file_size is its size */
-  guint64 file_size;
   guint64 raw_offset;      /* bytes pulled from the fd (the fd's offset) */
 } PathStream;
 
@@ -35,9 +33,11 @@ G_GNUC_INTERNAL gssize _lf_fd_read (LfStream *stream, int fd, void *buffer, gsiz
 
 /* A path's fill: refills its read-ahead window. */
 G_GNUC_INTERNAL gssize _lf_path_fill (LfStream *stream, GError **error);
+/* Reads at least this big from a path get a buffer of their own
+ * (read-buffer.c). */
+#define LF_PATH_BIG_READ_MIN ((gsize) 1 << 20)
 /* A path's read_bytes: big reads into buffers of their own, split over two
- * threads (NULL with `error` unset for small reads or when no buffer could
- * be had). */
+ * threads (NULL with `error` unset when no buffer could be had). */
 G_GNUC_INTERNAL GBytes *_lf_path_read_bytes (LfStream *stream, gsize count, GError **error);
 
 /* An fd's reserve, flush (cuts a file extended ahead back to what was

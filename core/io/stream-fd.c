@@ -39,17 +39,6 @@ path_read (LfStream *stream, void *buffer, gsize count, GError **error)
   return n;
 }
 
-static gboolean
-path_get_unbuffered (LfStream *stream, guint64 *count)
-{
-  PathStream *path = (PathStream *) stream;
-  if (!path->size_known)
-    return FALSE;
-  /* The file may have shrunk under us: never report a negative size. */
-  *count = path->file_size > path->raw_offset ? path->file_size - path->raw_offset : 0;
-  return TRUE;
-}
-
 static void
 path_finalize (LfStream *stream)
 {
@@ -60,8 +49,8 @@ static const LfStreamClass path_class = {
   .instance_size = sizeof (PathStream),
   .read = path_read,
   .fill = _lf_path_fill,
-  .get_unbuffered = path_get_unbuffered,
   .read_bytes = _lf_path_read_bytes,
+  .read_bytes_min = LF_PATH_BIG_READ_MIN,
   .finalize = path_finalize,
 };
 
@@ -125,8 +114,8 @@ lf_stream_open_path (const char *path, gboolean map, GError **error)
   self->fd = fd;
   if (S_ISREG (st.st_mode))
     {
-      self->size_known = TRUE;
-      self->file_size = (guint64) st.st_size;
+      stream->size_known = TRUE;
+      stream->input_size = (guint64) st.st_size;
     }
   /* A page of slack: the window sits at the file offset modulo the page
    * size (see _lf_path_fill). */

@@ -13,7 +13,7 @@
  * position is the offset into the data. */
 typedef struct {
   LfStream parent;
-  GBytes *bytes;           /* NULL for lf_stream_new_for_data */
+  GBytes *bytes;           /* keeps the data alive; NULL for the caller's data */
 } MemoryStream;
 
 static gssize
@@ -22,22 +22,14 @@ memory_read (LfStream *stream, void *buffer, gsize count, GError **error)
   return 0;  /* everything was in the window */
 }
 
-static gboolean
-memory_get_unbuffered (LfStream *stream, guint64 *count)
-{
-  *count = 0;
-  return TRUE;
-}
-
 /* Slices of the GBytes, without a copy. */
 static GBytes *
 memory_read_bytes (LfStream *stream, gsize count, GError **error)
 {
-  MemoryStream *memory = (MemoryStream *) stream;
-  if (memory->bytes == NULL)
-    return NULL;
-  GBytes *slice = g_bytes_new_from_bytes (memory->bytes, stream->rbuf_pos, count);
-  _lf_stream_consume (stream, count);
+  GBytes *slice = g_bytes_new_from_bytes (((MemoryStream *) stream)->bytes, stream->rbuf_pos,
+                                          count);
+  stream->rbuf_pos += count;
+  stream->position += count;
   return slice;
 }
 
@@ -47,10 +39,15 @@ memory_finalize (LfStream *stream)
   g_clear_pointer (&((MemoryStream *) stream)->bytes, g_bytes_unref);
 }
 
+/* The caller's data; and GBytes (or a mapping), which hand out slices. */
 static const LfStreamClass memory_class = {
   .instance_size = sizeof (MemoryStream),
   .read = memory_read,
-  .get_unbuffered = memory_get_unbuffered,
+};
+
+static const LfStreamClass memory_bytes_class = {
+  .instance_size = sizeof (MemoryStream),
+  .read = memory_read,
   .read_bytes = memory_read_bytes,
   .finalize = memory_finalize,
 };
@@ -60,10 +57,12 @@ static const LfStreamClass memory_class = {
 static LfStream *
 memory_stream_new (const char *name, gconstpointer data, gsize size, GBytes *bytes)
 {
-  LfStream *stream = _lf_stream_new (&memory_class, name);
+  LfStream *stream = _lf_stream_new (bytes != NULL ? &memory_bytes_class : &memory_class, name);
   ((MemoryStream *) stream)->bytes = bytes;
   stream->rbuf = data;
   stream->rbuf_len = size;
+  stream->size_known = TRUE;
+  stream->input_size = size;
   return stream;
 }
 

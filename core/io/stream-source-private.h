@@ -22,6 +22,10 @@ struct _LfStream {
   const LfStreamClass *klass;
   char *name;
   guint64 position;        /* bytes handed to or taken from the caller */
+  /* The size of the input, when known (memory, regular files opened by
+   * path): bytes left = input_size - position. */
+  gboolean size_known;
+  guint64 input_size;
 
   /* The read window: bytes taken from the source and not yet handed out,
    * rbuf[rbuf_pos, rbuf_len).  A memory source's window is all its data; a
@@ -52,12 +56,11 @@ struct _LfStreamClass {
    * exactly, so that their caller's position stays right after our last
    * byte. */
   gssize (*fill) (LfStream *stream, GError **error);
-  /* TRUE and the number of bytes the source still holds past the window,
-   * when it is known. */
-  gboolean (*get_unbuffered) (LfStream *stream, guint64 *count);
-  /* lf_stream_read_bytes without the generic copy (a slice, a big read);
-   * NULL with `error` unset: do it the generic way. */
+  /* lf_stream_read_bytes without the generic copy (a slice, a big read)
+   * for reads of at least `read_bytes_min` bytes; NULL with `error` unset:
+   * do it the generic way. */
   GBytes *(*read_bytes) (LfStream *stream, gsize count, GError **error);
+  gsize read_bytes_min;
 
   /* ---- writing (write NULL: not writable) ---- */
   /* Writes all `count` bytes to the sink, or fails with `error` set. */

@@ -185,16 +185,29 @@ lf_stream_read (LfStream *stream, void *buffer, gsize count, GError **error)
   return TRUE;
 }
 
+/* TRUE and the bytes left when the size of the input is known.  A file
+ * may have changed size under us: never less than the window holds, never
+ * negative. */
+static inline gboolean
+get_remaining (const LfStream *stream, guint64 *remaining)
+{
+  if (!stream->size_known)
+    return FALSE;
+  guint64 left = stream->input_size > stream->position
+                 ? stream->input_size - stream->position : 0;
+  *remaining = MAX (left, window_size (stream));
+  return TRUE;
+}
+
 gboolean
 lf_stream_get_remaining (LfStream *stream, guint64 *remaining)
 {
   g_return_val_if_fail (stream != NULL, FALSE);
-  guint64 unbuffered;
-  if (stream->klass->get_unbuffered == NULL
-      || !stream->klass->get_unbuffered (stream, &unbuffered))
+  guint64 left;
+  if (!get_remaining (stream, &left))
     return FALSE;
   if (remaining != NULL)
-    *remaining = unbuffered + window_size (stream);
+    *remaining = left;
   return TRUE;
 }
 
@@ -204,12 +217,23 @@ static gboolean
 check_remaining (LfStream *stream, gsize count, GError **error)
 {
   guint64 remaining;
-  if (lf_stream_get_remaining (stream, &remaining) && count > remaining)
+  if (get_remaining (stream, &remaining) && count > remaining)
     {
       _lf_stream_set_truncated (error, stream, stream->position, count, remaining);
       return FALSE;
     }
   return TRUE;
+}
+
+/* Small data already in the window: one copy, no calls. */
+static GBytes *
+copy_from_window (LfStream *stream, gsize count)
+{
+  guint8 *data = g_malloc (MAX (count, 1));
+  if (count > 0)
+    memcpy (data, stream->rbuf + stream->rbuf_pos, count);
+  _lf_stream_consume (stream, count);
+  return g_bytes_new_take (data, count);
 }
 
 GBytes *
@@ -218,17 +242,20 @@ lf_stream_read_bytes (LfStream *stream, gsize count, GError **error)
   g_return_val_if_fail (stream != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  const LfStreamClass *klass = stream->klass;
+  /* The common case of many small leaves: they are in the window. */
+  gboolean in_window = count <= window_size (stream) && stream->wbuf_len == 0;
   guint64 remaining;
-  gboolean known = lf_stream_get_remaining (stream, &remaining);
-  if (known && count > remaining)
+  gboolean known = get_remaining (stream, &remaining);
+  if (!in_window && known && count > remaining)
     {
       _lf_stream_set_truncated (error, stream, stream->position, count, remaining);
       return NULL;
     }
-  if (stream->klass->read_bytes != NULL)
+  if (klass->read_bytes != NULL && count >= klass->read_bytes_min)
     {
       GError *local = NULL;
-      GBytes *bytes = stream->klass->read_bytes (stream, count, &local);
+      GBytes *bytes = klass->read_bytes (stream, count, &local);
       if (bytes != NULL || local != NULL)
         {
           if (local != NULL)
@@ -236,15 +263,8 @@ lf_stream_read_bytes (LfStream *stream, gsize count, GError **error)
           return bytes;
         }
     }
-  /* Small data already in the window: one copy, no calls. */
-  if (count <= window_size (stream) && stream->wbuf_len == 0)
-    {
-      guint8 *data = g_malloc (MAX (count, 1));
-      if (count > 0)
-        memcpy (data, stream->rbuf + stream->rbuf_pos, count);
-      _lf_stream_consume (stream, count);
-      return g_bytes_new_take (data, count);
-    }
+  if (in_window)
+    return copy_from_window (stream, count);
   if (known)
     {
       guint8 *data = g_malloc (count);
@@ -409,10 +429,9 @@ lf_stream_peek (LfStream *stream, gsize count, GError **error)
       set_not_readable (error, stream);
       return NULL;
     }
-  guint64 unbuffered = 1;
+  guint64 remaining;
   if (window_size (stream) < count
-      && !(stream->klass->get_unbuffered != NULL
-           && stream->klass->get_unbuffered (stream, &unbuffered) && unbuffered == 0))
+      && !(get_remaining (stream, &remaining) && remaining == window_size (stream)))
     {
       gather_window (stream, count);
       /* Sources that read ahead do so as usual; the caller's streams take
