@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* The npy header target parses into LfNpyHeader (<leafio/unstable.h>). */
+#define LEAFIO_UNSTABLE_API
 #include <leafio/leafio.h>
 
 /* A critical or warning on any input is a bug (a precondition reached from
@@ -43,7 +45,7 @@ fuzz_check_error (const GError *error)
   FUZZ_CHECK (error != NULL, "failure without a GError");
   FUZZ_CHECK (error->domain == LF_ERROR, "domain %s: %s",
               g_quark_to_string (error->domain), error->message);
-  FUZZ_CHECK (error->code >= LF_ERROR_FAILED && error->code <= LF_ERROR_NOT_FOUND,
+  FUZZ_CHECK (error->code >= LF_ERROR_FAILED && error->code <= LF_ERROR_TOO_LARGE,
               "code %d", error->code);
   FUZZ_CHECK (error->message != NULL && error->message[0] != '\0', "empty message");
 }
@@ -181,6 +183,15 @@ fuzz_check_spec_round_trip (LfSpec *spec, LfNode *tree, LfNode *like)
   g_autoptr (LfStream) in = lf_stream_new_for_bytes (bytes);
   g_autoptr (LfNode) back = lf_tree_deserialise_leaves_from_stream (in, like, spec, NULL, NULL,
                                                                     &error);
+  if (back == NULL && g_error_matches (error, LF_ERROR, LF_ERROR_SPEC))
+    {
+      /* The spec leaves an abstract leaf of `like` unloaded, which a load
+       * refuses; into the concrete tree (the same structure) it loads. */
+      g_clear_error (&error);
+      g_clear_pointer (&in, lf_stream_free);
+      in = lf_stream_new_for_bytes (bytes);
+      back = lf_tree_deserialise_leaves_from_stream (in, tree, spec, NULL, NULL, &error);
+    }
   FUZZ_CHECK (back != NULL, "saved with a spec, not loaded back with it: %s", error->message);
   gboolean at_end = FALSE;
   FUZZ_CHECK (lf_stream_at_end (in, &at_end, NULL) && at_end, "load left bytes unread");

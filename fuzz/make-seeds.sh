@@ -114,6 +114,24 @@ for skeleton in '{"$struct": "Model", "arrays": [{"dtype": "float32", "shape": [
   printf '%s' "$skeleton" > "$seeds/fuzz-skeleton/skeleton-$i"
   i=$((i + 1))
 done
+# ---- JSON side inputs: specs, skeletons, a manifest, comments hiding things ----
+mkdir -p "$seeds"/fuzz-json-side
+cp "$seeds"/fuzz-spec-json/* "$seeds"/fuzz-skeleton/* "$seeds"/fuzz-json-side/
+i=0
+for text in '[/*"*/[[[[[[[[[[[[[[[[[[[[' "[/*'*/[[[[[[[[[" $'[// "\n[[[[[[[' $'# "\n[[[[' \
+    '{"a": /* x */ null}' '["/* not a comment */"]' \
+    '{"format": "leafio-manifest", "version": 1, "file": "model.eqx", "size": 256, "checksum": "xxh3-64", "n_leaves": 2, "n_records": 2, "skeleton": [{"scalar": "int64", "value": 3}, {"scalar": "float64", "value": 0.5}], "leaves": [{"path": "[0]", "kind": "scalar", "dtype": "int64", "codec": "npy", "record": {"offset": 0, "size": 128, "xxh3": "0000000000000000"}}, {"path": "[1]", "kind": "scalar", "dtype": "float64", "codec": "npy", "record": {"offset": 128, "size": 128, "xxh3": "0000000000000000"}}]}' ; do
+  printf '%s' "$text" > "$seeds/fuzz-json-side/side-$i"
+  i=$((i + 1))
+done
+# ---- the describe step: the npy and compressed records of the load seeds ----
+mkdir -p "$seeds"/fuzz-codec-describe
+cp "$seeds"/fuzz-npy-header/* "$seeds"/fuzz-codec-describe/ 2>/dev/null || true
+for t in fuzz-load-npy fuzz-load-compressed fuzz-load-float16; do
+  if [ -f "$seeds/$t/tree.eqx" ]; then
+    cp "$seeds/$t/tree.eqx" "$seeds/fuzz-codec-describe/$t.eqx"
+  fi
+done
 if [ -x "$build/seed-writer" ]; then
   "$build/seed-writer" --skeleton "$seeds/fuzz-skeleton/fuzz-tree.json" 2>/dev/null || true
 fi

@@ -38,6 +38,8 @@ targets=(
   "fuzz-spec-json|fuzz-spec-json.c||spec"
   "fuzz-rules|fuzz-rules.c||spec"
   "fuzz-skeleton|fuzz-skeleton.c||spec"
+  "fuzz-json-side|fuzz-json-side.c||json"
+  "fuzz-codec-describe|fuzz-codec-describe.c||npy"
 )
 
 # ---- flags -------------------------------------------------------------------

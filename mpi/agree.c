@@ -1,6 +1,7 @@
 /* Agreeing on failure: after each step every rank learns whether any rank
  * failed, and all of them return the first failing rank's error, so no
- * rank goes on alone into a collective call the others have left. */
+ * rank goes on alone into a collective call the others have left.  Also
+ * the hashes by which ranks check that they agree on a plan or a shape. */
 #include "config.h"
 #include <string.h>
 #include "mpi-private.h"
@@ -51,4 +52,25 @@ _lf_mpi_set_error (GError **error, int mpi_code, const char *path, const char *w
   if (MPI_Error_string (mpi_code, text, &length) != MPI_SUCCESS)
     g_snprintf (text, sizeof text, "MPI error %d", mpi_code);
   g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: %s: %s", path, what, text);
+}
+
+void
+_lf_mpi_hash (guint64 *hash, gconstpointer data, gsize size)
+{
+  const guint8 *p = data;
+  for (gsize i = 0; i < size; i++)
+    *hash = (*hash ^ p[i]) * 1099511628211ull;
+}
+
+guint64
+_lf_mpi_leaf_hash (LfDType dtype, guint ndim, const gsize *shape, guint64 rows)
+{
+  guint64 hash = LF_MPI_HASH_INIT, values[] = { (guint64) dtype, ndim, rows };
+  _lf_mpi_hash (&hash, values, sizeof values);
+  for (guint d = 1; d < ndim; d++)
+    {
+      guint64 v = shape[d];
+      _lf_mpi_hash (&hash, &v, sizeof v);
+    }
+  return hash;
 }

@@ -5,12 +5,6 @@
 #include <string.h>
 #include "mpi-private.h"
 
-static const char *
-path_or_root (const LfMpiLeaf *leaf)
-{
-  return *leaf->path_text ? leaf->path_text : "root";
-}
-
 gboolean
 _lf_mpi_block_describe (const LfMpiLeaf *leaf, LfDType dtype, gboolean need_data,
                         LfMpiBlock *block, GError **error)
@@ -22,7 +16,7 @@ _lf_mpi_block_describe (const LfMpiLeaf *leaf, LfDType dtype, gboolean need_data
     {
       g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH,
                    "%s: a sharded leaf must be %s array with at least one axis, found %s%s",
-                   path_or_root (leaf), need_data ? "a concrete" : "an",
+                   _lf_mpi_leaf_name (leaf), need_data ? "a concrete" : "an",
                    lf_node_get_kind (node) == LF_NODE_ARRAY && lf_array_is_abstract (node)
                        ? "an abstract " : "",
                    lf_node_kind_name (lf_node_get_kind (node)));
@@ -37,23 +31,17 @@ _lf_mpi_block_describe (const LfMpiLeaf *leaf, LfDType dtype, gboolean need_data
       || !g_size_checked_mul (&row_elements, row_elements, lf_dtype_size (dtype)))
     {
       g_set_error (error, LF_ERROR, LF_ERROR_OVERFLOW, "%s: a row of the block is too large",
-                   path_or_root (leaf));
+                   _lf_mpi_leaf_name (leaf));
       return FALSE;
-    }
-  /* FNV-1a over the row shape, enough to catch ranks that disagree. */
-  guint64 hash = 1469598103934665603ull;
-  for (guint d = 0; d <= ndim; d++)
-    {
-      guint64 v = d < ndim ? (d == 0 ? ndim : shape[d]) : leaf->shard->global_rows;
-      for (int b = 0; b < 8; b++)
-        hash = (hash ^ ((v >> (8 * b)) & 0xff)) * 1099511628211ull;
     }
   block->ok = TRUE;
   block->dtype = dtype;
   block->row_offset = (gint64) leaf->shard->row_offset;
   block->rows = (gint64) shape[0];
   block->row_bytes = (gint64) row_elements;
-  block->shape_hash = hash;
+  /* The row shape and global row count, whatever the dtype. */
+  block->shape_hash = _lf_mpi_leaf_hash (LF_DTYPE_INVALID, ndim, shape,
+                                         leaf->shard->global_rows);
   return TRUE;
 }
 
@@ -68,7 +56,7 @@ gboolean
 _lf_mpi_blocks_check (const LfMpiLeaf *leaf, const LfMpiBlock *blocks, int n_ranks,
                       gsize stride, GError **error)
 {
-  const char *path = path_or_root (leaf);
+  const char *path = _lf_mpi_leaf_name (leaf);
   const LfMpiBlock *first = NULL;
   g_autoptr (GPtrArray) sorted = g_ptr_array_new ();
   for (int r = 0; r < n_ranks; r++)

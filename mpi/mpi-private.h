@@ -9,6 +9,38 @@ struct _LfMpiLayout {
   gpointer owner_data;
 };
 
+/* ---- what the save and load may do with a codec's records ------------------- */
+
+/* The largest data alignment laid out (npy's own limit), and a buffer that
+ * holds any header formatted with it. */
+#define LF_MPI_ALIGN_MAX 4096
+#define LF_MPI_HEADER_MAX (LF_NPY_HEADER_MAX + LF_MPI_ALIGN_MAX + 16)
+
+/* Read from the codec's declared capabilities, never from its name. */
+typedef struct {
+  /* LF_CODEC_ROW_RANGES (and a describe slot): a sharded leaf's rows are
+   * encoded and decoded block by block, behind a header the library
+   * formats for the whole array. */
+  gboolean row_ranges;
+  /* Also LF_CODEC_RAW_DATA, on a little-endian host: an array's data part
+   * is its memory, written without a copy. */
+  gboolean raw_data;
+  /* LF_CODEC_OFFSET_DEPENDENT: the data alignment the header is padded for
+   * at the record's offset (npy(align=N)); 0 for numpy's layout. */
+  guint align;
+  /* Non-NULL when the record depends on its offset in a way a collective
+   * save cannot lay out: the capability the codec lacks, in words. */
+  const char *cannot_lay_out;
+} LfMpiRecordKind;
+
+void _lf_mpi_record_kind_init (LfMpiRecordKind *kind, const LfCodec *codec);
+
+/* The header a ROW_RANGES record of `dtype` (the stored dtype) and
+ * `ndim`/`shape` has when it starts at `offset`: its length, written to
+ * `buffer` (LF_MPI_HEADER_MAX bytes), or 0 when it does not fit. */
+gsize _lf_mpi_format_header (const LfMpiRecordKind *kind, LfDType dtype, guint ndim,
+                             const gsize *shape, guint64 offset, char *buffer);
+
 /* ---- the plan: every leaf of a tree with its codec ---------------------------- */
 
 typedef struct {
@@ -17,6 +49,7 @@ typedef struct {
   LfNode *leaf;          /* borrowed from the tree */
   LfCodec *codec;        /* borrowed from the spec */
   const LfShard *shard;  /* borrowed from the layout, or NULL */
+  LfMpiRecordKind kind;  /* of `codec` */
 } LfMpiLeaf;
 
 typedef struct {
@@ -25,13 +58,15 @@ typedef struct {
 } LfMpiPlan;
 
 /* Lists the leaves of `tree` in the serial walker's order, each with the
- * codec `spec` (NULL: npy) gives it and its shard in `layout` (may be NULL).
- * LF_ERROR_SPEC when a spec tree is not a prefix of `tree`,
- * LF_ERROR_UNSUPPORTED for path-rule specs. */
+ * codec `spec` (NULL: LF_CODEC_DEFAULT) gives it and its shard in `layout`
+ * (may be NULL).  Any spec kind works, path rules included, as in a serial
+ * save.  LF_ERROR_SPEC when a spec tree is not a prefix of `tree`. */
 LfMpiPlan *_lf_mpi_plan_new (LfNode *tree, LfSpec *spec, LfIsLeafFunc is_leaf,
                              gpointer is_leaf_data, const LfMpiLayout *layout,
                              GError **error);
 void _lf_mpi_plan_free (LfMpiPlan *plan);
+/* The leaf's path for messages: its keystr text, or "root". */
+const char *_lf_mpi_leaf_name (const LfMpiLeaf *leaf);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LfMpiPlan, _lf_mpi_plan_free)
 
 /* A tree shaped like `tree` whose i-th leaf is `replacements[i]` (a new
@@ -52,21 +87,50 @@ gboolean _lf_mpi_agree (MPI_Comm comm, const char *file, GError **error);
 /* An LF_ERROR_IO error from an MPI error code: "PATH: WHAT: MPI's text". */
 void _lf_mpi_set_error (GError **error, int mpi_code, const char *path, const char *what);
 
-/* ---- record kinds ------------------------------------------------------------ */
+/* FNV-1a over `size` bytes, folded into `*hash` (start from
+ * LF_MPI_HASH_INIT): enough to catch ranks that disagree. */
+#define LF_MPI_HASH_INIT 1469598103934665603ull
+void _lf_mpi_hash (guint64 *hash, gconstpointer data, gsize size);
+/* The hash of an array of `dtype` whose first axis has `rows` rows and
+ * whose others are `shape`'s. */
+guint64 _lf_mpi_leaf_hash (LfDType dtype, guint ndim, const gsize *shape, guint64 rows);
 
-/* TRUE when `codec` writes each array as one plain npy record whose data is
- * an element-wise function of the array's (npy, npy(align=N), and float16
- * over plain npy): a sharded leaf's rows can then be encoded and decoded
- * block by block. */
-gboolean _lf_mpi_codec_is_row_wise (const LfCodec *codec);
-/* N for npy(align=N), whose record headers the save lays out itself at
- * each record's offset; 0 for any other codec. */
-guint _lf_mpi_npy_align (const LfCodec *codec);
-/* TRUE when the codec's bytes depend on where the record starts in a way
- * the collective save cannot lay out (an align option other than npy's
- * own, e.g. float16(inner=npy(align=N))). */
-gboolean _lf_mpi_codec_depends_on_offset (const LfCodec *codec);
+/* ---- records ---------------------------------------------------------------- */
 
+/* `record`, the leaf's codec's record for `node` (an array or a scalar)
+ * written at offset 0, split as LF_CODEC_ROW_RANGES promises: checks it
+ * is the header _lf_mpi_format_header writes for the stored dtype and
+ * `node`'s shape, followed by exactly the data, and returns the data part
+ * (transfer full) and the stored dtype.  LF_ERROR_FAILED naming the leaf
+ * and the codec when the record breaks that promise. */
+GBytes *_lf_mpi_record_data (const LfMpiLeaf *leaf, LfNode *node, GBytes *record,
+                             LfDType *stored_dtype, GError **error);
+
+/* ---- the load's offset table ---------------------------------------------------- */
+
+/* One leaf's record, as rank 0 finds it and broadcasts it (guint64s). */
+typedef struct {
+  guint64 has_record;
+  guint64 index;        /* the record's number in the file */
+  guint64 offset;
+  guint64 size;
+  /* Sharded leaves whose codec splits by rows: */
+  guint64 laid_out;     /* the header is the codec's own: rows can be read alone */
+  guint64 header_size;
+  guint64 stored_dtype;
+  guint64 leaf_hash;    /* of the leaf the record decodes to (_lf_mpi_leaf_hash) */
+} LfMpiEntry;
+
+/* Rank 0: fills `table` (one entry a leaf of `plan`) from the file
+ * `target`.  LF_ERROR_TRUNCATED, LF_ERROR_TRAILING_DATA, a description
+ * that does not fit `like` or a codec's error, prefixed with the record. */
+gboolean _lf_mpi_scan_file (const char *target, const LfMpiPlan *plan, LfMpiEntry *table,
+                            GError **error);
+/* "record N at offset O (PATH): " before the error's message. */
+void _lf_mpi_prefix_record (GError **error, const LfMpiLeaf *leaf, const LfMpiEntry *entry);
+/* LF_ERROR_MISMATCH when the block `like` holds for a sharded leaf is no
+ * array, or lies beyond the array's rows. */
+gboolean _lf_mpi_sharded_like_ok (const LfMpiLeaf *leaf, GError **error);
 
 /* Reads exactly `count` bytes at `offset` of `fd` (LF_ERROR_TRUNCATED at
  * the end of the file, LF_ERROR_IO otherwise; both name `path`). */

@@ -29,6 +29,7 @@ plan_leaf (const LfPath *path, LfNode *node, LfCodec *codec, gpointer user_data,
     .leaf = node,
     .codec = codec,
   };
+  _lf_mpi_record_kind_init (&leaf.kind, codec);
   if (p->layout != NULL)
     leaf.shard = lf_mpi_layout_lookup_shard (p->layout, leaf.path_text);
   g_array_append_val (p->leaves, leaf);
@@ -42,7 +43,7 @@ _lf_mpi_plan_new (LfNode *tree, LfSpec *spec, LfIsLeafFunc is_leaf, gpointer is_
   g_autoptr (LfSpec) owned_spec = NULL;
   if (spec == NULL)
     {
-      spec = owned_spec = lf_spec_new_for_reference (NULL, "npy", error);
+      spec = owned_spec = lf_spec_new_for_reference (NULL, LF_CODEC_DEFAULT, error);
       if (spec == NULL)
         return NULL;
     }
@@ -58,6 +59,12 @@ _lf_mpi_plan_new (LfNode *tree, LfSpec *spec, LfIsLeafFunc is_leaf, gpointer is_
       return NULL;
     }
   return plan;
+}
+
+const char *
+_lf_mpi_leaf_name (const LfMpiLeaf *leaf)
+{
+  return *leaf->path_text ? leaf->path_text : "root";
 }
 
 void

@@ -1,53 +1,86 @@
-/* Which codecs let a sharded leaf be encoded and decoded row block by row
- * block, and small helpers both the save and the load need. */
+/* What the collective save and load may do with a codec's records, read
+ * from the capabilities the codec declares (lf_codec_get_capabilities),
+ * and the record layout LF_CODEC_ROW_RANGES promises.  Small helpers both
+ * the save and the load need live here too. */
 #include "config.h"
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 #include "mpi-private.h"
 
-/* npy writes the array as is; float16 converts element by element and
- * hands the result to its inner codec, npy unless an `inner=` option says
- * otherwise.  Anything else may need the whole array (compression, a
- * checksum, a user's function), so it is gathered instead. */
-gboolean
-_lf_mpi_codec_is_row_wise (const LfCodec *codec)
+/* Codecs without ROW_RANGES (compression, checksums, per-array scales, a
+ * user's function) may need the whole array: their sharded leaves are
+ * gathered.  An offset-dependent record can be laid out only when its
+ * header is one the library formats itself at the record's offset. */
+void
+_lf_mpi_record_kind_init (LfMpiRecordKind *kind, const LfCodec *codec)
 {
-  const char *name = lf_codec_get_name (codec);
-  if (_lf_mpi_codec_depends_on_offset (codec))
-    return FALSE;
-  if (strcmp (name, "npy") == 0)
-    return TRUE;
-  if (strcmp (name, "float16") != 0)
-    return FALSE;
-  g_autofree char *text = lf_codec_to_string (codec);
-  const char *inner = strstr (text, "inner=");
-  return inner == NULL || g_str_has_prefix (inner, "inner=npy)")
-         || g_str_has_prefix (inner, "inner=npy,");
+  LfCodecCapabilities caps;
+  lf_codec_get_capabilities (codec, &caps);
+  memset (kind, 0, sizeof *kind);
+  kind->row_ranges = (caps.flags & LF_CODEC_ROW_RANGES) != 0 && lf_codec_can_describe (codec);
+  if (caps.flags & LF_CODEC_OFFSET_DEPENDENT)
+    {
+      if (!(caps.flags & LF_CODEC_ROW_RANGES))
+        kind->cannot_lay_out = "the LF_CODEC_ROW_RANGES capability";
+      else if (!kind->row_ranges)
+        kind->cannot_lay_out = "a describe function";
+      else if (caps.data_alignment == 0 || caps.data_alignment % 64 != 0
+               || caps.data_alignment > LF_MPI_ALIGN_MAX)
+        kind->cannot_lay_out = "a data alignment that is a multiple of 64 up to "
+                               G_STRINGIFY (LF_MPI_ALIGN_MAX);
+      else
+        kind->align = caps.data_alignment;
+      if (kind->cannot_lay_out != NULL)
+        kind->row_ranges = FALSE;
+    }
+  kind->raw_data = kind->row_ranges && (caps.flags & LF_CODEC_RAW_DATA) != 0
+                   && G_BYTE_ORDER == G_LITTLE_ENDIAN;
 }
 
-guint
-_lf_mpi_npy_align (const LfCodec *codec)
+gsize
+_lf_mpi_format_header (const LfMpiRecordKind *kind, LfDType dtype, guint ndim,
+                       const gsize *shape, guint64 offset, char *buffer)
 {
-  if (strcmp (lf_codec_get_name (codec), "npy") != 0)
-    return 0;
-  /* npy's only option: "npy(align=N)" in canonical text. */
-  g_autofree char *text = lf_codec_to_string (codec);
-  guint64 align = 0;
-  if (!g_str_has_prefix (text, "npy(align=") || !g_str_has_suffix (text, ")"))
-    return 0;
-  text[strlen (text) - 1] = '\0';
-  if (!g_ascii_string_to_unsigned (text + strlen ("npy(align="), 10, 64, G_MAXUINT, &align,
-                                   NULL))
-    return 0;
-  return (guint) align;
+  return lf_npy_header_format (buffer, LF_MPI_HEADER_MAX, dtype, ndim, shape, offset,
+                               kind->align);
 }
 
-gboolean
-_lf_mpi_codec_depends_on_offset (const LfCodec *codec)
+GBytes *
+_lf_mpi_record_data (const LfMpiLeaf *leaf, LfNode *node, GBytes *record,
+                     LfDType *stored_dtype, GError **error)
 {
-  g_autofree char *text = lf_codec_to_string (codec);
-  return strstr (text, "align=") != NULL && _lf_mpi_npy_align (codec) == 0;
+  gboolean array = lf_node_get_kind (node) == LF_NODE_ARRAY;
+  guint ndim = array ? lf_array_get_ndim (node) : 0;
+  const gsize *shape = array ? lf_array_get_shape (node) : NULL;
+  g_autoptr (LfStream) stream = lf_stream_new_for_bytes (record);
+  g_autoptr (LfRecordInfo) info = lf_record_info_new ();
+  GError *local = NULL;
+  if (!lf_codec_describe (leaf->codec, stream, node, info, &local))
+    {
+      g_propagate_prefixed_error (error, local, "%s: ", _lf_mpi_leaf_name (leaf));
+      return NULL;
+    }
+  LfDType dtype = lf_record_info_get_stored_dtype (info);
+  gsize size = 0, data_size = 0;
+  const guint8 *data = g_bytes_get_data (record, &size);
+  char expected[LF_MPI_HEADER_MAX];
+  gsize header = _lf_mpi_format_header (&leaf->kind, dtype, ndim, shape, 0, expected);
+  gboolean plain = header > 0 && lf_record_info_get_header_size (info) == header
+                   && size >= header && memcmp (data, expected, header) == 0
+                   && lf_shape_n_bytes (dtype, ndim, shape, &data_size)
+                   && size - header == data_size;
+  if (!plain)
+    {
+      g_autofree char *codec = lf_codec_to_string (leaf->codec);
+      g_set_error (error, LF_ERROR, LF_ERROR_FAILED,
+                   "%s: codec %s declares LF_CODEC_ROW_RANGES, but its record for this "
+                   "leaf is not an npy header for its shape followed by exactly its data",
+                   _lf_mpi_leaf_name (leaf), codec);
+      return NULL;
+    }
+  *stored_dtype = dtype;
+  return g_bytes_new_from_bytes (record, header, data_size);
 }
 
 gboolean

@@ -22,20 +22,20 @@ typedef enum {
 
 /* What one rank contributes to one leaf, as exchanged with the others. */
 typedef struct {
-  gint64 kind;       /* PieceKind */
-  gint64 size;       /* bytes of the record, or of the rows' data */
-  LfMpiBlock block;  /* PIECE_ROWS: the block in the record's dtype */
+  gint64 kind;         /* PieceKind */
+  gint64 size;         /* bytes of the record, or of the rows' data */
+  gint64 stored_dtype; /* PIECE_RECORD with an aligned header: the record's dtype */
+  LfMpiBlock block;    /* PIECE_ROWS: the block in the record's dtype */
 } Contribution;
 
 typedef struct {
   int owner;           /* the rank encoding the whole record; -1 for row-wise shards */
-  gboolean row_wise;
-  guint align;         /* npy(align=N): record headers are laid out at their offset */
-  gsize header_size;   /* such a whole leaf's header, as laid out */
+  gboolean row_wise;   /* a sharded leaf whose codec splits by rows */
+  gsize header_size;   /* a whole leaf's aligned header, as laid out */
   gboolean has_record; /* laid out: the leaf's record, on every rank */
   guint64 record_offset, record_size;
   LfNode *whole;       /* a gathered sharded leaf, on its owner */
-  GBytes *head;        /* plain npy owned arrays: the record header, before `bytes` */
+  GBytes *head;        /* the record header before `bytes`, when formatted here */
   GBytes *bytes;       /* this rank's bytes for the leaf */
   GBytes *header;      /* rank 0: the record header of a row-wise shard */
 } LeafState;
@@ -49,12 +49,6 @@ typedef struct {
   LeafState *states;
   Contribution *mine;  /* one per leaf */
 } Save;
-
-static const char *
-path_or_root (const LfMpiLeaf *leaf)
-{
-  return *leaf->path_text ? leaf->path_text : "root";
-}
 
 /* The bytes a leaf weighs when balancing owners; every rank computes the
  * same figure from dtype and shape alone. */
@@ -74,16 +68,8 @@ leaf_weight (const LfMpiLeaf *leaf)
   return (guint64) row * leaf->shard->global_rows;
 }
 
-static void
-hash_bytes (guint64 *hash, gconstpointer data, gsize size)
-{
-  const guint8 *p = data;
-  for (gsize i = 0; i < size; i++)
-    *hash = (*hash ^ p[i]) * 1099511628211ull;
-}
-
-/* The dtype and shape an npy record of `node` has: every rank formats the
- * aligned headers of whole leaves from its own copy, so they must agree. */
+/* The kind and shape of `node`: every rank formats the aligned headers of
+ * whole leaves from its own copy, so they must agree. */
 static void
 hash_record_type (guint64 *hash, LfNode *node)
 {
@@ -94,11 +80,11 @@ hash_record_type (guint64 *hash, LfNode *node)
     {
       dtype = lf_array_get_dtype (node);
       ndim = lf_array_get_ndim (node);
-      hash_bytes (hash, lf_array_get_shape (node), (gsize) ndim * sizeof (gsize));
+      _lf_mpi_hash (hash, lf_array_get_shape (node), (gsize) ndim * sizeof (gsize));
     }
-  hash_bytes (hash, &kind, sizeof kind);
-  hash_bytes (hash, &dtype, sizeof dtype);
-  hash_bytes (hash, &ndim, sizeof ndim);
+  _lf_mpi_hash (hash, &kind, sizeof kind);
+  _lf_mpi_hash (hash, &dtype, sizeof dtype);
+  _lf_mpi_hash (hash, &ndim, sizeof ndim);
 }
 
 /* Step 1: owners, and a check that every rank planned the same records. */
@@ -107,13 +93,13 @@ assign_owners (Save *s, GError **error)
 {
   GArray *leaves = s->plan->leaves;
   g_autofree guint64 *load = g_new0 (guint64, s->n_ranks);
-  guint64 hash = 1469598103934665603ull;
-  hash_bytes (&hash, &leaves->len, sizeof leaves->len);
+  guint64 hash = LF_MPI_HASH_INIT;
+  _lf_mpi_hash (&hash, &leaves->len, sizeof leaves->len);
   for (guint i = 0; i < leaves->len; i++)
     {
       const LfMpiLeaf *leaf = &g_array_index (leaves, LfMpiLeaf, i);
       LeafState *state = &s->states[i];
-      state->row_wise = leaf->shard != NULL && _lf_mpi_codec_is_row_wise (leaf->codec);
+      state->row_wise = leaf->shard != NULL && leaf->kind.row_ranges;
       state->owner = -1;
       if (!state->row_wise)
         {
@@ -132,28 +118,29 @@ assign_owners (Save *s, GError **error)
             {
               g_set_error (error, LF_ERROR, LF_ERROR_FAILED,
                            "%s: the owner callback returned rank %d, expected 0 to %d",
-                           path_or_root (leaf), state->owner, s->n_ranks - 1);
+                           _lf_mpi_leaf_name (leaf), state->owner, s->n_ranks - 1);
               return FALSE;
             }
         }
-      if (_lf_mpi_codec_depends_on_offset (leaf->codec))
+      if (leaf->kind.cannot_lay_out != NULL)
         {
           g_autofree char *codec = lf_codec_to_string (leaf->codec);
           g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
-                       "%s: codec %s writes bytes that depend on the record's offset; "
-                       "collective saves cannot encode it ahead of the layout",
-                       path_or_root (leaf), codec);
+                       "%s: codec %s writes bytes that depend on the record's offset "
+                       "(LF_CODEC_OFFSET_DEPENDENT) and lacks %s, which a collective save "
+                       "needs to lay such records out; save this leaf serially or with "
+                       "another codec", _lf_mpi_leaf_name (leaf), codec,
+                       leaf->kind.cannot_lay_out);
           return FALSE;
         }
-      state->align = _lf_mpi_npy_align (leaf->codec);
-      if (state->align != 0 && !state->row_wise)
+      if (leaf->kind.align != 0 && !state->row_wise)
         hash_record_type (&hash, leaf->leaf);
       g_autofree char *codec = lf_codec_to_string (leaf->codec);
       guint64 rows = leaf->shard != NULL ? leaf->shard->global_rows : G_MAXUINT64;
-      hash_bytes (&hash, leaf->path_text, strlen (leaf->path_text) + 1);
-      hash_bytes (&hash, codec, strlen (codec) + 1);
-      hash_bytes (&hash, &state->owner, sizeof state->owner);
-      hash_bytes (&hash, &rows, sizeof rows);
+      _lf_mpi_hash (&hash, leaf->path_text, strlen (leaf->path_text) + 1);
+      _lf_mpi_hash (&hash, codec, strlen (codec) + 1);
+      _lf_mpi_hash (&hash, &state->owner, sizeof state->owner);
+      _lf_mpi_hash (&hash, &rows, sizeof rows);
     }
   /* max(h) == min(h) on every rank, without a second reduction. */
   guint64 both[2] = { hash, ~hash }, max[2];
@@ -184,38 +171,33 @@ gather_whole_leaves (Save *s, GError **error)
   return TRUE;
 }
 
-/* With the `npy` codec an array's record is its header and its bytes as
- * they are in memory (little-endian hosts): no copy.  (npy's one option,
- * align, changes only the header.) */
+/* The codec's data part is the array's memory (LF_CODEC_RAW_DATA): it is
+ * written from there, without a copy. */
 static gboolean
-is_plain_npy_array (const LfMpiLeaf *leaf, LfNode *node)
+is_raw_array (const LfMpiLeaf *leaf, LfNode *node)
 {
-  return G_BYTE_ORDER == G_LITTLE_ENDIAN && lf_node_get_kind (node) == LF_NODE_ARRAY
-         && !lf_array_is_abstract (node) && strcmp (lf_codec_get_name (leaf->codec), "npy") == 0;
+  return leaf->kind.raw_data && lf_node_get_kind (node) == LF_NODE_ARRAY
+         && !lf_array_is_abstract (node);
 }
 
-/* The npy header of a record for `node` (an array, or a scalar as a 0-d
- * array) starting at `offset`, padded for `align` (0: numpy's layout).
- * Its length, or 0 when `node` has no such header. */
-static gsize
-format_header_at (LfNode *node, guint64 offset, guint align, char *buffer)
-{
-  if (lf_node_get_kind (node) == LF_NODE_SCALAR)
-    return lf_npy_header_format (buffer, LF_NPY_HEADER_MAX, lf_scalar_get_dtype (node), 0,
-                                 NULL, offset, align);
-  if (lf_node_get_kind (node) != LF_NODE_ARRAY)
-    return 0;
-  return lf_npy_header_format (buffer, LF_NPY_HEADER_MAX, lf_array_get_dtype (node),
-                               lf_array_get_ndim (node), lf_array_get_shape (node), offset,
-                               align);
-}
-
+/* The header of a record with `dtype` and `ndim`/`shape` at `offset`, as
+ * laid out for the leaf's codec; NULL when it does not fit. */
 static GBytes *
-npy_header_for (LfNode *node)
+header_bytes (const LfMpiLeaf *leaf, LfDType dtype, guint ndim, const gsize *shape,
+              guint64 offset)
 {
-  char buffer[LF_NPY_HEADER_MAX];
-  gsize length = format_header_at (node, 0, 0, buffer);
+  char buffer[LF_MPI_HEADER_MAX];
+  gsize length = _lf_mpi_format_header (&leaf->kind, dtype, ndim, shape, offset, buffer);
   return length > 0 ? g_bytes_new (buffer, length) : NULL;
+}
+
+/* The same for `node`'s record (a scalar's is 0-d). */
+static GBytes *
+header_at (const LfMpiLeaf *leaf, LfNode *node, LfDType dtype, guint64 offset)
+{
+  gboolean array = lf_node_get_kind (node) == LF_NODE_ARRAY;
+  return header_bytes (leaf, dtype, array ? lf_array_get_ndim (node) : 0,
+                       array ? lf_array_get_shape (node) : NULL, offset);
 }
 
 static GBytes *
@@ -225,15 +207,32 @@ encode (const LfMpiLeaf *leaf, LfNode *node, GError **error)
   GError *local = NULL;
   if (!lf_codec_serialise (leaf->codec, stream, leaf->path, node, &local))
     {
-      g_propagate_prefixed_error (error, local, "%s: ", path_or_root (leaf));
+      g_propagate_prefixed_error (error, local, "%s: ", _lf_mpi_leaf_name (leaf));
       return NULL;
     }
   return lf_stream_steal_bytes (stream);
 }
 
+/* The data part of `node`'s record (a codec with LF_CODEC_ROW_RANGES),
+ * and the dtype it is stored in: the array's memory when the codec writes
+ * it raw, else what the codec writes after its header. */
+static GBytes *
+encode_data (const LfMpiLeaf *leaf, LfNode *node, LfDType *stored_dtype, GError **error)
+{
+  if (is_raw_array (leaf, node))
+    {
+      *stored_dtype = lf_array_get_dtype (node);
+      return g_bytes_ref (lf_array_get_bytes (node));
+    }
+  g_autoptr (GBytes) record = encode (leaf, node, error);
+  if (record == NULL)
+    return NULL;
+  return _lf_mpi_record_data (leaf, node, record, stored_dtype, error);
+}
+
 /* This rank's rows of a row-wise sharded leaf: the codec encodes the block
  * as an array of its own, and the data part of that record is exactly
- * these rows' part of the whole record. */
+ * these rows' part of the whole record (LF_CODEC_ROW_RANGES). */
 static gboolean
 encode_rows (const LfMpiLeaf *leaf, LeafState *state, Contribution *c, GError **error)
 {
@@ -244,77 +243,42 @@ encode_rows (const LfMpiLeaf *leaf, LeafState *state, Contribution *c, GError **
     {
       g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
                    "%s: codec %s writes no record for this sharded leaf",
-                   path_or_root (leaf), lf_codec_get_name (leaf->codec));
+                   _lf_mpi_leaf_name (leaf), lf_codec_get_name (leaf->codec));
       return FALSE;
     }
-  if (is_plain_npy_array (leaf, leaf->leaf))
-    {
-      c->block = local_block;
-      c->kind = PIECE_ROWS;
-      c->size = (gint64) lf_array_get_n_bytes (leaf->leaf);
-      state->bytes = g_bytes_ref (lf_array_get_bytes (leaf->leaf));
-      return TRUE;
-    }
-  g_autoptr (GBytes) record = encode (leaf, leaf->leaf, error);
-  if (record == NULL)
-    return FALSE;
-  gsize size = 0;
-  const guint8 *data = g_bytes_get_data (record, &size);
-  guint ndim = lf_array_get_ndim (leaf->leaf);
-  const gsize *shape = lf_array_get_shape (leaf->leaf);
-  LfNpyHeader header;
-  char expected[LF_NPY_HEADER_MAX];
-  gboolean plain = lf_npy_header_parse (data, size, &header, NULL) && !header.swap
-                   && !header.fortran_order && header.ndim == ndim
-                   && memcmp (header.shape, shape, ndim * sizeof (gsize)) == 0
-                   && header.header_size + header.data_size == size
-                   && header.header_size == lf_npy_header_format (expected, sizeof expected,
-                                                                  header.dtype, ndim, shape,
-                                                                  0, state->align);
-  if (!plain)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_FAILED,
-                   "%s: codec %s did not write a plain npy record for this rank's block",
-                   path_or_root (leaf), lf_codec_get_name (leaf->codec));
-      return FALSE;
-    }
-  if (!_lf_mpi_block_describe (leaf, header.dtype, TRUE, &c->block, error))
+  LfDType stored = LF_DTYPE_INVALID;
+  state->bytes = encode_data (leaf, leaf->leaf, &stored, error);
+  if (state->bytes == NULL || !_lf_mpi_block_describe (leaf, stored, TRUE, &c->block, error))
     return FALSE;
   c->kind = PIECE_ROWS;
-  c->size = (gint64) header.data_size;
-  state->bytes = g_bytes_new_from_bytes (record, header.header_size, header.data_size);
+  c->size = (gint64) g_bytes_get_size (state->bytes);
   return TRUE;
 }
 
-/* An npy(align=N) record's data part: the array's bytes, or (scalars,
- * big-endian hosts) what the codec writes after its header. */
+/* A whole leaf's record on its owner: the data part alone when the header
+ * is laid out at the record's offset later (aligned codecs), the header
+ * formatted here and the array's memory (raw arrays), or the codec's
+ * record as it writes it. */
 static gboolean
-encode_data_only (const LfMpiLeaf *leaf, LfNode *node, LeafState *state, GError **error)
+encode_whole (const LfMpiLeaf *leaf, LfNode *node, LeafState *state, Contribution *c,
+              GError **error)
 {
-  if (is_plain_npy_array (leaf, node))
+  if (leaf->kind.align != 0)
     {
-      state->bytes = g_bytes_ref (lf_array_get_bytes (node));
-      return TRUE;
+      LfDType stored = LF_DTYPE_INVALID;
+      if ((state->bytes = encode_data (leaf, node, &stored, error)) == NULL)
+        return FALSE;
+      c->stored_dtype = stored;
     }
-  g_autoptr (GBytes) record = encode (leaf, node, error);
-  if (record == NULL)
+  else if (is_raw_array (leaf, node)
+           && (state->head = header_at (leaf, node, lf_array_get_dtype (node), 0)) != NULL)
+    state->bytes = g_bytes_ref (lf_array_get_bytes (node));
+  else if ((state->bytes = encode (leaf, node, error)) == NULL)
     return FALSE;
-  gsize size = 0;
-  const guint8 *data = g_bytes_get_data (record, &size);
-  LfNpyHeader header;
-  char expected[LF_NPY_HEADER_MAX];
-  if (!lf_npy_header_parse (data, size, &header, error)
-      || header.header_size + header.data_size != size
-      || header.header_size != format_header_at (node, 0, state->align, expected)
-      || memcmp (data, expected, header.header_size) != 0)
-    {
-      g_clear_error (error);
-      g_set_error (error, LF_ERROR, LF_ERROR_FAILED,
-                   "%s: codec %s did not write the npy record expected for this leaf",
-                   path_or_root (leaf), lf_codec_get_name (leaf->codec));
-      return FALSE;
-    }
-  state->bytes = g_bytes_new_from_bytes (record, header.header_size, header.data_size);
+  c->kind = PIECE_RECORD;
+  c->size = (gint64) g_bytes_get_size (state->bytes);
+  if (state->head != NULL)
+    c->size += (gint64) g_bytes_get_size (state->head);
   return TRUE;
 }
 
@@ -327,10 +291,9 @@ encode_local (Save *s, GError **error)
     {
       const LfMpiLeaf *leaf = &g_array_index (leaves, LfMpiLeaf, i);
       LeafState *state = &s->states[i];
-      Contribution *c = &s->mine[i];
       if (state->row_wise)
         {
-          if (!encode_rows (leaf, state, c, error))
+          if (!encode_rows (leaf, state, &s->mine[i], error))
             return FALSE;
           continue;
         }
@@ -343,23 +306,11 @@ encode_local (Save *s, GError **error)
         {
           g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
                        "%s: rank %d owns this leaf but holds an abstract array",
-                       path_or_root (leaf), s->rank);
+                       _lf_mpi_leaf_name (leaf), s->rank);
           return FALSE;
         }
-      if (state->align != 0)
-        {
-          /* The data only: lay_out puts the header in front at its offset. */
-          if (!encode_data_only (leaf, node, state, error))
-            return FALSE;
-        }
-      else if (is_plain_npy_array (leaf, node) && (state->head = npy_header_for (node)) != NULL)
-        state->bytes = g_bytes_ref (lf_array_get_bytes (node));
-      else if ((state->bytes = encode (leaf, node, error)) == NULL)
+      if (!encode_whole (leaf, node, state, &s->mine[i], error))
         return FALSE;
-      c->kind = PIECE_RECORD;
-      c->size = (gint64) g_bytes_get_size (state->bytes);
-      if (state->head != NULL)
-        c->size += (gint64) g_bytes_get_size (state->head);
     }
   return TRUE;
 }
@@ -367,35 +318,33 @@ encode_local (Save *s, GError **error)
 /* The header of a row-wise shard's record: the global shape in the dtype
  * the ranks' blocks were encoded to. */
 static GBytes *
-format_global_header (const LfMpiLeaf *leaf, LfDType dtype, guint64 offset, guint align)
+format_global_header (const LfMpiLeaf *leaf, LfDType dtype, guint64 offset)
 {
   guint ndim = lf_array_get_ndim (leaf->leaf);
-  g_autofree gsize *shape = g_new (gsize, ndim);
+  gsize shape[LF_MAX_NDIM];
   memcpy (shape, lf_array_get_shape (leaf->leaf), ndim * sizeof (gsize));
   shape[0] = leaf->shard->global_rows;
-  char buffer[LF_NPY_HEADER_MAX];
-  gsize length = lf_npy_header_format (buffer, sizeof buffer, dtype, ndim, shape, offset,
-                                       align);
-  return length > 0 ? g_bytes_new (buffer, length) : NULL;
+  return header_bytes (leaf, dtype, ndim, shape, offset);
 }
 
-/* An npy(align=N) whole leaf's header at `offset`: every rank formats it
- * from its own copy of the leaf (the same dtype and shape everywhere, as
- * step 1 checked) to learn its length; the owner keeps it to write. */
+/* An aligned whole leaf's header at `offset`: every rank formats it from
+ * its own copy of the leaf (the same kind and shape everywhere, as step 1
+ * checked) and the stored dtype the owner reported, to learn its length;
+ * the owner keeps it to write. */
 static gboolean
-lay_out_aligned_header (Save *s, const LfMpiLeaf *leaf, LeafState *state, guint64 offset,
-                        GError **error)
+lay_out_aligned_header (Save *s, const LfMpiLeaf *leaf, LeafState *state,
+                        const Contribution *c, guint64 offset, GError **error)
 {
-  char buffer[LF_NPY_HEADER_MAX];
-  state->header_size = format_header_at (leaf->leaf, offset, state->align, buffer);
-  if (state->header_size == 0)
+  g_autoptr (GBytes) header = header_at (leaf, leaf->leaf, (LfDType) c->stored_dtype, offset);
+  if (header == NULL)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_OVERFLOW, "%s: the record header is too long",
-                   path_or_root (leaf));
+                   _lf_mpi_leaf_name (leaf));
       return FALSE;
     }
+  state->header_size = g_bytes_get_size (header);
   if (state->owner == s->rank)
-    state->head = g_bytes_new (buffer, state->header_size);
+    state->head = g_steal_pointer (&header);
   return TRUE;
 }
 
@@ -415,8 +364,8 @@ lay_out (Save *s, const Contribution *all, GArray *pieces, GError **error)
       if (!state->row_wise)
         {
           const Contribution *c = &all[(gsize) state->owner * n + i];
-          if (c->kind == PIECE_RECORD && state->align != 0
-              && !lay_out_aligned_header (s, leaf, state, offset, error))
+          if (c->kind == PIECE_RECORD && leaf->kind.align != 0
+              && !lay_out_aligned_header (s, leaf, state, c, offset, error))
             return FALSE;
           if (c->kind == PIECE_RECORD && state->owner == s->rank)
             {
@@ -440,12 +389,12 @@ lay_out (Save *s, const Contribution *all, GArray *pieces, GError **error)
                                  error))
         return FALSE;
       g_autoptr (GBytes) header = format_global_header (leaf, (LfDType) all[i].block.dtype,
-                                                        offset, state->align);
+                                                        offset);
       if (header == NULL)
         {
           g_set_error (error, LF_ERROR, LF_ERROR_OVERFLOW,
                        "%s: the record header of the whole array is too long",
-                       path_or_root (leaf));
+                       _lf_mpi_leaf_name (leaf));
           return FALSE;
         }
       guint64 data_start = offset + g_bytes_get_size (header);

@@ -31,7 +31,7 @@ cast_parse_options (LfCodecOptions *options, GError **error)
 
   if (!lf_codec_options_get_choice (options, "lossy", lossy_choices, 0, &lossy, error))
     return NULL;
-  LfCodec *inner = lf_codec_options_get_codec (options, "inner", "npy", error);
+  LfCodec *inner = lf_codec_options_get_codec (options, "inner", LF_CODEC_DEFAULT, error);
   if (inner == NULL)
     return NULL;
 
@@ -81,8 +81,12 @@ cast_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path, LfNode
   if (got == NULL)
     return NULL;
   LfDType want = lf_array_get_dtype (like);
-  if (lf_node_get_kind (got) != LF_NODE_ARRAY || lf_array_get_dtype (got) == want)
-    return g_steal_pointer (&got);   /* the caller's check reports a kind mismatch */
+  /* Another kind or shape goes back as read, unconverted (the caller's
+   * check reports it): a conversion allocates only what `like` holds. */
+  if (lf_node_get_kind (got) != LF_NODE_ARRAY || lf_array_get_dtype (got) == want
+      || !lf_codec_check_array_like (like, want, lf_array_get_ndim (got),
+                                     lf_array_get_shape (got), NULL))
+    return g_steal_pointer (&got);
 
   GError *local = NULL;
   LfNode *cast = lf_array_cast (got, want, o->policy, &local);
@@ -97,6 +101,49 @@ cast_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path, LfNode
   return cast;
 }
 
+/* The inner codec's description of the record as stored; an array record
+ * read for an array `like` decodes to `like`'s dtype (whether its values
+ * fit is known only once they are read). */
+static gboolean
+cast_describe (const LfCodec *codec, LfStream *in, const LfNode *like, LfRecordInfo *info,
+               GError **error)
+{
+  const CastOptions *o = lf_codec_get_data (codec);
+
+  if (like == NULL || lf_node_get_kind (like) != LF_NODE_ARRAY)
+    return lf_codec_describe (o->inner, in, like, info, error);
+  if (!lf_codec_describe (o->inner, in, NULL, info, error))
+    return FALSE;
+  if (lf_record_info_get_kind (info) != LF_NODE_ARRAY)
+    return TRUE;
+  LfDType want = lf_array_get_dtype (like);
+  guint64 n = lf_record_info_get_n_elements (info);
+  /* The stored dtype, pinned before the leaf's dtype changes. */
+  lf_record_info_set_stored_dtype (info, lf_record_info_get_stored_dtype (info));
+  lf_record_info_set_leaf (info, LF_NODE_ARRAY, want, lf_record_info_get_ndim (info),
+                           lf_record_info_get_shape (info));
+  lf_record_info_set_sizes (info, lf_record_info_get_stored_size (info),
+                            lf_record_info_get_header_size (info),
+                            n <= G_MAXUINT64 / lf_dtype_size (want)
+                                ? n * lf_dtype_size (want) : LF_RECORD_SIZE_UNKNOWN);
+  return TRUE;
+}
+
+/* Saving is the inner codec's, and loading converts element by element:
+ * the record splits as the inner codec's does.  Not RAW_DATA: the bytes
+ * on file are not those of the leaf a load returns. */
+static void
+cast_get_capabilities (const LfCodec *codec, LfCodecCapabilities *caps)
+{
+  const CastOptions *o = lf_codec_get_data (codec);
+  LfCodecCapabilities inner;
+  lf_codec_get_capabilities (o->inner, &inner);
+  caps->flags |= inner.flags & (LF_CODEC_ELEMENTWISE | LF_CODEC_ROW_RANGES
+                                | LF_CODEC_OFFSET_DEPENDENT | LF_CODEC_PARALLEL_SMALL_LEAVES);
+  caps->data_alignment = inner.data_alignment;
+  caps->inner = o->inner;
+}
+
 static const LfCodecClass cast_codec = {
   .struct_size = sizeof (LfCodecClass),
   .name = "cast",
@@ -106,6 +153,8 @@ static const LfCodecClass cast_codec = {
   .handles = cast_handles,
   .serialise = cast_serialise,
   .deserialise = cast_deserialise,
+  .describe = cast_describe,
+  .get_capabilities = cast_get_capabilities,
 };
 
 LF_PLUGIN_DEFINE ("cast", PACKAGE_VERSION,

@@ -1,6 +1,6 @@
-/* The compressed record's layout (docs/FORMAT.md), shared by the codec
- * (compressed.c) and the `leafio` tool, which describes such records from
- * their header without the plugin (tools/compressed-header.c).
+/* The compressed record's layout (docs/FORMAT.md), private to the codec
+ * (compressed.c): everything else learns what a record holds from the
+ * codec's `describe` (lf_codec_describe()).
  *
  *   0   7  magic "\x93LFZSTD"
  *   7   1  version, 1

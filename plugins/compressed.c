@@ -36,6 +36,11 @@
 
 #define THREADED_MIN_SIZE (2u << 20)
 #define THREADED_JOB_SIZE (2u << 20)
+/* The frame's first block holds the inner record's first 16 KiB only (any
+ * npy header fits): describe then decompresses the inner header from a
+ * short prefix of the frame, however large the blocks after it.  zstd
+ * decodes whole blocks, and a block of noisy data can be 128 KiB long. */
+#define FIRST_BLOCK_SIZE ((gsize) 16 * 1024)
 
 typedef struct {
   LfCodec *inner;
@@ -56,7 +61,7 @@ compressed_parse_options (LfCodecOptions *options, GError **error)
     return NULL;
   if (!lf_codec_options_get_int (options, "threads", 0, 256, 0, &threads, error))
     return NULL;
-  LfCodec *inner = lf_codec_options_get_codec (options, "inner", "npy", error);
+  LfCodec *inner = lf_codec_options_get_codec (options, "inner", LF_CODEC_DEFAULT, error);
   if (inner == NULL)
     return NULL;
 
@@ -187,6 +192,39 @@ cctx_for_level (int level, gboolean streamed, GError **error)
 
 /* ---- saving: small leaves, in one piece --------------------------------------- */
 
+/* Compresses `src` into one frame that records its content size, the
+ * first block ending after FIRST_BLOCK_SIZE bytes. */
+static gssize
+compress_in_one (ZSTD_CCtx *cctx, guint8 *dst, gsize capacity, const guint8 *src, gsize size,
+                 GError **error)
+{
+  if (size <= FIRST_BLOCK_SIZE)
+    {
+      size_t written = ZSTD_compress2 (cctx, dst, capacity, src, size);
+      return zstd_failed (written, "compression", error) ? -1 : (gssize) written;
+    }
+  if (zstd_failed (ZSTD_CCtx_setPledgedSrcSize (cctx, size), "size", error))
+    return -1;
+  ZSTD_outBuffer output = { dst, capacity, 0 };
+  ZSTD_inBuffer first = { src, FIRST_BLOCK_SIZE, 0 };
+  ZSTD_inBuffer rest = { src + FIRST_BLOCK_SIZE, size - FIRST_BLOCK_SIZE, 0 };
+  size_t left;
+  do
+    left = ZSTD_compressStream2 (cctx, &output, &first, ZSTD_e_flush);
+  while (!ZSTD_isError (left) && left > 0 && output.pos < output.size);
+  while (!ZSTD_isError (left) && output.pos < output.size
+         && (left = ZSTD_compressStream2 (cctx, &output, &rest, ZSTD_e_end)) > 0)
+    ;
+  if (zstd_failed (left, "compression", error))
+    return -1;
+  if (left > 0)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_FAILED, "zstd compression: output over its bound");
+      return -1;
+    }
+  return (gssize) output.pos;
+}
+
 /* The inner record is built in memory and compressed in one call, in the
  * calling thread, so the frame records its content size. */
 static gboolean
@@ -204,16 +242,17 @@ save_small (const CompressedOptions *o, LfStream *out, const LfPath *path, LfNod
   ZSTD_CCtx *cctx = cctx_for_level (o->level, FALSE, error);
   if (cctx == NULL)
     return FALSE;
-  gsize bound = ZSTD_compressBound (raw_size);
+  /* Room for the block a flush ends early, too. */
+  gsize bound = ZSTD_compressBound (raw_size) + 64;
   g_autofree guint8 *compressed = g_malloc (bound);
-  size_t compressed_size = ZSTD_compress2 (cctx, compressed, bound, raw_data, raw_size);
-  if (zstd_failed (compressed_size, "compression", error))
+  gssize compressed_size = compress_in_one (cctx, compressed, bound, raw_data, raw_size, error);
+  if (compressed_size < 0)
     return FALSE;
 
   guint8 header[LF_ZSTD_RECORD_HEADER_SIZE];
   fill_header (header, o, raw_size, compressed_size, XXH3_64bits (raw_data, raw_size));
   return write_head (out, header, o, error)
-         && lf_stream_write (out, compressed, compressed_size, error);
+         && lf_stream_write (out, compressed, (gsize) compressed_size, error);
 }
 
 /* ---- saving: big leaves, streamed -------------------------------------------- */
@@ -248,7 +287,7 @@ streaming_push (Streaming *s, const void *data, gsize count, ZSTD_EndDirective d
       if (output.pos > 0 && !lf_stream_write (s->sink, s->chunk, output.pos, error))
         return FALSE;
       s->compressed_size += output.pos;
-      if (directive == ZSTD_e_end ? left == 0 : input.pos == input.size)
+      if (directive == ZSTD_e_continue ? input.pos == input.size : left == 0)
         return TRUE;
     }
 }
@@ -257,9 +296,20 @@ static gboolean
 streaming_write (gpointer user_data, const void *buffer, gsize count, GError **error)
 {
   Streaming *s = user_data;
+  const guint8 *bytes = buffer;
   XXH3_64bits_update (s->hash, buffer, count);
+  if (s->raw_size < FIRST_BLOCK_SIZE && count >= FIRST_BLOCK_SIZE - s->raw_size)
+    {
+      /* The first block ends here, wherever the inner codec's writes do. */
+      gsize first = (gsize) (FIRST_BLOCK_SIZE - s->raw_size);
+      s->raw_size += first;
+      if (!streaming_push (s, bytes, first, ZSTD_e_flush, error))
+        return FALSE;
+      bytes += first;
+      count -= first;
+    }
   s->raw_size += count;
-  return streaming_push (s, buffer, count, ZSTD_e_continue, error);
+  return streaming_push (s, bytes, count, ZSTD_e_continue, error);
 }
 
 static gboolean
@@ -320,13 +370,156 @@ compressed_serialise (const LfCodec *codec, LfStream *out, const LfPath *path, L
   return big ? save_big (o, out, path, leaf, error) : save_small (o, out, path, leaf, error);
 }
 
-/* ---- loading ------------------------------------------------------------------- */
+/* ---- the record's head: header and inner reference ------------------------------ */
 
-/* Decompresses one frame into a buffer that grows with the output, capped
- * at `raw_size`: a lying size cannot make it allocate what the frame does
- * not hold. */
-static GBytes *
-decompress_record (const guint8 *src, gsize src_size, guint64 raw_size, GError **error)
+typedef struct {
+  guint32 reference_len;
+  guint64 raw_size, compressed_size, checksum;
+  char reference[LF_ZSTD_MAX_REFERENCE_LEN + 1];
+} RecordHead;
+
+/* The 40-byte header, checked: loads and describe refuse alike. */
+static gboolean
+parse_header (const guint8 *header, RecordHead *head, GError **error)
+{
+  if (memcmp (header, LF_ZSTD_RECORD_MAGIC, LF_ZSTD_RECORD_MAGIC_LEN) != 0)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
+                   "not a compressed record: the magic is not \\x93LFZSTD "
+                   "(was the file written with another codec?)");
+      return FALSE;
+    }
+  guint version = header[LF_ZSTD_AT_VERSION];
+  guint32 flags = lf_zstd_get_u32 (header + LF_ZSTD_AT_FLAGS);
+  if (version != LF_ZSTD_RECORD_VERSION || flags != 0)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "compressed record version %u with flags 0x%x; this reader knows "
+                   "version %u with flags 0", version, flags, LF_ZSTD_RECORD_VERSION);
+      return FALSE;
+    }
+  head->reference_len = lf_zstd_get_u32 (header + LF_ZSTD_AT_REFERENCE_LEN);
+  head->raw_size = lf_zstd_get_u64 (header + LF_ZSTD_AT_RAW_SIZE);
+  head->compressed_size = lf_zstd_get_u64 (header + LF_ZSTD_AT_COMPRESSED_SIZE);
+  head->checksum = lf_zstd_get_u64 (header + LF_ZSTD_AT_CHECKSUM);
+  if (head->reference_len == 0 || head->reference_len > LF_ZSTD_MAX_REFERENCE_LEN)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
+                   "compressed record: inner codec reference of %u bytes "
+                   "(expected 1 to %u)", head->reference_len, LF_ZSTD_MAX_REFERENCE_LEN);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The sizes against what the stream holds, when it knows (`header_unread`:
+ * header bytes still ahead of the position). */
+static gboolean
+check_sizes (LfStream *in, const RecordHead *head, gsize header_unread, GError **error)
+{
+  guint64 remaining;
+  if (lf_stream_get_remaining (in, &remaining))
+    {
+      remaining -= MIN (remaining, header_unread);
+      if (head->compressed_size > remaining
+          || head->reference_len > remaining - head->compressed_size)
+        {
+          g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
+                       "compressed record: expected %u + %" G_GUINT64_FORMAT " bytes (inner "
+                       "reference and frame) after the header, found %" G_GUINT64_FORMAT,
+                       head->reference_len, head->compressed_size, remaining);
+          return FALSE;
+        }
+    }
+  if (head->compressed_size > G_MAXSIZE || head->raw_size > G_MAXSIZE
+      || head->compressed_size == 0)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
+                   "compressed record: sizes %" G_GUINT64_FORMAT " (raw) and %"
+                   G_GUINT64_FORMAT " (compressed) are impossible", head->raw_size,
+                   head->compressed_size);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_reference (const guint8 *bytes, RecordHead *head, GError **error)
+{
+  memcpy (head->reference, bytes, head->reference_len);
+  head->reference[head->reference_len] = '\0';
+  if (strlen (head->reference) != head->reference_len
+      || !g_utf8_validate (head->reference, -1, NULL))
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
+                   "compressed record: the inner codec reference is not text");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Consumes the header and the reference (loads). */
+static gboolean
+read_head (LfStream *in, RecordHead *head, GError **error)
+{
+  guint8 header[LF_ZSTD_RECORD_HEADER_SIZE];
+  if (!lf_stream_read (in, header, sizeof header, error))
+    {
+      g_prefix_error (error, "compressed record header: ");
+      return FALSE;
+    }
+  if (!parse_header (header, head, error) || !check_sizes (in, head, 0, error))
+    return FALSE;
+  guint8 reference[LF_ZSTD_MAX_REFERENCE_LEN];
+  if (!lf_stream_read (in, reference, head->reference_len, error))
+    {
+      g_prefix_error (error, "compressed record: ");
+      return FALSE;
+    }
+  return parse_reference (reference, head, error);
+}
+
+/* The same without consuming anything (describe). */
+static gboolean
+peek_head (LfStream *in, RecordHead *head, GError **error)
+{
+  const guint8 *bytes = lf_stream_peek (in, LF_ZSTD_RECORD_HEADER_SIZE, error);
+  if (bytes == NULL)
+    {
+      g_prefix_error (error, "compressed record header: ");
+      return FALSE;
+    }
+  if (!parse_header (bytes, head, error)
+      || !check_sizes (in, head, LF_ZSTD_RECORD_HEADER_SIZE, error))
+    return FALSE;
+  bytes = lf_stream_peek (in, LF_ZSTD_RECORD_HEADER_SIZE + head->reference_len, error);
+  if (bytes == NULL)
+    {
+      g_prefix_error (error, "compressed record: ");
+      return FALSE;
+    }
+  return parse_reference (bytes + LF_ZSTD_RECORD_HEADER_SIZE, head, error);
+}
+
+/* The codec the record names (transfer full): this codec's own inner codec
+ * when the reference is its canonical text, else resolved in its registry. */
+static LfCodec *
+inner_for_reference (const LfCodec *codec, const char *reference, GError **error)
+{
+  const CompressedOptions *o = lf_codec_get_data (codec);
+  if (strcmp (reference, o->inner_reference) == 0)
+    return lf_codec_ref (o->inner);
+  LfCodec *inner = lf_registry_resolve (lf_codec_get_registry (codec), reference, error);
+  if (inner == NULL)
+    g_prefix_error (error, "compressed record: inner codec \"%s\": ", reference);
+  return inner;
+}
+
+/* ---- zstd frames ------------------------------------------------------------------ */
+
+/* This thread's decompression context, reset and capped. */
+static ZSTD_DCtx *
+prepared_dctx (GError **error)
 {
   ZSTD_DCtx *dctx = get_dctx ();
   if (dctx == NULL)
@@ -336,69 +529,123 @@ decompress_record (const guint8 *src, gsize src_size, guint64 raw_size, GError *
     }
   ZSTD_DCtx_reset (dctx, ZSTD_reset_session_and_parameters);
   ZSTD_DCtx_setParameter (dctx, ZSTD_d_windowLogMax, LF_ZSTD_MAX_WINDOW_LOG);
+  return dctx;
+}
 
-  unsigned long long declared = ZSTD_getFrameContentSize (src, src_size);
-  if (declared == ZSTD_CONTENTSIZE_ERROR || (declared != ZSTD_CONTENTSIZE_UNKNOWN
-                                             && declared != raw_size))
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
-                   "the zstd frame is malformed or does not hold the %" G_GUINT64_FORMAT
-                   " bytes the record declares", raw_size);
-      return NULL;
-    }
+/* One wording and one code for each zstd failure, for loads, describe and
+ * every tool built on them: a window above the cap is a well-formed frame
+ * this reader refuses, anything else is corruption. */
+static void
+set_zstd_error (size_t status, GError **error)
+{
+  if (ZSTD_getErrorCode (status) == ZSTD_error_frameParameter_windowTooLarge)
+    g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                 "the zstd frame needs a window above %u MiB, the most this reader allows",
+                 (1u << LF_ZSTD_MAX_WINDOW_LOG) >> 20);
+  else
+    g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT, "the zstd frame is corrupt: %s",
+                 ZSTD_getErrorName (status));
+}
 
-  gsize capacity = (gsize) MIN (raw_size, MAX ((guint64) src_size * 4, 1u << 16));
-  guint8 *buffer = g_malloc (MAX (capacity, 1));
-  ZSTD_inBuffer input = { src, src_size, 0 };
-  ZSTD_outBuffer output = { buffer, capacity, 0 };
-  size_t status;
+static void
+refuse_raw_size (guint64 raw_size, GError **error)
+{
+  g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
+               "the zstd frame is malformed or does not hold the %" G_GUINT64_FORMAT
+               " bytes the record declares", raw_size);
+}
 
+/* The frame's own content size, when it states one, must be the record's
+ * (`size`: the bytes of the frame at hand, at least its header's). */
+static gboolean
+check_content_size (const guint8 *frame, gsize size, guint64 raw_size, GError **error)
+{
+  unsigned long long declared = ZSTD_getFrameContentSize (frame, size);
+  if (declared == ZSTD_CONTENTSIZE_UNKNOWN || declared == raw_size)
+    return TRUE;
+  refuse_raw_size (raw_size, error);
+  return FALSE;
+}
+
+static void
+refuse_allocation (gsize size, GError **error)
+{
+  g_set_error (error, LF_ERROR, LF_ERROR_FAILED,
+               "out of memory: cannot allocate %" G_GSIZE_FORMAT " bytes for the "
+               "decompressed record", size);
+}
+
+/* Runs the whole frame through zstd into `output`, which grows with the
+ * output, never past `raw_size`: a lying size cannot make it allocate what
+ * the frame does not hold. */
+static gboolean
+decompress_all (ZSTD_DCtx *dctx, ZSTD_inBuffer *input, ZSTD_outBuffer *output,
+                guint64 raw_size, GError **error)
+{
   for (;;)
     {
-      status = ZSTD_decompressStream (dctx, &output, &input);
+      size_t status = ZSTD_decompressStream (dctx, output, input);
       if (ZSTD_isError (status))
         {
-          g_free (output.dst);
-          if (ZSTD_getErrorCode (status) == ZSTD_error_frameParameter_windowTooLarge)
-            g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
-                         "the zstd frame needs a window above %u MiB, the most this "
-                         "reader allows", (1u << LF_ZSTD_MAX_WINDOW_LOG) >> 20);
-          else
-            g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT, "the zstd frame is corrupt: %s",
-                         ZSTD_getErrorName (status));
-          return NULL;
+          set_zstd_error (status, error);
+          return FALSE;
         }
       if (status == 0)
-        break;                                    /* frame complete */
-      if (output.pos < output.size)
+        return TRUE;                              /* frame complete */
+      if (output->pos < output->size)
         {
-          if (input.pos == input.size)
-            {
-              g_free (output.dst);
-              g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
-                           "the zstd frame ends early (%" G_GSIZE_FORMAT " bytes)", src_size);
-              return NULL;
-            }
-          continue;
+          if (input->pos < input->size)
+            continue;
+          g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
+                       "the zstd frame ends early (%" G_GSIZE_FORMAT " bytes)", input->size);
+          return FALSE;
         }
-      if (output.size >= raw_size)
+      if (output->size >= raw_size)
         {
-          /* Full at the declared size, and the frame wants to go on. */
+          /* Full at the declared size: the frame must end here. */
           guint8 probe;
           ZSTD_outBuffer extra = { &probe, 1, 0 };
-          status = ZSTD_decompressStream (dctx, &extra, &input);
+          status = ZSTD_decompressStream (dctx, &extra, input);
           if (!ZSTD_isError (status) && extra.pos == 0 && status == 0)
-            break;
-          g_free (output.dst);
+            return TRUE;
           g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
                        "the zstd frame holds more than the %" G_GUINT64_FORMAT
                        " bytes the record declares", raw_size);
-          return NULL;
+          return FALSE;
         }
-      output.size = (gsize) MIN (raw_size, (guint64) output.size * 2);
-      output.dst = g_realloc (output.dst, output.size);
+      gsize size = (gsize) MIN (raw_size, (guint64) output->size * 2);
+      gpointer bigger = g_try_realloc (output->dst, size);
+      if (bigger == NULL)
+        {
+          refuse_allocation (size, error);
+          return FALSE;
+        }
+      output->dst = bigger;
+      output->size = size;
     }
+}
 
+/* Decompresses one whole frame of `raw_size` bytes. */
+static GBytes *
+decompress_record (const guint8 *src, gsize src_size, guint64 raw_size, GError **error)
+{
+  ZSTD_DCtx *dctx = prepared_dctx (error);
+  if (dctx == NULL || !check_content_size (src, src_size, raw_size, error))
+    return NULL;
+
+  gsize capacity = (gsize) MAX (MIN (raw_size, MAX ((guint64) src_size * 4, 1u << 16)), 1);
+  ZSTD_inBuffer input = { src, src_size, 0 };
+  ZSTD_outBuffer output = { g_try_malloc (capacity), capacity, 0 };
+  if (output.dst == NULL)
+    {
+      refuse_allocation (capacity, error);
+      return NULL;
+    }
+  if (!decompress_all (dctx, &input, &output, raw_size, error))
+    {
+      g_free (output.dst);
+      return NULL;
+    }
   if (output.pos != raw_size || input.pos != input.size)
     {
       g_free (output.dst);
@@ -412,80 +659,177 @@ decompress_record (const guint8 *src, gsize src_size, guint64 raw_size, GError *
   return g_bytes_new_take (output.dst, output.pos);
 }
 
-static LfNode *
-compressed_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path, LfNode *like,
-                        GError **error)
+/* Decompresses the start of a frame, of which `src_size` bytes are at hand,
+ * into `out` (at most `capacity` bytes).  Returns the bytes produced, or -1
+ * with the error set; `*frame_done` says the frame ended. */
+static gssize
+decompress_prefix (const guint8 *src, gsize src_size, guint8 *out, gsize capacity,
+                   gboolean *frame_done, GError **error)
 {
-  const CompressedOptions *o = lf_codec_get_data (codec);
-  guint8 header[LF_ZSTD_RECORD_HEADER_SIZE];
-
-  if (!lf_stream_read (in, header, sizeof header, error))
+  ZSTD_DCtx *dctx = prepared_dctx (error);
+  if (dctx == NULL)
+    return -1;
+  ZSTD_inBuffer input = { src, src_size, 0 };
+  ZSTD_outBuffer output = { out, capacity, 0 };
+  *frame_done = FALSE;
+  while (output.pos < output.size && input.pos < input.size)
     {
-      g_prefix_error (error, "compressed record header: ");
-      return NULL;
+      gsize before_in = input.pos, before_out = output.pos;
+      size_t status = ZSTD_decompressStream (dctx, &output, &input);
+      if (ZSTD_isError (status))
+        {
+          set_zstd_error (status, error);
+          return -1;
+        }
+      *frame_done = status == 0;
+      if (*frame_done || (input.pos == before_in && output.pos == before_out))
+        break;
     }
-  if (memcmp (header, LF_ZSTD_RECORD_MAGIC, LF_ZSTD_RECORD_MAGIC_LEN) != 0)
+  return (gssize) output.pos;
+}
+
+/* ---- describing --------------------------------------------------------------------- */
+
+/* Describe decompresses this many bytes of the inner record first (an npy
+ * header is 128), from at most this many bytes of frame, and four times as
+ * many each time the inner codec's describe wants more. */
+#define DESCRIBE_FIRST_STEP ((gsize) 1024)
+
+/* Why the inner record could not be described from the `got` bytes of it
+ * that the first `frame_seen` bytes of the frame gave. */
+static gboolean
+refuse_inner (GError *local, const RecordHead *head, gsize got, gboolean input_short,
+              gsize frame_seen, GError **error)
+{
+  if (!g_error_matches (local, LF_ERROR, LF_ERROR_TRUNCATED))
+    {
+      g_propagate_prefixed_error (error, local, "compressed record (inner %s): ",
+                                  head->reference);
+      return FALSE;
+    }
+  if (!input_short)
+    {
+      /* The frame gave all it holds: the record inside it is cut short. */
+      local->code = LF_ERROR_CORRUPT;
+      g_propagate_prefixed_error (error, local, "compressed record: the inner %s record "
+                                  "is cut short at %" G_GSIZE_FORMAT " bytes: ",
+                                  head->reference, got);
+      return FALSE;
+    }
+  g_error_free (local);
+  if (frame_seen == head->compressed_size)
+    g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
+                 "compressed record: the zstd frame ends early (%" G_GUINT64_FORMAT
+                 " bytes)", head->compressed_size);
+  else
+    g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                 "compressed record: the inner %s record's header is not within the "
+                 "first %" G_GSIZE_FORMAT " bytes of the frame", head->reference, frame_seen);
+  return FALSE;
+}
+
+/* The inner record's description from a prefix of the frame.  The frame
+ * is peeked, never past the record's own compressed size (a caller's fd
+ * keeps the bytes after the record) nor past LF_STREAM_PEEK_MAX. */
+static gboolean
+describe_inner (LfStream *in, const RecordHead *head, const LfCodec *inner, const LfNode *like,
+                LfRecordInfo *info, GError **error)
+{
+  gsize head_size = LF_ZSTD_RECORD_HEADER_SIZE + head->reference_len;
+  gsize frame_max = (gsize) MIN (head->compressed_size, LF_STREAM_PEEK_MAX - head_size);
+  gsize out_max = (gsize) MIN (head->raw_size, LF_STREAM_PEEK_MAX);
+  gsize frame_want = MIN (frame_max, DESCRIBE_FIRST_STEP);
+  gsize out_want = MIN (out_max, DESCRIBE_FIRST_STEP);
+  g_autofree guint8 *out = g_malloc (MAX (out_want, 1));
+  g_autofree char *name = g_strdup_printf ("%s (compressed record)", lf_stream_get_name (in));
+  for (;;)
+    {
+      const guint8 *bytes = lf_stream_peek (in, head_size + frame_want, error);
+      if (bytes == NULL)
+        {
+          g_prefix_error (error, "compressed record: ");
+          return FALSE;
+        }
+      gboolean frame_done;
+      gssize got = -1;
+      if (check_content_size (bytes + head_size, frame_want, head->raw_size, error))
+        got = decompress_prefix (bytes + head_size, frame_want, out, out_want, &frame_done,
+                                 error);
+      if (got >= 0 && frame_done && (guint64) got != head->raw_size)
+        {
+          refuse_raw_size (head->raw_size, error);
+          got = -1;
+        }
+      if (got < 0)
+        {
+          g_prefix_error (error, "compressed record: ");
+          return FALSE;
+        }
+
+      g_autoptr (LfStream) prefix = lf_stream_new_for_data (out, (gsize) got);
+      lf_stream_set_name (prefix, name);
+      GError *local = NULL;
+      if (lf_codec_describe (inner, prefix, like, info, &local))
+        return TRUE;
+      gboolean input_short = (gsize) got < out_want && !frame_done;
+      gboolean more_out = (gsize) got == out_want && out_want < out_max;
+      gboolean more_in = input_short && frame_want < frame_max;
+      if (!g_error_matches (local, LF_ERROR, LF_ERROR_TRUNCATED) || !(more_out || more_in))
+        return refuse_inner (local, head, (gsize) got, input_short, frame_want, error);
+      g_error_free (local);
+      if (more_out)
+        {
+          out_want = MIN (out_max, out_want * 4);
+          out = g_realloc (out, out_want);
+        }
+      frame_want = more_in ? MIN (frame_max, frame_want * 4) : frame_want;
+    }
+}
+
+static gboolean
+compressed_describe (const LfCodec *codec, LfStream *in, const LfNode *like,
+                     LfRecordInfo *info, GError **error)
+{
+  RecordHead head;
+  if (!peek_head (in, &head, error))
+    return FALSE;
+  g_autoptr (LfCodec) inner = inner_for_reference (codec, head.reference, error);
+  if (inner == NULL)
+    return FALSE;
+  g_autoptr (LfRecordInfo) inner_info = lf_record_info_new ();
+  if (!describe_inner (in, &head, inner, like, inner_info, error))
+    return FALSE;
+  guint64 inner_size = lf_record_info_get_stored_size (inner_info);
+  if (inner_size != head.raw_size)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
-                   "not a compressed record: the magic is not \\x93LFZSTD "
-                   "(was the file written with another codec?)");
-      return NULL;
+                   "compressed record: the inner %s record is %s%" G_GUINT64_FORMAT
+                   " bytes long, the record declares %" G_GUINT64_FORMAT, head.reference,
+                   inner_size == LF_RECORD_SIZE_UNKNOWN ? "of unknown size, not " : "",
+                   inner_size == LF_RECORD_SIZE_UNKNOWN ? head.raw_size : inner_size,
+                   head.raw_size);
+      return FALSE;
     }
-  guint version = header[LF_ZSTD_AT_VERSION];
-  guint32 flags = lf_zstd_get_u32 (header + LF_ZSTD_AT_FLAGS);
-  if (version != LF_ZSTD_RECORD_VERSION || flags != 0)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
-                   "compressed record version %u with flags 0x%x; this reader knows "
-                   "version %u with flags 0", version, flags, LF_ZSTD_RECORD_VERSION);
-      return NULL;
-    }
-  guint32 reference_len = lf_zstd_get_u32 (header + LF_ZSTD_AT_REFERENCE_LEN);
-  guint64 raw_size = lf_zstd_get_u64 (header + LF_ZSTD_AT_RAW_SIZE);
-  guint64 compressed_size = lf_zstd_get_u64 (header + LF_ZSTD_AT_COMPRESSED_SIZE);
-  guint64 checksum = lf_zstd_get_u64 (header + LF_ZSTD_AT_CHECKSUM);
+  guint64 head_size = LF_ZSTD_RECORD_HEADER_SIZE + (guint64) head.reference_len;
+  lf_record_info_set_leaf (info, lf_record_info_get_kind (inner_info),
+                           lf_record_info_get_dtype (inner_info),
+                           lf_record_info_get_ndim (inner_info),
+                           lf_record_info_get_shape (inner_info));
+  lf_record_info_set_stored_dtype (info, lf_record_info_get_stored_dtype (inner_info));
+  lf_record_info_set_sizes (info, head_size + head.compressed_size, head_size,
+                            lf_record_info_get_decoded_size (inner_info));
+  lf_record_info_set_inner (info, head.reference, inner_info);
+  return TRUE;
+}
 
-  if (reference_len == 0 || reference_len > LF_ZSTD_MAX_REFERENCE_LEN)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
-                   "compressed record: inner codec reference of %u bytes "
-                   "(expected 1 to %u)", reference_len, LF_ZSTD_MAX_REFERENCE_LEN);
-      return NULL;
-    }
-  guint64 remaining;
-  if (lf_stream_get_remaining (in, &remaining)
-      && (guint64) reference_len + compressed_size > remaining)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
-                   "compressed record: expected %" G_GUINT64_FORMAT " bytes after the "
-                   "header, found %" G_GUINT64_FORMAT,
-                   (guint64) reference_len + compressed_size, remaining);
-      return NULL;
-    }
-  if (compressed_size > G_MAXSIZE || raw_size > G_MAXSIZE || compressed_size == 0)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
-                   "compressed record: sizes %" G_GUINT64_FORMAT " (raw) and %"
-                   G_GUINT64_FORMAT " (compressed) are impossible", raw_size,
-                   compressed_size);
-      return NULL;
-    }
+/* ---- loading ------------------------------------------------------------------------ */
 
-  char reference[LF_ZSTD_MAX_REFERENCE_LEN + 1];
-  if (!lf_stream_read (in, reference, reference_len, error))
-    {
-      g_prefix_error (error, "compressed record: ");
-      return NULL;
-    }
-  reference[reference_len] = '\0';
-  if (strlen (reference) != reference_len || !g_utf8_validate (reference, -1, NULL))
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
-                   "compressed record: the inner codec reference is not text");
-      return NULL;
-    }
-
-  g_autoptr (GBytes) compressed = lf_stream_read_bytes (in, (gsize) compressed_size, error);
+/* The frame read, decompressed and checked against the stored checksum. */
+static GBytes *
+read_inner_record (LfStream *in, const RecordHead *head, GError **error)
+{
+  g_autoptr (GBytes) compressed = lf_stream_read_bytes (in, (gsize) head->compressed_size,
+                                                        error);
   if (compressed == NULL)
     {
       g_prefix_error (error, "compressed record: ");
@@ -493,40 +837,31 @@ compressed_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path, 
     }
   gsize src_size;
   const guint8 *src = g_bytes_get_data (compressed, &src_size);
-  g_autoptr (GBytes) raw = decompress_record (src, src_size, raw_size, error);
+  g_autoptr (GBytes) raw = decompress_record (src, src_size, head->raw_size, error);
   if (raw == NULL)
     {
       g_prefix_error (error, "compressed record: ");
       return NULL;
     }
-  g_clear_pointer (&compressed, g_bytes_unref);
-
   gsize size;
   gconstpointer data = g_bytes_get_data (raw, &size);
   guint64 computed = XXH3_64bits (data, size);
-  if (computed != checksum)
+  if (computed != head->checksum)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_CHECKSUM,
                    "compressed record: checksum mismatch (stored %016" G_GINT64_MODIFIER
                    "x, computed %016" G_GINT64_MODIFIER "x): the record is corrupt",
-                   checksum, computed);
+                   head->checksum, computed);
       return NULL;
     }
+  return g_steal_pointer (&raw);
+}
 
-  /* The inner codec the record names: ours when it matches, else resolved. */
-  g_autoptr (LfCodec) resolved = NULL;
-  LfCodec *inner = o->inner;
-  if (strcmp (reference, o->inner_reference) != 0)
-    {
-      resolved = lf_registry_resolve (lf_codec_get_registry (codec), reference, error);
-      if (resolved == NULL)
-        {
-          g_prefix_error (error, "compressed record: inner codec \"%s\": ", reference);
-          return NULL;
-        }
-      inner = resolved;
-    }
-
+/* The inner codec's leaf from the decompressed record, which it must use up. */
+static LfNode *
+decode_inner (const LfCodec *inner, GBytes *raw, LfStream *in, const char *reference,
+              const LfPath *path, LfNode *like, GError **error)
+{
   g_autoptr (LfStream) inner_stream = lf_stream_new_for_bytes (raw);
   g_autofree char *name = g_strdup_printf ("%s (compressed record)", lf_stream_get_name (in));
   lf_stream_set_name (inner_stream, name);
@@ -542,14 +877,41 @@ compressed_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path, 
       g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
                    "compressed record: the inner %s record used %" G_GUINT64_FORMAT
                    " of its %" G_GSIZE_FORMAT " bytes", reference,
-                   lf_stream_tell (inner_stream), size);
+                   lf_stream_tell (inner_stream), g_bytes_get_size (raw));
       return NULL;
     }
   return g_steal_pointer (&leaf);
 }
 
+static LfNode *
+compressed_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path, LfNode *like,
+                        GError **error)
+{
+  RecordHead head;
+  if (!read_head (in, &head, error))
+    return NULL;
+  g_autoptr (GBytes) raw = read_inner_record (in, &head, error);
+  if (raw == NULL)
+    return NULL;
+  g_autoptr (LfCodec) inner = inner_for_reference (codec, head.reference, error);
+  if (inner == NULL)
+    return NULL;
+  return decode_inner (inner, raw, in, head.reference, path, like, error);
+}
+
+/* A wrapper of any codec: what is inside is the inner codec's business, and
+ * nothing of the record lines up with the leaf's rows. */
+static void
+compressed_get_capabilities (const LfCodec *codec, LfCodecCapabilities *caps)
+{
+  const CompressedOptions *o = lf_codec_get_data (codec);
+  caps->inner = o->inner;
+}
+
 static const LfCodecClass compressed_codec = {
   .struct_size = sizeof (LfCodecClass),
+  /* Small leaves on the walker's pool; big ones use zstd's own workers. */
+  .flags = LF_CODEC_PARALLEL_SMALL_LEAVES,
   .name = "compressed",
   .description = "an inner codec's record compressed with zstd, with a checksum",
   .parse_options = compressed_parse_options,
@@ -557,8 +919,8 @@ static const LfCodecClass compressed_codec = {
   .handles = compressed_handles,
   .serialise = compressed_serialise,
   .deserialise = compressed_deserialise,
-  /* Small leaves on the walker's pool; big ones use zstd's own workers. */
-  .flags = LF_CODEC_PARALLEL_SMALL_LEAVES,
+  .describe = compressed_describe,
+  .get_capabilities = compressed_get_capabilities,
 };
 
 LF_PLUGIN_DEFINE ("compressed", PACKAGE_VERSION,

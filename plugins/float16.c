@@ -11,6 +11,8 @@
  * hold fails the save instead of becoming an infinity), inner=CODEC. */
 #include "config.h"
 
+/* lf_stream_expect: a built-in codec ships with the library it is built with. */
+#define LEAFIO_UNSTABLE_API
 #include <leafio/leafio.h>
 
 typedef struct {
@@ -28,7 +30,7 @@ float16_parse_options (LfCodecOptions *options, GError **error)
   if (!lf_codec_options_get_choice (options, "overflow", overflow_choices, 0, &overflow,
                                     error))
     return NULL;
-  LfCodec *inner = lf_codec_options_get_codec (options, "inner", "npy", error);
+  LfCodec *inner = lf_codec_options_get_codec (options, "inner", LF_CODEC_DEFAULT, error);
   if (inner == NULL)
     return NULL;
 
@@ -123,12 +125,19 @@ to_half (LfNode *leaf, gboolean overflow_error, GError **error)
                             lf_array_get_shape (leaf), g_steal_pointer (&half));
 }
 
-/* The inner codec is plain npy (no options): its record for a float16
- * array is a header and the raw halves, which we can write ourselves. */
+/* Whether the inner codec's record for a float16 array is an npy header
+ * (with the inner codec's data alignment) and the halves as they are in
+ * memory, which we can then write ourselves, converting as we go.  Said by
+ * its capabilities (docs/PLUGINS.md), not by its name. */
 static gboolean
-inner_is_plain_npy (const LfCodec *inner)
+inner_writes_raw_npy (const LfCodec *inner, guint *data_alignment)
 {
-  return g_strcmp0 (lf_codec_get_name (inner), "npy") == 0 && lf_codec_get_data (inner) == NULL;
+  LfCodecCapabilities caps;
+  lf_codec_get_capabilities (inner, &caps);
+  *data_alignment = caps.data_alignment;
+  return G_BYTE_ORDER == G_LITTLE_ENDIAN
+         && (caps.flags & (LF_CODEC_ROW_RANGES | LF_CODEC_RAW_DATA))
+                == (LF_CODEC_ROW_RANGES | LF_CODEC_RAW_DATA);
 }
 
 /* Elements converted per chunk: the output (128 KiB) stays in cache and no
@@ -232,20 +241,14 @@ write_halves_pipelined (LfStream *out, LfNode *leaf, GError **error)
   return ok;
 }
 
-/* Writes the npy record of `leaf` converted to float16. */
+/* Writes `header` (the inner codec's npy header for the float16 array),
+ * then `leaf` converted to float16. */
 static gboolean
-write_half_record (LfStream *out, LfNode *leaf, GError **error)
+write_half_record (LfStream *out, LfNode *leaf, const char *header, gsize header_len,
+                   GError **error)
 {
-  char header[LF_NPY_HEADER_MAX];
-  gsize header_len = lf_npy_header_format (header, sizeof header, LF_DTYPE_FLOAT16,
-                                           lf_array_get_ndim (leaf), lf_array_get_shape (leaf),
-                                           0, 0);
-  if (header_len == 0 || !lf_stream_write (out, header, header_len, error))
-    {
-      if (header_len == 0)
-        g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED, "npy header too long");
-      return FALSE;
-    }
+  if (!lf_stream_write (out, header, header_len, error))
+    return FALSE;
   lf_stream_expect (out, lf_array_get_n_elements (leaf) * sizeof (guint16));
   if (lf_array_get_n_elements (leaf) >= PIPELINE_MIN_ELEMENTS)
     return write_halves_pipelined (out, leaf, error);
@@ -261,8 +264,17 @@ float16_serialise (const LfCodec *codec, LfStream *out, const LfPath *path, LfNo
   if (!is_narrowed (leaf) || lf_array_is_abstract (leaf))
     return lf_codec_serialise (o->inner, out, path, leaf, error);
   /* overflow=error must check every value before anything is written. */
-  if (!o->overflow_error && inner_is_plain_npy (o->inner))
-    return write_half_record (out, leaf, error);
+  guint align;
+  if (!o->overflow_error && inner_writes_raw_npy (o->inner, &align))
+    {
+      char header[LF_NPY_HEADER_MAX];
+      gsize header_len = lf_npy_header_format (header, sizeof header, LF_DTYPE_FLOAT16,
+                                               lf_array_get_ndim (leaf),
+                                               lf_array_get_shape (leaf),
+                                               lf_stream_tell (out), align);
+      if (header_len > 0)   /* else a big alignment: the inner codec pads it */
+        return write_half_record (out, leaf, header, header_len, error);
+    }
 
   g_autoptr (LfNode) half = to_half (leaf, o->overflow_error, error);
   if (half == NULL)
@@ -272,12 +284,19 @@ float16_serialise (const LfCodec *codec, LfStream *out, const LfPath *path, LfNo
 
 /* A float16 array widened (or narrowed, for bfloat16) to `dtype`. */
 static LfNode *
-from_half (LfNode *half, LfDType dtype)
+from_half (LfNode *half, LfDType dtype, GError **error)
 {
   gsize n = lf_array_get_n_elements (half);
   const guint16 *src = lf_array_get_data (half);
-  gpointer dst = g_malloc (MAX (n * lf_dtype_size (dtype), 1));
-
+  gsize size = MAX (n * lf_dtype_size (dtype), 1);
+  gpointer dst = g_try_malloc (size);
+  if (dst == NULL)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_FAILED,
+                   "out of memory: cannot allocate %" G_GSIZE_FORMAT " bytes for a %s array",
+                   size, lf_dtype_name (dtype));
+      return NULL;
+    }
   if (dtype == LF_DTYPE_FLOAT32)
     lf_convert_f16_to_f32 (src, dst, n);
   else if (dtype == LF_DTYPE_FLOAT64)
@@ -285,6 +304,15 @@ from_half (LfNode *half, LfDType dtype)
   else
     lf_convert_f16_to_bf16 (src, dst, n);
   return lf_array_new_take (dtype, lf_array_get_ndim (half), lf_array_get_shape (half), dst);
+}
+
+/* What the inner codec is asked for in place of `like`: a float16 array of
+ * its shape (transfer full). */
+static LfNode *
+half_like_for (const LfNode *like)
+{
+  return lf_array_new_abstract (LF_DTYPE_FLOAT16, lf_array_get_ndim (like),
+                                lf_array_get_shape (like));
 }
 
 static LfNode *
@@ -296,9 +324,7 @@ float16_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path, LfN
   if (!is_narrowed (like))
     return lf_codec_deserialise (o->inner, in, path, like, error);
 
-  g_autoptr (LfNode) half_like = lf_array_new_abstract (LF_DTYPE_FLOAT16,
-                                                        lf_array_get_ndim (like),
-                                                        lf_array_get_shape (like));
+  g_autoptr (LfNode) half_like = half_like_for (like);
   g_autoptr (LfNode) got = lf_codec_deserialise (o->inner, in, path, half_like, error);
   if (got == NULL)
     return NULL;
@@ -307,11 +333,57 @@ float16_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path, LfN
   if (lf_node_get_kind (got) != LF_NODE_ARRAY || lf_array_get_dtype (got) != LF_DTYPE_FLOAT16
       || lf_array_is_abstract (got))
     return g_steal_pointer (&got);
-  return from_half (got, lf_array_get_dtype (like));
+  return from_half (got, lf_array_get_dtype (like), error);
+}
+
+/* The inner codec's description, asked as deserialise asks it; a float16
+ * array record read for a floating `like` decodes to `like`'s dtype. */
+static gboolean
+float16_describe (const LfCodec *codec, LfStream *in, const LfNode *like, LfRecordInfo *info,
+                  GError **error)
+{
+  const Float16Options *o = lf_codec_get_data (codec);
+
+  if (!is_narrowed (like))
+    return lf_codec_describe (o->inner, in, like, info, error);
+  g_autoptr (LfNode) half_like = half_like_for (like);
+  if (!lf_codec_describe (o->inner, in, half_like, info, error))
+    return FALSE;
+  if (lf_record_info_get_kind (info) != LF_NODE_ARRAY
+      || lf_record_info_get_dtype (info) != LF_DTYPE_FLOAT16)
+    return TRUE;
+  LfDType dtype = lf_array_get_dtype (like);
+  guint64 n = lf_record_info_get_n_elements (info);
+  lf_record_info_set_leaf (info, LF_NODE_ARRAY, dtype, lf_record_info_get_ndim (info),
+                           lf_record_info_get_shape (info));
+  lf_record_info_set_stored_dtype (info, LF_DTYPE_FLOAT16);
+  lf_record_info_set_sizes (info, lf_record_info_get_stored_size (info),
+                            lf_record_info_get_header_size (info),
+                            n <= G_MAXUINT64 / lf_dtype_size (dtype)
+                                ? n * lf_dtype_size (dtype) : LF_RECORD_SIZE_UNKNOWN);
+  return TRUE;
+}
+
+/* Conversion is element by element, so the record splits by rows as the
+ * inner codec's does (npy's: what collective MPI saves use), with its
+ * alignment; the data is converted, never the leaf's own bytes. */
+static void
+float16_get_capabilities (const LfCodec *codec, LfCodecCapabilities *caps)
+{
+  const Float16Options *o = lf_codec_get_data (codec);
+  LfCodecCapabilities inner;
+  lf_codec_get_capabilities (o->inner, &inner);
+  caps->flags |= inner.flags & (LF_CODEC_ROW_RANGES | LF_CODEC_OFFSET_DEPENDENT
+                                | LF_CODEC_PARALLEL_SMALL_LEAVES);
+  if (!(inner.flags & LF_CODEC_ELEMENTWISE))
+    caps->flags &= ~(guint32) LF_CODEC_ELEMENTWISE;
+  caps->data_alignment = inner.data_alignment;
+  caps->inner = o->inner;
 }
 
 static const LfCodecClass float16_codec = {
   .struct_size = sizeof (LfCodecClass),
+  .flags = LF_CODEC_ELEMENTWISE,
   .name = "float16",
   .description = "floating arrays stored as float16 npy records, restored to like's dtype",
   .parse_options = float16_parse_options,
@@ -319,6 +391,8 @@ static const LfCodecClass float16_codec = {
   .handles = float16_handles,
   .serialise = float16_serialise,
   .deserialise = float16_deserialise,
+  .describe = float16_describe,
+  .get_capabilities = float16_get_capabilities,
 };
 
 LF_PLUGIN_DEFINE ("float16", PACKAGE_VERSION,

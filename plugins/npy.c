@@ -5,6 +5,8 @@
  * layout) pads each header so the record's data starts at a multiple of N
  * from the start of the stream: np.load still reads it, and loading a
  * mapped file can hand out the data without copying. */
+/* LfNpyHeader: a built-in codec ships with the library it is built with. */
+#define LEAFIO_UNSTABLE_API
 #include <leafio/leafio.h>
 
 typedef struct {
@@ -53,9 +55,19 @@ npy_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path, LfNode 
   LfNpyHeader header;
   if (!lf_npy_read_header (in, &header, error))
     return NULL;
-  /* Loads check the description first; this guards direct callers. */
+  /* The check loads would make with a description (LF_CODEC_CHECKS_LIKE),
+   * from the header, before any data is read. */
   if (!lf_codec_check_array_like (like, header.dtype, header.ndim, header.shape, error))
     return NULL;
+  gsize n_elements;
+  if (like != NULL && lf_node_get_kind (like) == LF_NODE_SCALAR
+      && (!lf_shape_n_elements (header.ndim, header.shape, &n_elements) || n_elements != 1))
+    {
+      g_autofree char *shape = lf_shape_to_string (header.ndim, header.shape);
+      g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH, "expected a %s scalar, found array of shape %s",
+                   lf_dtype_name (lf_scalar_get_dtype (like)), shape);
+      return NULL;
+    }
   return lf_npy_read_data (in, &header, error);
 }
 
@@ -80,7 +92,8 @@ npy_get_capabilities (const LfCodec *codec, LfCodecCapabilities *caps)
 
 static const LfCodecClass npy_codec = {
   .struct_size = sizeof (LfCodecClass),
-  .flags = LF_CODEC_ELEMENTWISE | LF_CODEC_ROW_RANGES | LF_CODEC_RAW_DATA,
+  .flags = LF_CODEC_ELEMENTWISE | LF_CODEC_ROW_RANGES | LF_CODEC_RAW_DATA
+           | LF_CODEC_CHECKS_LIKE,
   .name = "npy",
   .description = "arrays and scalars as numpy.save writes them (the default)",
   .parse_options = npy_parse_options,

@@ -13,7 +13,7 @@
 static gpointer
 skip_arrays_parse_options (LfCodecOptions *options, GError **error)
 {
-  return lf_codec_options_get_codec (options, "inner", "npy", error);
+  return lf_codec_options_get_codec (options, "inner", LF_CODEC_DEFAULT, error);
 }
 
 static void
@@ -47,6 +47,25 @@ skip_arrays_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path,
   return lf_codec_deserialise (lf_codec_get_data (codec), in, path, like, error);
 }
 
+/* Its records are the inner codec's records of scalars. */
+static gboolean
+skip_arrays_describe (const LfCodec *codec, LfStream *in, const LfNode *like,
+                      LfRecordInfo *info, GError **error)
+{
+  return lf_codec_describe (lf_codec_get_data (codec), in, like, info, error);
+}
+
+/* Scalars only: no array record to split by rows, and small leaves all. */
+static void
+skip_arrays_get_capabilities (const LfCodec *codec, LfCodecCapabilities *caps)
+{
+  LfCodecCapabilities inner;
+  lf_codec_get_capabilities (lf_codec_get_data (codec), &inner);
+  caps->flags |= inner.flags & (LF_CODEC_PARALLEL_SMALL_LEAVES | LF_CODEC_OFFSET_DEPENDENT);
+  caps->data_alignment = inner.data_alignment;
+  caps->inner = lf_codec_get_data (codec);
+}
+
 static const LfCodecClass skip_arrays_codec = {
   .struct_size = sizeof (LfCodecClass),
   .name = "skip-arrays",
@@ -56,6 +75,8 @@ static const LfCodecClass skip_arrays_codec = {
   .handles = skip_arrays_handles,
   .serialise = skip_arrays_serialise,
   .deserialise = skip_arrays_deserialise,
+  .describe = skip_arrays_describe,
+  .get_capabilities = skip_arrays_get_capabilities,
 };
 
 LF_PLUGIN_DEFINE ("skip-arrays", PACKAGE_VERSION,

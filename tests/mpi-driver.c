@@ -10,8 +10,11 @@
  *                              old file intact, no temporary file left
  *   mpi-driver errors DIR      bad shards, trees that differ, bad files
  *   mpi-driver foreign FILE    rows of big-endian and Fortran-order records
+ *   mpi-driver custom DIR      the int8-affine plugin (a custom .so codec):
+ *                              collective saves == serial saves, loads back
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <glib/gstdio.h>
@@ -221,11 +224,87 @@ npy_deserialise (LfStream *in, const LfPath *path, LfNode *like, gpointer user_d
   return lf_npy_read (in, error);
 }
 
+/* ---- in-process codec classes that declare capabilities --------------------------- */
+
+static gboolean
+class_handles (const LfCodec *codec, const LfNode *leaf)
+{
+  return arrays_only (leaf);
+}
+
+static LfNode *
+class_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path, LfNode *like,
+                   GError **error)
+{
+  return lf_npy_read (in, error);
+}
+
+static gboolean
+class_describe (const LfCodec *codec, LfStream *in, const LfNode *like, LfRecordInfo *info,
+                GError **error)
+{
+  return lf_npy_describe (in, info, error);
+}
+
+/* Test classes read npy records and differ in their flags and writers. */
+#define NPY_TEST_CLASS(name_, flags_, serialise_, description_)                  \
+  {                                                                             \
+    .struct_size = sizeof (LfCodecClass), .flags = (flags_), .name = (name_),   \
+    .description = (description_), .handles = class_handles,                    \
+    .serialise = (serialise_), .deserialise = class_deserialise,                \
+    .describe = class_describe,                                                 \
+  }
+
+/* `raw-npy`: npy records, declared LF_CODEC_RAW_DATA: a collective save
+ * must send arrays from their memory and never ask it to encode one. */
+static int raw_array_encodes;
+
+static gboolean
+raw_serialise (const LfCodec *codec, LfStream *out, const LfPath *path, LfNode *leaf,
+               GError **error)
+{
+  if (lf_node_get_kind (leaf) == LF_NODE_ARRAY)
+    raw_array_encodes++;
+  return lf_npy_write (out, leaf, 0, error);
+}
+
+/* `padded`: data at a multiple of 64 bytes from the file's start, declared
+ * offset-dependent but without ROW_RANGES, so no header layout the save
+ * could reproduce: refused. */
+static gboolean
+padded_serialise (const LfCodec *codec, LfStream *out, const LfPath *path, LfNode *leaf,
+                  GError **error)
+{
+  return lf_npy_write (out, leaf, 64, error);
+}
+
+/* `trailer`: declares ROW_RANGES but writes a byte after the data, which
+ * breaks the promise: its shards must be refused, not written wrong. */
+static gboolean
+trailer_serialise (const LfCodec *codec, LfStream *out, const LfPath *path, LfNode *leaf,
+                   GError **error)
+{
+  return lf_npy_write (out, leaf, 0, error) && lf_stream_write (out, "!", 1, error);
+}
+
 static void
 register_test_codecs (void)
 {
   GError *error = NULL;
   LfRegistry *registry = lf_registry_get_default ();
+  static const LfCodecClass classes[] = {
+    NPY_TEST_CLASS ("raw-npy", LF_CODEC_ROW_RANGES | LF_CODEC_RAW_DATA, raw_serialise,
+                    "npy records, counting the arrays it encodes"),
+    NPY_TEST_CLASS ("padded", LF_CODEC_OFFSET_DEPENDENT, padded_serialise,
+                    "npy with 64-byte aligned data, offset-dependent"),
+    NPY_TEST_CLASS ("trailer", LF_CODEC_ROW_RANGES, trailer_serialise,
+                    "npy plus one byte, wrongly declaring row ranges"),
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (classes); i++)
+    {
+      lf_registry_register (registry, &classes[i], &error);
+      CHECK_NO_ERROR (error);
+    }
   lf_registry_register_func (registry, "tagged", "npy plus a sum of every byte", arrays_only,
                              tagged_serialise, tagged_deserialise, NULL, NULL, &error);
   CHECK_NO_ERROR (error);
@@ -261,6 +340,17 @@ make_spec (const char *codec, const char *gathered_codec, const char *special_ke
   LfSpec *spec = lf_spec_new_tree (spec_tree, &error);
   CHECK_NO_ERROR (error);
   return spec;
+}
+
+/* A spec of one codec, by reference. */
+static LfSpec *
+codec_spec (const char *reference)
+{
+  GError *error = NULL;
+  g_autoptr (LfCodec) codec = lf_registry_resolve (lf_registry_get_default (), reference,
+                                                   &error);
+  CHECK_NO_ERROR (error);
+  return codec != NULL ? lf_spec_new_codec (codec) : NULL;
 }
 
 static gboolean
@@ -385,8 +475,49 @@ check_same_manifest (const char *a, const char *b, const char *name)
   g_string_free (renamed, TRUE);
 }
 
+/* Rows [first, first + rows) of `array` (a copy). */
+static LfNode *
+rows_of (LfNode *array, gsize first, gsize rows)
+{
+  guint ndim = lf_array_get_ndim (array);
+  gsize shape[8];
+  memcpy (shape, lf_array_get_shape (array), ndim * sizeof (gsize));
+  gsize row_bytes = shape[0] > 0 ? lf_array_get_n_bytes (array) / shape[0] : 0;
+  shape[0] = rows;
+  const guint8 *data = lf_array_get_data (array);
+  return lf_array_new_copy (lf_array_get_dtype (array), ndim, shape,
+                            data != NULL ? data + first * row_bytes : NULL);
+}
+
+/* Leaf `s` of a collective load: this rank's rows of the leaf `reference`
+ * (a serial load of the whole tree) holds, or `like`'s own leaf when the
+ * codec wrote no record for it (the serial load then kept `whole`'s). */
 static void
-identical_case (const char *dir, const char *name, LfSpec *spec, gboolean abstract_unowned)
+check_against (LfNode *loaded, const LeafSpec *s, gboolean sharded, LfNode *reference,
+               LfNode *whole, LfNode *like, const char *name)
+{
+  LfNode *leaf = lf_dict_lookup (loaded, s->key);
+  LfNode *expected_whole = lf_dict_lookup (reference, s->key);
+  if (expected_whole == lf_dict_lookup (whole, s->key))
+    {
+      CHECK (leaf == lf_dict_lookup (like, s->key), "%s: ['%s'] has no record, yet the load "
+             "did not keep like's leaf", name, s->key);
+      return;
+    }
+  guint64 first = 0, rows = s->shape[0];
+  if (s->sharded && sharded)
+    lf_mpi_even_rows (s->shape[0], rank, n_ranks, &first, &rows);
+  g_autoptr (LfNode) expected = rows_of (expected_whole, first, rows);
+  CHECK (leaf != NULL && lf_tree_equal (leaf, expected), "%s: ['%s']: rows %" G_GUINT64_FORMAT
+         "..%" G_GUINT64_FORMAT " differ from a serial load", name, s->key, first, first + rows);
+}
+
+/* One collective save against the serial save of the gathered tree, then
+ * collective loads back, checked against a serial load of the serial file
+ * (`exact`: which also equals the tree saved). */
+static void
+identical_case (const char *dir, const char *name, LfSpec *spec, gboolean abstract_unowned,
+                gboolean exact)
 {
   GError *error = NULL;
   g_autofree char *collective = g_strdup_printf ("%s/%s-collective.eqx", dir, name);
@@ -399,21 +530,31 @@ identical_case (const char *dir, const char *name, LfSpec *spec, gboolean abstra
                                             layout, LF_SAVE_MANIFEST, &error),
          "%s: collective save failed", name);
   CHECK_NO_ERROR (error);
+  g_autoptr (LfNode) whole = build_tree (0, 0, NULL, FALSE);
   if (rank == 0)
     {
-      g_autoptr (LfNode) whole = build_tree (0, 0, NULL, FALSE);
       CHECK (lf_tree_serialise_leaves_full (serial, whole, spec, NULL, NULL, LF_SAVE_MANIFEST,
                                             &error), "%s: serial save failed", name);
       CHECK_NO_ERROR (error);
       CHECK (files_equal (collective, serial), "%s: %s and %s differ", name, collective, serial);
       check_same_manifest (collective, serial, name);
+    }
+  MPI_Barrier (MPI_COMM_WORLD);
+  g_autoptr (LfNode) reference = lf_tree_deserialise_leaves (serial, whole, spec, NULL, NULL,
+                                                             &error);
+  CHECK_NO_ERROR (error);
+  if (reference == NULL)
+    return;
+  if (exact)
+    CHECK (lf_tree_equal (reference, whole), "%s: the serial file does not load back", name);
+  if (rank == 0)
+    {
       /* The serial loader checks the collective file against its manifest. */
       g_autoptr (LfNode) back = lf_tree_deserialise_leaves (collective, whole, spec, NULL, NULL,
                                                             &error);
       CHECK_NO_ERROR (error);
-      CHECK (back != NULL && lf_tree_equal (back, whole), "%s: serial load differs", name);
+      CHECK (back != NULL && lf_tree_equal (back, reference), "%s: serial load differs", name);
     }
-  MPI_Barrier (MPI_COMM_WORLD);
 
   /* Back, each rank with its own rows. */
   g_autoptr (LfMpiLayout) load_layout = lf_mpi_layout_new ();
@@ -424,7 +565,10 @@ identical_case (const char *dir, const char *name, LfSpec *spec, gboolean abstra
   CHECK_NO_ERROR (error);
   if (loaded != NULL)
     {
-      check_loaded (loaded, TRUE);
+      for (gsize i = 0; i < G_N_ELEMENTS (leaf_specs); i++)
+        check_against (loaded, &leaf_specs[i], TRUE, reference, whole, like, name);
+      CHECK (lf_scalar_get_int (lf_dict_lookup (loaded, "step"))
+             == lf_scalar_get_int (lf_dict_lookup (reference, "step")), "%s: ['step']", name);
       CHECK (lf_dict_lookup (loaded, "name") == lf_dict_lookup (like, "name"),
              "%s: the opaque leaf is not shared with like", name);
     }
@@ -437,45 +581,80 @@ identical_case (const char *dir, const char *name, LfSpec *spec, gboolean abstra
   for (gsize i = 0; owned != NULL && i < G_N_ELEMENTS (leaf_specs); i++)
     {
       const LeafSpec *s = &leaf_specs[i];
-      LfNode *leaf = lf_dict_lookup (owned, s->key);
-      if (s->sharded)
-        continue;
-      if ((int) (i % (gsize) n_ranks) == rank)
-        check_block (owned, s, 0, s->shape[0]);
+      if (s->sharded || (int) (i % (gsize) n_ranks) == rank)
+        check_against (owned, s, TRUE, reference, whole, like, name);
       else
-        CHECK (leaf == lf_dict_lookup (like, s->key), "['%s'] loaded by a non-owner", s->key);
+        CHECK (lf_dict_lookup (owned, s->key) == lf_dict_lookup (like, s->key),
+               "%s: ['%s'] loaded by a non-owner", name, s->key);
     }
+}
+
+/* A codec declaring LF_CODEC_RAW_DATA: the save sends arrays from memory
+ * without asking the codec to encode them, and the file is still the
+ * serial one. */
+static void
+raw_data_case (const char *dir)
+{
+  GError *error = NULL;
+  g_autofree char *file = g_strdup_printf ("%s/raw-npy-count.eqx", dir);
+  g_autoptr (LfSpec) spec = codec_spec ("raw-npy");
+  g_autoptr (LfMpiLayout) layout = lf_mpi_layout_new ();
+  g_autoptr (LfNode) tree = build_tree (rank, n_ranks, layout, FALSE);
+  raw_array_encodes = 0;
+  CHECK (lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, spec, NULL, NULL, layout,
+                                       &error), "raw-npy: collective save failed");
+  CHECK_NO_ERROR (error);
+  if (G_BYTE_ORDER == G_LITTLE_ENDIAN)
+    CHECK (raw_array_encodes == 0, "raw-npy: the save encoded %d arrays instead of sending "
+           "their memory", raw_array_encodes);
+  identical_case (dir, "raw-npy", spec, FALSE, TRUE);
+  identical_case (dir, "raw-npy-owners", spec, TRUE, TRUE);
 }
 
 static void
 mode_identical (const char *dir)
 {
-  identical_case (dir, "npy", NULL, FALSE);
-  identical_case (dir, "npy-owners", NULL, TRUE);
+  identical_case (dir, "npy", NULL, FALSE, TRUE);
+  identical_case (dir, "npy-owners", NULL, TRUE, TRUE);
+  raw_data_case (dir);
   g_autoptr (LfSpec) tagged = make_spec ("npy", "tagged", NULL, NULL);
-  identical_case (dir, "tagged", tagged, FALSE);
+  identical_case (dir, "tagged", tagged, FALSE, TRUE);
   /* Path rules pick codecs as the serial walker does. */
   GError *error = NULL;
   g_autoptr (LfSpec) rules = lf_spec_parse_rules (NULL, "['gathered'] = tagged\n", "npy", &error);
   CHECK_NO_ERROR (error);
-  identical_case (dir, "rules", rules, FALSE);
+  identical_case (dir, "rules", rules, FALSE, TRUE);
   if (have_codec ("float16"))
     {
       g_autoptr (LfSpec) half = make_spec ("float16", "float16", NULL, NULL);
-      identical_case (dir, "float16", half, FALSE);
+      identical_case (dir, "float16", half, FALSE, TRUE);
+      /* Its inner codec's alignment, laid out at each record's offset. */
+      g_autoptr (LfSpec) aligned_half = make_spec ("float16(inner=npy(align=128))", "tagged",
+                                                   NULL, NULL);
+      identical_case (dir, "float16-align128", aligned_half, FALSE, TRUE);
+      identical_case (dir, "float16-align128-owners", aligned_half, TRUE, TRUE);
     }
   else if (rank == 0)
     printf ("float16 plugin not built here: float16 case not run\n");
+  /* cast saves with its inner codec and takes its capabilities: rows of
+   * records it does not write raw, split through their description. */
+  if (have_codec ("cast"))
+    {
+      g_autoptr (LfSpec) cast = codec_spec ("cast");
+      identical_case (dir, "cast", cast, FALSE, TRUE);
+    }
+  else if (rank == 0)
+    printf ("cast plugin not built here: cast case not run\n");
   /* npy(align=N): headers laid out at each record's offset, whole leaves,
    * scalars and row-wise shards alike, gathered leaves with another codec. */
   g_autoptr (LfSpec) aligned = make_spec ("npy(align=64)", "tagged", NULL, NULL);
-  identical_case (dir, "align64", aligned, FALSE);
+  identical_case (dir, "align64", aligned, FALSE, TRUE);
   g_autoptr (LfSpec) aligned_owners = make_spec ("npy(align=128)", "npy(align=128)", NULL, NULL);
-  identical_case (dir, "align128-owners", aligned_owners, TRUE);
+  identical_case (dir, "align128-owners", aligned_owners, TRUE, TRUE);
   if (have_codec ("compressed"))
     {
       g_autoptr (LfSpec) zstd = make_spec ("npy", "compressed", "embed", "compressed");
-      identical_case (dir, "compressed", zstd, FALSE);
+      identical_case (dir, "compressed", zstd, FALSE, TRUE);
     }
   else if (rank == 0)
     printf ("compressed plugin not built here: compressed case not run\n");
@@ -643,6 +822,24 @@ owner_out_of_range (const LfPath *path, LfNode *leaf, int n, gpointer user_data)
   return n;
 }
 
+/* A collective save of `tree` fails on every rank with `code` and the same
+ * message, which holds each of the NULL-terminated strings after `what`. */
+static void
+expect_save_error (const char *file, LfNode *tree, LfSpec *spec, const LfMpiLayout *layout,
+                   int code, const char *what, ...)
+{
+  GError *error = NULL;
+  lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, spec, NULL, NULL, layout, &error);
+  g_autofree char *text = check_same_error (error, code, what);
+  g_clear_error (&error);
+  va_list needles;
+  va_start (needles, what);
+  for (const char *needle; text != NULL && (needle = va_arg (needles, const char *)) != NULL;)
+    CHECK (strstr (text, needle) != NULL, "%s: the message lacks \"%s\": %s", what, needle,
+           text);
+  va_end (needles);
+}
+
 static void
 mode_errors (const char *dir)
 {
@@ -657,28 +854,18 @@ mode_errors (const char *dir)
     g_autoptr (LfNode) tree = lf_dict_new_take ("w", lf_node_ref (block), NULL);
     lf_mpi_layout_add_shard (layout, "['w']", 2 * (guint64) n_ranks, 0, &error);
     CHECK_NO_ERROR (error);
-    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, layout, &error);
-    g_autofree char *text = check_same_error (error, LF_ERROR_MISMATCH, "overlapping shards");
-    if (text != NULL && n_ranks > 1)
-      CHECK (strstr (text, "['w']") && strstr (text, "tile"), "message: %s", text);
-    g_clear_error (&error);
+    expect_save_error (file, tree, NULL, layout, LF_ERROR_MISMATCH, "overlapping shards",
+                       "['w']", "tile", NULL);
     /* The same through a gathering codec. */
-    g_autoptr (LfCodec) tagged = lf_registry_resolve (lf_registry_get_default (), "tagged", &error);
-    g_autoptr (LfSpec) spec = lf_spec_new_codec (tagged);
-    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, spec, NULL, NULL, layout, &error);
-    g_free (check_same_error (error, LF_ERROR_MISMATCH, "overlapping gathered shards"));
-    g_clear_error (&error);
+    g_autoptr (LfSpec) spec = codec_spec ("tagged");
+    expect_save_error (file, tree, spec, layout, LF_ERROR_MISMATCH,
+                       "overlapping gathered shards", NULL);
     /* A shard on a scalar. */
     g_autoptr (LfMpiLayout) scalar_layout = lf_mpi_layout_new ();
     lf_mpi_layout_add_shard (scalar_layout, "['s']", 1, 0, &error);
     g_autoptr (LfNode) scalar = lf_dict_new_take ("s", lf_scalar_new_int (1), NULL);
-    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, scalar, NULL, NULL, NULL,
-                                  scalar_layout, &error);
-    g_autofree char *s_text = check_same_error (error, LF_ERROR_MISMATCH, "sharded scalar");
-    if (s_text != NULL)
-      CHECK (strstr (s_text, "['s']") && strstr (s_text, "at least one axis"), "message: %s",
-             s_text);
-    g_clear_error (&error);
+    expect_save_error (file, scalar, NULL, scalar_layout, LF_ERROR_MISMATCH, "sharded scalar",
+                       "['s']", "at least one axis", NULL);
   }
 
   /* Rank 1 has one more leaf than the others. */
@@ -687,11 +874,8 @@ mode_errors (const char *dir)
       g_autoptr (LfNode) tree = rank == 1 ? lf_list_new_take (2, lf_scalar_new_int (1),
                                                               lf_scalar_new_int (2))
                                           : lf_list_new_take (1, lf_scalar_new_int (1));
-      lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, NULL, &error);
-      g_autofree char *text = check_same_error (error, LF_ERROR_MISMATCH, "trees differ");
-      if (text != NULL)
-        CHECK (strstr (text, "trees differ"), "message: %s", text);
-      g_clear_error (&error);
+      expect_save_error (file, tree, NULL, NULL, LF_ERROR_MISMATCH, "trees differ",
+                         "trees differ", NULL);
     }
 
   /* An owner callback out of range. */
@@ -699,11 +883,8 @@ mode_errors (const char *dir)
     g_autoptr (LfMpiLayout) layout = lf_mpi_layout_new ();
     lf_mpi_layout_set_owner_func (layout, owner_out_of_range, NULL);
     g_autoptr (LfNode) tree = lf_list_new_take (1, lf_scalar_new_int (1));
-    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, layout, &error);
-    g_autofree char *text = check_same_error (error, LF_ERROR_FAILED, "owner out of range");
-    if (text != NULL)
-      CHECK (strstr (text, "[0]") && strstr (text, "returned rank"), "message: %s", text);
-    g_clear_error (&error);
+    expect_save_error (file, tree, NULL, layout, LF_ERROR_FAILED, "owner out of range", "[0]",
+                       "returned rank", NULL);
   }
 
   /* A spec tree that is not a prefix of the tree. */
@@ -714,44 +895,42 @@ mode_errors (const char *dir)
     g_autoptr (LfSpec) spec = lf_spec_new_tree (spec_tree, &error);
     CHECK_NO_ERROR (error);
     g_autoptr (LfNode) tree = lf_list_new_take (1, lf_scalar_new_int (1));
-    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, spec, NULL, NULL, NULL, &error);
-    g_autofree char *text = check_same_error (error, LF_ERROR_SPEC, "spec not a prefix");
-    if (text != NULL)
-      CHECK (strstr (text, "not a prefix") && strstr (text, file), "message: %s", text);
-    g_clear_error (&error);
+    expect_save_error (file, tree, spec, NULL, LF_ERROR_SPEC, "spec not a prefix",
+                       "not a prefix", file, NULL);
   }
 
-  /* Offset-dependent bytes the save cannot lay out itself (an align
-   * option inside another codec) are refused. */
-  if (have_codec ("float16"))
-    {
-      g_autoptr (LfCodec) aligned = lf_registry_resolve (lf_registry_get_default (),
-                                                         "float16(inner=npy(align=128))",
-                                                         &error);
-      CHECK_NO_ERROR (error);
-      g_autoptr (LfSpec) spec = lf_spec_new_codec (aligned);
-      gsize two = 2;
-      g_autoptr (LfNode) tree = lf_list_new_take (1, lf_array_new_zeros (LF_DTYPE_FLOAT32, 1,
-                                                                         &two));
-      lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, spec, NULL, NULL, NULL,
-                                    &error);
-      g_autofree char *text = check_same_error (error, LF_ERROR_UNSUPPORTED, "align");
-      if (text != NULL)
-        CHECK (strstr (text, "[0]") && strstr (text, "align=128"), "message: %s", text);
-      g_clear_error (&error);
-    }
+  /* Offset-dependent bytes without a header layout the save could
+   * reproduce are refused, naming the codec and what it lacks. */
+  {
+    g_autoptr (LfSpec) spec = codec_spec ("padded");
+    gsize two = 2;
+    g_autoptr (LfNode) tree = lf_list_new_take (1, lf_array_new_zeros (LF_DTYPE_FLOAT32, 1,
+                                                                       &two));
+    expect_save_error (file, tree, spec, NULL, LF_ERROR_UNSUPPORTED, "offset-dependent", "[0]",
+                       "codec padded", "LF_CODEC_OFFSET_DEPENDENT",
+                       "lacks the LF_CODEC_ROW_RANGES capability", NULL);
+  }
+
+  /* A codec that declares ROW_RANGES but writes something else: its shards
+   * are refused rather than written wrong. */
+  {
+    g_autoptr (LfSpec) spec = codec_spec ("trailer");
+    g_autoptr (LfMpiLayout) layout = lf_mpi_layout_new ();
+    lf_mpi_layout_add_shard (layout, "[0]", 2 * (guint64) n_ranks, 2 * (guint64) rank, &error);
+    CHECK_NO_ERROR (error);
+    g_autoptr (LfNode) tree = lf_list_new_take (1, make_array (1, LF_DTYPE_FLOAT32, 2,
+                                                               (gsize[]) { 2, 3 }, 0, 2));
+    expect_save_error (file, tree, spec, layout, LF_ERROR_FAILED, "broken row ranges",
+                       "rank 0: ", "[0]", "codec trailer", "LF_CODEC_ROW_RANGES", NULL);
+  }
 
   /* The owner of a whole leaf holds only an abstract array. */
   {
     gsize three = 3;
     g_autoptr (LfNode) tree = lf_list_new_take (1, lf_array_new_abstract (LF_DTYPE_FLOAT32, 1,
                                                                           &three));
-    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, NULL, &error);
-    g_autofree char *text = check_same_error (error, LF_ERROR_UNSUPPORTED, "abstract owner");
-    if (text != NULL)
-      CHECK (strstr (text, "rank 0: ") && strstr (text, "[0]") && strstr (text, "abstract"),
-             "message: %s", text);
-    g_clear_error (&error);
+    expect_save_error (file, tree, NULL, NULL, LF_ERROR_UNSUPPORTED, "abstract owner",
+                       "rank 0: ", "[0]", "abstract", NULL);
   }
 
   /* Blocks of different dtypes on different ranks. */
@@ -762,12 +941,8 @@ mode_errors (const char *dir)
       g_autoptr (LfNode) tree = lf_list_new_take (1, make_array (1, rank == 1 ? LF_DTYPE_FLOAT64
                                                                               : LF_DTYPE_FLOAT32,
                                                                  2, (gsize[]) { 2, 3 }, 0, 2));
-      lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, layout, &error);
-      g_autofree char *text = check_same_error (error, LF_ERROR_MISMATCH, "dtypes differ");
-      if (text != NULL)
-        CHECK (strstr (text, "[0]") && strstr (text, "rank") && strstr (text, "float64"),
-               "message: %s", text);
-      g_clear_error (&error);
+      expect_save_error (file, tree, NULL, layout, LF_ERROR_MISMATCH, "dtypes differ", "[0]",
+                         "rank", "float64", NULL);
     }
 
   /* The rename fails (the target is a directory): rank 0's error everywhere,
@@ -783,12 +958,8 @@ mode_errors (const char *dir)
       }
     MPI_Barrier (MPI_COMM_WORLD);
     g_autoptr (LfNode) tree = lf_list_new_take (1, lf_scalar_new_int (1));
-    lf_mpi_tree_serialise_leaves (MPI_COMM_WORLD, target, tree, NULL, NULL, NULL, NULL, &error);
-    g_autofree char *text = check_same_error (error, LF_ERROR_IO, "rename");
-    if (text != NULL)
-      CHECK (strstr (text, "rank 0: ") && strstr (text, "rename") && strstr (text, target),
-             "message: %s", text);
-    g_clear_error (&error);
+    expect_save_error (target, tree, NULL, NULL, LF_ERROR_IO, "rename", "rank 0: ", "rename",
+                       target, NULL);
     MPI_Barrier (MPI_COMM_WORLD);
     check_no_temporary (subdir);
   }
@@ -856,6 +1027,30 @@ mode_errors (const char *dir)
     g_clear_error (&error);
   }
 
+  /* Rank 1 alone expects another row shape: it checks the record itself
+   * (rank 0's check was against its own like). */
+  if (n_ranks > 1)
+    {
+      g_autoptr (LfMpiLayout) odd_layout = lf_mpi_layout_new ();
+      g_autoptr (LfNode) odd_like = build_like (odd_layout);
+      LfNode *embed = lf_dict_lookup (odd_like, "embed");
+      gsize shape[2] = { lf_array_get_shape (embed)[0], 6 };
+      g_autoptr (LfNode) wider = lf_array_new_abstract (LF_DTYPE_FLOAT32, 2, shape);
+      g_autoptr (LfNode) mixed_like = rank == 1 ? lf_tree_at_str (odd_like, "['embed']", wider,
+                                                                  &error)
+                                                : lf_node_ref (odd_like);
+      CHECK_NO_ERROR (error);
+      g_autoptr (LfNode) out = lf_mpi_tree_deserialise_leaves (MPI_COMM_WORLD, file, mixed_like,
+                                                               NULL, NULL, NULL, odd_layout,
+                                                               &error);
+      CHECK (out == NULL, "a like rank 1 alone got wrong was accepted");
+      g_autofree char *text = check_same_error (error, LF_ERROR_MISMATCH, "rank's own like");
+      if (text != NULL)
+        CHECK (strstr (text, "rank 1: ") && strstr (text, "['embed']")
+               && strstr (text, "(37, 6)") && strstr (text, "(37, 5)"), "message: %s", text);
+      g_clear_error (&error);
+    }
+
   /* A like whose block lies beyond the array's rows. */
   {
     g_autoptr (LfMpiLayout) beyond = lf_mpi_layout_new ();
@@ -904,6 +1099,35 @@ mode_errors (const char *dir)
   CHECK (first == 6 && rows == 4, "even rows: %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, first, rows);
 }
 
+/* The example's int8-affine codec, loaded from its .so like any plugin:
+ * per-array scales, so it cannot split a leaf by rows (no
+ * LF_CODEC_ROW_RANGES) and sharded leaves are gathered; the file is still
+ * the serial one, byte for byte, and loads back collectively. */
+static void
+mode_custom (const char *dir)
+{
+  GError *error = NULL;
+  CHECK (have_codec ("int8-affine"), "the int8-affine plugin is not on LEAFIO_PLUGIN_PATH");
+  if (!have_codec ("int8-affine"))
+    return;
+  g_autoptr (LfCodec) codec = lf_registry_resolve (lf_registry_get_default (), "int8-affine",
+                                                   &error);
+  CHECK_NO_ERROR (error);
+  CHECK (!lf_codec_has_flags (codec, LF_CODEC_ROW_RANGES),
+         "int8-affine declares row ranges: this case no longer covers gathering");
+  /* Every float32 leaf, sharded or whole (the others get no record). */
+  g_autoptr (LfSpec) everywhere = lf_spec_new_codec (codec);
+  identical_case (dir, "int8-affine", everywhere, FALSE, FALSE);
+  /* Beside npy leaves split by rows, with whole leaves on chosen owners. */
+  g_autoptr (LfSpec) rules = lf_spec_parse_rules (NULL, "['embed'] = int8-affine\n"
+                                                  "['tiny'] = int8-affine\n"
+                                                  "['bias'] = int8-affine\n",
+                                                  LF_CODEC_DEFAULT, &error);
+  CHECK_NO_ERROR (error);
+  identical_case (dir, "int8-affine-rules", rules, TRUE, FALSE);
+  check_no_temporary (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -913,7 +1137,7 @@ main (int argc, char **argv)
   if (argc != 3)
     {
       if (rank == 0)
-        fprintf (stderr, "usage: mpi-driver identical|save|load|fail|errors PATH\n");
+        fprintf (stderr, "usage: mpi-driver identical|save|load|fail|errors|foreign|custom PATH\n");
       MPI_Finalize ();
       return 2;
     }
@@ -933,6 +1157,8 @@ main (int argc, char **argv)
     mode_errors (path);
   else if (strcmp (mode, "foreign") == 0)
     mode_foreign (path);
+  else if (strcmp (mode, "custom") == 0)
+    mode_custom (path);
   else
     CHECK (FALSE, "unknown mode %s", mode);
 

@@ -112,7 +112,7 @@ do_read (const char *in, const char *outdir, gboolean map)
   GError *error = NULL;
   g_autoptr (LfStream) stream = strcmp (in, "-") == 0
     ? lf_stream_new_for_fd (STDIN_FILENO, FALSE)
-    : lf_stream_open_path (in, map, &error);
+    : lf_stream_new_for_path (in, map, &error);
   if (stream == NULL)
     return fail (error);
   for (guint index = 0;; index++)

@@ -20,18 +20,6 @@
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-/* Ends a forked child with `code`.  exec'ing `sh -c "exit N"` skips
- * valgrind's exit-time leak check, which would count the parent's memory
- * the child inherits (and fail the child with --error-exitcode). */
-static void G_GNUC_NORETURN
-child_exit (int code)
-{
-  char command[32];
-  g_snprintf (command, sizeof command, "exit %d", code);
-  execl ("/bin/sh", "sh", "-c", command, (char *) NULL);
-  _exit (code);
-}
-
 static LfNode *
 ramp (LfDType dtype, gsize n, int seed)
 {
@@ -485,7 +473,7 @@ START_TEST (huge_shape_allocates_nothing)
       gboolean ok = out == NULL && local != NULL && local->code == LF_ERROR_TRUNCATED;
       lf_stream_free (pipe);
       g_clear_error (&local);
-      child_exit (ok ? 0 : 1);
+      lf_test_child_exit (ok ? 0 : 1);
     }
   int status = 0;
   ck_assert_int_eq (waitpid (child, &status, 0), child);
@@ -563,7 +551,7 @@ kill_during_save (goffset threshold)
         items[i] = lf_array_new_zeros (LF_DTYPE_FLOAT32, 1, (gsize[]) { 1 << 20 });
       LfNode *big = lf_list_new (G_N_ELEMENTS (items), items);
       lf_tree_serialise_leaves (path, big, NULL, NULL, NULL, NULL);
-      child_exit (3); /* finished before the kill: the parent fails the test */
+      lf_test_child_exit (3); /* finished before the kill: the parent fails the test */
     }
   gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
   g_autofree char *base = g_path_get_basename (path);

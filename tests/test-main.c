@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <glib/gstdio.h>
+#include <unistd.h>
 #include "test-common.h"
 
 static char *tmpdir;
@@ -94,6 +95,15 @@ lf_test_top_builddir (void)
 {
   const char *dir = g_getenv ("LF_TOP_BUILDDIR");
   return dir != NULL ? dir : "..";
+}
+
+void
+lf_test_child_exit (int code)
+{
+  char command[32];
+  g_snprintf (command, sizeof command, "exit %d", code);
+  execl ("/bin/sh", "sh", "-c", command, (char *) NULL);
+  _exit (code);
 }
 
 GBytes *

@@ -7,7 +7,6 @@
 #include <unistd.h>
 #include "test-common.h"
 #include "manifest-private.h"
-#include "walk-private.h"
 #include "json-private.h"
 
 static LfNode *
@@ -37,9 +36,9 @@ static gboolean
 save_leaf (const LfPath *path, LfNode *leaf, gpointer user_data)
 {
   Saver *saver = user_data;
-  LfWalkRecord record = { lf_path_to_string (path), lf_node_ref (leaf),
-                          lf_codec_ref (saver->codec), FALSE,
-                          lf_stream_tell (saver->stream), 0 };
+  LfManifestLeaf record = { lf_path_to_string (path), lf_node_ref (leaf),
+                            lf_codec_ref (saver->codec), FALSE,
+                            lf_stream_tell (saver->stream), 0 };
   if (lf_node_get_kind (leaf) != LF_NODE_OPAQUE)
     {
       GError *error = NULL;
@@ -54,8 +53,8 @@ save_leaf (const LfPath *path, LfNode *leaf, gpointer user_data)
 static void
 clear_record (gpointer p)
 {
-  LfWalkRecord *record = p;
-  g_free (record->path);
+  LfManifestLeaf *record = p;
+  g_free ((char *) record->path);
   lf_node_unref (record->leaf);
   lf_codec_unref (record->codec);
 }
@@ -69,13 +68,14 @@ save (const char *file, LfNode *tree)
   ck_assert_int_ge (fd, 0);
   g_autoptr (LfCodec) codec = lf_registry_resolve (lf_registry_get_default (), "npy", &error);
   LF_ASSERT_NO_ERROR (error);
-  Saver saver = { lf_stream_new_for_fd (fd, TRUE), g_array_new (FALSE, TRUE, sizeof (LfWalkRecord)),
+  Saver saver = { lf_stream_new_for_fd (fd, TRUE), g_array_new (FALSE, TRUE, sizeof (LfManifestLeaf)),
                   codec };
   g_array_set_clear_func (saver.log, clear_record);
   lf_tree_foreach_leaf (tree, NULL, NULL, save_leaf, &saver);
   ck_assert (lf_stream_flush (saver.stream, &error));
   lf_stream_free (saver.stream);
-  ck_assert (_lf_manifest_write (file, tree, NULL, NULL, saver.log, &error));
+  ck_assert (_lf_manifest_write (file, tree, NULL, NULL, (LfManifestLeaf *) saver.log->data,
+                                 saver.log->len, &error));
   LF_ASSERT_NO_ERROR (error);
   g_array_unref (saver.log);
 }

@@ -1,8 +1,9 @@
 #!/bin/sh
 # libleafio-mpi under mpirun: collective saves byte-identical to serial
-# ones with 2 and 3 ranks, sharded loads, a file written by 3 ranks loaded
-# by 2 (and 1), injected failures, error paths, and the mpi-checkpoint
-# example giving the same file for any number of ranks.
+# ones with 2 and 3 ranks (built-in codecs and the example's int8-affine
+# plugin), sharded loads, a file written by 3 ranks loaded by 2 (and 1),
+# injected failures, error paths, and the mpi-checkpoint example giving the
+# same file for any number of ranks.
 set -eu
 
 : "${LF_TEST_BUILDDIR:=.}"
@@ -10,9 +11,10 @@ set -eu
 mpirun=${LF_MPIRUN:-mpirun}
 driver=$LF_TEST_BUILDDIR/mpi-driver
 example=$LF_TOP_BUILDDIR/examples/mpi-checkpoint
-for program in "$driver" "$example"; do
+custom=$LF_TEST_BUILDDIR/plugins/.libs/int8-affine.so
+for program in "$driver" "$example" "$custom"; do
   if [ ! -x "$program" ]; then
-    echo "test-mpi: $program is not built (run make before make check)" >&2
+    echo "test-mpi: $program is not built (run make check, which builds it)" >&2
     exit 1
   fi
 done
@@ -40,9 +42,17 @@ run () {
   "$mpirun" --oversubscribe --allow-run-as-root -np "$n" "$@"
 }
 
+# The custom codec's plugin alone, beside the built-in ones (the test
+# plugins' folder also holds plugins that fail to load on purpose).
+mkdir "$tmp/plugins"
+ln -s "$custom" "$tmp/plugins/int8-affine.so"
+LEAFIO_PLUGIN_PATH="${LEAFIO_PLUGIN_PATH:+$LEAFIO_PLUGIN_PATH:}$tmp/plugins"
+export LEAFIO_PLUGIN_PATH
+
 for n in 2 3; do
-  mkdir -p "$tmp/identical-$n" "$tmp/fail-$n" "$tmp/errors-$n"
+  mkdir -p "$tmp/identical-$n" "$tmp/fail-$n" "$tmp/errors-$n" "$tmp/custom-$n"
   run "$n" "$driver" identical "$tmp/identical-$n"
+  run "$n" "$driver" custom "$tmp/custom-$n"
   run "$n" "$driver" fail "$tmp/fail-$n"
   run "$n" "$driver" errors "$tmp/errors-$n"
 done

@@ -911,7 +911,7 @@ START_TEST (test_exact_consumption)
   /* Path streams read ahead but know where records end. */
   for (int map = 0; map <= 1; map++)
     {
-      s = lf_stream_open_path (path, map, &error);
+      s = lf_stream_new_for_path (path, map, &error);
       LF_ASSERT_NO_ERROR (error);
       for (int i = 0; i < 2; i++)
         {
@@ -986,6 +986,54 @@ START_TEST (test_read_from_pipe)
 }
 END_TEST
 
+/* lf_npy_describe_at: the second of two records back to back, described
+ * from the stream's position without moving it. */
+START_TEST (test_describe_at)
+{
+  GError *error = NULL;
+  gsize two = 2, shape[2] = { 3, 4 };
+  double params[2] = { 0.5, 1.0 };
+  g_autoptr (LfNode) first = lf_array_new_copy (LF_DTYPE_FLOAT64, 1, &two, params);
+  g_autoptr (LfNode) second = lf_array_new_zeros (LF_DTYPE_INT16, 2, shape);
+  g_autoptr (LfStream) out = lf_stream_new_memory ();
+  ck_assert (lf_npy_write (out, first, 0, &error) && lf_npy_write (out, second, 0, &error));
+  g_autoptr (GBytes) bytes = lf_stream_steal_bytes (out);
+
+  g_autoptr (LfStream) in = lf_stream_new_for_bytes (bytes);
+  g_autoptr (LfRecordInfo) a = lf_record_info_new ();
+  g_autoptr (LfRecordInfo) b = lf_record_info_new ();
+  ck_assert (lf_npy_describe (in, a, &error));
+  LF_ASSERT_NO_ERROR (error);
+  guint64 second_at = lf_record_info_get_stored_size (a);
+  ck_assert_uint_eq (second_at, 128 + 16);
+  ck_assert (lf_npy_describe_at (in, second_at, b, &error));
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert_int_eq (lf_record_info_get_dtype (b), LF_DTYPE_INT16);
+  ck_assert_uint_eq (lf_record_info_get_ndim (b), 2);
+  ck_assert_uint_eq (lf_record_info_get_shape (b)[1], 4);
+  ck_assert_uint_eq (lf_record_info_get_stored_size (b), 128 + 24);
+  ck_assert_uint_eq (lf_stream_tell (in), 0);
+
+  /* Not at a record: the parser's words; a header cut short: truncated;
+   * past what a description may peek at: refused before anything is read. */
+  ck_assert (!lf_npy_describe_at (in, 1, b, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_CORRUPT, "not an npy record");
+  g_autoptr (GBytes) cut = g_bytes_new_from_bytes (bytes, 0, second_at + 20);
+  g_autoptr (LfStream) short_in = lf_stream_new_for_bytes (cut);
+  ck_assert (!lf_npy_describe_at (short_in, second_at, b, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_TRUNCATED, NULL);
+  ck_assert (!lf_npy_describe_at (in, LF_STREAM_PEEK_MAX, b, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_UNSUPPORTED, "past the 65536 bytes");
+  ck_assert_uint_eq (lf_stream_tell (in), 0);
+
+  /* The stream still reads both records from the start. */
+  g_autoptr (LfNode) back1 = lf_npy_read (in, &error);
+  g_autoptr (LfNode) back2 = lf_npy_read (in, &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (lf_tree_equal (back1, first) && lf_tree_equal (back2, second));
+}
+END_TEST
+
 START_TEST (test_read_mapped_zero_copy)
 {
   GError *error = NULL;
@@ -994,7 +1042,7 @@ START_TEST (test_read_mapped_zero_copy)
   g_autoptr (GBytes) rec = write_record (a, 0);
   g_autofree char *path = lf_test_path ("mapped.npy");
   lf_test_write_file (path, g_bytes_get_data (rec, NULL), g_bytes_get_size (rec));
-  g_autoptr (LfStream) s = lf_stream_open_path (path, TRUE, &error);
+  g_autoptr (LfStream) s = lf_stream_new_for_path (path, TRUE, &error);
   LF_ASSERT_NO_ERROR (error);
   g_autoptr (LfNode) back = lf_npy_read (s, &error);
   LF_ASSERT_NO_ERROR (error);
@@ -1033,6 +1081,7 @@ lf_test_suite (void)
   tcase_add_test (tc, test_exact_consumption);
   tcase_add_test (tc, test_read_from_pipe);
   tcase_add_test (tc, test_read_mapped_zero_copy);
+  tcase_add_test (tc, test_describe_at);
   suite_add_tcase (suite, tc);
   return suite;
 }

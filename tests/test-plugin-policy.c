@@ -22,16 +22,6 @@
 #include <glib/gstdio.h>
 #include "test-common.h"
 
-/* Ends a forked child with `code` without valgrind's exit-time leak check. */
-static void G_GNUC_NORETURN
-child_exit (int code)
-{
-  char command[32];
-  g_snprintf (command, sizeof command, "exit %d", code);
-  execl ("/bin/sh", "sh", "-c", command, (char *) NULL);
-  _exit (code);
-}
-
 /* ---- plugin search policy ------------------------------------------------------ */
 
 static const char *
@@ -117,7 +107,7 @@ assert_policy (const Policy *p)
   pid_t child = fork ();
   ck_assert_int_ge (child, 0);
   if (child == 0)
-    child_exit (check_policy_in_child (p));
+    lf_test_child_exit (check_policy_in_child (p));
   int status = 0;
   ck_assert_int_eq (waitpid (child, &status, 0), child);
   ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0,

@@ -312,8 +312,16 @@ START_TEST (test_register_func_destroy)
   LfRegistry *reg = lf_registry_new ();
   ck_assert (lf_registry_register_func (reg, "magic", NULL, NULL, write_magic, read_magic,
                                         &destroyed, count_destroy, NULL));
+  /* A refused registration leaves user_data with the caller. */
+  int refused = 0;
+  ck_assert (!lf_registry_register_func (reg, "magic", NULL, NULL, write_magic, read_magic,
+                                         &refused, count_destroy, NULL));
+  ck_assert (!lf_registry_register_func (reg, "Bad Name", NULL, NULL, write_magic, read_magic,
+                                         &refused, count_destroy, NULL));
+  ck_assert_int_eq (refused, 0);
   lf_registry_unref (reg);
   ck_assert_int_eq (destroyed, 1);
+  ck_assert_int_eq (refused, 0);
 }
 END_TEST
 

@@ -135,6 +135,39 @@ START_TEST (test_round_trip_streams)
 }
 END_TEST
 
+/* The stream `_full` variants take the path functions' flags: those that
+ * need a file are refused before anything is written or read, the others
+ * give the plain stream result. */
+START_TEST (test_stream_full_flags)
+{
+  g_autoptr (LfNode) tree = mixed_tree ();
+  GError *error = NULL;
+  g_autoptr (LfStream) refused = lf_stream_new_memory ();
+  lf_stream_set_name (refused, "buffer");
+  ck_assert (!lf_tree_serialise_leaves_to_stream_full (refused, tree, NULL, NULL, NULL,
+                                                       LF_SAVE_MANIFEST, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_UNSUPPORTED, "buffer: a manifest is written beside a file");
+  ck_assert_uint_eq (lf_stream_tell (refused), 0);
+
+  g_autoptr (LfStream) mem = lf_stream_new_memory ();
+  ck_assert (lf_tree_serialise_leaves_to_stream_full (mem, tree, NULL, NULL, NULL,
+                                                      LF_SAVE_NO_SYNC, &error));
+  LF_ASSERT_NO_ERROR (error);
+  g_autoptr (GBytes) bytes = lf_stream_steal_bytes (mem);
+
+  g_autoptr (LfStream) in = lf_stream_new_for_bytes (bytes);
+  ck_assert_ptr_null (lf_tree_deserialise_leaves_from_stream_full (in, tree, NULL, NULL, NULL,
+                                                               LF_LOAD_MMAP, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_UNSUPPORTED, "lf_stream_new_for_path (path, TRUE)");
+  ck_assert_uint_eq (lf_stream_tell (in), 0);
+  g_autoptr (LfNode) back
+    = lf_tree_deserialise_leaves_from_stream_full (in, tree, NULL, NULL, NULL,
+                                                   LF_LOAD_IGNORE_MANIFEST, &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (lf_tree_equal (back, tree));
+}
+END_TEST
+
 /* Equinox's serialisation example: a JSON line of hyperparameters, then the
  * leaves, in one file handle; and here something after them too. */
 START_TEST (test_hyperparameters_then_leaves)
@@ -299,7 +332,7 @@ START_TEST (test_trailing_data)
   ck_assert_ptr_null (lf_tree_deserialise_leaves (path, like, NULL, NULL, NULL, &error));
   LF_ASSERT_ERROR (error, LF_ERROR_TRAILING_DATA, "long.eqx: 136 bytes left after the last leaf at offset 272");
   /* From a stream the rest is the caller's. */
-  g_autoptr (LfStream) in = lf_stream_open_path (path, FALSE, &error);
+  g_autoptr (LfStream) in = lf_stream_new_for_path (path, FALSE, &error);
   g_autoptr (LfNode) two = lf_tree_deserialise_leaves_from_stream (in, like, NULL, NULL, NULL, &error);
   LF_ASSERT_NO_ERROR (error);
   ck_assert_uint_eq (lf_node_get_n_children (two), 2);
@@ -520,7 +553,7 @@ START_TEST (test_spec_not_a_prefix)
   g_autoptr (LfSpec) spec4 = lf_spec_new_tree (deep, &error);
   g_autoptr (LfNode) flat = lf_list_new_take (1, vec (1, 0));
   ck_assert (!lf_tree_serialise_leaves (path, flat, spec4, NULL, NULL, &error));
-  LF_ASSERT_ERROR (error, LF_ERROR_SPEC, "at '[0]': spec has list of 1, tree has a array leaf");
+  LF_ASSERT_ERROR (error, LF_ERROR_SPEC, "at '[0]': spec has list of 1, tree has an array leaf");
 
   g_autoptr (LfNode) not_codec = lf_list_new_take (2, lf_spec_leaf_new (npy), vec (1, 0));
   ck_assert_ptr_null (lf_spec_new_tree (not_codec, &error));
@@ -626,6 +659,58 @@ START_TEST (test_is_leaf)
 }
 END_TEST
 
+/* Saving, loading, lf_spec_foreach_leaf and lf_tree_foreach_leaf are one
+ * traversal: is_leaf is asked about the same nodes in the same order (every
+ * node reached, arrays included), so they agree on what the leaves are. */
+static gboolean
+note_is_leaf (const LfNode *node, gpointer user_data)
+{
+  g_string_append_printf (user_data, "%s;", lf_node_kind_name (lf_node_get_kind (node)));
+  return lf_node_get_kind (node) == LF_NODE_DICT;
+}
+
+static gboolean
+count_visit (const LfPath *path, LfNode *leaf, LfCodec *codec, gpointer user_data,
+             GError **error)
+{
+  (*(int *) user_data)++;
+  return TRUE;
+}
+
+START_TEST (test_one_traversal)
+{
+  GError *error = NULL;
+  g_autoptr (LfNode) tree = lf_struct_new_take (
+      "M", "a", vec (2, 0), "d", lf_dict_new_take ("k", vec (1, 1), NULL),
+      "l", lf_list_new_take (2, lf_scalar_new_int (3), lf_none_new ()), NULL);
+  g_autoptr (GString) seen = g_string_new (NULL);
+  ck_assert_uint_eq (lf_tree_count_leaves (tree, note_is_leaf, seen), 3);
+  const char *expected = "struct;array;dict;list;scalar;none;";
+  ck_assert_str_eq (seen->str, expected);
+
+  g_string_truncate (seen, 0);
+  g_autofree char *path = lf_test_path ("one-traversal.eqx");
+  ck_assert (lf_tree_serialise_leaves (path, tree, NULL, note_is_leaf, seen, &error));
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert_str_eq (seen->str, expected);
+
+  g_string_truncate (seen, 0);
+  g_autoptr (LfNode) back = lf_tree_deserialise_leaves (path, tree, NULL, note_is_leaf, seen,
+                                                        &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert_str_eq (seen->str, expected);
+  /* The dict was a leaf npy does not handle: shared with `like`. */
+  ck_assert_ptr_eq (lf_struct_lookup (back, "d"), lf_struct_lookup (tree, "d"));
+  ck_assert_ptr_ne (lf_struct_lookup (back, "a"), lf_struct_lookup (tree, "a"));
+
+  g_string_truncate (seen, 0);
+  int visits = 0;
+  ck_assert (lf_spec_foreach_leaf (NULL, tree, note_is_leaf, seen, count_visit, &visits, &error));
+  ck_assert_str_eq (seen->str, expected);
+  ck_assert_int_eq (visits, 3);
+}
+END_TEST
+
 START_TEST (test_unknown_default_codec)
 {
   GError *error = NULL;
@@ -700,6 +785,21 @@ START_TEST (test_manifest_api)
   ck_assert (!g_file_test (without_json, G_FILE_TEST_EXISTS));
   ck_assert (lf_manifest_remove (without, &error));
   LF_ASSERT_NO_ERROR (error);
+
+  /* A root leaf's path may be NULL: written as "", which a load accepts. */
+  g_autoptr (LfNode) root = lf_array_new_zeros (LF_DTYPE_FLOAT32, 1, &three);
+  g_autofree char *single = lf_test_path ("single.eqx");
+  ck_assert (lf_tree_serialise_leaves (single, root, NULL, NULL, NULL, &error));
+  LfManifestLeaf only = { NULL, root, npy, TRUE, 0, w_size };
+  ck_assert (lf_manifest_write (single, root, NULL, NULL, &only, 1, &error));
+  LF_ASSERT_NO_ERROR (error);
+  g_autoptr (LfNode) root_back = lf_tree_deserialise_leaves (single, root, NULL, NULL, NULL,
+                                                             &error);
+  LF_ASSERT_NO_ERROR (error);
+  g_autofree char *single_json = g_strconcat (single, ".json", NULL);
+  g_autofree char *single_text = NULL;
+  ck_assert (g_file_get_contents (single_json, &single_text, NULL, NULL));
+  ck_assert (strstr (single_text, "\"path\" : \"\"") != NULL);
 }
 END_TEST
 
@@ -711,6 +811,7 @@ lf_test_suite (void)
   tcase_add_test (tc, test_round_trip_path);
   tcase_add_test (tc, test_opaque_leaves_kept_identical);
   tcase_add_test (tc, test_round_trip_streams);
+  tcase_add_test (tc, test_stream_full_flags);
   tcase_add_test (tc, test_hyperparameters_then_leaves);
   tcase_add_test (tc, test_helpful_errors);
   tcase_add_test (tc, test_scalars_take_like_type);
@@ -730,6 +831,7 @@ lf_test_suite (void)
   tcase_add_test (tc, test_spec_not_a_prefix);
   tcase_add_test (tc, test_is_leaf);
   tcase_add_test (tc, test_spec_foreach_leaf);
+  tcase_add_test (tc, test_one_traversal);
   tcase_add_test (tc, test_fit_to_like);
   tcase_add_test (tc, test_unknown_default_codec);
   tcase_add_test (tc, test_preconditions);

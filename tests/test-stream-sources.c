@@ -81,7 +81,7 @@ open_source (Opened *o, Source source, const guint8 *data)
       break;
     case SOURCE_MAPPED:
     case SOURCE_PATH:
-      o->stream = lf_stream_open_path (path, source == SOURCE_MAPPED, &error);
+      o->stream = lf_stream_new_for_path (path, source == SOURCE_MAPPED, &error);
       LF_ASSERT_NO_ERROR (error);
       break;
     case SOURCE_FD:

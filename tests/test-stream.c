@@ -127,7 +127,7 @@ START_TEST (test_path_read_ahead)
   const gsize size = 700 * 1024 + 13;
   g_autofree char *path = write_pattern_file ("big.bin", size);
   g_autofree guint8 *expect = make_pattern (size);
-  g_autoptr (LfStream) s = lf_stream_open_path (path, FALSE, &error);
+  g_autoptr (LfStream) s = lf_stream_new_for_path (path, FALSE, &error);
   LF_ASSERT_NO_ERROR (error);
   ck_assert_str_eq (lf_stream_get_name (s), path);
   g_autofree guint8 *got = g_malloc (size);
@@ -171,7 +171,7 @@ START_TEST (test_path_map)
   GError *error = NULL;
   g_autofree char *path = write_pattern_file ("mapped.bin", 5000);
   g_autofree guint8 *expect = make_pattern (5000);
-  g_autoptr (LfStream) s = lf_stream_open_path (path, TRUE, &error);
+  g_autoptr (LfStream) s = lf_stream_new_for_path (path, TRUE, &error);
   LF_ASSERT_NO_ERROR (error);
   char head[10];
   ck_assert (lf_stream_read (s, head, 10, &error));
@@ -188,7 +188,7 @@ START_TEST (test_path_map)
   /* Empty files map too. */
   g_autofree char *empty = lf_test_path ("empty.bin");
   lf_test_write_file (empty, "", 0);
-  g_autoptr (LfStream) e = lf_stream_open_path (empty, TRUE, &error);
+  g_autoptr (LfStream) e = lf_stream_new_for_path (empty, TRUE, &error);
   LF_ASSERT_NO_ERROR (error);
   ck_assert (lf_stream_at_end (e, &at_end, &error));
   ck_assert (at_end);
@@ -199,11 +199,11 @@ START_TEST (test_path_errors)
 {
   GError *error = NULL;
   g_autofree char *missing = lf_test_path ("no-such-file");
-  ck_assert (lf_stream_open_path (missing, FALSE, &error) == NULL);
+  ck_assert (lf_stream_new_for_path (missing, FALSE, &error) == NULL);
   LF_ASSERT_ERROR (error, LF_ERROR_IO, missing);
-  ck_assert (lf_stream_open_path (missing, TRUE, &error) == NULL);
+  ck_assert (lf_stream_new_for_path (missing, TRUE, &error) == NULL);
   LF_ASSERT_ERROR (error, LF_ERROR_IO, "No such file");
-  ck_assert (lf_stream_open_path (lf_test_tmpdir (), FALSE, &error) == NULL);
+  ck_assert (lf_stream_new_for_path (lf_test_tmpdir (), FALSE, &error) == NULL);
   LF_ASSERT_ERROR (error, LF_ERROR_IO, lf_test_tmpdir ());
 }
 END_TEST
@@ -443,7 +443,7 @@ START_TEST (test_path_fifo)
   g_autofree guint8 *data = make_pattern (size);
   FifoWriter w = { path, data, size };
   GThread *thread = g_thread_new ("fifo", fifo_writer, &w);
-  g_autoptr (LfStream) s = lf_stream_open_path (path, TRUE, &error);
+  g_autoptr (LfStream) s = lf_stream_new_for_path (path, TRUE, &error);
   LF_ASSERT_NO_ERROR (error);
   ck_assert (!lf_stream_get_remaining (s, NULL));
   g_autoptr (GBytes) all = lf_stream_read_bytes (s, size, &error);
@@ -606,6 +606,171 @@ START_TEST (test_callbacks)
   s = lf_stream_new_for_callbacks (NULL, cb_write, &st, NULL);
   ck_assert (!lf_stream_read (s, buf, 1, &error));
   LF_ASSERT_ERROR (error, LF_ERROR_IO, "callbacks: stream is not readable");
+  lf_stream_free (s);
+}
+END_TEST
+
+/* ---- peeking ---------------------------------------------------------------- */
+
+/* Peeks at `s` (positioned at byte 0 of `expect`) the way a codec's
+ * describe does, growing, then reads: the position never moves while
+ * peeking, and the reads see the peeked bytes again. */
+static void
+assert_peeks_then_reads (LfStream *s, const guint8 *expect, gsize size)
+{
+  GError *error = NULL;
+  static const gsize counts[] = { 0, 10, 3, 40, 40, 8000 };
+  for (gsize i = 0; i < G_N_ELEMENTS (counts); i++)
+    {
+      const guint8 *p = lf_stream_peek (s, counts[i], &error);
+      LF_ASSERT_NO_ERROR (error);
+      ck_assert_ptr_nonnull (p);
+      ck_assert (memcmp (p, expect, counts[i]) == 0);
+      ck_assert_uint_eq (lf_stream_tell (s), 0);
+    }
+  guint8 buf[50];
+  ck_assert (lf_stream_read (s, buf, 25, &error));
+  ck_assert (memcmp (buf, expect, 25) == 0);
+  const guint8 *p = lf_stream_peek (s, 50, &error);
+  ck_assert (p != NULL && memcmp (p, expect + 25, 50) == 0);
+  ck_assert_uint_eq (lf_stream_tell (s), 25);
+  g_autoptr (GBytes) rest = lf_stream_read_bytes (s, 8000 - 25, &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (memcmp (g_bytes_get_data (rest, NULL), expect + 25, 8000 - 25) == 0);
+  ck_assert_uint_eq (lf_stream_tell (s), 8000);
+
+  /* Past the end: TRUNCATED, and what is there is still read. */
+  ck_assert_ptr_null (lf_stream_peek (s, size - 8000 + 1, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_TRUNCATED, "expected");
+  ck_assert_uint_eq (lf_stream_tell (s), 8000);
+  ck_assert_ptr_null (lf_stream_peek (s, LF_STREAM_PEEK_MAX + 1, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_UNSUPPORTED, "at most 65536");
+  g_autoptr (GBytes) tail = lf_stream_read_bytes (s, size - 8000, &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (memcmp (g_bytes_get_data (tail, NULL), expect + 8000, size - 8000) == 0);
+  gboolean at_end;
+  ck_assert (lf_stream_at_end (s, &at_end, &error) && at_end);
+}
+
+START_TEST (test_peek_memory_and_path)
+{
+  GError *error = NULL;
+  const gsize size = 9000;
+  g_autofree guint8 *data = make_pattern (size);
+  g_autoptr (LfStream) memory = lf_stream_new_for_data (data, size);
+  assert_peeks_then_reads (memory, data, size);
+
+  g_autofree char *path = write_pattern_file ("peek.bin", size);
+  for (int map = 0; map <= 1; map++)
+    {
+      g_autoptr (LfStream) s = lf_stream_new_for_path (path, map, &error);
+      LF_ASSERT_NO_ERROR (error);
+      assert_peeks_then_reads (s, data, size);
+    }
+
+  /* The whole window at once, from a path's read-ahead. */
+  const gsize big = 3 * LF_STREAM_PEEK_MAX;
+  g_autofree guint8 *big_data = make_pattern (big);
+  g_autofree char *big_path = write_pattern_file ("peek-big.bin", big);
+  g_autoptr (LfStream) s = lf_stream_new_for_path (big_path, FALSE, &error);
+  guint8 buf[100];
+  ck_assert (lf_stream_read (s, buf, 100, &error));
+  const guint8 *p = lf_stream_peek (s, LF_STREAM_PEEK_MAX, &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (memcmp (p, big_data + 100, LF_STREAM_PEEK_MAX) == 0);
+
+  /* A writer shows nothing. */
+  g_autoptr (LfStream) writer = lf_stream_new_memory ();
+  ck_assert_ptr_null (lf_stream_peek (writer, 1, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_IO, "not readable");
+}
+END_TEST
+
+/* A caller's fd: peeking reads exactly the bytes shown, so after the
+ * stream is gone the fd is right after the last byte shown, and the
+ * caller's own data after what the stream handed out is still there. */
+START_TEST (test_peek_fd_consumes_only_what_was_shown)
+{
+  GError *error = NULL;
+  const gsize size = 9000;
+  g_autofree guint8 *data = make_pattern (size);
+  g_autofree char *path = write_pattern_file ("peek-fd.bin", size);
+  int fd = open (path, O_RDONLY);
+  ck_assert_int_ge (fd, 0);
+  LfStream *s = lf_stream_new_for_fd (fd, FALSE);
+  ck_assert_ptr_nonnull (lf_stream_peek (s, 30, &error));
+  ck_assert_int_eq (lseek (fd, 0, SEEK_CUR), 30);
+  ck_assert_ptr_nonnull (lf_stream_peek (s, 12, &error));
+  ck_assert_int_eq (lseek (fd, 0, SEEK_CUR), 30);
+  guint8 buf[100];
+  ck_assert (lf_stream_read (s, buf, 20, &error));
+  ck_assert_int_eq (lseek (fd, 0, SEEK_CUR), 30);
+  ck_assert (lf_stream_read (s, buf, 10, &error));
+  ck_assert (memcmp (buf, data + 20, 10) == 0);
+  LF_ASSERT_NO_ERROR (error);
+  lf_stream_free (s);
+  /* The caller reads on from byte 30, not from wherever a buffer stopped. */
+  ck_assert_int_eq (read (fd, buf, 5), 5);
+  ck_assert (memcmp (buf, data + 30, 5) == 0);
+
+  ck_assert_int_eq (lseek (fd, 0, SEEK_SET), 0);
+  s = lf_stream_new_for_fd (fd, FALSE);
+  assert_peeks_then_reads (s, data, size);
+  lf_stream_free (s);
+  close (fd);
+}
+END_TEST
+
+START_TEST (test_peek_pipe)
+{
+  const gsize size = 9000;
+  g_autofree guint8 *data = make_pattern (size);
+  int fds[2];
+  ck_assert_int_eq (pipe (fds), 0);
+  PipeWriter w = { fds[1], data, size, 1000 };
+  GThread *thread = g_thread_new ("writer", pipe_writer, &w);
+  g_autoptr (LfStream) s = lf_stream_new_for_fd (fds[0], TRUE);
+  assert_peeks_then_reads (s, data, size);
+  g_thread_join (thread);
+}
+END_TEST
+
+START_TEST (test_peek_file_and_callbacks)
+{
+  GError *error = NULL;
+  const gsize size = 9000;
+  g_autofree guint8 *data = make_pattern (size);
+  g_autofree char *path = write_pattern_file ("peek-file.bin", size);
+  FILE *file = fopen (path, "rb");
+  ck_assert (file != NULL);
+  LfStream *s = lf_stream_new_for_file (file);
+  ck_assert_ptr_nonnull (lf_stream_peek (s, 64, &error));
+  ck_assert_int_eq (ftell (file), 64);
+  lf_stream_free (s);
+  ck_assert (fseek (file, 0, SEEK_SET) == 0);
+  s = lf_stream_new_for_file (file);
+  assert_peeks_then_reads (s, data, size);
+  lf_stream_free (s);
+  fclose (file);
+
+  CallbackState st = { data, size, 0, FALSE, NULL, 0 };
+  s = lf_stream_new_for_callbacks (cb_read, NULL, &st, NULL);
+  ck_assert_ptr_nonnull (lf_stream_peek (s, 100, &error));
+  ck_assert_uint_eq (st.at, 100);   /* dribbled in 3-byte reads, none past 100 */
+  ck_assert_ptr_nonnull (lf_stream_peek (s, 7, &error));
+  ck_assert_uint_eq (st.at, 100);
+  lf_stream_free (s);
+  st.at = 0;
+  s = lf_stream_new_for_callbacks (cb_read, NULL, &st, NULL);
+  assert_peeks_then_reads (s, data, size);
+  lf_stream_free (s);
+
+  /* A read error while peeking is the callback's error. */
+  st.at = 0;
+  st.fail = TRUE;
+  s = lf_stream_new_for_callbacks (cb_read, NULL, &st, NULL);
+  ck_assert_ptr_null (lf_stream_peek (s, 10, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_IO, "socket reset");
   lf_stream_free (s);
 }
 END_TEST
@@ -777,7 +942,7 @@ START_TEST (test_preconditions)
   LF_ASSERT_CRITICAL (ck_assert (lf_stream_new_for_bytes (NULL) == NULL));
   LF_ASSERT_CRITICAL (ck_assert (lf_stream_new_for_data (NULL, 3) == NULL));
   LF_ASSERT_CRITICAL (ck_assert (lf_stream_new_for_callbacks (NULL, NULL, NULL, NULL) == NULL));
-  LF_ASSERT_CRITICAL (ck_assert (lf_stream_open_path (NULL, FALSE, &error) == NULL));
+  LF_ASSERT_CRITICAL (ck_assert (lf_stream_new_for_path (NULL, FALSE, &error) == NULL));
   LF_ASSERT_CRITICAL (ck_assert (!lf_stream_read (NULL, NULL, 0, &error)));
   g_autoptr (LfStream) s = lf_stream_new_for_data (NULL, 0);
   LF_ASSERT_CRITICAL (ck_assert (!lf_stream_at_end (s, NULL, &error)));
@@ -807,6 +972,10 @@ lf_test_suite (void)
   tcase_add_test (tc, test_fd_read_error);
   tcase_add_test (tc, test_file_stream);
   tcase_add_test (tc, test_callbacks);
+  tcase_add_test (tc, test_peek_memory_and_path);
+  tcase_add_test (tc, test_peek_fd_consumes_only_what_was_shown);
+  tcase_add_test (tc, test_peek_pipe);
+  tcase_add_test (tc, test_peek_file_and_callbacks);
   tcase_add_test (tc, test_rewrite);
   tcase_add_test (tc, test_preallocation_keeps_sizes);
   tcase_add_test (tc, test_preconditions);

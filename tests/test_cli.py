@@ -26,6 +26,7 @@ if os.path.exists(os.path.join(TOP, "tools", ".libs", "leafio")):
     os.environ["LD_LIBRARY_PATH"] = os.pathsep.join(
         [os.path.join(TOP, "core", ".libs")] +
         [p for p in os.environ.get("LD_LIBRARY_PATH", "").split(os.pathsep) if p])
+TESTS_BUILDDIR = os.environ.get("LF_TEST_BUILDDIR", os.path.join(TOP, "tests"))
 TMP = tempfile.mkdtemp(prefix="leafio-cli-")
 RNG = np.random.default_rng(1234)
 
@@ -97,6 +98,33 @@ def assert_error(stderr, filename, record=None, offset=None):
 def no_temporaries(directory):
     left = [n for n in os.listdir(directory) if n.startswith(".")]
     assert not left, f"temporary files left in {directory}: {left}"
+
+
+def plugin_env(*names):
+    """The environment with copies of the test plugins `names` (built in
+    tests/plugins/.libs) in a directory of their own, added to
+    LEAFIO_PLUGIN_PATH: custom .so codecs next to the built-in ones."""
+    directory = path("plugins-" + "-".join(names))
+    os.makedirs(directory, exist_ok=True)
+    for name in names:
+        so = os.path.join(TESTS_BUILDDIR, "plugins", ".libs", name + ".so")
+        assert os.path.exists(so), f"{so} not built"
+        shutil.copy(so, directory)
+    dirs = [d for d in os.environ.get("LEAFIO_PLUGIN_PATH", "").split(os.pathsep) if d]
+    return dict(os.environ, LEAFIO_PLUGIN_PATH=os.pathsep.join(dirs + [directory]))
+
+
+def max_rss_kib(args, env=None):
+    """Runs leafio with `args` in a fresh process tree; returns (exit status,
+    stderr, the peak RSS of leafio in KiB)."""
+    probe = ("import resource, subprocess, sys\n"
+             "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+             "sys.stderr.write(p.stderr)\n"
+             "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+    proc = subprocess.run([sys.executable, "-c", probe, LEAFIO] + list(args),
+                          capture_output=True, text=True, env=env)
+    rc, rss = proc.stdout.split()
+    return int(rc), proc.stderr, int(rss)
 
 
 # ---------------------------------------------------------------------------
@@ -256,18 +284,19 @@ def test_inspect():
     offsets = save_eqx(filename, arrays)
     out, _ = run(["inspect", filename])
     lines = out.strip().splitlines()
-    assert lines[0].split() == ["RECORD", "OFFSET", "SIZE", "FAMILY", "DTYPE", "SHAPE"]
+    assert lines[0].split() == ["RECORD", "OFFSET", "SIZE", "CODEC", "KIND", "DTYPE", "SHAPE"]
     assert len(lines) == 1 + len(arrays)
     for i, (line, a) in enumerate(zip(lines[1:], arrays)):
-        fields = line.split(None, 5)
-        assert fields[:5] == [str(i), str(offsets[i]), str(offsets[i + 1] - offsets[i]),
-                              "npy", a.dtype.newbyteorder("=").name], line
-        assert fields[5] == repr(a.shape), line
+        fields = line.split(None, 6)
+        assert fields[:6] == [str(i), str(offsets[i]), str(offsets[i + 1] - offsets[i]),
+                              "npy", "array", a.dtype.newbyteorder("=").name], line
+        assert fields[6] == repr(a.shape), line
     records = json.loads(run(["inspect", "--json", filename])[0])
     assert [r["offset"] for r in records] == offsets[:-1]
     assert [r["size"] for r in records] == [b - a for a, b in zip(offsets, offsets[1:])]
     assert [tuple(r["shape"]) for r in records] == [a.shape for a in arrays]
-    assert all(r["family"] == "npy" for r in records)
+    assert all(r["codec"] == "npy" and r["inner"] is None for r in records)
+    assert [r["decoded_size"] for r in records] == [a.nbytes for a in arrays]
     # An empty file has no records.
     open(path("empty.eqx"), "wb").close()
     out, _ = run(["inspect", "--json", path("empty.eqx")])
@@ -279,8 +308,12 @@ def test_inspect():
     out, err = run(["inspect", tail], rc=2)
     lines = out.strip().splitlines()
     assert len(lines) == 2 + len(arrays), out
-    assert lines[-1].split() == [str(len(arrays)), str(offsets[-1]), "13", "unknown", "?", "?"]
+    assert lines[-1].split() == [str(len(arrays)), str(offsets[-1]), "13", "unknown", "?", "?",
+                                 "?"]
     assert_error(err, tail, len(arrays), offsets[-1])
+    # ... and says what each codec found.
+    assert re.search(r"no codec recognises this record \(it starts with 6e 6f 20 6d 61 67 69 "
+                     r"63\): npy(, [a-z0-9-]+)*: not an npy record", err), err
 
 
 def bad_files(good, offsets):
@@ -443,7 +476,7 @@ def test_codec_conversions():
         f16 = path("codec-f16.eqx")
         run(["convert", "--spec", "float16", src, f16])
         records = json.loads(run(["inspect", "--json", f16])[0])
-        assert [r["family"] for r in records] == ["npy"] * len(arrays)
+        assert [r["codec"] for r in records] == ["npy"] * len(arrays)
         with open(f16, "rb") as f:
             for a in arrays:
                 b = np.load(f)
@@ -456,6 +489,22 @@ def test_codec_conversions():
                          r"\d+ of 2112 elements differ, max abs diff [0-9.e-]+, "
                          r"max rel diff 0\.000[0-4]", out, re.M), out
         assert re.search(r"^record 2 \(offset \d+\): int32 \(3, 3\)", out, re.M) is None, out
+        # With --spec and --like, records are described for their leaves:
+        # float16 restores like's dtype, and unpack writes what a load gives.
+        like = path("codec-f16-like.json")
+        json.dump([{"dtype": a.dtype.name, "shape": list(a.shape)} for a in arrays],
+                  open(like, "w"))
+        listed = json.loads(run(["inspect", "--json", "--like", like, "--spec", "float16",
+                                 f16])[0])
+        assert [(r["codec"], r["dtype"]) for r in listed] == \
+            [("float16", a.dtype.name) for a in arrays], listed
+        assert [r["stored_dtype"] for r in listed] == \
+            ["float16" if a.dtype.kind == "f" else a.dtype.name for a in arrays], listed
+        outdir = path("unpacked-f16")
+        run(["unpack", "--like", like, "--spec", "float16", f16, outdir])
+        for i, a in enumerate(arrays):
+            b = np.load(os.path.join(outdir, f"{i}.npy"))
+            assert b.dtype == a.dtype and np.allclose(a, b, rtol=1e-3), (a, b)
         # Rules over the list paths: only [1] goes to float16.
         rules = path("rules.txt")
         open(rules, "w").write("# only the second leaf\n[1] = float16\n")
@@ -470,7 +519,8 @@ def test_codec_conversions():
         zst = path("codec-zst.eqx")
         run(["convert", "--spec", "compressed(level=19)", src, zst])
         records = json.loads(run(["inspect", "--json", zst])[0])
-        assert [r["family"] for r in records] == ["compressed"] * len(arrays)
+        assert [r["codec"] for r in records] == ["compressed"] * len(arrays)
+        assert [r["inner"] for r in records] == ["npy"] * len(arrays)
         assert [tuple(r["shape"]) for r in records] == [a.shape for a in arrays]
         assert [r["dtype"] for r in records] == [a.dtype.name for a in arrays]
         # Lossless: diff finds no difference, unpack gives numpy's files,
@@ -513,7 +563,7 @@ def test_codec_conversions():
         open(bad, "wb").write(lying)
         _, err = run(["inspect", bad], rc=2)
         assert_error(err, bad, 2, start)
-        assert "the compressed record declares %d" % (raw + 64) in err, err
+        assert "%d bytes the record declares" % (raw + 64) in err, err
         # inspect reads a big record's header and the first bytes of its
         # frame only: damage near the frame's end is found by what decodes.
         big_src = path("codec-big.eqx")
@@ -539,6 +589,189 @@ def test_codec_conversions():
             out, _ = run(["diff", "--rtol", "1e-3", src, both], rc=1)
     else:
         print("test_codec_conversions: compressed codec not built; its checks not run")
+
+
+def test_custom_codec():
+    """A codec from a .so of its own (the example int8-affine) works wherever
+    a built-in one does: inspect, skeleton, unpack and convert describe and
+    decode its records through its codec."""
+    env = plugin_env("int8-affine")
+    arrays = [np.linspace(-1, 1, 24, dtype=np.float32).reshape(4, 6),
+              (RNG.standard_normal((3, 5)) * 10).astype(np.float32),
+              np.array(0.25, dtype=np.float32)]
+    files = []
+    for i, a in enumerate(arrays):
+        files.append(path(f"i8-{i}.npy"))
+        np.save(files[-1], a)
+    q = path("i8.eqx")
+    run(["pack", "--spec", "int8-affine", q] + files, env=env)
+    size = os.path.getsize(q)
+
+    # Its records are numpy's: without --spec they read as npy records, two
+    # a leaf ([scale, zero_point], then the int8 values).
+    records = json.loads(run(["inspect", "--json", q], env=env)[0])
+    assert [(r["codec"], r["dtype"], tuple(r["shape"])) for r in records] == \
+        [x for a in arrays for x in (("npy", "float64", (2,)), ("npy", "int8", a.shape))], records
+
+    # With --spec, the codec describes each record: the leaf it decodes to.
+    records = json.loads(run(["inspect", "--json", "--spec", "int8-affine", q], env=env)[0])
+    assert [(r["codec"], r["kind"], r["dtype"], tuple(r["shape"])) for r in records] == \
+        [("int8-affine", "array", "float32", a.shape) for a in arrays], records
+    assert [r["offset"] for r in records] == \
+        [sum(r["size"] for r in records[:i]) for i in range(len(records))]
+    assert sum(r["size"] for r in records) == size, records
+    out, _ = run(["inspect", "--spec", "int8-affine", q], env=env)
+    lines = out.strip().splitlines()
+    assert len(lines) == 1 + len(arrays)
+    for line, a in zip(lines[1:], arrays):
+        fields = line.split(None, 6)
+        assert fields[3:6] == ["int8-affine", "array", "float32"], line
+        assert fields[6] == repr(a.shape), line
+    skel = json.loads(run(["skeleton", "--spec", "int8-affine", q], env=env)[0])
+    assert skel == [{"dtype": "float32", "shape": list(a.shape)} for a in arrays], skel
+
+    # Without the plugin the codec is unknown, and the message says so.
+    _, err = run(["inspect", "--spec", "int8-affine", q], rc=2)
+    assert "int8-affine" in err, err
+
+    # convert re-encodes its records to npy and back.
+    plain = path("i8-plain.eqx")
+    run(["convert", "--input-spec", "int8-affine", "--spec", "npy", q, plain],
+        env=env)
+    with open(plain, "rb") as f:
+        decoded = [np.load(f) for _ in arrays]
+    for a, b in zip(arrays, decoded):
+        step = (a.max() - a.min()) / 255 if a.size > 1 else abs(float(a))
+        assert b.dtype == np.float32 and b.shape == a.shape
+        assert np.max(np.abs(a - b)) <= step / 2 + 1e-6, (a, b)
+    back = path("i8-back.eqx")
+    run(["convert", "--spec", "int8-affine", plain, back], env=env)
+    again = json.loads(run(["inspect", "--json", "--spec", "int8-affine", back], env=env)[0])
+    assert [tuple(r["shape"]) for r in again] == [a.shape for a in arrays], again
+    plain2 = path("i8-plain2.eqx")
+    run(["convert", "--input-spec", "int8-affine", "--spec", "npy", back, plain2], env=env)
+    with open(plain2, "rb") as f:
+        for b in decoded:
+            c = np.load(f)
+            step = (b.max() - b.min()) / 255 if b.size > 1 else abs(float(b))
+            assert np.max(np.abs(b - c)) <= step + 1e-6, (b, c)
+
+    # unpack decodes through the codec; the files are what convert gave.
+    outdir = path("i8-unpacked")
+    run(["unpack", "--spec", "int8-affine", q, outdir], env=env)
+    for i, b in enumerate(decoded):
+        c = np.load(os.path.join(outdir, f"{i:06d}.npy"))
+        assert c.dtype == b.dtype and np.array_equal(b, c)
+
+    # A skeleton leaf the record does not fit is refused, naming both.
+    like = path("i8-like.json")
+    wrong = [{"dtype": "float32", "shape": list(a.shape)} for a in arrays]
+    wrong[1]["shape"] = [5, 3]
+    json.dump(wrong, open(like, "w"))
+    _, err = run(["inspect", "--spec", "int8-affine", "--like", like, q], rc=2, env=env)
+    assert_error(err, q, 1, records[1]["offset"])
+    assert "expected float32 array of shape (5, 3), found float32 array of shape (3, 5)" in err, err
+
+    # Wrapped in compressed: the record says which codec is inside.
+    if "compressed" in codecs():
+        z = path("i8-z.eqx")
+        run(["convert", "--spec", "compressed(inner=int8-affine)", plain, z], env=env)
+        records = json.loads(run(["inspect", "--json", z], env=env)[0])
+        assert [(r["codec"], r["inner"], r["dtype"], tuple(r["shape"])) for r in records] == \
+            [("compressed", "int8-affine", "float32", a.shape) for a in arrays], records
+        unz = path("i8-unz.eqx")
+        run(["convert", "--spec", "npy", z, unz], env=env)
+        with open(unz, "rb") as f:
+            for b in decoded:
+                c = np.load(f)
+                step = (b.max() - b.min()) / 255 if b.size > 1 else abs(float(b))
+                assert np.max(np.abs(b - c)) <= step + 1e-6, (b, c)
+    no_temporaries(TMP)
+
+
+def test_codec_without_describe():
+    """A codec with no describe function cannot be listed or read without a
+    skeleton: the message names the codec and what it lacks."""
+    env = plugin_env("good")
+    src = path("nodescribe.eqx")
+    save_eqx(src, [np.arange(3, dtype=np.float32)])
+    for args in (["inspect", "--spec", "good-a", src], ["skeleton", "--spec", "good-a", src],
+                 ["unpack", "--spec", "good-a", src, path("nodescribe-dir")],
+                 ["convert", "--input-spec", "good-a", "--spec", "npy", src,
+                  path("nodescribe-out.eqx")]):
+        _, err = run(args, rc=2, env=env)
+        assert_error(err, src, 0, 0)
+        assert "codec 'good-a' cannot describe its records" in err, err
+    assert not os.path.exists(path("nodescribe-out.eqx"))
+    # It is not asked to recognise records either: they read as npy.
+    records = json.loads(run(["inspect", "--json", src], env=env)[0])
+    assert [r["codec"] for r in records] == ["npy"], records
+    # Without --like, --spec names one codec, not a spec tree.
+    _, err = run(["inspect", "--spec", '["npy"]', src], rc=2)
+    assert "--spec" in err and "one codec" in err, err
+
+
+def test_record_size_limit():
+    """Without --like nothing bounds what a record decodes to but a limit
+    (4 GiB unless --max-record-size or LEAFIO_MAX_RECORD_SIZE says), checked
+    on the codec's description before anything is decoded."""
+    arrays = [np.zeros(16, dtype=np.float32), np.zeros((8, 8), dtype=np.float64)]
+    src = path("limit.eqx")
+    offsets = save_eqx(src, arrays)
+    out = path("limit-out.eqx")
+    _, err = run(["convert", "--max-record-size", "100", "--spec", "npy", src, out], rc=2)
+    assert_error(err, src, 1, offsets[1])
+    assert "record decodes to 512 bytes, expected at most 100" in err, err
+    assert "--max-record-size" in err and "LEAFIO_MAX_RECORD_SIZE" in err, err
+    assert not os.path.exists(out)
+    env = dict(os.environ, LEAFIO_MAX_RECORD_SIZE="64")
+    _, err = run(["diff", src, src], rc=2, env=env)
+    assert "expected at most 64" in err, err
+    # Sizes take binary units; 0 lifts the limit; the option wins over the variable.
+    for size in ("512", "1K", "1KiB", "4GiB", "0"):
+        run(["convert", "--max-record-size", size, "--spec", "npy", src, out], env=env)
+        assert open(out, "rb").read() == open(src, "rb").read()
+    for bad in ("12Q", "-1", "K", "1.5G", "99999999999999999999"):
+        _, err = run(["convert", "--max-record-size", bad, "--spec", "npy", src, out], rc=2)
+        assert "--max-record-size" in err and bad in err, err
+        _, err = run(["inspect", src], rc=2, env=dict(os.environ, LEAFIO_MAX_RECORD_SIZE=bad))
+        assert "LEAFIO_MAX_RECORD_SIZE" in err and bad in err, err
+    # Listing decodes nothing, so it needs no limit.
+    run(["inspect", "--max-record-size", "1", src])
+
+    if "compressed" not in codecs():
+        print("test_record_size_limit: compressed codec not built; its checks not run")
+        return
+    # A compressed record is small on disk and large decoded: the limit is
+    # what stops a tiny file from making a command allocate without bound.
+    big = path("limit-big.npy")
+    np.save(big, np.zeros(1 << 20, dtype=np.float32))
+    z = path("limit-z.eqx")
+    run(["convert", "--spec", "compressed", big, z])
+    assert os.path.getsize(z) < 4096
+    env = dict(os.environ, LEAFIO_MAX_RECORD_SIZE="1M")
+    os.remove(out)
+    for args in (["unpack", z, path("limit-z-dir")], ["convert", "--spec", "npy", z, out],
+                 ["diff", z, z]):
+        _, err = run(args, rc=2, env=env)
+        assert_error(err, z, 0, 0)
+        assert "record decodes to 4194304 bytes, expected at most 1048576" in err, err
+    assert not os.path.exists(out)
+    # With --like the skeleton's leaf bounds the record instead.
+    like = path("limit-like.json")
+    json.dump([{"dtype": "float32", "shape": [1 << 20]}], open(like, "w"))
+    run(["unpack", "--like", like, z, path("limit-z-like")], env=env)
+    assert np.array_equal(np.load(path("limit-z-like", "0.npy")), np.zeros(1 << 20, np.float32))
+    # A record that claims 64 GiB is refused by the default limit with
+    # little memory used.
+    data = bytearray(open(z, "rb").read())
+    data[16:24] = (64 << 30).to_bytes(8, "little")
+    claim = path("limit-claim.eqx")
+    open(claim, "wb").write(data)
+    rc, err, rss = max_rss_kib(["unpack", claim, path("limit-claim-dir")])
+    assert rc == 2, err
+    assert_error(err, claim, 0, 0)
+    assert rss < 64 * 1024, rss
 
 
 def test_skeleton_and_like():

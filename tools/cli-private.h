@@ -35,10 +35,15 @@ gboolean cli_parse_options (GOptionContext *context, int *argc, char ***argv,
 /* Prints "leafio: MESSAGE" to stderr, frees the error and returns
  * CLI_EXIT_ERROR. */
 int cli_fail (GError *error);
+/* Reports the default registry's plugin load errors on stderr: a codec
+ * name two plugins claim is an error (returns CLI_EXIT_ERROR, and the
+ * command must not run: it could silently use either), anything else a
+ * warning (CLI_EXIT_OK). */
+int cli_check_plugins (void);
 /* A spec from --spec text and/or a --rules file: JSON when the text starts
  * with '{' or '[', "@FILE" reads the text from FILE, otherwise a codec
- * reference; with `rules_file` the text (or "npy") is the rules' default.
- * NULL text and file: the npy codec.  Transfer full. */
+ * reference; with `rules_file` the text (or LF_CODEC_DEFAULT) is the
+ * rules' default.  NULL text and file: the default codec.  Transfer full. */
 LfSpec *cli_spec_load (const char *text, const char *rules_file, GError **error);
 /* "float32", "(2, 3)"-style text of an array leaf: "float32 (2, 3)".
  * Scalars print as their dtype with shape (). */
@@ -48,44 +53,49 @@ void cli_print_json (JsonNode *root);
 /* dtype and shape of an array or scalar leaf (shape NULL for scalars). */
 void cli_leaf_get_type (LfNode *leaf, LfDType *dtype, guint *ndim, const gsize **shape);
 
-/* ---- records.c: reading a file record by record, walking its records ------ */
+/* ---- limits (cli-util.c) ------------------------------------------------------ */
 
-typedef enum {
-  CLI_FAMILY_NPY,
-  CLI_FAMILY_COMPRESSED,
-  CLI_FAMILY_UNKNOWN,
-} CliFamily;
+/* The most one record may decode to when it is read without a skeleton
+ * (`like`), where nothing else bounds it: 4 GiB unless LEAFIO_MAX_RECORD_SIZE
+ * or --max-record-size says otherwise; 0 means no limit. */
+#define CLI_DEFAULT_MAX_RECORD_SIZE ((guint64) 4 << 30)
+#define CLI_MAX_RECORD_SIZE_ENV "LEAFIO_MAX_RECORD_SIZE"
+extern guint64 cli_max_record_size;
 
-/* "npy", "compressed", "unknown". */
-const char *cli_family_name (CliFamily family);
+/* "4096", "512K", "4G", "4GiB", "1TB": bytes, with binary units (K is
+ * 1024).  LF_ERROR_PARSE naming `what` when `text` is not one. */
+gboolean cli_parse_size (const char *what, const char *text, guint64 *value, GError **error);
+/* Reads LEAFIO_MAX_RECORD_SIZE into cli_max_record_size when it is set. */
+gboolean cli_limits_init (GError **error);
+/* Adds --max-record-size to `context`'s main group. */
+void cli_limits_add_options (GOptionContext *context);
 
+/* ---- reader.c: reading a file record by record -------------------------------- */
+
+/* One record as its codec describes it (lf_codec_describe). */
 typedef struct {
   guint index;
-  guint64 offset;      /* of the record's first byte in the file */
-  guint64 size;        /* bytes of the whole record */
-  CliFamily family;
-  LfDType dtype;       /* as stored */
-  guint ndim;
-  gsize shape[LF_MAX_NDIM];
+  guint64 offset;              /* of the record's first byte in the file */
+  guint64 size;                /* bytes of the whole record */
+  const LfCodec *codec;        /* the codec that described it; NULL: no codec knows it */
+  const LfRecordInfo *record;  /* its description, NULL with `codec`; both valid until
+                                * the reader moves to the next record */
 } CliRecordInfo;
 
-/* ---- compressed-header.c ---------------------------------------------------- */
-
-/* Fills `info` (size; dtype and shape as the inner npy record stores them)
- * for the compressed record at `p` from its header and the first bytes of
- * its frame.  FALSE with `*need_decode` set when only decoding through the
- * codec can tell (another inner codec, a version or field this reader
- * leaves to the codec to explain); FALSE with `error` set when the record
- * is cut short or its frame or inner header is malformed. */
-gboolean cli_compressed_describe (const guint8 *p, gsize available, CliRecordInfo *info,
-                                  gboolean *need_decode, GError **error);
-
-/* A file mapped in memory, read one record after another.  Every error is
- * prefixed "FILE: record N (offset X): ". */
+/* A file mapped in memory, read one record after another.  Each record is
+ * described by its codec from its first bytes: the reader's codec when one
+ * is set, otherwise the first registered codec that recognises it (the
+ * default codec first, then the others by name).  A record read for a
+ * skeleton leaf must fit it; one read without is checked against
+ * cli_max_record_size before it is decoded (listing it needs no limit).
+ * Every error is prefixed "FILE: record N (offset X): ". */
 typedef struct _CliReader CliReader;
 
 CliReader *cli_reader_open (const char *filename, GError **error);
 void cli_reader_free (CliReader *reader);
+/* Reads every record with `codec` (a reference is added; NULL: each
+ * record with the codec that recognises it). */
+void cli_reader_set_codec (CliReader *reader, LfCodec *codec);
 const char *cli_reader_get_filename (CliReader *reader);
 guint64 cli_reader_get_size (CliReader *reader);
 /* Offset of the next record (== size at the end). */
@@ -93,35 +103,58 @@ guint64 cli_reader_get_offset (CliReader *reader);
 /* Index of the next record. */
 guint cli_reader_get_index (CliReader *reader);
 gboolean cli_reader_at_end (CliReader *reader);
-/* Describes the next record from its header (data is not decoded, except
- * for families whose header does not carry dtype and shape) and moves past
- * it.  An unknown record fills `info` (size: the rest of the file) and
- * fails with LF_ERROR_CORRUPT. */
+/* Describes the next record as it describes itself and moves past it.  A
+ * record no codec recognises fills `info` (codec NULL, size: the rest of
+ * the file) and fails with LF_ERROR_CORRUPT giving each codec's reason. */
 gboolean cli_reader_next_info (CliReader *reader, CliRecordInfo *info, GError **error);
-/* The value of the record `info` describes (just returned by
- * cli_reader_next_info), as it describes itself (transfer full). */
+/* The same for the record of the skeleton leaf `like` at `path`, written
+ * with `codec` (NULL: the reader's choice).  A codec that cannot describe
+ * its records has the record decoded for `like`, as loads do. */
+gboolean cli_reader_next_info_for_leaf (CliReader *reader, LfCodec *codec, LfNode *like,
+                                        const LfPath *path, CliRecordInfo *info,
+                                        GError **error);
+/* The value of the record `info` describes (just returned by a next_info
+ * call), decoded by its codec (transfer full). */
 LfNode *cli_reader_decode (CliReader *reader, const CliRecordInfo *info, GError **error);
 /* next_info then decode. */
 LfNode *cli_reader_next_leaf (CliReader *reader, CliRecordInfo *info, GError **error);
+/* The raw bytes of the record `info` describes (transfer full). */
+GBytes *cli_reader_get_record_bytes (CliReader *reader, const CliRecordInfo *info);
+/* Whether the record's bytes are a .npy file of its leaf: its codec stores
+ * an array as an npy header and the array's own bytes (LF_CODEC_ROW_RANGES
+ * and LF_CODEC_RAW_DATA) and the stored dtype is the leaf's. */
+gboolean cli_record_is_npy_file (const CliRecordInfo *info);
+/* Names the skeleton leaf `path` (keystr text; NULL: none) in the errors
+ * of the next records. */
+void cli_reader_set_leaf_path (CliReader *reader, const char *path);
+/* Prefixes `error` with the reader's file, `index` and `offset`. */
+void cli_reader_prefix_error (CliReader *reader, guint index, guint64 offset,
+                              GError **error);
 
-/* --like SKELETON.json and --spec CODEC, as inspect and unpack take them,
- * and the skeleton and codec they name once loaded.  Zero-initialise;
- * cli_skeleton_clear() frees. */
+/* ---- record-walk.c: a file's records, alone or paired with a skeleton ------ */
+
+/* --like SKELETON.json and --spec SPEC, as inspect and unpack take them,
+ * and what they name once loaded.  Zero-initialise; cli_skeleton_clear()
+ * frees. */
 typedef struct {
   char *like_file;
   char *spec_text;
   LfNode *like;   /* NULL without --like */
-  LfCodec *codec; /* NULL without --like */
+  LfSpec *spec;   /* with --like: the spec (default: the default codec) */
 } CliSkeleton;
 
 /* Adds --like (described by `like_help`, a string that outlives `context`)
  * and --spec to `context`'s main group; parsing fills `skeleton`. */
 void cli_skeleton_add_options (CliSkeleton *skeleton, GOptionContext *context,
                                const char *like_help);
-/* With --like: reads the skeleton and resolves --spec (default npy).
- * Without: nothing to do. */
-gboolean cli_skeleton_load (CliSkeleton *skeleton, GError **error);
+/* Reads the skeleton and the spec.  Without --like, --spec must name one
+ * codec, which `reader` then reads every record with. */
+gboolean cli_skeleton_load (CliSkeleton *skeleton, CliReader *reader, GError **error);
 void cli_skeleton_clear (CliSkeleton *skeleton);
+/* The codec a --spec or --input-spec reference names, for reading records
+ * without a skeleton (a spec tree or rules need one): LF_ERROR_SPEC
+ * naming `option` otherwise.  Transfer full. */
+LfCodec *cli_codec_for_reading (const char *option, const char *text, GError **error);
 
 /* Called by cli_reader_walk() for each record, or each leaf of a skeleton
  * with the record matched to it.  Without a skeleton `path`, `path_text`
@@ -130,29 +163,21 @@ void cli_skeleton_clear (CliSkeleton *skeleton);
 typedef gboolean (*CliMatchFunc) (const LfPath *path, const char *path_text, LfNode *leaf,
                                   const CliRecordInfo *info, gpointer user_data,
                                   GError **error);
-/* Sees a record leafio does not know (family CLI_FAMILY_UNKNOWN, size: the
- * rest of the file) just before the walk fails with its error. */
+/* Sees a record no codec recognises (codec NULL, size: the rest of the
+ * file) just before the walk fails with its error. */
 typedef void (*CliUnknownFunc) (const CliRecordInfo *info, gpointer user_data);
 
 /* Calls `func` for each record from the reader's position to the end or,
  * when `skeleton` (may be NULL) holds a loaded one, for each of its leaves
- * as a load with its codec would pair them with records: a record whose
- * shape differs from its leaf's, a file that ends early or has bytes left
- * are errors naming the record and the path.  Stops at the first error,
- * from the file or from `func`.  Without a skeleton, `unknown_func` (may be
- * NULL) is told of an unknown record first.  Shows a progress bar labelled
- * `label` while it runs. */
+ * as a load with its spec pairs them with records (lf_spec_foreach_leaf):
+ * a record that does not fit its leaf, a file that ends early or has bytes
+ * left are errors naming the record and the path.  Stops at the first
+ * error, from the file or from `func`.  Without a skeleton, `unknown_func`
+ * (may be NULL) is told of an unknown record first.  Shows a progress bar
+ * labelled `label` while it runs. */
 gboolean cli_reader_walk (CliReader *reader, const CliSkeleton *skeleton, const char *label,
                           CliMatchFunc func, CliUnknownFunc unknown_func, gpointer user_data,
                           GError **error);
-/* The raw bytes of the record `info` describes (transfer full). */
-GBytes *cli_reader_get_record_bytes (CliReader *reader, const CliRecordInfo *info);
-/* Names the skeleton leaf `path` (keystr text; NULL: none) in the errors
- * of the next records. */
-void cli_reader_set_leaf_path (CliReader *reader, const char *path);
-/* Prefixes `error` with the reader's file, `index` and `offset`. */
-void cli_reader_prefix_error (CliReader *reader, guint index, guint64 offset,
-                              GError **error);
 
 /* ---- output.c: atomic output files ---------------------------------------- */
 
@@ -178,6 +203,20 @@ gboolean cli_write_file_atomic (const char *path, GBytes *bytes, GError **error)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliReader, cli_reader_free)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliSkeleton, cli_skeleton_clear)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliOutput, cli_output_free)
+
+/* From a signal handler: removes the temporary file of the output being
+ * written, if any (async-signal-safe). */
+void cli_output_remove_pending (void);
+
+/* ---- mapped-input.c: inputs read through a memory map ---------------------- */
+
+/* The bytes of `mapped`, the map of the file `filename`, for as long as
+ * they (or slices of them: leaves decoded without a copy) live.  If
+ * another program truncates the file meanwhile, an access past the new end
+ * raises SIGBUS; the tool then prints "leafio: FILE: the file was truncated
+ * while it was being read", removes the output it was writing and exits
+ * with status 2, instead of dying of the signal.  Transfer full. */
+GBytes *cli_mapped_input_get_bytes (const char *filename, GMappedFile *mapped);
 
 /* ---- progress.c ------------------------------------------------------------ */
 

@@ -1,12 +1,28 @@
 /* Helpers every subcommand uses: option parsing, error output, specs. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli-private.h"
 
 gboolean cli_quiet = FALSE;
+guint64 cli_max_record_size = CLI_DEFAULT_MAX_RECORD_SIZE;
+
+/* GOption stops at "--" but leaves it among the arguments; every command
+ * takes what follows it as file names ("leafio inspect -- -d.eqx"). */
+static void
+drop_end_of_options (int *argc, char **argv)
+{
+  for (int i = 1; i < *argc; i++)
+    if (strcmp (argv[i], "--") == 0)
+      {
+        memmove (&argv[i], &argv[i + 1], (gsize) (*argc - i) * sizeof (char *));
+        (*argc)--;
+        return;
+      }
+}
 
 gboolean
 cli_parse_options (GOptionContext *context, int *argc, char ***argv, int n_args)
@@ -19,6 +35,7 @@ cli_parse_options (GOptionContext *context, int *argc, char ***argv, int n_args)
                g_get_prgname ());
       return FALSE;
     }
+  drop_end_of_options (argc, *argv);
   /* (*argv)[0] is the subcommand's name. */
   int have = *argc - 1;
   gboolean ok = n_args >= 0 ? have == n_args : have >= -n_args;
@@ -58,18 +75,14 @@ cli_spec_load (const char *text, const char *rules_file, GError **error)
 {
   g_autofree char *contents = NULL;
 
-  /* "@FILE" holds the spec text (a long JSON spec tree, say). */
+  /* "@FILE" holds the spec text (a long JSON spec tree, say): a regular
+   * file, read as the library reads its side inputs. */
   if (text != NULL && text[0] == '@')
     {
-      if (!g_file_get_contents (text + 1, &contents, NULL, error))
+      contents = lf_read_side_file (text + 1, LF_SIDE_FILE_MAX, NULL, error);
+      if (contents == NULL)
         {
           g_prefix_error (error, "--spec: ");
-          if (*error != NULL && (*error)->domain != LF_ERROR)
-            {
-              GError *e = g_error_new_literal (LF_ERROR, LF_ERROR_IO, (*error)->message);
-              g_clear_error (error);
-              g_propagate_error (error, e);
-            }
           return NULL;
         }
       g_strchomp (contents);
@@ -82,7 +95,7 @@ cli_spec_load (const char *text, const char *rules_file, GError **error)
   else if (text != NULL)
     spec = spec_from_text (text, error);
   else
-    spec = lf_spec_new_for_reference (NULL, "npy", error);
+    spec = lf_spec_new_for_reference (NULL, LF_CODEC_DEFAULT, error);
   return spec;
 }
 
@@ -133,4 +146,82 @@ cli_print_json (JsonNode *root)
   json_generator_set_root (generator, root);
   g_autofree char *text = json_generator_to_data (generator, NULL);
   puts (text);
+}
+
+int
+cli_check_plugins (void)
+{
+  GPtrArray *load_errors = lf_registry_get_load_errors (lf_registry_get_default ());
+  gboolean clash = FALSE;
+  for (guint i = 0; load_errors != NULL && i < load_errors->len; i++)
+    {
+      const GError *e = g_ptr_array_index (load_errors, i);
+      gboolean is_clash = g_error_matches (e, LF_ERROR, LF_ERROR_DUPLICATE_NAME);
+      fprintf (stderr, "leafio: %s%s\n", is_clash ? "" : "warning: ", e->message);
+      clash |= is_clash;
+    }
+  if (clash)
+    fprintf (stderr, "leafio: two plugins provide the same codec name; remove one of them "
+                     "(`leafio codecs` lists them)\n");
+  return clash ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+}
+
+/* ---- limits ------------------------------------------------------------------ */
+
+gboolean
+cli_parse_size (const char *what, const char *text, guint64 *value, GError **error)
+{
+  static const char units[] = "KMGTPE";
+  char *end = NULL;
+  errno = 0;
+  guint64 n = g_ascii_isdigit (text[0]) ? g_ascii_strtoull (text, &end, 10) : 0;
+  guint shift = 0;
+  gboolean ok = end != NULL && errno == 0;
+  if (ok && *end != '\0')
+    {
+      const char *unit = strchr (units, g_ascii_toupper (*end));
+      ok = unit != NULL;
+      if (ok)
+        {
+          shift = 10 * (guint) (unit - units + 1);
+          end++;
+          ok = *end == '\0' || strcmp (end, "B") == 0 || strcmp (end, "iB") == 0;
+        }
+    }
+  if (!ok || n > (G_MAXUINT64 >> shift))
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_PARSE, "%s: expected a size in bytes such as "
+                   "4096, 512M or 4GiB, found '%s'", what, text);
+      return FALSE;
+    }
+  *value = n << shift;
+  return TRUE;
+}
+
+gboolean
+cli_limits_init (GError **error)
+{
+  const char *text = g_getenv (CLI_MAX_RECORD_SIZE_ENV);
+  if (text == NULL)
+    return TRUE;
+  return cli_parse_size (CLI_MAX_RECORD_SIZE_ENV, text, &cli_max_record_size, error);
+}
+
+static gboolean
+parse_max_record_size (const char *option_name, const char *value, gpointer data,
+                       GError **error)
+{
+  return cli_parse_size (option_name, value, &cli_max_record_size, error);
+}
+
+void
+cli_limits_add_options (GOptionContext *context)
+{
+  const GOptionEntry entries[] = {
+    { "max-record-size", 0, 0, G_OPTION_ARG_CALLBACK, parse_max_record_size,
+      "The most one record may decode to when read without --like (default 4GiB, or "
+      CLI_MAX_RECORD_SIZE_ENV "; 0: no limit)", "SIZE" },
+    { NULL }
+  };
+  g_option_context_add_main_entries (context, entries, NULL);
 }

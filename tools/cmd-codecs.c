@@ -14,6 +14,54 @@ description_of (const LfCodecClass *klass)
   return klass != NULL && klass->description != NULL ? klass->description : "";
 }
 
+static void
+print_json (LfRegistry *registry, char **names)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  json_builder_begin_array (builder);
+  for (gsize i = 0; names[i] != NULL; i++)
+    {
+      const LfCodecClass *klass = lf_registry_lookup (registry, names[i]);
+      const char *origin = lf_registry_get_origin (registry, names[i]);
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "name");
+      json_builder_add_string_value (builder, names[i]);
+      json_builder_set_member_name (builder, "plugin");
+      if (origin != NULL)
+        json_builder_add_string_value (builder, origin);
+      else
+        json_builder_add_null_value (builder);
+      json_builder_set_member_name (builder, "description");
+      json_builder_add_string_value (builder, description_of (klass));
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+  cli_print_json (root);
+}
+
+static void
+print_table (LfRegistry *registry, char **names)
+{
+  int name_width = 4, file_width = 6;
+  for (gsize i = 0; names[i] != NULL; i++)
+    {
+      const char *origin = lf_registry_get_origin (registry, names[i]);
+      name_width = MAX (name_width, (int) strlen (names[i]));
+      file_width = MAX (file_width, (int) strlen (origin != NULL ? origin : BUILT_IN));
+    }
+  printf ("%-*s  %-*s  %s\n", name_width, "NAME", file_width, "PLUGIN", "DESCRIPTION");
+  for (gsize i = 0; names[i] != NULL; i++)
+    {
+      const LfCodecClass *klass = lf_registry_lookup (registry, names[i]);
+      const char *origin = lf_registry_get_origin (registry, names[i]);
+      printf ("%-*s  %-*s  %s\n", name_width, names[i], file_width,
+              origin != NULL ? origin : BUILT_IN, description_of (klass));
+    }
+  if (names[0] == NULL)
+    fprintf (stderr, "leafio: no codecs registered (is LEAFIO_PLUGIN_PATH right?)\n");
+}
+
 int
 cli_cmd_codecs (int argc, char **argv)
 {
@@ -36,51 +84,10 @@ cli_cmd_codecs (int argc, char **argv)
 
   LfRegistry *registry = lf_registry_get_default ();
   g_auto (GStrv) names = lf_registry_list (registry);
-
   if (json)
-    {
-      g_autoptr (JsonBuilder) builder = json_builder_new ();
-      json_builder_begin_array (builder);
-      for (gsize i = 0; names[i] != NULL; i++)
-        {
-          const LfCodecClass *klass = lf_registry_lookup (registry, names[i]);
-          const char *origin = lf_registry_get_origin (registry, names[i]);
-          json_builder_begin_object (builder);
-          json_builder_set_member_name (builder, "name");
-          json_builder_add_string_value (builder, names[i]);
-          json_builder_set_member_name (builder, "plugin");
-          if (origin != NULL)
-            json_builder_add_string_value (builder, origin);
-          else
-            json_builder_add_null_value (builder);
-          json_builder_set_member_name (builder, "description");
-          json_builder_add_string_value (builder, description_of (klass));
-          json_builder_end_object (builder);
-        }
-      json_builder_end_array (builder);
-      g_autoptr (JsonNode) root = json_builder_get_root (builder);
-      cli_print_json (root);
-    }
+    print_json (registry, names);
   else
-    {
-      int name_width = 4, file_width = 6;
-      for (gsize i = 0; names[i] != NULL; i++)
-        {
-          const char *origin = lf_registry_get_origin (registry, names[i]);
-          name_width = MAX (name_width, (int) strlen (names[i]));
-          file_width = MAX (file_width, (int) strlen (origin != NULL ? origin : BUILT_IN));
-        }
-      printf ("%-*s  %-*s  %s\n", name_width, "NAME", file_width, "PLUGIN", "DESCRIPTION");
-      for (gsize i = 0; names[i] != NULL; i++)
-        {
-          const LfCodecClass *klass = lf_registry_lookup (registry, names[i]);
-          const char *origin = lf_registry_get_origin (registry, names[i]);
-          printf ("%-*s  %-*s  %s\n", name_width, names[i], file_width,
-                  origin != NULL ? origin : BUILT_IN, description_of (klass));
-        }
-      if (names[0] == NULL)
-        fprintf (stderr, "leafio: no codecs registered (is LEAFIO_PLUGIN_PATH right?)\n");
-    }
+    print_table (registry, names);
 
   GPtrArray *load_errors = lf_registry_get_load_errors (registry);
   for (guint i = 0; load_errors != NULL && i < load_errors->len; i++)

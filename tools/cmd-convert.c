@@ -1,7 +1,8 @@
 /* leafio convert: re-encode a file with another spec.
  *
- * Without a skeleton, each record is read as it describes itself and the
- * records become the leaves of a list (rules then match [0], [1], ...).
+ * Without a skeleton, each record is read as it describes itself (its
+ * codec's description is checked against the record size limit first) and
+ * the records become the leaves of a list (rules then match [0], [1], ...).
  * With --like, the file is loaded by the library into the skeleton's
  * structure, so rules and spec trees see the real paths. */
 #include "config.h"
@@ -10,25 +11,46 @@
 
 #include "cli-private.h"
 
-/* The records of `filename` as a list of leaves (transfer full). */
+typedef struct {
+  CliReader *reader;
+  GPtrArray *leaves;
+} ReadList;
+
+/* Appends each record's leaf, decoded by its codec. */
+static gboolean
+add_decoded_leaf (const LfPath *path, const char *path_text, LfNode *leaf,
+                  const CliRecordInfo *info, gpointer user_data, GError **error)
+{
+  ReadList *self = user_data;
+  LfNode *decoded = cli_reader_decode (self->reader, info, error);
+  if (decoded == NULL)
+    return FALSE;
+  g_ptr_array_add (self->leaves, decoded);
+  return TRUE;
+}
+
+/* The records of `filename` as a list of leaves, each read as it describes
+ * itself: with `input_spec_text`'s codec, or the codec that recognises it
+ * (transfer full). */
 static LfNode *
-read_as_list (const char *filename, GError **error)
+read_as_list (const char *filename, const char *input_spec_text, GError **error)
 {
   g_autoptr (CliReader) reader = cli_reader_open (filename, error);
   if (reader == NULL)
     return NULL;
-
-  g_autoptr (CliProgress) progress = cli_progress_new ("reading", cli_reader_get_size (reader));
-  g_autoptr (GPtrArray) leaves = g_ptr_array_new_with_free_func ((GDestroyNotify) lf_node_unref);
-  while (!cli_reader_at_end (reader))
+  if (input_spec_text != NULL)
     {
-      CliRecordInfo info;
-      LfNode *leaf = cli_reader_next_leaf (reader, &info, error);
-      if (leaf == NULL)
+      g_autoptr (LfCodec) codec = cli_codec_for_reading ("--input-spec", input_spec_text,
+                                                         error);
+      if (codec == NULL)
         return NULL;
-      g_ptr_array_add (leaves, leaf);
-      cli_progress_update (progress, cli_reader_get_offset (reader));
+      cli_reader_set_codec (reader, codec);
     }
+
+  g_autoptr (GPtrArray) leaves = g_ptr_array_new_with_free_func ((GDestroyNotify) lf_node_unref);
+  ReadList self = { reader, leaves };
+  if (!cli_reader_walk (reader, NULL, "reading", add_decoded_leaf, NULL, &self, error))
+    return NULL;
   return lf_list_new (leaves->len, (LfNode *const *) leaves->pdata);
 }
 
@@ -46,6 +68,32 @@ read_with_like (const char *filename, const char *like_file, const char *input_s
       return NULL;
     }
   return lf_tree_deserialise_leaves (filename, like, input_spec, NULL, NULL, error);
+}
+
+/* Re-encodes IN (argv[1]) to OUT (argv[2]). */
+static int
+convert (char **argv, const char *spec_text, const char *rules_file, const char *like_file,
+         const char *input_spec_text)
+{
+  GError *error = NULL;
+  g_autoptr (LfSpec) spec = cli_spec_load (spec_text, rules_file, &error);
+  if (spec == NULL)
+    return cli_fail (error);
+
+  g_autoptr (LfNode) tree = like_file != NULL
+                              ? read_with_like (argv[1], like_file, input_spec_text, &error)
+                              : read_as_list (argv[1], input_spec_text, &error);
+  if (tree == NULL)
+    return cli_fail (error);
+  if (rules_file != NULL)
+    {
+      g_autoptr (GError) unused = NULL;
+      if (!lf_spec_check_rules_used (spec, tree, NULL, NULL, &unused))
+        fprintf (stderr, "leafio: warning: %s\n", unused->message);
+    }
+  if (!cli_save_tree (argv[2], tree, spec, &error))
+    return cli_fail (error);
+  return CLI_EXIT_OK;
 }
 
 int
@@ -66,7 +114,8 @@ cli_cmd_convert (int argc, char **argv)
       "Load IN into this skeleton's structure (paths for rules and spec trees)",
       "SKELETON.json" },
     { "input-spec", 'i', 0, G_OPTION_ARG_STRING, &input_spec_text,
-      "With --like: the spec IN was saved with (default npy)", "SPEC" },
+      "The spec IN was saved with: with --like any spec (default " LF_CODEC_DEFAULT "), "
+      "without it the codec of every record (default: each record's is recognised)", "SPEC" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &cli_quiet, "No progress bar", NULL },
     { NULL }
   };
@@ -74,17 +123,20 @@ cli_cmd_convert (int argc, char **argv)
   g_option_context_set_summary (context,
     "Re-encodes IN with another spec and writes OUT atomically (\".eqx\" is\n"
     "added when OUT has no suffix; OUT may be IN).\n\n"
-    "Without --like, records are read as they describe themselves (npy and\n"
-    "compressed records carry dtype and shape) as the leaves of a list, so\n"
-    "no skeleton is needed; rules then match the paths [0], [1], ...\n"
+    "Without --like, records are read as they describe themselves (each by\n"
+    "the codec that recognises it, or by --input-spec's codec) as the leaves\n"
+    "of a list, so no skeleton is needed; rules then match the paths [0], [1],\n"
+    "...; a record may decode to at most --max-record-size bytes.\n"
     "With --like, IN is loaded into the skeleton (with --input-spec) and\n"
     "saved with the new spec, so rules see the real leaf paths.");
   g_option_context_set_description (context,
     "Examples:\n"
     "  leafio convert --spec float16 model.eqx model-f16.eqx\n"
     "  leafio convert --spec 'compressed(level=19)' model.eqx small.eqx\n"
+    "  leafio convert --input-spec int8-affine --spec npy small.eqx plain.eqx\n"
     "  leafio convert --rules rules.txt --like skeleton.json model.eqx out.eqx");
   g_option_context_add_main_entries (context, entries, NULL);
+  cli_limits_add_options (context);
   if (!cli_parse_options (context, &argc, &argv, 2))
     return CLI_EXIT_ERROR;
   if (spec_text == NULL && rules_file == NULL)
@@ -92,30 +144,5 @@ cli_cmd_convert (int argc, char **argv)
       fprintf (stderr, "leafio: convert needs --spec or --rules\n");
       return CLI_EXIT_ERROR;
     }
-  if (input_spec_text != NULL && like_file == NULL)
-    {
-      fprintf (stderr, "leafio: --input-spec needs --like (without it records describe "
-                       "themselves)\n");
-      return CLI_EXIT_ERROR;
-    }
-
-  GError *error = NULL;
-  g_autoptr (LfSpec) spec = cli_spec_load (spec_text, rules_file, &error);
-  if (spec == NULL)
-    return cli_fail (error);
-
-  g_autoptr (LfNode) tree = like_file != NULL
-                              ? read_with_like (argv[1], like_file, input_spec_text, &error)
-                              : read_as_list (argv[1], &error);
-  if (tree == NULL)
-    return cli_fail (error);
-  if (rules_file != NULL)
-    {
-      g_autoptr (GError) unused = NULL;
-      if (!lf_spec_check_rules_used (spec, tree, NULL, NULL, &unused))
-        fprintf (stderr, "leafio: warning: %s\n", unused->message);
-    }
-  if (!cli_save_tree (argv[2], tree, spec, &error))
-    return cli_fail (error);
-  return CLI_EXIT_OK;
+  return convert (argv, spec_text, rules_file, like_file, input_spec_text);
 }

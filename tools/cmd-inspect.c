@@ -1,5 +1,5 @@
-/* leafio inspect / leafio skeleton: what a file's records are, from their
- * headers alone. */
+/* leafio inspect / leafio skeleton: what a file's records are, as their
+ * codecs describe them from their first bytes. */
 #include "config.h"
 
 #include <stdio.h>
@@ -12,11 +12,19 @@
 
 /* One line of the listing: a record, or a skeleton leaf with no record. */
 typedef struct {
-  gboolean has_record;
-  CliRecordInfo info;
-  const char *path;      /* NULL without --like */
-  LfNode *leaf;          /* the skeleton's leaf, NULL without --like */
+  const CliRecordInfo *info; /* NULL: a leaf without a record */
+  const char *path;          /* NULL without --like */
+  LfNode *leaf;              /* the skeleton's leaf, NULL without --like */
 } Row;
+
+/* What a row shows: the record's description, or the skeleton leaf's type. */
+typedef struct {
+  gboolean known;
+  LfNodeKind kind;
+  LfDType dtype;
+  guint ndim;
+  const gsize *shape;
+} RowType;
 
 typedef struct {
   gboolean json;
@@ -29,9 +37,30 @@ print_header (Inspect *self)
 {
   if (self->json)
     return;
-  printf ("%6s  %12s  %12s  %-10s  %-10s  %-*s%s\n", "RECORD", "OFFSET", "SIZE", "FAMILY",
-          "DTYPE", self->with_paths ? SHAPE_WIDTH : 0, "SHAPE",
+  printf ("%6s  %12s  %12s  %-16s  %-6s  %-10s  %-*s%s\n", "RECORD", "OFFSET", "SIZE",
+          "CODEC", "KIND", "DTYPE", self->with_paths ? SHAPE_WIDTH : 0, "SHAPE",
           self->with_paths ? "  PATH" : "");
+}
+
+static RowType
+row_type (const Row *row)
+{
+  RowType t = { FALSE, LF_NODE_NONE, LF_DTYPE_INVALID, 0, NULL };
+  if (row->info != NULL && row->info->codec != NULL)
+    {
+      const LfRecordInfo *record = row->info->record;
+      t.kind = lf_record_info_get_kind (record);
+      t.dtype = lf_record_info_get_dtype (record);
+      t.ndim = lf_record_info_get_ndim (record);
+      t.shape = lf_record_info_get_shape (record);
+    }
+  else if (row->info == NULL)
+    {
+      t.kind = lf_node_get_kind (row->leaf);
+      cli_leaf_get_type (row->leaf, &t.dtype, &t.ndim, &t.shape);
+    }
+  t.known = t.dtype != LF_DTYPE_INVALID;
+  return t;
 }
 
 static void
@@ -44,106 +73,126 @@ add_shape (JsonBuilder *builder, guint ndim, const gsize *shape)
 }
 
 static void
-emit_row (Inspect *self, const Row *row)
+add_member_string (JsonBuilder *b, const char *name, const char *value)
 {
-  LfDType dtype;
-  guint ndim;
-  const gsize *shape;
-
-  if (row->has_record)
-    {
-      dtype = row->info.dtype;
-      ndim = row->info.ndim;
-      shape = row->info.shape;
-    }
+  json_builder_set_member_name (b, name);
+  if (value != NULL)
+    json_builder_add_string_value (b, value);
   else
-    cli_leaf_get_type (row->leaf, &dtype, &ndim, &shape);
-  gboolean known = row->has_record ? row->info.family != CLI_FAMILY_UNKNOWN
-                                   : dtype != LF_DTYPE_INVALID;
+    json_builder_add_null_value (b);
+}
 
-  if (self->json)
+/* A size member: null when there is no record or the codec could not tell. */
+static void
+add_member_size (JsonBuilder *b, const char *name, gboolean known, guint64 value)
+{
+  json_builder_set_member_name (b, name);
+  if (known && value != LF_RECORD_SIZE_UNKNOWN)
+    json_builder_add_int_value (b, (gint64) value);
+  else
+    json_builder_add_null_value (b);
+}
+
+/* record, offset, size, codec, inner, decoded_size, stored_dtype. */
+static void
+add_record_members (JsonBuilder *b, const CliRecordInfo *info)
+{
+  const LfRecordInfo *record = info != NULL && info->codec != NULL ? info->record : NULL;
+  add_member_size (b, "record", info != NULL, info != NULL ? info->index : 0);
+  add_member_size (b, "offset", info != NULL, info != NULL ? info->offset : 0);
+  add_member_size (b, "size", info != NULL, info != NULL ? info->size : 0);
+  add_member_string (b, "codec", info == NULL ? NULL
+                                 : info->codec != NULL ? lf_codec_get_name (info->codec)
+                                                       : "unknown");
+  add_member_string (b, "inner", record != NULL ? lf_record_info_get_inner_reference (record)
+                                                : NULL);
+  add_member_size (b, "decoded_size", record != NULL,
+                   record != NULL ? lf_record_info_get_decoded_size (record) : 0);
+  add_member_string (b, "stored_dtype",
+                     record != NULL ? lf_dtype_name (lf_record_info_get_stored_dtype (record))
+                                    : NULL);
+}
+
+static void
+emit_json_row (Inspect *self, const Row *row)
+{
+  JsonBuilder *b = self->builder;
+  RowType t = row_type (row);
+  json_builder_begin_object (b);
+  add_record_members (b, row->info);
+  add_member_string (b, "kind", t.kind != LF_NODE_NONE ? lf_node_kind_name (t.kind) : NULL);
+  add_member_string (b, "dtype", t.known ? lf_dtype_name (t.dtype) : NULL);
+  json_builder_set_member_name (b, "shape");
+  if (t.known)
+    add_shape (b, t.ndim, t.shape);
+  else
+    json_builder_add_null_value (b);
+  if (self->with_paths)
     {
-      JsonBuilder *b = self->builder;
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "record");
-      if (row->has_record)
-        json_builder_add_int_value (b, row->info.index);
-      else
-        json_builder_add_null_value (b);
-      json_builder_set_member_name (b, "offset");
-      if (row->has_record)
-        json_builder_add_int_value (b, (gint64) row->info.offset);
-      else
-        json_builder_add_null_value (b);
-      json_builder_set_member_name (b, "size");
-      if (row->has_record)
-        json_builder_add_int_value (b, (gint64) row->info.size);
-      else
-        json_builder_add_null_value (b);
-      json_builder_set_member_name (b, "family");
-      if (row->has_record)
-        json_builder_add_string_value (b, cli_family_name (row->info.family));
-      else
-        json_builder_add_null_value (b);
-      json_builder_set_member_name (b, "dtype");
-      if (known)
-        json_builder_add_string_value (b, lf_dtype_name (dtype));
-      else
-        json_builder_add_null_value (b);
-      json_builder_set_member_name (b, "shape");
-      if (known)
-        add_shape (b, ndim, shape);
-      else
-        json_builder_add_null_value (b);
-      if (self->with_paths)
-        {
-          json_builder_set_member_name (b, "path");
-          json_builder_add_string_value (b, row->path);
-          json_builder_set_member_name (b, "skipped");
-          json_builder_add_boolean_value (b, !row->has_record);
-          if (!row->has_record && !known)
-            {
-              json_builder_set_member_name (b, "kind");
-              json_builder_add_string_value (b, lf_node_kind_name (lf_node_get_kind (row->leaf)));
-            }
-        }
-      json_builder_end_object (b);
-      return;
+      add_member_string (b, "path", row->path);
+      json_builder_set_member_name (b, "skipped");
+      json_builder_add_boolean_value (b, row->info == NULL);
     }
+  json_builder_end_object (b);
+}
 
-  g_autofree char *shape_text = known ? lf_shape_to_string (ndim, shape) : g_strdup ("?");
-  const char *dtype_text = known ? lf_dtype_name (dtype) : "?";
-  if (!row->has_record && !known)
-    dtype_text = lf_node_kind_name (lf_node_get_kind (row->leaf));
+/* "npy", "compressed/float16(overflow=error)": the codec and the one it wraps. */
+static char *
+codec_column (const CliRecordInfo *info)
+{
+  if (info == NULL)
+    return g_strdup ("skipped");
+  if (info->codec == NULL)
+    return g_strdup ("unknown");
+  const char *inner = lf_record_info_get_inner_reference (info->record);
+  return inner != NULL ? g_strdup_printf ("%s/%s", lf_codec_get_name (info->codec), inner)
+                       : g_strdup (lf_codec_get_name (info->codec));
+}
+
+static void
+emit_text_row (Inspect *self, const Row *row)
+{
+  RowType t = row_type (row);
+  g_autofree char *shape_text = t.known ? lf_shape_to_string (t.ndim, t.shape) : g_strdup ("?");
+  g_autofree char *codec = codec_column (row->info);
+  const char *kind = t.kind != LF_NODE_NONE ? lf_node_kind_name (t.kind) : "?";
+  const char *dtype = t.known ? lf_dtype_name (t.dtype) : "?";
   int shape_width = self->with_paths ? SHAPE_WIDTH : 0;
-  if (row->has_record)
-    printf ("%6u  %12" G_GUINT64_FORMAT "  %12" G_GUINT64_FORMAT "  %-10s  %-10s  %-*s",
-            row->info.index, row->info.offset, row->info.size,
-            cli_family_name (row->info.family), dtype_text, shape_width, shape_text);
+  if (row->info != NULL)
+    printf ("%6u  %12" G_GUINT64_FORMAT "  %12" G_GUINT64_FORMAT "  %-16s  %-6s  %-10s  %-*s",
+            row->info->index, row->info->offset, row->info->size, codec, kind, dtype,
+            shape_width, shape_text);
   else
-    printf ("%6s  %12s  %12s  %-10s  %-10s  %-*s", "-", "-", "-", "skipped", dtype_text,
+    printf ("%6s  %12s  %12s  %-16s  %-6s  %-10s  %-*s", "-", "-", "-", codec, kind, dtype,
             shape_width, shape_text);
   if (self->with_paths)
     printf ("  %s", row->path[0] != '\0' ? row->path : "(root)");
   putchar ('\n');
 }
 
+static void
+emit_row (Inspect *self, const Row *row)
+{
+  if (self->json)
+    emit_json_row (self, row);
+  else
+    emit_text_row (self, row);
+}
+
 static gboolean
 show_leaf (const LfPath *path, const char *path_text, LfNode *leaf, const CliRecordInfo *info,
            gpointer user_data, GError **error)
 {
-  Row row = { .has_record = info != NULL, .path = path_text, .leaf = leaf };
-  if (info != NULL)
-    row.info = *info;
+  Row row = { .info = info, .path = path_text, .leaf = leaf };
   emit_row (user_data, &row);
   return TRUE;
 }
 
-/* A record leafio does not know is still listed, before the error. */
+/* A record no codec recognises is still listed, before the error. */
 static void
 show_unknown (const CliRecordInfo *info, gpointer user_data)
 {
-  Row row = { .has_record = TRUE, .info = *info };
+  Row row = { .info = info };
   emit_row (user_data, &row);
 }
 
@@ -159,23 +208,27 @@ cli_cmd_inspect (int argc, char **argv)
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("FILE");
   g_option_context_set_summary (context,
-    "Lists the records of FILE, one a line: index, byte offset, size, codec family\n"
-    "(npy, compressed or unknown), dtype and shape as stored.  Only headers are\n"
-    "read (for compressed records, also the first bytes of their data), so the\n"
-    "data is not checked: unpack, convert and loads do that.\n\n"
+    "Lists the records of FILE, one a line: index, byte offset, size, the codec\n"
+    "that describes it (with the codec it wraps, if any), kind, dtype and shape.\n"
+    "Each record's codec describes it from its first bytes, so the data is not\n"
+    "read or checked: unpack, convert and loads do that.  Without --spec, each\n"
+    "record's codec is the first registered one that recognises it (" LF_CODEC_DEFAULT "\n"
+    "first); records of codecs built on npy records read as npy unless --spec\n"
+    "names their codec.\n\n"
     "With --like, each record is matched to a leaf of the skeleton (leafio\n"
     "skeleton writes one) and its path is shown; leaves the codec writes no\n"
-    "record for are listed as skipped.  A record whose shape differs from its\n"
-    "leaf's is an error.");
+    "record for are listed as skipped.  A record that does not fit its leaf\n"
+    "(kind, dtype, shape) is an error.");
   cli_skeleton_add_options (&skeleton, context,
                             "Match records to the leaves of this skeleton and show their paths");
   g_option_context_add_main_entries (context, entries, NULL);
+  cli_limits_add_options (context);
   if (!cli_parse_options (context, &argc, &argv, 1))
     return CLI_EXIT_ERROR;
 
   GError *error = NULL;
   g_autoptr (CliReader) reader = cli_reader_open (argv[1], &error);
-  if (reader == NULL || !cli_skeleton_load (&skeleton, &error))
+  if (reader == NULL || !cli_skeleton_load (&skeleton, reader, &error))
     return cli_fail (error);
 
   g_autoptr (JsonBuilder) builder = json ? json_builder_new () : NULL;
@@ -200,23 +253,31 @@ static gboolean
 add_abstract_leaf (const LfPath *path, const char *path_text, LfNode *leaf,
                    const CliRecordInfo *info, gpointer user_data, GError **error)
 {
-  g_ptr_array_add (user_data, lf_array_new_abstract (info->dtype, info->ndim, info->shape));
+  const LfRecordInfo *record = info->record;
+  g_ptr_array_add (user_data, lf_array_new_abstract (lf_record_info_get_dtype (record),
+                                                     lf_record_info_get_ndim (record),
+                                                     lf_record_info_get_shape (record)));
   return TRUE;
 }
 
 int
 cli_cmd_skeleton (int argc, char **argv)
 {
+  g_autofree char *spec_text = NULL;
   const GOptionEntry entries[] = {
+    { "spec", 's', 0, G_OPTION_ARG_STRING, &spec_text,
+      "The codec every record is read with (default: each record's is recognised)", "CODEC" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &cli_quiet, "No progress bar", NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("FILE");
   g_option_context_set_summary (context,
     "Prints a skeleton JSON for FILE: a list with one abstract array\n"
-    "({\"dtype\": ..., \"shape\": [...]}) a record, as stored.  Edit it into the\n"
-    "real structure (dicts, structs, scalars) and use it with --like.");
+    "({\"dtype\": ..., \"shape\": [...]}) a record, as its codec describes it.\n"
+    "Edit it into the real structure (dicts, structs, scalars) and use it\n"
+    "with --like.");
   g_option_context_add_main_entries (context, entries, NULL);
+  cli_limits_add_options (context);
   if (!cli_parse_options (context, &argc, &argv, 1))
     return CLI_EXIT_ERROR;
 
@@ -224,6 +285,13 @@ cli_cmd_skeleton (int argc, char **argv)
   g_autoptr (CliReader) reader = cli_reader_open (argv[1], &error);
   if (reader == NULL)
     return cli_fail (error);
+  if (spec_text != NULL)
+    {
+      g_autoptr (LfCodec) codec = cli_codec_for_reading ("--spec", spec_text, &error);
+      if (codec == NULL)
+        return cli_fail (error);
+      cli_reader_set_codec (reader, codec);
+    }
 
   g_autoptr (GPtrArray) leaves = g_ptr_array_new_with_free_func ((GDestroyNotify) lf_node_unref);
   if (!cli_reader_walk (reader, NULL, "reading", add_abstract_leaf, NULL, leaves, &error))

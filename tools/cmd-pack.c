@@ -17,7 +17,7 @@
 static LfNode *
 read_npy_file (const char *path, GError **error)
 {
-  g_autoptr (LfStream) stream = lf_stream_open_path (path, TRUE, error);
+  g_autoptr (LfStream) stream = lf_stream_new_for_path (path, TRUE, error);
   if (stream == NULL)
     return NULL;
   g_autoptr (LfNode) leaf = lf_npy_read (stream, error);

@@ -1,7 +1,8 @@
 /* leafio unpack: each record of a file as its own .npy file.
  *
- * npy records are copied byte for byte (they already are .npy files);
- * records of other families are decoded and written as numpy would.
+ * Records that are .npy files already (an npy header and the array's own
+ * bytes, cli_record_is_npy_file) are copied byte for byte; others are
+ * decoded by their codec and written as numpy would.
  *
  * With --like, files are named after leaf paths.  The mapping is
  * filesystem-safe and one-to-one: each key of the path becomes one
@@ -61,7 +62,7 @@ file_name_for_path (const LfPath *path)
 static GBytes *
 npy_bytes_for_record (CliReader *reader, const CliRecordInfo *info, GError **error)
 {
-  if (info->family == CLI_FAMILY_NPY)
+  if (cli_record_is_npy_file (info))
     return cli_reader_get_record_bytes (reader, info);
 
   g_autoptr (LfNode) leaf = cli_reader_decode (reader, info, error);
@@ -107,7 +108,8 @@ cli_cmd_unpack (int argc, char **argv)
   g_option_context_set_summary (context,
     "Writes every record of FILE as DIR/000000.npy, DIR/000001.npy, ... in\n"
     "order (DIR is created if needed).  npy records are copied byte for byte;\n"
-    "compressed records are decoded and written as np.save would.\n\n"
+    "other records are decoded by their codec and written as np.save would.\n"
+    "Without --like, a record may decode to at most --max-record-size bytes.\n\n"
     "With --like, files are named after leaf paths instead: each key becomes\n"
     "a component (an index as digits, a name with bytes outside\n"
     "[A-Za-z0-9_-] as %XX), joined by '.', plus \".npy\":\n"
@@ -117,13 +119,14 @@ cli_cmd_unpack (int argc, char **argv)
   cli_skeleton_add_options (&skeleton, context,
                             "Name the files after the leaf paths of this skeleton");
   g_option_context_add_main_entries (context, entries, NULL);
+  cli_limits_add_options (context);
   if (!cli_parse_options (context, &argc, &argv, 2))
     return CLI_EXIT_ERROR;
   const char *dir = argv[2];
 
   GError *error = NULL;
   g_autoptr (CliReader) reader = cli_reader_open (argv[1], &error);
-  if (reader == NULL || !cli_skeleton_load (&skeleton, &error))
+  if (reader == NULL || !cli_skeleton_load (&skeleton, reader, &error))
     return cli_fail (error);
   if (g_mkdir_with_parents (dir, 0777) != 0)
     {

@@ -18,7 +18,7 @@ typedef struct {
 
 static const CliCommand commands[] = {
   { "codecs", cli_cmd_codecs, "list the registered codecs" },
-  { "inspect", cli_cmd_inspect, "list a file's records: offset, size, codec family, dtype, shape" },
+  { "inspect", cli_cmd_inspect, "list a file's records: offset, size, codec, dtype, shape" },
   { "skeleton", cli_cmd_skeleton, "print a skeleton JSON of a file's records" },
   { "unpack", cli_cmd_unpack, "write each record of a file as an .npy file" },
   { "pack", cli_cmd_pack, "write .npy files as one .eqx file" },
@@ -95,10 +95,16 @@ main (int argc, char **argv)
   g_autofree char *prgname = g_strdup_printf ("leafio %s", command->name);
   g_set_prgname (prgname);
 
+  GError *error = NULL;
+  if (!help && !cli_limits_init (&error))
+    return cli_fail (error);
   if (help)
     {
       char *help_argv[] = { (char *) command->name, (char *) "--help", NULL };
       return command->run (2, help_argv);
     }
+  /* `codecs` lists load errors itself, and must run to diagnose them. */
+  if (command->run != cli_cmd_codecs && cli_check_plugins () != CLI_EXIT_OK)
+    return CLI_EXIT_ERROR;
   return command->run (argc - 1, argv + 1);
 }

@@ -23,12 +23,18 @@ struct _CliOutput {
  * until the LfAtomicFile is freed, so the handler never reads freed memory. */
 static char *volatile pending_tmp_path;
 
-static void
-remove_pending_and_die (int signum)
+void
+cli_output_remove_pending (void)
 {
   char *tmp = pending_tmp_path;
   if (tmp != NULL)
     unlink (tmp); /* async-signal-safe */
+}
+
+static void
+remove_pending_and_die (int signum)
+{
+  cli_output_remove_pending ();
   signal (signum, SIG_DFL);
   raise (signum);
 }
@@ -162,31 +168,51 @@ cli_write_file_atomic (const char *path, GBytes *bytes, GError **error)
   return cli_output_commit (output, error);
 }
 
-/* The exact size of `tree` saved with the npy codec, for the progress bar;
- * 0 when it cannot be told. */
-static guint64
-npy_saved_size (LfNode *tree)
-{
-  g_autoptr (GPtrArray) leaves = lf_tree_get_leaves (tree, NULL, NULL);
-  guint64 total = 0;
-  for (guint i = 0; i < leaves->len; i++)
-    {
-      LfNode *leaf = g_ptr_array_index (leaves, i);
-      LfDType dtype;
-      guint ndim;
-      const gsize *shape;
-      gsize n_bytes;
-      char header[LF_NPY_HEADER_MAX];
+typedef struct {
+  guint64 total;
+  gboolean known;
+} SavedSize;
 
-      cli_leaf_get_type (leaf, &dtype, &ndim, &shape);
-      if (dtype == LF_DTYPE_INVALID)
-        continue; /* opaque: no record */
-      if (!lf_shape_n_bytes (dtype, ndim, shape, &n_bytes))
-        return 0;
-      total += lf_npy_header_format (header, sizeof header, dtype, ndim, shape, 0, 0);
-      total += n_bytes;
+/* Adds the size of `leaf`'s record when its codec writes an npy header and
+ * the array's own bytes (as the default codec does); gives up otherwise. */
+static gboolean
+add_record_size (const LfPath *path, LfNode *leaf, LfCodec *codec, gpointer user_data,
+                 GError **error)
+{
+  SavedSize *self = user_data;
+  if (!lf_codec_handles (codec, leaf))
+    return TRUE;
+  LfDType dtype;
+  guint ndim;
+  const gsize *shape;
+  gsize n_bytes;
+  char header[LF_NPY_HEADER_MAX];
+  cli_leaf_get_type (leaf, &dtype, &ndim, &shape);
+  LfCodecCapabilities caps;
+  lf_codec_get_capabilities (codec, &caps);
+  if (dtype == LF_DTYPE_INVALID
+      || !lf_codec_has_flags (codec, LF_CODEC_ROW_RANGES | LF_CODEC_RAW_DATA)
+      || !lf_shape_n_bytes (dtype, ndim, shape, &n_bytes))
+    {
+      self->known = FALSE;
+      return FALSE;
     }
-  return total;
+  self->total += lf_npy_header_format (header, sizeof header, dtype, ndim, shape,
+                                       self->total, caps.data_alignment);
+  self->total += n_bytes;
+  return TRUE;
+}
+
+/* The size of `tree` saved with `spec`, for the progress bar; 0 when it
+ * cannot be told from the leaves alone. */
+static guint64
+saved_size (LfNode *tree, LfSpec *spec)
+{
+  SavedSize self = { 0, TRUE };
+  if (!lf_spec_foreach_leaf (spec, tree, NULL, NULL, add_record_size, &self, NULL)
+      || !self.known)
+    return 0;
+  return self.total;
 }
 
 gboolean
@@ -196,12 +222,7 @@ cli_save_tree (const char *path, LfNode *tree, LfSpec *spec, GError **error)
   g_autoptr (CliOutput) output = cli_output_new (target, error);
   if (output == NULL)
     return FALSE;
-
-  LfCodec *codec = lf_spec_get_codec (spec);
-  guint64 total = 0;
-  if (codec != NULL && g_strcmp0 (lf_codec_get_name (codec), "npy") == 0)
-    total = npy_saved_size (tree);
-  cli_output_set_progress (output, "writing", total);
+  cli_output_set_progress (output, "writing", saved_size (tree, spec));
 
   if (!lf_tree_serialise_leaves_to_stream (output->stream, tree, spec, NULL, NULL, error))
     return FALSE;

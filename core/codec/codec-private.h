@@ -1,5 +1,6 @@
 /* Internals of codec instances and their options, shared by codec.c,
- * codec-ref.c and registry.c. */
+ * codec-ref.c and resolve.c (registry-private.h says which file depends
+ * on which). */
 #pragma once
 
 #include <leafio/leafio.h>
@@ -36,8 +37,10 @@ struct _LfCodec {
   char *text;            /* canonical reference */
 };
 
-/* Builds a codec from a parsed reference (registry.c resolves names). */
+/* A codec of `klass` adopting `data` (from parse_options) and `text` (its
+ * canonical reference), holding a reference to `registry`. */
+LfCodec *_lf_codec_new (const LfCodecClass *klass, gpointer data, LfRegistry *registry,
+                        char *text);
+/* Builds a codec from a parsed reference, resolving names in `registry`. */
 LfCodec *_lf_codec_new_from_ast (LfRegistry *registry, const LfRefAst *ast,
                                  GError **error);
-/* Checks a codec vtable as the loader and lf_registry_register do. */
-gboolean _lf_codec_class_validate (const LfCodecClass *klass, GError **error);

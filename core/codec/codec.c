@@ -1,11 +1,23 @@
-/* Codec instances: a class plus parsed options; and the option getters
- * codecs use in parse_options. */
+/* Codec instances: a class plus parsed options, and the calls the walker
+ * and tools make through them.  resolve.c builds them from references. */
 #include "config.h"
 #include <errno.h>
 #include <string.h>
 #include "codec-private.h"
 
 /* ---- instances ------------------------------------------------------------ */
+
+LfCodec *
+_lf_codec_new (const LfCodecClass *klass, gpointer data, LfRegistry *registry, char *text)
+{
+  LfCodec *codec = g_new0 (LfCodec, 1);
+  g_atomic_ref_count_init (&codec->ref_count);
+  codec->klass = klass;
+  codec->data = data;
+  codec->registry = lf_registry_ref (registry);
+  codec->text = text;
+  return codec;
+}
 
 LfCodec *
 lf_codec_ref (LfCodec *codec)
@@ -203,9 +215,20 @@ fit_scalar (const LfNode *like, LfNode *loaded, GError **error)
       return NULL;
     }
   /* As type(x)(out.item()): the value takes like's type. */
-  if (lf_scalar_get_dtype (scalar) == lf_scalar_get_dtype (like))
+  LfDType from = lf_scalar_get_dtype (scalar), to = lf_scalar_get_dtype (like);
+  if (from == to)
     return g_steal_pointer (&scalar);
-  return lf_scalar_convert (scalar, lf_scalar_get_dtype (like), error);
+  /* float(1+0j) and int(1+0j) raise in Python, whatever the imaginary
+   * part; bool(1+0j) is fine. */
+  if (lf_dtype_is_complex (from) && !lf_dtype_is_complex (to) && to != LF_DTYPE_BOOL)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH,
+                   "expected a %s scalar, found a %s value: a complex value does not load "
+                   "into a real scalar (Python's float(1+0j) raises too)", lf_dtype_name (to),
+                   lf_dtype_name (from));
+      return NULL;
+    }
+  return lf_scalar_convert (scalar, to, error);
 }
 
 LfNode *
@@ -228,258 +251,4 @@ lf_codec_fit_to_like (const LfNode *like, LfNode *loaded, GError **error)
                                      lf_array_get_shape (loaded), error))
     return NULL;
   return lf_node_ref (loaded);
-}
-
-/* ---- building from a parsed reference --------------------------------------- */
-
-static void
-join_keys (const LfRefAst *ast, const gboolean *used, gboolean want_used, GString *out)
-{
-  for (guint i = 0; i < ast->keys->len; i++)
-    if (used[i] == want_used)
-      g_string_append_printf (out, "%s%s", out->len ? ", " : "",
-                              (const char *) g_ptr_array_index (ast->keys, i));
-}
-
-LfCodec *
-_lf_codec_new_from_ast (LfRegistry *registry, const LfRefAst *ast, GError **error)
-{
-  if (ast->quoted)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_PARSE,
-                   "a quoted string ('%s') is not a codec name", ast->name);
-      return NULL;
-    }
-  const LfCodecClass *klass = lf_registry_lookup (registry, ast->name);
-  if (klass == NULL)
-    {
-      g_auto (GStrv) names = lf_registry_list (registry);
-      g_autofree char *list = g_strjoinv (", ", names);
-      g_set_error (error, LF_ERROR, LF_ERROR_UNKNOWN_CODEC,
-                   "unknown codec '%s' (registered: %s)", ast->name,
-                   *list ? list : "none; is LEAFIO_PLUGIN_PATH right?");
-      return NULL;
-    }
-  if (klass->parse_options == NULL && ast->keys->len > 0)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_OPTIONS,
-                   "codec '%s' takes no options", ast->name);
-      return NULL;
-    }
-
-  LfCodecOptions options = { registry, ast, g_new0 (gboolean, ast->keys->len + 1) };
-  gpointer data = NULL;
-  GError *local = NULL;
-  if (klass->parse_options != NULL)
-    data = klass->parse_options (&options, &local);
-  if (local == NULL)
-    {
-      g_autoptr (GString) unused = g_string_new (NULL);
-      join_keys (ast, options.used, FALSE, unused);
-      if (unused->len > 0)
-        {
-          g_autoptr (GString) known = g_string_new (NULL);
-          join_keys (ast, options.used, TRUE, known);
-          g_set_error (&local, LF_ERROR, LF_ERROR_OPTIONS,
-                       "codec '%s' has no option %s", ast->name, unused->str);
-          if (klass->free_options != NULL && data != NULL)
-            klass->free_options (data);
-          data = NULL;
-        }
-    }
-  g_free (options.used);
-  if (local != NULL)
-    {
-      g_propagate_error (error, local);
-      return NULL;
-    }
-
-  LfCodec *codec = g_new0 (LfCodec, 1);
-  g_atomic_ref_count_init (&codec->ref_count);
-  codec->klass = klass;
-  codec->data = data;
-  codec->registry = lf_registry_ref (registry);
-  GString *text = g_string_new (NULL);
-  _lf_ref_append (ast, text);
-  codec->text = g_string_free (text, FALSE);
-  return codec;
-}
-
-gboolean
-_lf_codec_class_validate (const LfCodecClass *klass, GError **error)
-{
-  if (klass->struct_size < G_STRUCT_OFFSET (LfCodecClass, class_data))
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_PLUGIN_INVALID,
-                   "codec class has struct_size %u, expected at least %u",
-                   klass->struct_size, (guint) G_STRUCT_OFFSET (LfCodecClass, class_data));
-      return FALSE;
-    }
-  const char *name = klass->name;
-  gboolean name_ok = name != NULL && g_ascii_isalnum (name[0]);
-  for (const char *c = name; name_ok && *c; c++)
-    name_ok = g_ascii_islower (*c) || g_ascii_isdigit (*c) || *c == '-' || *c == '_';
-  if (!name_ok)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_PLUGIN_INVALID,
-                   "codec name '%s' is not of the form [a-z0-9][a-z0-9_-]*",
-                   name ? name : "(null)");
-      return FALSE;
-    }
-  const char *missing = NULL;
-  if (klass->description == NULL || klass->description[0] == '\0')
-    missing = "description";
-  else if (klass->serialise == NULL)
-    missing = "serialise";
-  else if (klass->deserialise == NULL)
-    missing = "deserialise";
-  else if (klass->free_options != NULL && klass->parse_options == NULL)
-    missing = "parse_options (free_options is set)";
-  if (missing != NULL)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_PLUGIN_INVALID,
-                   "codec '%s' has no %s", name, missing);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* ---- option getters ------------------------------------------------------- */
-
-static const LfRefAst *
-take_option (LfCodecOptions *options, const char *key)
-{
-  const LfRefAst *ast = options->ast;
-  for (guint i = 0; i < ast->keys->len; i++)
-    if (strcmp (g_ptr_array_index (ast->keys, i), key) == 0)
-      {
-        options->used[i] = TRUE;
-        return g_ptr_array_index (ast->values, i);
-      }
-  return NULL;
-}
-
-static gboolean
-bad_value (LfCodecOptions *options, const char *key, const LfRefAst *value,
-           const char *expected, GError **error)
-{
-  GString *text = g_string_new (NULL);
-  _lf_ref_append (value, text);
-  g_set_error (error, LF_ERROR, LF_ERROR_OPTIONS,
-               "codec '%s': option %s=%s: expected %s", options->ast->name, key,
-               text->str, expected);
-  g_string_free (text, TRUE);
-  return FALSE;
-}
-
-/* A plain value: a word or a quoted string, not a nested reference. */
-static const char *
-plain_text (const LfRefAst *value)
-{
-  return value->has_options ? NULL : value->name;
-}
-
-gboolean
-lf_codec_options_get_int (LfCodecOptions *options, const char *key, gint64 min,
-                          gint64 max, gint64 default_value, gint64 *value,
-                          GError **error)
-{
-  g_return_val_if_fail (options != NULL && key != NULL && value != NULL, FALSE);
-  const LfRefAst *opt = take_option (options, key);
-  if (opt == NULL)
-    {
-      *value = default_value;
-      return TRUE;
-    }
-  const char *text = plain_text (opt);
-  gint64 parsed = 0;
-  g_autofree char *expected = g_strdup_printf ("an integer from %" G_GINT64_FORMAT
-                                               " to %" G_GINT64_FORMAT, min, max);
-  if (text == NULL || !g_ascii_string_to_signed (text, 10, min, max, &parsed, NULL))
-    return bad_value (options, key, opt, expected, error);
-  *value = parsed;
-  return TRUE;
-}
-
-gboolean
-lf_codec_options_get_bool (LfCodecOptions *options, const char *key,
-                           gboolean default_value, gboolean *value, GError **error)
-{
-  static const char *const choices[] = { "false", "true", "no", "yes", "0", "1", NULL };
-  guint index = 0;
-  if (!lf_codec_options_get_choice (options, key, choices, default_value ? 1 : 0,
-                                    &index, error))
-    return FALSE;
-  *value = index % 2 == 1;
-  return TRUE;
-}
-
-gboolean
-lf_codec_options_get_choice (LfCodecOptions *options, const char *key,
-                             const char *const *choices, guint default_index,
-                             guint *value, GError **error)
-{
-  g_return_val_if_fail (options != NULL && key != NULL && choices != NULL, FALSE);
-  g_return_val_if_fail (value != NULL, FALSE);
-  const LfRefAst *opt = take_option (options, key);
-  if (opt == NULL)
-    {
-      *value = default_index;
-      return TRUE;
-    }
-  const char *text = plain_text (opt);
-  for (guint i = 0; text != NULL && choices[i] != NULL; i++)
-    if (strcmp (choices[i], text) == 0)
-      {
-        *value = i;
-        return TRUE;
-      }
-  g_autofree char *list = g_strjoinv ("|", (char **) choices);
-  g_autofree char *expected = g_strdup_printf ("one of %s", list);
-  return bad_value (options, key, opt, expected, error);
-}
-
-gboolean
-lf_codec_options_get_string (LfCodecOptions *options, const char *key,
-                             const char *default_value, const char **value,
-                             GError **error)
-{
-  g_return_val_if_fail (options != NULL && key != NULL && value != NULL, FALSE);
-  const LfRefAst *opt = take_option (options, key);
-  if (opt == NULL)
-    {
-      *value = default_value;
-      return TRUE;
-    }
-  const char *text = plain_text (opt);
-  if (text == NULL)
-    return bad_value (options, key, opt, "a plain value", error);
-  *value = text;
-  return TRUE;
-}
-
-LfCodec *
-lf_codec_options_get_codec (LfCodecOptions *options, const char *key,
-                            const char *default_reference, GError **error)
-{
-  g_return_val_if_fail (options != NULL && key != NULL, NULL);
-  const LfRefAst *opt = take_option (options, key);
-  GError *local = NULL;
-  LfCodec *codec = opt != NULL
-                       ? _lf_codec_new_from_ast (options->registry, opt, &local)
-                       : lf_registry_resolve (options->registry, default_reference, &local);
-  if (codec == NULL)
-    {
-      g_propagate_prefixed_error (error, local, "codec '%s': option %s: ",
-                                  options->ast->name, key);
-      return NULL;
-    }
-  return codec;
-}
-
-const char *
-lf_codec_options_get_codec_name (LfCodecOptions *options)
-{
-  g_return_val_if_fail (options != NULL, NULL);
-  return options->ast->name;
 }

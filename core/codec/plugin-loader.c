@@ -3,8 +3,10 @@
  * naming the file; the process goes on. */
 #include "config.h"
 #include <dlfcn.h>
+#include <stdlib.h>
 #include <string.h>
-#include "codec-private.h"
+#include <sys/stat.h>
+#include <unistd.h>
 #include "registry-private.h"
 
 typedef const LfPluginDesc *(*GetDescFunc) (void);
@@ -76,7 +78,7 @@ check_descriptor (const char *filename, const LfPluginDesc *desc, GError **error
   for (gsize i = 0; desc->codecs[i] != NULL; i++)
     {
       GError *local = NULL;
-      if (!_lf_codec_class_validate (desc->codecs[i], &local))
+      if (!_lf_registry_check_class (desc->codecs[i], &local))
         {
           g_propagate_prefixed_error (error, local, "%s: ", filename);
           return FALSE;
@@ -93,11 +95,75 @@ check_descriptor (const char *filename, const LfPluginDesc *desc, GError **error
   return TRUE;
 }
 
+/* ---- trust -----------------------------------------------------------------
+ *
+ * Loading a plugin runs its code in the process, so a plugin file, and the
+ * directory that holds it, must be as trustworthy as the program: owned by
+ * root or by the user running it, and writable by nobody else (the rules of
+ * OpenSSH's StrictModes; a 1777 directory such as /tmp fails them, since
+ * anyone may put a file there).  Symbolic links are followed: the file they
+ * name and its directory are checked too. */
+
+static gboolean
+owner_trusted (const struct stat *st)
+{
+  return st->st_uid == 0 || st->st_uid == geteuid ();
+}
+
+/* Checks `path` (a file or a directory), described as `what`. */
+static gboolean
+check_trusted (const char *path, const char *what, GError **error)
+{
+  struct stat st;
+  if (stat (path, &st) != 0)
+    return TRUE; /* dlopen or g_dir_open reports what is missing */
+  if (!owner_trusted (&st))
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_PLUGIN_LOAD,
+                   "%s: refused: the %s is owned by user %u, neither root nor the user "
+                   "running this program", path, what, (guint) st.st_uid);
+      return FALSE;
+    }
+  if (st.st_mode & (S_IWGRP | S_IWOTH))
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_PLUGIN_LOAD,
+                   "%s: refused: the %s is writable by %s (mode %04o); plugins are loaded "
+                   "only from files and directories that only their owner can change",
+                   path, what, (st.st_mode & S_IWOTH) ? "every user" : "its group",
+                   (guint) (st.st_mode & 07777));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+check_trusted_directory_of (const char *file, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (file);
+  return check_trusted (dir, "directory", error);
+}
+
+/* The plugin file, its directory, and where a link leads. */
+static gboolean
+check_plugin_trusted (const char *path, GError **error)
+{
+  if (!check_trusted_directory_of (path, error) || !check_trusted (path, "file", error))
+    return FALSE;
+  char *resolved = realpath (path, NULL);
+  if (resolved == NULL)
+    return TRUE;
+  gboolean ok = strcmp (resolved, path) == 0
+                || (check_trusted_directory_of (resolved, error)
+                    && check_trusted (resolved, "file", error));
+  free (resolved);
+  return ok;
+}
+
 /* Checks names against the registry and inserts all codecs, under one lock
  * so a concurrent load cannot slip a duplicate in between. */
 static gboolean
 insert_all (LfRegistry *registry, const char *filename, const LfPluginDesc *desc,
-            gpointer handle, GError **error)
+            GError **error)
 {
   gboolean ok = TRUE;
   _lf_registry_lock (registry);
@@ -107,14 +173,11 @@ insert_all (LfRegistry *registry, const char *filename, const LfPluginDesc *desc
         g_set_error (error, LF_ERROR, LF_ERROR_DUPLICATE_NAME,
                      "%s: codec '%s' is already registered", filename,
                      desc->codecs[i]->name);
+        _lf_registry_mark_contested_locked (registry, desc->codecs[i]->name, filename);
         ok = FALSE;
       }
-  if (ok)
-    {
-      for (gsize i = 0; desc->codecs[i] != NULL; i++)
-        _lf_registry_insert_locked (registry, desc->codecs[i], filename);
-      _lf_registry_keep_module_locked (registry, handle);
-    }
+  for (gsize i = 0; ok && desc->codecs[i] != NULL; i++)
+    _lf_registry_insert_locked (registry, desc->codecs[i], filename);
   _lf_registry_unlock (registry);
   return ok;
 }
@@ -128,6 +191,8 @@ lf_registry_load_plugin (LfRegistry *registry, const char *filename, GError **er
    * without a slash; a plugin is only ever the file named. */
   g_autofree char *dl_path = strchr (filename, '/') != NULL ? g_strdup (filename)
                                                             : g_strconcat ("./", filename, NULL);
+  if (!check_plugin_trusted (dl_path, error))
+    return FALSE;
   /* RTLD_LOCAL: plugins cannot see or clash with each other's symbols. */
   void *handle = dlopen (dl_path, RTLD_NOW | RTLD_LOCAL);
   if (handle == NULL)
@@ -159,11 +224,12 @@ lf_registry_load_plugin (LfRegistry *registry, const char *filename, GError **er
       dlclose (handle);
       return FALSE;
     }
-  if (!insert_all (registry, filename, desc, handle, error))
+  if (!insert_all (registry, filename, desc, error))
     {
       dlclose (handle);
       return FALSE;
     }
+  /* Never closed: the plugin's vtables may be in use anywhere. */
   return TRUE;
 }
 
@@ -178,6 +244,8 @@ lf_registry_load_directory (LfRegistry *registry, const char *directory, GError 
 {
   g_return_val_if_fail (registry != NULL && directory != NULL, FALSE);
   GError *local = NULL;
+  if (!check_trusted (directory, "plugin directory", error))
+    return FALSE;
   GDir *dir = g_dir_open (directory, 0, &local);
   if (dir == NULL)
     {
@@ -200,9 +268,7 @@ lf_registry_load_directory (LfRegistry *registry, const char *directory, GError 
       g_autofree char *path = g_build_filename (directory, names->pdata[i], NULL);
       if (!lf_registry_load_plugin (registry, path, &local))
         {
-          _lf_registry_lock (registry);
-          g_ptr_array_add (lf_registry_get_load_errors (registry), local);
-          _lf_registry_unlock (registry);
+          _lf_registry_add_load_error (registry, local);
           local = NULL;
         }
     }

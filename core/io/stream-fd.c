@@ -72,7 +72,7 @@ open_mapped (const char *path, int fd, GError **error)
 }
 
 LfStream *
-lf_stream_open_path (const char *path, gboolean map, GError **error)
+lf_stream_new_for_path (const char *path, gboolean map, GError **error)
 {
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);

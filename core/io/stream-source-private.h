@@ -101,5 +101,5 @@ G_GNUC_INTERNAL void _lf_stream_set_truncated (GError **error, const LfStream *s
                                                guint64 found);
 
 /* A memory stream over a mapped file's bytes (taken), for
- * lf_stream_open_path. */
+ * lf_stream_new_for_path. */
 G_GNUC_INTERNAL LfStream *_lf_stream_new_for_mapping (const char *name, GBytes *mapping);

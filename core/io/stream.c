@@ -200,7 +200,7 @@ get_remaining (const LfStream *stream, guint64 *remaining)
 }
 
 gboolean
-lf_stream_get_remaining (LfStream *stream, guint64 *remaining)
+lf_stream_get_remaining (const LfStream *stream, guint64 *remaining)
 {
   g_return_val_if_fail (stream != NULL, FALSE);
   guint64 left;

@@ -55,10 +55,16 @@ LfNode *_lf_json_to_tree (JsonNode *root, LfJsonIsLeafObjectFunc is_leaf_object,
 /* "a number", "a string", "an array", ... for "found ..." messages. */
 const char *_lf_json_describe (JsonNode *node);
 
+/* Adds the members "dtype" (a name, "float32") and "shape" (an array of
+ * dims) to the object `builder` is in: how skeletons and manifests write
+ * an array. */
+void _lf_json_add_dtype_and_shape (JsonBuilder *builder, LfDType dtype, guint ndim,
+                                   const gsize *shape);
+
 /* A dict key or struct field as an object member name ('$' doubled). */
 char *_lf_json_escape_key (const char *key);
 
 /* skeleton.c: the skeleton of `tree` as a JSON tree (transfer full). */
-JsonNode *_lf_tree_to_json_node (LfNode *tree);
+JsonNode *_lf_tree_to_json_node (const LfNode *tree);
 /* skeleton.c: the tree for a skeleton JSON tree; errors name the JSON path. */
 LfNode *_lf_tree_from_json_node (JsonNode *root, GError **error);

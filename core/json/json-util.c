@@ -26,7 +26,17 @@ set_position_error (GError **error, const char *what, const char *text,
  * the root value without looking at what follows, and takes escapes JSON
  * does not have (its scanner reads "\3" as an octal byte, which can make a
  * string that is not UTF-8).  This scan runs first and refuses all three,
- * leaving everything else to json-glib. */
+ * leaving everything else to json-glib.
+ *
+ * Its depth count is only right if it reads the text as json-glib's
+ * scanner does, and that scanner also skips C comments: a comment holding
+ * a double quote, followed by 100000 brackets, hid the brackets inside
+ * what this scan took for a string, and json-glib's recursion overflowed
+ * the stack.  JSON has no
+ * comments (Python's json module refuses them too), so outside strings
+ * only JSON's own characters are allowed: a comment is refused wherever it
+ * is, and what remains (strings, numbers, literals, brackets) is read the
+ * same way by both. */
 /* Whether the `left` bytes at `p`, just after a backslash, start one of
  * JSON's escapes. */
 static gboolean
@@ -39,6 +49,47 @@ valid_escape (const char *p, gsize left)
   for (int k = 1; k <= 4; k++)
     if (!g_ascii_isxdigit (p[k]))
       return FALSE;
+  return TRUE;
+}
+
+/* The characters JSON has outside strings (and the single quote, which
+ * json-glib takes as a string delimiter and the scan skips like one). */
+static gboolean
+is_json_character (char c)
+{
+  return g_ascii_isalnum (c) || strchr ("[]{},:\"'+-.", c) != NULL;
+}
+
+/* Moves `*i` from the opening quote of a string to its closing quote,
+ * refusing the escapes json-glib would misread. */
+static gboolean
+skip_string (const char *text, gsize length, gsize *i, const char *what, GError **error)
+{
+  char quote = text[*i];
+  /* json-glib's scanner treats backslashes as escapes only in
+   * double-quoted strings. */
+  for ((*i)++; *i < length && text[*i] != quote; (*i)++)
+    if (quote == '"' && text[*i] == '\\' && *i + 1 < length)
+      {
+        const char *escape = text + *i + 1;
+        gsize left = length - *i - 1;
+        if (left > 4 && strncmp (escape, "u0000", 5) == 0)
+          {
+            set_position_error (error, what, text, *i,
+                                "a \\u0000 escape (names and strings cannot hold "
+                                "NUL characters)");
+            return FALSE;
+          }
+        if (!valid_escape (escape, left))
+          {
+            set_position_error (error, what, text, *i,
+                                "an escape JSON does not have (it has \\\", \\\\, "
+                                "\\/, \\b, \\f, \\n, \\r, \\t and \\u with four "
+                                "hex digits)");
+            return FALSE;
+          }
+        (*i)++;
+      }
   return TRUE;
 }
 
@@ -64,33 +115,21 @@ prescan (const char *text, gsize length, const char *what, GError **error)
           set_position_error (error, what, text, i, "unexpected data after the JSON value");
           return FALSE;
         }
+      if (!is_json_character (c) || c == '\0')
+        {
+          set_position_error (error, what, text, i,
+                              c == '/' || c == '#'
+                              ? "a comment (JSON has none)"
+                              : "a character JSON does not have outside strings");
+          return FALSE;
+        }
       seen_root = TRUE;
       switch (c)
         {
         case '"':
         case '\'':
-          /* Skip the string; json-glib's scanner treats backslashes as
-           * escapes only in double-quoted strings. */
-          for (i++; i < length && text[i] != c; i++)
-            if (c == '"' && text[i] == '\\' && i + 1 < length)
-              {
-                if (length - i > 5 && strncmp (text + i + 1, "u0000", 5) == 0)
-                  {
-                    set_position_error (error, what, text, i,
-                                        "a \\u0000 escape (names and strings cannot hold "
-                                        "NUL characters)");
-                    return FALSE;
-                  }
-                if (!valid_escape (text + i + 1, length - i - 1))
-                  {
-                    set_position_error (error, what, text, i,
-                                        "an escape JSON does not have (it has \\\", \\\\, "
-                                        "\\/, \\b, \\f, \\n, \\r, \\t and \\u with four "
-                                        "hex digits)");
-                    return FALSE;
-                  }
-                i++;
-              }
+          if (!skip_string (text, length, &i, what, error))
+            return FALSE;
           if (depth == 0)
             root_done = TRUE;
           break;
@@ -98,10 +137,9 @@ prescan (const char *text, gsize length, const char *what, GError **error)
         case '{':
           if (++depth > LF_JSON_MAX_DEPTH)
             {
-              char *message = g_strdup_printf ("nesting deeper than %d levels",
-                                               LF_JSON_MAX_DEPTH);
+              g_autofree char *message = g_strdup_printf ("nesting deeper than %d levels",
+                                                          LF_JSON_MAX_DEPTH);
               set_position_error (error, what, text, i, message);
-              g_free (message);
               return FALSE;
             }
           break;
@@ -499,4 +537,17 @@ _lf_json_to_tree (JsonNode *root, LfJsonIsLeafObjectFunc is_leaf_object,
   LfNode *tree = convert (&conv, root, error);
   _lf_json_path_clear (&conv.path);
   return tree;
+}
+
+void
+_lf_json_add_dtype_and_shape (JsonBuilder *builder, LfDType dtype, guint ndim,
+                              const gsize *shape)
+{
+  json_builder_set_member_name (builder, "dtype");
+  json_builder_add_string_value (builder, lf_dtype_name (dtype));
+  json_builder_set_member_name (builder, "shape");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < ndim; i++)
+    json_builder_add_int_value (builder, (gint64) shape[i]);
+  json_builder_end_array (builder);
 }

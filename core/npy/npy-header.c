@@ -528,6 +528,96 @@ parse_entry (Parser *ps, LfNpyHeader *header, guint *seen)
     }
 }
 
+/* ---- descr spellings ----------------------------------------------------------
+ *
+ * numpy's reader passes the descr to np.dtype(), which takes more than
+ * numpy's writer produces: the byte order may be missing, '=' or '|' for
+ * any size (both mean native then), the type may be a one-character code
+ * ('<d', 'f') or, without a byte order, a type name ('float64', 'double',
+ * 'int').  These are the spellings numpy 1.24 accepts for the dtypes leafio
+ * supports; each becomes the canonical "ORDER KIND SIZE" form that
+ * lf_dtype_from_descr() reads.  Anything else is left as written, so it is
+ * refused as before. */
+
+typedef struct {
+  const char *spelling;
+  char kind;
+  guint8 size;
+} Spelling;
+
+/* Type names np.dtype() accepts, without a byte order (native). */
+static const Spelling type_names[] = {
+  { "bool", 'b', 1 }, { "bool_", 'b', 1 }, { "bool8", 'b', 1 },
+  { "int8", 'i', 1 }, { "byte", 'i', 1 }, { "uint8", 'u', 1 }, { "ubyte", 'u', 1 },
+  { "int16", 'i', 2 }, { "short", 'i', 2 }, { "uint16", 'u', 2 }, { "ushort", 'u', 2 },
+  { "int32", 'i', 4 }, { "intc", 'i', 4 }, { "uint32", 'u', 4 }, { "uintc", 'u', 4 },
+  { "int64", 'i', 8 }, { "longlong", 'i', 8 }, { "uint64", 'u', 8 },
+  { "ulonglong", 'u', 8 },
+  { "int", 'i', sizeof (long) }, { "int_", 'i', sizeof (long) },
+  { "long", 'i', sizeof (long) }, { "uint", 'u', sizeof (long) },
+  { "ulong", 'u', sizeof (long) },
+  { "intp", 'i', sizeof (gssize) }, { "int0", 'i', sizeof (gssize) },
+  { "uintp", 'u', sizeof (gsize) }, { "uint0", 'u', sizeof (gsize) },
+  { "float16", 'f', 2 }, { "half", 'f', 2 }, { "float32", 'f', 4 }, { "single", 'f', 4 },
+  { "float64", 'f', 8 }, { "double", 'f', 8 }, { "float", 'f', 8 }, { "float_", 'f', 8 },
+  { "complex64", 'c', 8 }, { "csingle", 'c', 8 }, { "singlecomplex", 'c', 8 },
+  { "complex128", 'c', 16 }, { "cdouble", 'c', 16 }, { "complex", 'c', 16 },
+  { "complex_", 'c', 16 }, { "cfloat", 'c', 16 },
+};
+
+/* One-character type codes, after an optional byte order. */
+static const Spelling type_codes[] = {
+  { "?", 'b', 1 }, { "b", 'i', 1 }, { "B", 'u', 1 }, { "h", 'i', 2 }, { "H", 'u', 2 },
+  { "i", 'i', 4 }, { "I", 'u', 4 }, { "l", 'i', sizeof (long) }, { "L", 'u', sizeof (long) },
+  { "q", 'i', 8 }, { "Q", 'u', 8 }, { "p", 'i', sizeof (gssize) },
+  { "P", 'u', sizeof (gsize) }, { "e", 'f', 2 }, { "f", 'f', 4 }, { "d", 'f', 8 },
+  { "F", 'c', 8 }, { "D", 'c', 16 },
+};
+
+static const Spelling *
+find_spelling (const Spelling *table, gsize n, const char *text)
+{
+  for (gsize i = 0; i < n; i++)
+    if (strcmp (table[i].spelling, text) == 0)
+      return &table[i];
+  return NULL;
+}
+
+/* The canonical form of `descr` in `out` (at least 8 bytes), or `descr`
+ * itself when it is no other spelling of a supported dtype. */
+static const char *
+canonical_descr (const char *descr, char *out, gsize out_size)
+{
+  const Spelling *named = find_spelling (type_names, G_N_ELEMENTS (type_names), descr);
+  char order = '=';
+  const char *rest = descr;
+  if (named == NULL && *descr != '\0' && strchr ("<>=|", *descr) != NULL)
+    order = *rest++;
+  const Spelling *code = named != NULL ? named
+                         : find_spelling (type_codes, G_N_ELEMENTS (type_codes), rest);
+  if (code != NULL)
+    {
+      /* '|' is "not applicable": native for multi-byte types. */
+      if (code->size > 1 && order == '|')
+        order = '=';
+      g_snprintf (out, out_size, "%c%c%u", code->size == 1 ? '|' : order, code->kind,
+                  code->size);
+      return out;
+    }
+  /* KIND SIZE: np.dtype() reads the size with strtol, which skips spaces
+   * before the digits ('<i 4'); no order, or '|' on a multi-byte type,
+   * means native. */
+  if (rest[0] == '\0' || strchr ("biufc", rest[0]) == NULL)
+    return descr;
+  const char *digits = rest + 1;
+  while (*digits == ' ' || *digits == '\t')
+    digits++;
+  if (!g_ascii_isdigit (*digits) || (digits == rest + 1 && rest != descr && order != '|'))
+    return descr;
+  g_snprintf (out, out_size, "%c%c%s", order == '|' ? '=' : order, rest[0], digits);
+  return out;
+}
+
 /* Byte size of the data.  As numpy does, the dims other than zero must
  * not overflow (with the element size) even when a zero dim makes the
  * array empty: numpy refuses to create (2**40, 2**40, 0) as "too big". */
@@ -595,7 +685,9 @@ parse_dict (const char *text, gsize length, guint8 major, LfNpyHeader *header,
       }
 
   GError *local = NULL;
-  if (!lf_dtype_from_descr (header->descr, &header->dtype, &header->swap, &local))
+  char canonical[sizeof header->descr + 2];
+  if (!lf_dtype_from_descr (canonical_descr (header->descr, canonical, sizeof canonical),
+                            &header->dtype, &header->swap, &local))
     {
       g_propagate_prefixed_error (error, local, "npy header: ");
       return FALSE;

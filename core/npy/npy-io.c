@@ -8,6 +8,28 @@
 
 /* ---- reading --------------------------------------------------------------- */
 
+/* When the whole header is already buffered (read-ahead buffer or a mapped
+ * file): parses it in place and returns its length, with *ok the result;
+ * 0 when the slow path must read it. */
+static gsize
+parse_buffered_header (LfStream *stream, LfNpyHeader *header, gboolean *ok, GError **error)
+{
+  gsize avail;
+  const guint8 *peek = _lf_stream_peek (stream, &avail);
+  if (avail < LF_NPY_PREFIX_LEN + 4 || memcmp (peek, LF_NPY_MAGIC, LF_NPY_MAGIC_LEN) != 0
+      || !(peek[6] == 1 || peek[6] == 2 || peek[6] == 3) || peek[7] != 0)
+    return 0;
+  gsize len_size = peek[6] == 1 ? 2 : 4;
+  guint64 header_len = 0;
+  for (gsize i = 0; i < len_size; i++)
+    header_len |= (guint64) peek[LF_NPY_PREFIX_LEN + i] << (8 * i);
+  guint64 total = LF_NPY_PREFIX_LEN + len_size + header_len;
+  if (header_len > LF_NPY_MAX_HEADER_TEXT || total > avail)
+    return 0;
+  *ok = lf_npy_header_parse (peek, (gsize) total, header, error);
+  return (gsize) total;
+}
+
 gboolean
 lf_npy_read_header (LfStream *stream, LfNpyHeader *header, GError **error)
 {
@@ -17,22 +39,12 @@ lf_npy_read_header (LfStream *stream, LfNpyHeader *header, GError **error)
 
   /* Fast path: the whole header is already in memory (read-ahead buffer or
    * a mapped file): parse it in place, no copies, no reads. */
-  gsize avail;
-  const guint8 *peek = _lf_stream_peek (stream, &avail);
-  if (avail >= LF_NPY_PREFIX_LEN + 4 && memcmp (peek, LF_NPY_MAGIC, LF_NPY_MAGIC_LEN) == 0
-      && (peek[6] == 1 || peek[6] == 2 || peek[6] == 3) && peek[7] == 0)
+  gboolean ok;
+  gsize total = parse_buffered_header (stream, header, &ok, error);
+  if (total > 0)
     {
-      gsize len_size = peek[6] == 1 ? 2 : 4;
-      guint64 header_len = 0;
-      for (gsize i = 0; i < len_size; i++)
-        header_len |= (guint64) peek[LF_NPY_PREFIX_LEN + i] << (8 * i);
-      guint64 total = LF_NPY_PREFIX_LEN + len_size + header_len;
-      if (header_len <= LF_NPY_MAX_HEADER_TEXT && total <= avail)
-        {
-          gboolean ok = lf_npy_header_parse (peek, (gsize) total, header, error);
-          _lf_stream_consume (stream, (gsize) total);
-          return ok;
-        }
+      _lf_stream_consume (stream, total);
+      return ok;
     }
 
   /* The longest header numpy accepts, read exactly: magic and version
@@ -69,10 +81,11 @@ lf_npy_read_header (LfStream *stream, LfNpyHeader *header, GError **error)
 
 /* ---- describing without consuming ------------------------------------------ */
 
-/* After a peek ran out of input, the bytes that were there: the prefix
- * parser then names a foreign or cut-off record as such. */
+/* After a peek ran out of input, the bytes that were there from `offset`
+ * on: the prefix parser then names a foreign or cut-off record as such. */
 static gboolean
-refuse_short_prefix (LfStream *stream, LfNpyHeader *header, GError *local, GError **error)
+refuse_short_prefix (LfStream *stream, gsize offset, LfNpyHeader *header, GError *local,
+                     GError **error)
 {
   if (!g_error_matches (local, LF_ERROR, LF_ERROR_TRUNCATED))
     {
@@ -84,8 +97,16 @@ refuse_short_prefix (LfStream *stream, LfNpyHeader *header, GError *local, GErro
   guint len_size;
   static const guint8 nothing[1];
   const guint8 *bytes = _lf_stream_peek (stream, &avail);
-  if (bytes == NULL)
-    bytes = nothing;
+  if (bytes == NULL || avail <= offset)
+    {
+      bytes = nothing;
+      avail = 0;
+    }
+  else
+    {
+      bytes += offset;
+      avail -= offset;
+    }
   if (!lf_npy_parse_prefix (bytes, MIN (avail, (gsize) LF_NPY_PREFIX_LEN), header, &len_size,
                             error))
     return FALSE;
@@ -95,6 +116,31 @@ refuse_short_prefix (LfStream *stream, LfNpyHeader *header, GError *local, GErro
   return FALSE;
 }
 
+/* Parses the header of the npy record `offset` bytes past the stream's
+ * position, without consuming anything. */
+static gboolean
+peek_header_at (LfStream *stream, gsize offset, LfNpyHeader *header, GError **error)
+{
+  GError *local = NULL;
+  const guint8 *bytes = lf_stream_peek (stream, offset + LF_NPY_PREFIX_LEN + 2, &local);
+  if (bytes == NULL)
+    return refuse_short_prefix (stream, offset, header, local, error);
+  guint len_size;
+  if (!lf_npy_parse_prefix (bytes + offset, LF_NPY_PREFIX_LEN, header, &len_size, error))
+    return FALSE;
+  bytes = lf_stream_peek (stream, offset + LF_NPY_PREFIX_LEN + len_size, error);
+  if (bytes == NULL)
+    return FALSE;
+  guint64 header_len = 0;
+  for (guint i = 0; i < len_size; i++)
+    header_len |= (guint64) bytes[offset + LF_NPY_PREFIX_LEN + i] << (8 * i);
+  if (!lf_npy_check_header_len (header_len, error))
+    return FALSE;
+  gsize total = LF_NPY_PREFIX_LEN + len_size + (gsize) header_len;
+  bytes = lf_stream_peek (stream, offset + total, error);
+  return bytes != NULL && lf_npy_header_parse (bytes + offset, total, header, error);
+}
+
 gboolean
 lf_npy_peek_header (LfStream *stream, LfNpyHeader *header, GError **error)
 {
@@ -102,37 +148,40 @@ lf_npy_peek_header (LfStream *stream, LfNpyHeader *header, GError **error)
   g_return_val_if_fail (header != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  GError *local = NULL;
-  const guint8 *bytes = lf_stream_peek (stream, LF_NPY_PREFIX_LEN + 2, &local);
-  if (bytes == NULL)
-    return refuse_short_prefix (stream, header, local, error);
-  guint len_size;
-  if (!lf_npy_parse_prefix (bytes, LF_NPY_PREFIX_LEN, header, &len_size, error))
-    return FALSE;
-  bytes = lf_stream_peek (stream, LF_NPY_PREFIX_LEN + len_size, error);
-  if (bytes == NULL)
-    return FALSE;
-  guint64 header_len = 0;
-  for (guint i = 0; i < len_size; i++)
-    header_len |= (guint64) bytes[LF_NPY_PREFIX_LEN + i] << (8 * i);
-  if (!lf_npy_check_header_len (header_len, error))
-    return FALSE;
-  gsize total = LF_NPY_PREFIX_LEN + len_size + (gsize) header_len;
-  bytes = lf_stream_peek (stream, total, error);
-  return bytes != NULL && lf_npy_header_parse (bytes, total, header, error);
+  gboolean ok;
+  if (parse_buffered_header (stream, header, &ok, error) > 0)
+    return ok;
+  return peek_header_at (stream, 0, header, error);
 }
 
 gboolean
-lf_npy_describe (LfStream *stream, LfRecordInfo *info, GError **error)
+lf_npy_describe_at (LfStream *stream, guint64 offset, LfRecordInfo *info, GError **error)
 {
+  g_return_val_if_fail (stream != NULL, FALSE);
   g_return_val_if_fail (info != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  /* The whole header must fit the peek window; so must its start. */
+  if (offset > LF_STREAM_PEEK_MAX - LF_NPY_PREFIX_LEN - 4)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "npy record at byte %" G_GUINT64_FORMAT " of the record: past the %"
+                   G_GSIZE_FORMAT " bytes a description may look at", offset,
+                   LF_STREAM_PEEK_MAX);
+      return FALSE;
+    }
   LfNpyHeader header;
-  if (!lf_npy_peek_header (stream, &header, error))
+  if (!peek_header_at (stream, (gsize) offset, &header, error))
     return FALSE;
   lf_record_info_set_leaf (info, LF_NODE_ARRAY, header.dtype, header.ndim, header.shape);
   lf_record_info_set_sizes (info, (guint64) header.header_size + header.data_size,
                             header.header_size, header.data_size);
   return TRUE;
+}
+
+gboolean
+lf_npy_describe (LfStream *stream, LfRecordInfo *info, GError **error)
+{
+  return lf_npy_describe_at (stream, 0, info, error);
 }
 
 /* Reverses the bytes of each `unit`-byte word of `data`. */
@@ -307,7 +356,7 @@ write_little_endian (LfStream *stream, LfDType dtype, const guint8 *data, gsize 
 }
 
 gboolean
-lf_npy_write (LfStream *stream, LfNode *leaf, guint align, GError **error)
+lf_npy_write (LfStream *stream, const LfNode *leaf, guint align, GError **error)
 {
   g_return_val_if_fail (stream != NULL, FALSE);
   g_return_val_if_fail (leaf != NULL, FALSE);

@@ -3,12 +3,16 @@
  * XXH3-64 checksum (docs/MANIFEST.md).  The .eqx itself is untouched.
  *
  * Order for serialise.c, so that a crash never leaves a manifest that
- * disagrees with the data beside it:
- *   1. write the .eqx to a temporary file;
- *   2. _lf_manifest_remove() (always, even without LF_SAVE_MANIFEST: a
+ * disagrees with the data beside it, and two saves of one path never leave
+ * one's data beside the other's manifest:
+ *   1. write the .eqx to a temporary file; with LF_SAVE_MANIFEST,
+ *      _lf_manifest_build() from that temporary file;
+ *   2. lock the directory (_lf_atomic_file_lock_directory);
+ *   3. _lf_manifest_remove() (always, even without LF_SAVE_MANIFEST: a
  *      manifest of the previous save would describe the wrong data);
- *   3. rename the .eqx into place;
- *   4. with LF_SAVE_MANIFEST, _lf_manifest_write().
+ *   4. rename the .eqx into place;
+ *   5. with LF_SAVE_MANIFEST, _lf_manifest_put();
+ *   6. unlock.
  * Loading a path calls _lf_manifest_verify() first unless
  * LF_LOAD_IGNORE_MANIFEST. */
 #pragma once
@@ -19,11 +23,25 @@
 char *_lf_manifest_path (const char *eqx_path);
 
 /* Writes the manifest for the finished file at `eqx_path`, saved from `tree`
- * with `log` (an array of LfWalkRecord, one per leaf in order).  Checksums
- * are computed from the file as it is on disk.  Atomic: a temporary file
- * renamed into place.  LF_ERROR_IO naming the manifest on failure. */
+ * (one of `leaves` per leaf, in order).  Checksums are computed from the
+ * file as it is on disk.  Atomic: a temporary file renamed into place.
+ * LF_ERROR_IO naming the manifest on failure. */
 gboolean _lf_manifest_write (const char *eqx_path, LfNode *tree, LfIsLeafFunc is_leaf,
-                             gpointer is_leaf_data, GArray *log, GError **error);
+                             gpointer is_leaf_data, const LfManifestLeaf *leaves,
+                             gsize n_leaves, GError **error);
+
+/* The text of the manifest for `eqx_path` saved from `tree` (one of
+ * `leaves` per leaf), with checksums computed from the bytes now at
+ * `data_path` (the save's temporary file, or `eqx_path` itself).  Free
+ * with g_free. */
+char *_lf_manifest_build (const char *eqx_path, const char *data_path, LfNode *tree,
+                          LfIsLeafFunc is_leaf, gpointer is_leaf_data,
+                          const LfManifestLeaf *leaves, gsize n_leaves, gsize *length,
+                          GError **error);
+
+/* Puts `text` in place as the manifest of `eqx_path`, atomically. */
+gboolean _lf_manifest_put (const char *eqx_path, const char *text, gsize length,
+                           gboolean sync, GError **error);
 
 /* Checks the manifest beside `eqx_path`, if any, against `like` (may be
  * NULL: only the checksums are checked) and against the file.  TRUE when
@@ -34,6 +52,11 @@ gboolean _lf_manifest_write (const char *eqx_path, LfNode *tree, LfIsLeafFunc is
  * manifest version).  Messages start with the manifest's file name. */
 gboolean _lf_manifest_verify (const char *eqx_path, LfNode *like, LfIsLeafFunc is_leaf,
                               gpointer is_leaf_data, GError **error);
+
+/* The file whose manifest `eqx_path` has: itself, or for a symbolic link
+ * the file it names (saves replace that file and put its manifest beside
+ * it).  Free with g_free. */
+char *_lf_manifest_data_path (const char *eqx_path);
 
 /* Deletes the manifest beside `eqx_path`; TRUE when there was none. */
 gboolean _lf_manifest_remove (const char *eqx_path, GError **error);

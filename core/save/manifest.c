@@ -3,12 +3,16 @@
  * reported by leaf path instead of loading garbage. */
 #include "config.h"
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 #include <xxhash.h>
 #include "json-private.h"
 #include "manifest-private.h"
-#include "walk-private.h"
+#include "side-file-private.h"
 
 #define MANIFEST_FORMAT "leafio-manifest"
 #define MANIFEST_VERSION 1
@@ -54,25 +58,18 @@ add_leaf_description (JsonBuilder *builder, LfNode *leaf)
       json_builder_add_string_value (builder, lf_dtype_name (lf_scalar_get_dtype (leaf)));
     }
   else if (kind == LF_NODE_ARRAY)
-    {
-      const gsize *shape = lf_array_get_shape (leaf);
-      json_builder_set_member_name (builder, "dtype");
-      json_builder_add_string_value (builder, lf_dtype_name (lf_array_get_dtype (leaf)));
-      json_builder_set_member_name (builder, "shape");
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < lf_array_get_ndim (leaf); i++)
-        json_builder_add_int_value (builder, (gint64) shape[i]);
-      json_builder_end_array (builder);
-    }
+    _lf_json_add_dtype_and_shape (builder, lf_array_get_dtype (leaf), lf_array_get_ndim (leaf),
+                                  lf_array_get_shape (leaf));
 }
 
 static gboolean
-add_leaf (JsonBuilder *builder, const LfWalkRecord *record, guint index,
+add_leaf (JsonBuilder *builder, const LfManifestLeaf *record, guint index,
           GMappedFile *mapped, const char *eqx_path, GError **error)
 {
+  const char *path = record->path != NULL ? record->path : "";
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "path");
-  json_builder_add_string_value (builder, record->path);
+  json_builder_add_string_value (builder, path);
   add_leaf_description (builder, record->leaf);
   json_builder_set_member_name (builder, "codec");
   g_autofree char *codec = lf_codec_to_string (record->codec);
@@ -88,7 +85,7 @@ add_leaf (JsonBuilder *builder, const LfWalkRecord *record, guint index,
           g_set_error (error, LF_ERROR, LF_ERROR_FAILED,
                        "%s: record %u (%s) at offset %" G_GUINT64_FORMAT ", %"
                        G_GUINT64_FORMAT " bytes, lies beyond the end of the file",
-                       eqx_path, index, record->path, record->offset, record->size);
+                       eqx_path, index, path, record->offset, record->size);
           return FALSE;
         }
       char hash[17];
@@ -107,23 +104,15 @@ add_leaf (JsonBuilder *builder, const LfWalkRecord *record, guint index,
   return TRUE;
 }
 
-gboolean
-_lf_manifest_write (const char *eqx_path, LfNode *tree, LfIsLeafFunc is_leaf,
-                    gpointer is_leaf_data, GArray *log, GError **error)
+/* The manifest's JSON for `tree` saved as `leaves`; the checksums come
+ * from the bytes of `mapped`. */
+static JsonNode *
+build_manifest (const char *eqx_path, GMappedFile *mapped, LfNode *tree,
+                const LfManifestLeaf *leaves, gsize n_leaves, GError **error)
 {
-  g_return_val_if_fail (eqx_path != NULL, FALSE);
-  g_return_val_if_fail (tree != NULL, FALSE);
-  g_return_val_if_fail (log != NULL, FALSE);
-  g_return_val_if_fail (log->len == lf_tree_count_leaves (tree, is_leaf, is_leaf_data),
-                        FALSE);
-
-  g_autoptr (GMappedFile) mapped = map_file (eqx_path, error);
-  if (mapped == NULL)
-    return FALSE;
-
-  guint n_records = 0;
-  for (guint i = 0; i < log->len; i++)
-    n_records += g_array_index (log, LfWalkRecord, i).has_record ? 1 : 0;
+  gsize n_records = 0;
+  for (gsize i = 0; i < n_leaves; i++)
+    n_records += leaves[i].has_record ? 1 : 0;
 
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autofree char *basename = g_path_get_basename (eqx_path);
@@ -139,37 +128,103 @@ _lf_manifest_write (const char *eqx_path, LfNode *tree, LfIsLeafFunc is_leaf,
   json_builder_set_member_name (builder, "checksum");
   json_builder_add_string_value (builder, "xxh3-64");
   json_builder_set_member_name (builder, "n_leaves");
-  json_builder_add_int_value (builder, log->len);
+  json_builder_add_int_value (builder, (gint64) n_leaves);
   json_builder_set_member_name (builder, "n_records");
-  json_builder_add_int_value (builder, n_records);
+  json_builder_add_int_value (builder, (gint64) n_records);
   json_builder_set_member_name (builder, "skeleton");
   json_builder_add_value (builder, _lf_tree_to_json_node (tree));
   json_builder_set_member_name (builder, "leaves");
   json_builder_begin_array (builder);
-  for (guint i = 0; i < log->len; i++)
-    if (!add_leaf (builder, &g_array_index (log, LfWalkRecord, i), i, mapped, eqx_path,
-                   error))
-      return FALSE;
+  for (gsize i = 0; i < n_leaves; i++)
+    if (!add_leaf (builder, &leaves[i], (guint) i, mapped, eqx_path, error))
+      return NULL;
   json_builder_end_array (builder);
   json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
 
-  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+/* A manifest is named after its data file plus ".json": refused up front
+ * when that does not fit the filesystem's NAME_MAX. */
+static gboolean
+check_name_fits (const char *eqx_path, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (eqx_path);
+  g_autofree char *base = g_path_get_basename (eqx_path);
+  long name_max = pathconf (dir, _PC_NAME_MAX);
+  if (name_max <= 0)
+    name_max = NAME_MAX;
+  gsize length = strlen (base) + strlen (".json");
+  if (length <= (gsize) name_max)
+    return TRUE;
+  g_set_error (error, LF_ERROR, LF_ERROR_IO,
+               "%s: the manifest's name would be %" G_GSIZE_FORMAT " bytes, too long for this "
+               "filesystem (%ld at most); save it under a shorter name or without a manifest",
+               eqx_path, length, name_max);
+  return FALSE;
+}
+
+char *
+_lf_manifest_build (const char *eqx_path, const char *data_path, LfNode *tree,
+                    LfIsLeafFunc is_leaf, gpointer is_leaf_data, const LfManifestLeaf *leaves,
+                    gsize n_leaves, gsize *length, GError **error)
+{
+  g_return_val_if_fail (eqx_path != NULL && data_path != NULL, NULL);
+  g_return_val_if_fail (tree != NULL, NULL);
+  g_return_val_if_fail (leaves != NULL || n_leaves == 0, NULL);
+  g_return_val_if_fail (n_leaves == lf_tree_count_leaves (tree, is_leaf, is_leaf_data), NULL);
+
+  if (!check_name_fits (eqx_path, error))
+    return NULL;
+  g_autoptr (GMappedFile) mapped = map_file (data_path, error);
+  if (mapped == NULL)
+    return NULL;
+  g_autoptr (JsonNode) root = build_manifest (eqx_path, mapped, tree, leaves, n_leaves, error);
+  if (root == NULL)
+    return NULL;
   g_autoptr (JsonGenerator) generator = json_generator_new ();
   json_generator_set_pretty (generator, TRUE);
   json_generator_set_indent (generator, 1);
   json_generator_set_root (generator, root);
-  gsize length;
-  g_autofree char *text = json_generator_to_data (generator, &length);
+  return json_generator_to_data (generator, length);
+}
 
+gboolean
+_lf_manifest_put (const char *eqx_path, const char *text, gsize length, gboolean sync,
+                  GError **error)
+{
   g_autofree char *manifest_path = _lf_manifest_path (eqx_path);
-  g_autoptr (GError) io_error = NULL;
-  if (!g_file_set_contents_full (manifest_path, text, (gssize) length,
-                                 G_FILE_SET_CONTENTS_CONSISTENT, 0666, &io_error))
+  /* Through LfAtomicFile rather than g_file_set_contents, whose temporary
+   * name (the manifest's plus 7 bytes) does not fit beside a long name. */
+  g_autoptr (LfAtomicFile) file = lf_atomic_file_new (manifest_path, error);
+  if (file == NULL)
+    return FALSE;
+  int fd = lf_atomic_file_get_fd (file);
+  for (gsize done = 0; done < length;)
     {
-      g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s", io_error->message);
-      return FALSE;
+      ssize_t n = write (fd, text + done, length - done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved_errno = errno;
+          g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: cannot write: %s", manifest_path,
+                       g_strerror (saved_errno));
+          return FALSE;
+        }
+      done += (gsize) n;
     }
-  return TRUE;
+  return lf_atomic_file_commit (file, sync, error);
+}
+
+gboolean
+_lf_manifest_write (const char *eqx_path, LfNode *tree, LfIsLeafFunc is_leaf,
+                    gpointer is_leaf_data, const LfManifestLeaf *leaves, gsize n_leaves,
+                    GError **error)
+{
+  gsize length = 0;
+  g_autofree char *text = _lf_manifest_build (eqx_path, eqx_path, tree, is_leaf,
+                                              is_leaf_data, leaves, n_leaves, &length, error);
+  return text != NULL && _lf_manifest_put (eqx_path, text, length, TRUE, error);
 }
 
 gboolean
@@ -178,12 +233,42 @@ _lf_manifest_remove (const char *eqx_path, GError **error)
   g_return_val_if_fail (eqx_path != NULL, FALSE);
 
   g_autofree char *manifest_path = _lf_manifest_path (eqx_path);
-  if (g_unlink (manifest_path) == 0 || errno == ENOENT)
+  /* A name too long to have a manifest has none. */
+  if (g_unlink (manifest_path) == 0 || errno == ENOENT || errno == ENAMETOOLONG)
     return TRUE;
   int saved_errno = errno;
   g_set_error (error, LF_ERROR, LF_ERROR_IO, "cannot remove the stale manifest %s: %s",
                manifest_path, g_strerror (saved_errno));
   return FALSE;
+}
+
+/* ---- for savers outside the walker (manifest.h) -------------------------- */
+
+gboolean
+lf_manifest_write (const char *path, LfNode *tree, LfIsLeafFunc is_leaf,
+                   gpointer is_leaf_data, const LfManifestLeaf *leaves, gsize n_leaves,
+                   GError **error)
+{
+  g_return_val_if_fail (path != NULL && tree != NULL, FALSE);
+  g_return_val_if_fail (leaves != NULL || n_leaves == 0, FALSE);
+  g_autofree char *target = lf_path_with_eqx_suffix (path);
+  gsize expected = lf_tree_count_leaves (tree, is_leaf, is_leaf_data);
+  if (n_leaves != expected)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH,
+                   "%s: %" G_GSIZE_FORMAT " manifest entries for a tree of %" G_GSIZE_FORMAT
+                   " leaves", target, n_leaves, expected);
+      return FALSE;
+    }
+  return _lf_manifest_write (target, tree, is_leaf, is_leaf_data, leaves, n_leaves, error);
+}
+
+gboolean
+lf_manifest_remove (const char *path, GError **error)
+{
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_autofree char *target = lf_path_with_eqx_suffix (path);
+  return _lf_manifest_remove (target, error);
 }
 
 /* ---- reading ------------------------------------------------------------- */
@@ -393,6 +478,65 @@ parse_hash (const char *text, guint64 *hash)
   return g_ascii_string_to_unsigned (text, 16, 0, G_MAXUINT64, hash, NULL);
 }
 
+/* The file's size must be the one the manifest was written for. */
+static gboolean
+check_file_size (Reader *reader, JsonNode *size_node, GMappedFile *mapped,
+                 const char *eqx_path, GError **error)
+{
+  guint64 file_size = g_mapped_file_get_length (mapped);
+  if ((guint64) json_node_get_int (size_node) == file_size)
+    return TRUE;
+  reader_error (reader, error, LF_ERROR_CHECKSUM,
+                "%s is %" G_GUINT64_FORMAT " bytes, the manifest says %" G_GINT64_FORMAT
+                " (the file changed after the manifest was written)", eqx_path,
+                file_size, json_node_get_int (size_node));
+  return FALSE;
+}
+
+/* Checks record `record` (an entry's "record" object) of the leaf at
+ * `path` against the bytes of the file: in bounds, same checksum. */
+static gboolean
+check_record (Reader *reader, JsonObject *record, const char *path, guint record_index,
+              GMappedFile *mapped, const char *eqx_path, GError **error)
+{
+  JsonNode *offset_node = get_member (reader, record, "offset", G_TYPE_INT64, error);
+  JsonNode *length_node = offset_node != NULL
+                          ? get_member (reader, record, "size", G_TYPE_INT64, error) : NULL;
+  JsonNode *hash_node = length_node != NULL
+                        ? get_member (reader, record, "xxh3", G_TYPE_STRING, error) : NULL;
+  if (hash_node == NULL)
+    return FALSE;
+  guint64 offset = (guint64) json_node_get_int (offset_node);
+  guint64 length = (guint64) json_node_get_int (length_node);
+  guint64 expected;
+  if (!parse_hash (json_node_get_string (hash_node), &expected))
+    {
+      reader_error (reader, error, LF_ERROR_PARSE,
+                    "%s.xxh3: expected 16 hexadecimal digits, found \"%s\"",
+                    reader->json_path.text->str, json_node_get_string (hash_node));
+      return FALSE;
+    }
+  const guint8 *bytes = record_bytes (mapped, offset, length);
+  if (bytes == NULL)
+    {
+      reader_error (reader, error, LF_ERROR_CHECKSUM,
+                    "%s: record %u at offset %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
+                    " bytes, lies beyond the end of %s (%" G_GUINT64_FORMAT " bytes)",
+                    path, record_index, offset, length, eqx_path,
+                    (guint64) g_mapped_file_get_length (mapped));
+      return FALSE;
+    }
+  guint64 found = XXH3_64bits (bytes, (size_t) length);
+  if (found == expected)
+    return TRUE;
+  reader_error (reader, error, LF_ERROR_CHECKSUM,
+                "%s: record %u at offset %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
+                " bytes) has checksum %016" G_GINT64_MODIFIER "x, the manifest says "
+                "%016" G_GINT64_MODIFIER "x", path, record_index, offset, length, found,
+                expected);
+  return FALSE;
+}
+
 static gboolean
 check_records (Reader *reader, JsonObject *manifest, JsonArray *entries,
                const char *eqx_path, GError **error)
@@ -401,21 +545,11 @@ check_records (Reader *reader, JsonObject *manifest, JsonArray *entries,
   if (size_node == NULL)
     return FALSE;
   g_autoptr (GMappedFile) mapped = map_file (eqx_path, error);
-  if (mapped == NULL)
+  if (mapped == NULL || !check_file_size (reader, size_node, mapped, eqx_path, error))
     return FALSE;
-  guint64 file_size = g_mapped_file_get_length (mapped);
-  if ((guint64) json_node_get_int (size_node) != file_size)
-    {
-      reader_error (reader, error, LF_ERROR_CHECKSUM,
-                    "%s is %" G_GUINT64_FORMAT " bytes, the manifest says %" G_GINT64_FORMAT
-                    " (the file changed after the manifest was written)", eqx_path,
-                    file_size, json_node_get_int (size_node));
-      return FALSE;
-    }
 
-  guint n = json_array_get_length (entries);
   guint record_index = 0;  /* records counted as in the walker's messages */
-  for (guint i = 0; i < n; i++, record_index++)
+  for (guint i = 0; i < json_array_get_length (entries); i++)
     {
       JsonObject *entry = json_array_get_object_element (entries, i);
       gsize saved = _lf_json_path_push_member (&reader->json_path, "leaves");
@@ -423,54 +557,17 @@ check_records (Reader *reader, JsonObject *manifest, JsonArray *entries,
       JsonNode *path_node = get_member (reader, entry, "path", G_TYPE_STRING, error);
       if (path_node == NULL)
         return FALSE;
-      const char *path = json_node_get_string (path_node);
       JsonNode *record_node = json_object_get_member (entry, "record");
-      if (record_node != NULL && JSON_NODE_HOLDS_NULL (record_node))
+      if (record_node == NULL || !JSON_NODE_HOLDS_NULL (record_node))
         {
-          _lf_json_path_pop (&reader->json_path, saved);
-          record_index--;
-          continue;
-        }
-      record_node = get_member (reader, entry, "record", JSON_TYPE_OBJECT, error);
-      if (record_node == NULL)
-        return FALSE;
-      JsonObject *record = json_node_get_object (record_node);
-      _lf_json_path_push_member (&reader->json_path, "record");
-      JsonNode *offset_node = get_member (reader, record, "offset", G_TYPE_INT64, error);
-      JsonNode *length_node = offset_node != NULL
-                              ? get_member (reader, record, "size", G_TYPE_INT64, error) : NULL;
-      JsonNode *hash_node = length_node != NULL
-                            ? get_member (reader, record, "xxh3", G_TYPE_STRING, error) : NULL;
-      if (hash_node == NULL)
-        return FALSE;
-      guint64 offset = (guint64) json_node_get_int (offset_node);
-      guint64 length = (guint64) json_node_get_int (length_node);
-      guint64 expected;
-      if (!parse_hash (json_node_get_string (hash_node), &expected))
-        {
-          reader_error (reader, error, LF_ERROR_PARSE,
-                        "%s.xxh3: expected 16 hexadecimal digits, found \"%s\"",
-                        reader->json_path.text->str, json_node_get_string (hash_node));
-          return FALSE;
-        }
-      const guint8 *bytes = record_bytes (mapped, offset, length);
-      if (bytes == NULL)
-        {
-          reader_error (reader, error, LF_ERROR_CHECKSUM,
-                        "%s: record %u at offset %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
-                        " bytes, lies beyond the end of %s (%" G_GUINT64_FORMAT " bytes)",
-                        path, record_index, offset, length, eqx_path, file_size);
-          return FALSE;
-        }
-      guint64 found = XXH3_64bits (bytes, (size_t) length);
-      if (found != expected)
-        {
-          reader_error (reader, error, LF_ERROR_CHECKSUM,
-                        "%s: record %u at offset %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
-                        " bytes) has checksum %016" G_GINT64_MODIFIER "x, the manifest says "
-                        "%016" G_GINT64_MODIFIER "x", path, record_index, offset, length, found,
-                        expected);
-          return FALSE;
+          record_node = get_member (reader, entry, "record", JSON_TYPE_OBJECT, error);
+          if (record_node == NULL)
+            return FALSE;
+          _lf_json_path_push_member (&reader->json_path, "record");
+          if (!check_record (reader, json_node_get_object (record_node),
+                             json_node_get_string (path_node), record_index++, mapped,
+                             eqx_path, error))
+            return FALSE;
         }
       _lf_json_path_pop (&reader->json_path, saved);
     }
@@ -521,21 +618,38 @@ check_header (Reader *reader, JsonNode *root, GError **error)
   return entries;
 }
 
-gboolean
-_lf_manifest_verify (const char *eqx_path, LfNode *like, LfIsLeafFunc is_leaf,
-                     gpointer is_leaf_data, GError **error)
+/* Whether the manifest at `manifest_path` is still the file `read` was
+ * taken from.  A save removes or replaces the manifest in the same locked
+ * step that renames its data into place, so a manifest that changed while
+ * it was being checked means the data changed too: the check saw one
+ * save's manifest and another's data. */
+static gboolean
+manifest_unchanged (const char *manifest_path, const struct stat *read)
 {
-  g_return_val_if_fail (eqx_path != NULL, FALSE);
+  struct stat now;
+  return stat (manifest_path, &now) == 0 && now.st_ino == read->st_ino
+         && now.st_dev == read->st_dev;
+}
 
-  g_autofree char *manifest_path = _lf_manifest_path (eqx_path);
-  g_autofree char *text = NULL;
+/* One check of the manifest beside `data_path`: FALSE with `error` set on a
+ * difference; *replaced set when the manifest was replaced meanwhile. */
+static gboolean
+verify_once (const char *data_path, const char *manifest_path, LfNode *like,
+             LfIsLeafFunc is_leaf, gpointer is_leaf_data, gboolean *replaced,
+             GError **error)
+{
   gsize length;
-  g_autoptr (GError) io_error = NULL;
-  if (!g_file_get_contents (manifest_path, &text, &length, &io_error))
+  struct stat st;
+  gboolean missing = FALSE;
+  g_autoptr (GError) read_error = NULL;
+  g_autofree char *text = _lf_read_side_file_stat (manifest_path, LF_SIDE_FILE_MAX, &length,
+                                                   &st, &missing, &read_error);
+  if (text == NULL)
     {
-      if (g_error_matches (io_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+      /* No manifest (or a name too long to have one): nothing to check. */
+      if (missing)
         return TRUE;
-      g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s", io_error->message);
+      g_propagate_error (error, g_steal_pointer (&read_error));
       return FALSE;
     }
   g_autoptr (JsonNode) root = _lf_json_parse (text, (gssize) length, manifest_path, error);
@@ -548,9 +662,62 @@ _lf_manifest_verify (const char *eqx_path, LfNode *like, LfIsLeafFunc is_leaf,
   gboolean ok = entries != NULL
                 && (like == NULL
                     || check_structure (&reader, entries, like, is_leaf, is_leaf_data, error))
-                && check_records (&reader, json_node_get_object (root), entries, eqx_path,
+                && check_records (&reader, json_node_get_object (root), entries, data_path,
                                   error);
   _lf_json_path_clear (&reader.json_path);
+  *replaced = !ok && !manifest_unchanged (manifest_path, &st);
   return ok;
 }
 
+/* A load that meets a save in progress starts its check again this many
+ * times before it gives up and says so. */
+#define VERIFY_ATTEMPTS 3
+
+gboolean
+_lf_manifest_verify (const char *eqx_path, LfNode *like, LfIsLeafFunc is_leaf,
+                     gpointer is_leaf_data, GError **error)
+{
+  g_return_val_if_fail (eqx_path != NULL, FALSE);
+
+  /* A link to a file has its manifest beside the file (as saves put it). */
+  g_autofree char *data_path = _lf_manifest_data_path (eqx_path);
+  g_autofree char *manifest_path = _lf_manifest_path (data_path);
+  for (int attempt = 1;; attempt++)
+    {
+      gboolean replaced = FALSE;
+      g_autoptr (GError) local = NULL;
+      if (verify_once (data_path, manifest_path, like, is_leaf, is_leaf_data, &replaced,
+                       &local))
+        return TRUE;
+      if (!replaced)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      if (attempt == VERIFY_ATTEMPTS)
+        {
+          g_set_error (error, LF_ERROR, LF_ERROR_CHECKSUM,
+                       "%s: stale: %s was saved again while it was being checked (%d times); "
+                       "the file is not damaged, load it again", manifest_path, data_path,
+                       VERIFY_ATTEMPTS);
+          return FALSE;
+        }
+    }
+}
+
+char *
+_lf_manifest_data_path (const char *eqx_path)
+{
+  struct stat st;
+  if (lstat (eqx_path, &st) == 0 && S_ISLNK (st.st_mode))
+    {
+      char *resolved = realpath (eqx_path, NULL);
+      if (resolved != NULL)
+        {
+          char *copy = g_strdup (resolved);
+          free (resolved);
+          return copy;
+        }
+    }
+  return g_strdup (eqx_path);
+}

@@ -1,8 +1,10 @@
 /* The public save/load entry points: paths (atomic saves through
- * atomic-file.c, trailing-data checks) and streams.  The walking itself is
- * in walk.c. */
+ * atomic-file.c, manifests through manifest.c, trailing-data checks) and
+ * streams.  The walking itself is in walk.c. */
 #include "config.h"
 #include <string.h>
+#include <unistd.h>
+#include "atomic-file-private.h"
 #include "manifest-private.h"
 #include "stream-private.h"
 #include "walk-private.h"
@@ -11,13 +13,81 @@ char *
 lf_path_with_eqx_suffix (const char *path)
 {
   g_return_val_if_fail (path != NULL, NULL);
-  /* As pathlib: a suffix is a dot that is neither the name's first nor its
-   * last character. */
-  const char *slash = strrchr (path, '/');
-  const char *name = slash != NULL ? slash + 1 : path;
+  /* As pathlib: "dir/" and "dir/." name "dir" (so "dir.eqx"), and a
+   * suffix is a dot that is neither the name's first nor its last
+   * character. */
+  gsize length = strlen (path);
+  for (;;)
+    {
+      if (length > 1 && path[length - 1] == '/')
+        length--;
+      else if (length > 2 && path[length - 1] == '.' && path[length - 2] == '/')
+        length -= 2;
+      else
+        break;
+    }
+  g_autofree char *trimmed = g_strndup (path, length);
+  const char *slash = strrchr (trimmed, '/');
+  const char *name = slash != NULL ? slash + 1 : trimmed;
   const char *dot = strrchr (name, '.');
   gboolean has_suffix = dot != NULL && dot != name && dot[1] != '\0';
-  return has_suffix ? g_strdup (path) : g_strconcat (path, ".eqx", NULL);
+  return has_suffix ? g_steal_pointer (&trimmed) : g_strconcat (trimmed, ".eqx", NULL);
+}
+
+/* The manifest's text for a save whose data is in `file`'s temporary
+ * file, from the walker's log of every leaf. */
+static char *
+manifest_text (LfAtomicFile *file, LfNode *tree, LfIsLeafFunc is_leaf,
+               gpointer is_leaf_data, GArray *log, gsize *length, GError **error)
+{
+  g_autofree LfManifestLeaf *leaves = g_new (LfManifestLeaf, log->len + 1);
+  for (guint i = 0; i < log->len; i++)
+    {
+      const LfWalkRecord *record = &g_array_index (log, LfWalkRecord, i);
+      leaves[i] = (LfManifestLeaf) {
+        .path = record->path,
+        .leaf = record->leaf,
+        .codec = record->codec,
+        .has_record = record->has_record,
+        .offset = record->offset,
+        .size = record->size,
+      };
+    }
+  return _lf_manifest_build (lf_atomic_file_get_destination (file),
+                             lf_atomic_file_get_temporary_path (file), tree, is_leaf,
+                             is_leaf_data, leaves, log->len, length, error);
+}
+
+/* Puts a path save's data (and, with a `log`, its manifest) in place.
+ * An old manifest must never describe the new data, even for a moment, so
+ * it is removed before the rename and the new one written after.  The
+ * three steps run under the directory's lock: two saves of one path then
+ * never leave one's data beside the other's manifest.  The slow parts
+ * (checksums, syncing the data) run before the lock is taken. */
+static gboolean
+commit_with_manifest (LfAtomicFile *file, LfNode *tree, LfIsLeafFunc is_leaf,
+                      gpointer is_leaf_data, GArray *log, LfSaveFlags flags, GError **error)
+{
+  const char *destination = lf_atomic_file_get_destination (file);
+  gboolean sync = !(flags & LF_SAVE_NO_SYNC);
+  g_autofree char *manifest = NULL;
+  gsize manifest_length = 0;
+  if (log != NULL)
+    {
+      manifest = manifest_text (file, tree, is_leaf, is_leaf_data, log, &manifest_length,
+                                error);
+      if (manifest == NULL)
+        return FALSE;
+    }
+  if (sync)
+    (void) fdatasync (lf_atomic_file_get_fd (file)); /* errors: the commit's fsync says */
+  int lock = _lf_atomic_file_lock_directory (file);
+  gboolean ok = _lf_manifest_remove (destination, error)
+                && lf_atomic_file_commit (file, sync, error)
+                && (manifest == NULL
+                    || _lf_manifest_put (destination, manifest, manifest_length, sync, error));
+  _lf_atomic_file_unlock_directory (lock);
+  return ok;
 }
 
 gboolean
@@ -44,16 +114,11 @@ lf_tree_serialise_leaves_full (const char *path, LfNode *tree, LfSpec *spec,
   gboolean ok = _lf_walk_save (stream, tree, spec, is_leaf, is_leaf_data, log, error)
                 && lf_stream_flush (stream, error);
   lf_stream_free (stream);
-  /* An old manifest must never describe the new data, even for a moment.
-   * No failure leaves the temporary file: a failed commit removes it, and so
-   * does freeing an uncommitted `file`. */
-  if (!ok || !_lf_manifest_remove (target, error)
-      || !lf_atomic_file_commit (file, !(flags & LF_SAVE_NO_SYNC), error))
+  /* No failure leaves the temporary file: a failed commit removes it, and
+   * so does freeing an uncommitted `file`. */
+  if (!ok)
     return FALSE;
-  /* Written after the data is in place, so a manifest always has its file. */
-  if (flags & LF_SAVE_MANIFEST)
-    return _lf_manifest_write (target, tree, is_leaf, is_leaf_data, log, error);
-  return TRUE;
+  return commit_with_manifest (file, tree, is_leaf, is_leaf_data, log, flags, error);
 }
 
 gboolean
@@ -65,13 +130,29 @@ lf_tree_serialise_leaves (const char *path, LfNode *tree, LfSpec *spec,
 }
 
 gboolean
+lf_tree_serialise_leaves_to_stream_full (LfStream *stream, LfNode *tree, LfSpec *spec,
+                                         LfIsLeafFunc is_leaf, gpointer is_leaf_data,
+                                         LfSaveFlags flags, GError **error)
+{
+  g_return_val_if_fail (stream != NULL && tree != NULL, FALSE);
+  if (flags & LF_SAVE_MANIFEST)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "%s: a manifest is written beside a file: save to a path, or write "
+                   "it with lf_manifest_write()", lf_stream_get_name (stream));
+      return FALSE;
+    }
+  return _lf_walk_save (stream, tree, spec, is_leaf, is_leaf_data, NULL, error)
+         && lf_stream_flush (stream, error);
+}
+
+gboolean
 lf_tree_serialise_leaves_to_stream (LfStream *stream, LfNode *tree, LfSpec *spec,
                                     LfIsLeafFunc is_leaf, gpointer is_leaf_data,
                                     GError **error)
 {
-  g_return_val_if_fail (stream != NULL && tree != NULL, FALSE);
-  return _lf_walk_save (stream, tree, spec, is_leaf, is_leaf_data, NULL, error)
-         && lf_stream_flush (stream, error);
+  return lf_tree_serialise_leaves_to_stream_full (stream, tree, spec, is_leaf, is_leaf_data,
+                                                  LF_SAVE_DEFAULT, error);
 }
 
 /* Loading a file: bytes left after the last leaf mean `like` does not
@@ -108,7 +189,7 @@ lf_tree_deserialise_leaves_full (const char *path, LfNode *like, LfSpec *spec,
   if (!(flags & LF_LOAD_IGNORE_MANIFEST)
       && !_lf_manifest_verify (target, like, is_leaf, is_leaf_data, error))
     return NULL;
-  LfStream *stream = lf_stream_open_path (target, (flags & LF_LOAD_MMAP) != 0, error);
+  LfStream *stream = lf_stream_new_for_path (target, (flags & LF_LOAD_MMAP) != 0, error);
   if (stream == NULL)
     return NULL;
   LfNode *out = _lf_walk_load (stream, like, spec, is_leaf, is_leaf_data, NULL, error);
@@ -127,54 +208,26 @@ lf_tree_deserialise_leaves (const char *path, LfNode *like, LfSpec *spec,
 }
 
 LfNode *
+lf_tree_deserialise_leaves_from_stream_full (LfStream *stream, LfNode *like, LfSpec *spec,
+                                             LfIsLeafFunc is_leaf, gpointer is_leaf_data,
+                                             LfLoadFlags flags, GError **error)
+{
+  g_return_val_if_fail (stream != NULL && like != NULL, NULL);
+  if (flags & LF_LOAD_MMAP)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "%s: a stream is mapped when it is opened: use "
+                   "lf_stream_new_for_path (path, TRUE)", lf_stream_get_name (stream));
+      return NULL;
+    }
+  return _lf_walk_load (stream, like, spec, is_leaf, is_leaf_data, NULL, error);
+}
+
+LfNode *
 lf_tree_deserialise_leaves_from_stream (LfStream *stream, LfNode *like, LfSpec *spec,
                                         LfIsLeafFunc is_leaf, gpointer is_leaf_data,
                                         GError **error)
 {
-  g_return_val_if_fail (stream != NULL && like != NULL, NULL);
-  return _lf_walk_load (stream, like, spec, is_leaf, is_leaf_data, NULL, error);
-}
-
-/* ---- manifests for savers outside the walker (manifest.h) ------------------ */
-
-gboolean
-lf_manifest_write (const char *path, LfNode *tree, LfIsLeafFunc is_leaf,
-                   gpointer is_leaf_data, const LfManifestLeaf *leaves, gsize n_leaves,
-                   GError **error)
-{
-  g_return_val_if_fail (path != NULL && tree != NULL, FALSE);
-  g_return_val_if_fail (leaves != NULL || n_leaves == 0, FALSE);
-  g_autofree char *target = lf_path_with_eqx_suffix (path);
-  gsize expected = lf_tree_count_leaves (tree, is_leaf, is_leaf_data);
-  if (n_leaves != expected)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_MISMATCH,
-                   "%s: %" G_GSIZE_FORMAT " manifest entries for a tree of %" G_GSIZE_FORMAT
-                   " leaves", target, n_leaves, expected);
-      return FALSE;
-    }
-  g_autoptr (GArray) log = g_array_sized_new (FALSE, TRUE, sizeof (LfWalkRecord), (guint) n_leaves);
-  g_array_set_clear_func (log, _lf_walk_record_clear);
-  for (gsize i = 0; i < n_leaves; i++)
-    {
-      const LfManifestLeaf *leaf = &leaves[i];
-      LfWalkRecord record = {
-        .path = g_strdup (leaf->path != NULL ? leaf->path : ""),
-        .leaf = lf_node_ref (leaf->leaf),
-        .codec = lf_codec_ref (leaf->codec),
-        .has_record = leaf->has_record,
-        .offset = leaf->has_record ? leaf->offset : 0,
-        .size = leaf->has_record ? leaf->size : 0,
-      };
-      g_array_append_val (log, record);
-    }
-  return _lf_manifest_write (target, tree, is_leaf, is_leaf_data, log, error);
-}
-
-gboolean
-lf_manifest_remove (const char *path, GError **error)
-{
-  g_return_val_if_fail (path != NULL, FALSE);
-  g_autofree char *target = lf_path_with_eqx_suffix (path);
-  return _lf_manifest_remove (target, error);
+  return lf_tree_deserialise_leaves_from_stream_full (stream, like, spec, is_leaf,
+                                                      is_leaf_data, LF_LOAD_DEFAULT, error);
 }

@@ -1,26 +1,26 @@
 /* The walker: visits the leaves of a tree with the codec the spec gives each,
- * writing records on save and reading them on load.  Save and load share
- * one traversal and ask the same codec the same question (handles) about
- * the same position, so a leaf skipped on save is skipped on load and never
- * shifts the records after it. */
+ * writing records on save and reading them on load.  Save, load and
+ * lf_spec_foreach_leaf run the one traversal of core/tree
+ * (traverse-private.h), with the spec tree as its guide, and ask the same
+ * codec the same question (handles) about the same position, so a leaf
+ * skipped on save is skipped on load and never shifts the records after
+ * it. */
 #include "config.h"
 #include <string.h>
 #include "encode-ahead-private.h"
 #include "spec-private.h"
-#include "tree-private.h"
+#include "traverse-private.h"
 #include "walk-private.h"
 
 typedef struct {
-  gboolean loading;
+  LfTraversal traversal;  /* first: the traversal's callbacks get it */
   LfStream *stream;
   const LfSpec *spec;
-  LfIsLeafFunc is_leaf;
-  gpointer is_leaf_data;
-  LfPath *path;
-  GString *path_text;  /* scratch for rules and the log */
+  LfPath *path;           /* traversal.path */
+  GString *path_text;     /* scratch for rules and the log */
   guint n_records;
   GArray *log;
-  LfSpecLeafFunc visit;   /* set: only pair leaves with codecs, no I/O */
+  LfSpecLeafFunc visit;   /* lf_spec_foreach_leaf: pair leaves with codecs, no I/O */
   gpointer visit_data;
   LfEncodeAhead *ahead;   /* saves: small leaves encoded on a pool, made on first use */
   gboolean ahead_tried;
@@ -87,22 +87,7 @@ log_leaf (Walk *w, LfNode *leaf, LfCodec *codec, gboolean has_record, guint64 of
     log_leaf_path (w, current_path_text (w), leaf, codec, has_record, offset);
 }
 
-static gboolean
-node_is_leaf (Walk *w, const LfNode *node)
-{
-  return !lf_node_is_container (node)
-         || (w->is_leaf != NULL && w->is_leaf (node, w->is_leaf_data));
-}
-
 /* ---- leaves ------------------------------------------------------------------ */
-
-static LfCodec *
-codec_for_leaf (Walk *w, LfCodec *codec)
-{
-  if (codec != NULL)
-    return codec;
-  return w->spec->rules_select (w->spec->rules, current_path_text (w));
-}
 
 /* Writes the oldest leaf encoded ahead. */
 static gboolean
@@ -187,11 +172,13 @@ save_leaf (Walk *w, LfNode *leaf, LfCodec *codec)
 
 /* A record whose codec can describe it is checked against `like` before
  * the codec allocates or decompresses anything: a wrong `like`, or a small
- * file that claims a huge array, costs a header's worth of reading. */
+ * file that claims a huge array, costs a header's worth of reading.
+ * Codecs that make the same check themselves first (npy) are not asked
+ * twice. */
 static gboolean
 check_before_decoding (Walk *w, LfNode *like, LfCodec *codec, GError **error)
 {
-  if (!lf_codec_can_describe (codec))
+  if ((lf_codec_get_class (codec)->flags & LF_CODEC_CHECKS_LIKE) || !lf_codec_can_describe (codec))
     return TRUE;
   if (w->info == NULL)
     w->info = lf_record_info_new ();
@@ -205,6 +192,18 @@ load_leaf (Walk *w, LfNode *like, LfCodec *codec, LfNode **out)
   guint64 offset = lf_stream_tell (w->stream);
   if (!lf_codec_handles (codec, like))
     {
+      /* Kept as `like` has it; an abstract array would hand back a leaf
+       * without data (Equinox raises too). */
+      if (lf_node_get_kind (like) == LF_NODE_ARRAY && lf_array_is_abstract (like))
+        {
+          const char *path = current_path_text (w);
+          g_set_error (w->error, LF_ERROR, LF_ERROR_SPEC,
+                       "%s: %s: like's leaf is abstract (shape and dtype only) and the spec "
+                       "(%s) does not load it, so the loaded tree would hold no data for it",
+                       lf_stream_get_name (w->stream), *path ? path : "root",
+                       lf_codec_get_name (codec));
+          return FALSE;
+        }
       log_leaf (w, like, codec, FALSE, offset);
       *out = lf_node_ref (like);
       return TRUE;
@@ -228,78 +227,59 @@ load_leaf (Walk *w, LfNode *like, LfCodec *codec, LfNode **out)
   return TRUE;
 }
 
-/* ---- containers ---------------------------------------------------------------- */
+/* ---- pairing leaves with codecs ------------------------------------------------- */
 
-static void
-push_key (LfPath *path, const LfNode *node, gsize i)
+/* The codec of the leaf at the walker's path: the spec tree's codec leaf
+ * that covers it, the spec's one codec, or what the rules choose. */
+static LfCodec *
+codec_for_leaf (Walk *w, const LfNode *guide)
 {
-  switch (lf_node_get_kind (node))
-    {
-    case LF_NODE_DICT:
-      lf_path_push_key (path, lf_dict_get_key (node, i));
-      break;
-    case LF_NODE_STRUCT:
-      lf_path_push_field (path, lf_struct_get_field_name (node, i));
-      break;
-    default:
-      lf_path_push_index (path, (gint64) i);
-      break;
-    }
+  if (guide != NULL)
+    return lf_spec_leaf_get_codec (guide);
+  if (w->spec->codec != NULL)
+    return w->spec->codec;
+  return w->spec->rules_select (w->spec->rules, current_path_text (w));
 }
 
-static char *
-describe_container (const LfNode *node)
+static gboolean
+save_leaf_at (LfTraversal *t, LfNode *leaf, const LfNode *guide, LfNode **out)
 {
-  gsize n = lf_node_get_n_children (node);
-  switch (lf_node_get_kind (node))
-    {
-    case LF_NODE_TUPLE:
-    case LF_NODE_LIST:
-      return g_strdup_printf ("%s of %" G_GSIZE_FORMAT, lf_node_kind_name (lf_node_get_kind (node)), n);
-    case LF_NODE_DICT:
-    case LF_NODE_STRUCT:
-      {
-        GString *text = g_string_new (NULL);
-        if (lf_node_get_kind (node) == LF_NODE_DICT)
-          g_string_append (text, "dict with keys [");
-        else
-          g_string_append_printf (text, "struct %s with fields [", lf_struct_get_type_name (node));
-        for (gsize i = 0; i < n; i++)
-          g_string_append_printf (text, "%s%s", i ? ", " : "",
-                                  lf_node_get_kind (node) == LF_NODE_DICT
-                                      ? lf_dict_get_key (node, i)
-                                      : lf_struct_get_field_name (node, i));
-        g_string_append_c (text, ']');
-        return g_string_free (text, FALSE);
-      }
-    default:
-      return g_strdup (lf_node_kind_name (lf_node_get_kind (node)));
-    }
+  Walk *w = (Walk *) t;
+  return save_leaf (w, leaf, codec_for_leaf (w, guide));
+}
+
+static gboolean
+load_leaf_at (LfTraversal *t, LfNode *like, const LfNode *guide, LfNode **out)
+{
+  Walk *w = (Walk *) t;
+  return load_leaf (w, like, codec_for_leaf (w, guide), out);
+}
+
+static gboolean
+visit_leaf_at (LfTraversal *t, LfNode *leaf, const LfNode *guide, LfNode **out)
+{
+  Walk *w = (Walk *) t;
+  return w->visit (t->path, leaf, codec_for_leaf (w, guide), w->visit_data, w->error);
 }
 
 /* A spec-tree container must equal the data container at the same place:
  * same kind, length, keys or fields (and struct type). */
 static gboolean
-spec_matches (Walk *w, const LfNode *spec_node, const LfNode *node)
+spec_matches (LfTraversal *t, LfNode *node, const LfNode *spec_node)
 {
-  gboolean same = !node_is_leaf (w, node) && lf_node_get_kind (spec_node) == lf_node_get_kind (node)
-                  && lf_node_get_n_children (spec_node) == lf_node_get_n_children (node);
-  if (same && lf_node_get_kind (node) == LF_NODE_STRUCT)
-    same = strcmp (lf_struct_get_type_name (spec_node), lf_struct_get_type_name (node)) == 0;
-  for (gsize i = 0; same && i < lf_node_get_n_children (node); i++)
-    {
-      if (lf_node_get_kind (node) == LF_NODE_DICT)
-        same = strcmp (lf_dict_get_key (spec_node, i), lf_dict_get_key (node, i)) == 0;
-      else if (lf_node_get_kind (node) == LF_NODE_STRUCT)
-        same = strcmp (lf_struct_get_field_name (spec_node, i),
-                       lf_struct_get_field_name (node, i)) == 0;
-    }
-  if (same)
+  Walk *w = (Walk *) t;
+  gboolean leaf = _lf_traversal_is_leaf (t, node);
+  if (!leaf && lf_container_same_layout (spec_node, node))
     return TRUE;
-  g_autofree char *want = describe_container (spec_node);
-  g_autofree char *got = node_is_leaf (w, node) ? g_strdup_printf ("a %s leaf",
-                                                              lf_node_kind_name (lf_node_get_kind (node)))
-                                           : describe_container (node);
+  g_autofree char *want = _lf_node_describe (spec_node, TRUE);
+  g_autofree char *got = NULL;
+  if (leaf)
+    {
+      const char *kind = lf_node_kind_name (lf_node_get_kind (node));
+      got = g_strdup_printf ("%s %s leaf", strchr ("aeiou", kind[0]) ? "an" : "a", kind);
+    }
+  else
+    got = _lf_node_describe (node, TRUE);
   const char *path = current_path_text (w);
   g_set_error (w->error, LF_ERROR, LF_ERROR_SPEC,
                "filter spec is not a prefix of the tree at '%s': spec has %s, tree has %s",
@@ -307,99 +287,36 @@ spec_matches (Walk *w, const LfNode *spec_node, const LfNode *node)
   return FALSE;
 }
 
-static gboolean walk_node (Walk *w, LfNode *node, const LfNode *spec_node, LfCodec *codec,
-                           LfNode **out);
+/* ---- one walk ------------------------------------------------------------------- */
 
+/* Runs the traversal for `w`, whose leaf callback the caller chose; with
+ * `out`, builds the loaded tree. */
 static gboolean
-walk_children (Walk *w, LfNode *node, const LfNode *spec_node, LfCodec *codec, LfNode **out)
-{
-  gsize n = lf_node_get_n_children (node);
-  LfNode **children = w->loading && n > 0 ? g_new0 (LfNode *, n) : NULL;
-  gboolean changed = FALSE;
-  gsize done = 0;
-  gboolean ok = TRUE;
-  for (; ok && done < n; done++)
-    {
-      LfNode *child = lf_node_get_child (node, done);
-      push_key (w->path, node, done);
-      ok = walk_node (w, child,
-                      spec_node != NULL ? lf_node_get_child (spec_node, done) : NULL,
-                      codec, children != NULL ? &children[done] : NULL);
-      lf_path_pop (w->path);
-      if (ok && children != NULL)
-        changed |= children[done] != child;
-    }
-  if (ok && changed)
-    {
-      *out = lf_container_new_like (node, g_steal_pointer (&children));
-      return TRUE;
-    }
-  if (ok && w->loading)
-    *out = lf_node_ref (node);
-  for (gsize i = 0; children != NULL && i < n; i++)
-    lf_node_unref (children[i]);
-  g_free (children);
-  return ok;
-}
-
-static gboolean
-walk_node (Walk *w, LfNode *node, const LfNode *spec_node, LfCodec *codec, LfNode **out)
-{
-  if (spec_node != NULL)
-    {
-      LfCodec *spec_codec = lf_spec_leaf_get_codec (spec_node);
-      if (spec_codec != NULL)
-        return walk_node (w, node, NULL, spec_codec, out);
-      if (!spec_matches (w, spec_node, node))
-        return FALSE;
-      return walk_children (w, node, spec_node, NULL, out);
-    }
-  if (node_is_leaf (w, node))
-    {
-      LfCodec *leaf_codec = codec_for_leaf (w, codec);
-      if (w->visit != NULL)
-        return w->visit (w->path, node, leaf_codec, w->visit_data, w->error);
-      return w->loading ? load_leaf (w, node, leaf_codec, out) : save_leaf (w, node, leaf_codec);
-    }
-  return walk_children (w, node, NULL, codec, out);
-}
-
-static gboolean
-walk_full (Walk *w, LfNode *tree, LfSpec *spec, LfNode **out)
+walk (Walk *w, LfNode *tree, LfSpec *spec, LfIsLeafFunc is_leaf, gpointer is_leaf_data,
+      LfNode **out)
 {
   g_autoptr (LfSpec) default_spec = NULL;
   if (spec == NULL)
     {
-      spec = default_spec = lf_spec_new_for_reference (NULL, "npy", w->error);
+      spec = default_spec = lf_spec_new_for_reference (NULL, LF_CODEC_DEFAULT, w->error);
       if (spec == NULL)
         return FALSE;
     }
   w->spec = spec;
   w->path = lf_path_new ();
   w->path_text = g_string_new (NULL);
-  gboolean ok = walk_node (w, tree, spec->kind == LF_SPEC_TREE ? spec->tree : NULL,
-                           spec->kind == LF_SPEC_CODEC ? spec->codec : NULL, out);
+  w->traversal.is_leaf = is_leaf;
+  w->traversal.is_leaf_data = is_leaf_data;
+  w->traversal.match = spec_matches;
+  w->traversal.path = w->path;
+  gboolean ok = _lf_traverse (&w->traversal, tree,
+                              spec->kind == LF_SPEC_TREE ? spec->tree : NULL, out);
   ok = ok && write_ahead (w, TRUE);
   _lf_encode_ahead_free (w->ahead);
   lf_record_info_free (w->info);
   lf_path_free (w->path);
   g_string_free (w->path_text, TRUE);
   return ok;
-}
-
-static gboolean
-walk (gboolean loading, LfStream *stream, LfNode *tree, LfSpec *spec, LfIsLeafFunc is_leaf,
-      gpointer is_leaf_data, GArray *log, LfNode **out, GError **error)
-{
-  Walk w = {
-    .loading = loading,
-    .stream = stream,
-    .is_leaf = is_leaf,
-    .is_leaf_data = is_leaf_data,
-    .log = log,
-    .error = error,
-  };
-  return walk_full (&w, tree, spec, out);
 }
 
 gboolean
@@ -409,28 +326,37 @@ lf_spec_foreach_leaf (LfSpec *spec, LfNode *tree, LfIsLeafFunc is_leaf,
 {
   g_return_val_if_fail (tree != NULL && func != NULL, FALSE);
   Walk w = {
-    .is_leaf = is_leaf,
-    .is_leaf_data = is_leaf_data,
+    .traversal.leaf = visit_leaf_at,
     .visit = func,
     .visit_data = user_data,
     .error = error,
   };
-  return walk_full (&w, tree, spec, NULL);
+  return walk (&w, tree, spec, is_leaf, is_leaf_data, NULL);
 }
 
 gboolean
 _lf_walk_save (LfStream *stream, LfNode *tree, LfSpec *spec, LfIsLeafFunc is_leaf,
                gpointer is_leaf_data, GArray *log, GError **error)
 {
-  return walk (FALSE, stream, tree, spec, is_leaf, is_leaf_data, log, NULL, error);
+  Walk w = {
+    .traversal.leaf = save_leaf_at,
+    .stream = stream,
+    .log = log,
+    .error = error,
+  };
+  return walk (&w, tree, spec, is_leaf, is_leaf_data, NULL);
 }
 
 LfNode *
 _lf_walk_load (LfStream *stream, LfNode *like, LfSpec *spec, LfIsLeafFunc is_leaf,
                gpointer is_leaf_data, GArray *log, GError **error)
 {
+  Walk w = {
+    .traversal.leaf = load_leaf_at,
+    .stream = stream,
+    .log = log,
+    .error = error,
+  };
   LfNode *out = NULL;
-  if (!walk (TRUE, stream, like, spec, is_leaf, is_leaf_data, log, &out, error))
-    return NULL;
-  return out;
+  return walk (&w, like, spec, is_leaf, is_leaf_data, &out) ? out : NULL;
 }

@@ -322,14 +322,10 @@ lf_spec_load_rules_file (LfRegistry *registry, const char *filename,
   g_return_val_if_fail (filename != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  g_autofree char *text = NULL;
   gsize length;
-  g_autoptr (GError) io_error = NULL;
-  if (!g_file_get_contents (filename, &text, &length, &io_error))
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s", io_error->message);
-      return NULL;
-    }
+  g_autofree char *text = lf_read_side_file (filename, LF_SIDE_FILE_MAX, &length, error);
+  if (text == NULL)
+    return NULL;
   if (memchr (text, '\0', length) != NULL)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_PARSE, "%s: contains a NUL byte", filename);

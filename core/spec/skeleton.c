@@ -250,6 +250,67 @@ float_scalar (LfDType dtype, double value)
 }
 
 static LfNode *
+integer_scalar (JsonNode *value, LfDType dtype, const char **problem)
+{
+  guint64 bits;
+  if (!get_integer (value, dtype, &bits, problem))
+    return NULL;
+  /* Native bytes of the value: the low `size` bytes of `bits`. */
+  union { gint8 i8; gint16 i16; gint32 i32; guint64 u64; } raw;
+  switch (lf_dtype_size (dtype))
+    {
+    case 1: raw.i8 = (gint8) bits; break;
+    case 2: raw.i16 = (gint16) bits; break;
+    case 4: raw.i32 = (gint32) bits; break;
+    default: raw.u64 = bits; break;
+    }
+  return lf_scalar_new (dtype, &raw);
+}
+
+static LfNode *
+complex_scalar (JsonNode *value, LfDType dtype, const char **problem)
+{
+  double re, im;
+  JsonArray *pair = JSON_NODE_HOLDS_ARRAY (value) ? json_node_get_array (value) : NULL;
+  if (pair == NULL || json_array_get_length (pair) != 2
+      || !get_float (json_array_get_element (pair, 0), &re)
+      || !get_float (json_array_get_element (pair, 1), &im))
+    {
+      *problem = "expected [real, imaginary] numbers";
+      return NULL;
+    }
+  if (dtype == LF_DTYPE_COMPLEX128)
+    return lf_scalar_new_complex (re, im);
+  float parts[2] = { (float) re, (float) im };
+  return lf_scalar_new (dtype, parts);
+}
+
+/* The scalar of `dtype` that JSON `value` writes, or NULL with `problem`
+ * saying what was wrong with it. */
+static LfNode *
+scalar_from_value (JsonNode *value, LfDType dtype, const char **problem)
+{
+  if (dtype == LF_DTYPE_BOOL)
+    {
+      if (JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_BOOLEAN)
+        return lf_scalar_new_bool (json_node_get_boolean (value));
+      *problem = "expected true or false";
+      return NULL;
+    }
+  if (lf_dtype_is_integer (dtype))
+    return integer_scalar (value, dtype, problem);
+  if (!lf_dtype_is_float (dtype))
+    return complex_scalar (value, dtype, problem);
+  double v;
+  LfNode *leaf = NULL;
+  if (!get_float (value, &v))
+    *problem = "expected a number, \"nan\", \"inf\" or \"-inf\"";
+  else if ((leaf = float_scalar (dtype, v)) == NULL)
+    *problem = "a number out of the dtype's range";
+  return leaf;
+}
+
+static LfNode *
 scalar_leaf (JsonObject *object, LfJsonPath *path, GError **error)
 {
   static const char *const members[] = { "scalar", "value", NULL };
@@ -261,61 +322,8 @@ scalar_leaf (JsonObject *object, LfJsonPath *path, GError **error)
 
   JsonNode *value = json_object_get_member (object, "value");
   gsize saved = _lf_json_path_push_member (path, "value");
-  LfNode *leaf = NULL;
   const char *problem = NULL;
-
-  if (dtype == LF_DTYPE_BOOL)
-    {
-      if (JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_BOOLEAN)
-        leaf = lf_scalar_new_bool (json_node_get_boolean (value));
-      else
-        problem = "expected true or false";
-    }
-  else if (lf_dtype_is_integer (dtype))
-    {
-      guint64 bits;
-      if (get_integer (value, dtype, &bits, &problem))
-        {
-          /* Native bytes of the value: the low `size` bytes of `bits`. */
-          union { gint8 i8; gint16 i16; gint32 i32; guint64 u64; } raw;
-          switch (lf_dtype_size (dtype))
-            {
-            case 1: raw.i8 = (gint8) bits; break;
-            case 2: raw.i16 = (gint16) bits; break;
-            case 4: raw.i32 = (gint32) bits; break;
-            default: raw.u64 = bits; break;
-            }
-          leaf = lf_scalar_new (dtype, &raw);
-        }
-    }
-  else if (lf_dtype_is_float (dtype))
-    {
-      double v;
-      if (!get_float (value, &v))
-        problem = "expected a number, \"nan\", \"inf\" or \"-inf\"";
-      else if ((leaf = float_scalar (dtype, v)) == NULL)
-        problem = "a number out of the dtype's range";
-    }
-  else /* complex */
-    {
-      double re, im;
-      JsonArray *pair = JSON_NODE_HOLDS_ARRAY (value) ? json_node_get_array (value) : NULL;
-      if (pair != NULL && json_array_get_length (pair) == 2
-          && get_float (json_array_get_element (pair, 0), &re)
-          && get_float (json_array_get_element (pair, 1), &im))
-        {
-          if (dtype == LF_DTYPE_COMPLEX128)
-            leaf = lf_scalar_new_complex (re, im);
-          else
-            {
-              float parts[2] = { (float) re, (float) im };
-              leaf = lf_scalar_new (dtype, parts);
-            }
-        }
-      else
-        problem = "expected [real, imaginary] numbers";
-    }
-
+  LfNode *leaf = scalar_from_value (value, dtype, &problem);
   if (leaf == NULL)
     {
       set_error (error, path, "%s for a %s scalar, found %s", problem,
@@ -389,14 +397,10 @@ lf_tree_from_json_file (const char *filename, GError **error)
   g_return_val_if_fail (filename != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  g_autofree char *text = NULL;
   gsize length;
-  g_autoptr (GError) io_error = NULL;
-  if (!g_file_get_contents (filename, &text, &length, &io_error))
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s", io_error->message);
-      return NULL;
-    }
+  g_autofree char *text = lf_read_side_file (filename, LF_SIDE_FILE_MAX, &length, error);
+  if (text == NULL)
+    return NULL;
   g_autoptr (JsonNode) root = _lf_json_parse (text, (gssize) length, filename, error);
   if (root == NULL)
     return NULL;
@@ -469,10 +473,75 @@ add_member_name (JsonBuilder *builder, const char *key)
   json_builder_set_member_name (builder, member);
 }
 
+static void add_node (JsonBuilder *builder, const LfNode *node);
+
+/* [a, b] for a list, {"$tuple": [a, b]} for a tuple. */
 static void
-add_node (JsonBuilder *builder, LfNode *node)
+add_sequence (JsonBuilder *builder, const LfNode *node)
 {
-  gsize n = lf_node_get_n_children (node);
+  gboolean tuple = lf_node_get_kind (node) == LF_NODE_TUPLE;
+  if (tuple)
+    {
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "$tuple");
+    }
+  json_builder_begin_array (builder);
+  for (gsize i = 0; i < lf_node_get_n_children (node); i++)
+    add_node (builder, lf_node_get_child (node, i));
+  json_builder_end_array (builder);
+  if (tuple)
+    json_builder_end_object (builder);
+}
+
+/* {"k": v} for a dict, {"$struct": "Name", "f": v} for a struct. */
+static void
+add_mapping (JsonBuilder *builder, const LfNode *node)
+{
+  gboolean dict = lf_node_get_kind (node) == LF_NODE_DICT;
+  json_builder_begin_object (builder);
+  if (!dict)
+    {
+      json_builder_set_member_name (builder, "$struct");
+      json_builder_add_string_value (builder, lf_struct_get_type_name (node));
+    }
+  for (gsize i = 0; i < lf_node_get_n_children (node); i++)
+    {
+      add_member_name (builder, dict ? lf_dict_get_key (node, i)
+                                     : lf_struct_get_field_name (node, i));
+      add_node (builder, lf_node_get_child (node, i));
+    }
+  json_builder_end_object (builder);
+}
+
+/* {"dtype": ..., "shape": [...]}, {"scalar": ..., "value": ...} or
+ * {"opaque": "type"}. */
+static void
+add_leaf (JsonBuilder *builder, const LfNode *node)
+{
+  json_builder_begin_object (builder);
+  switch (lf_node_get_kind (node))
+    {
+    case LF_NODE_ARRAY:
+      _lf_json_add_dtype_and_shape (builder, lf_array_get_dtype (node),
+                                    lf_array_get_ndim (node), lf_array_get_shape (node));
+      break;
+    case LF_NODE_SCALAR:
+      json_builder_set_member_name (builder, "scalar");
+      json_builder_add_string_value (builder, lf_dtype_name (lf_scalar_get_dtype (node)));
+      json_builder_set_member_name (builder, "value");
+      add_scalar_value (builder, node);
+      break;
+    default:
+      json_builder_set_member_name (builder, "opaque");
+      json_builder_add_string_value (builder, lf_opaque_get_type_name (node));
+      break;
+    }
+  json_builder_end_object (builder);
+}
+
+static void
+add_node (JsonBuilder *builder, const LfNode *node)
+{
   switch (lf_node_get_kind (node))
     {
     case LF_NODE_NONE:
@@ -480,76 +549,20 @@ add_node (JsonBuilder *builder, LfNode *node)
       break;
     case LF_NODE_LIST:
     case LF_NODE_TUPLE:
-      {
-        gboolean tuple = lf_node_get_kind (node) == LF_NODE_TUPLE;
-        if (tuple)
-          {
-            json_builder_begin_object (builder);
-            json_builder_set_member_name (builder, "$tuple");
-          }
-        json_builder_begin_array (builder);
-        for (gsize i = 0; i < n; i++)
-          add_node (builder, lf_node_get_child (node, i));
-        json_builder_end_array (builder);
-        if (tuple)
-          json_builder_end_object (builder);
-        break;
-      }
+      add_sequence (builder, node);
+      break;
     case LF_NODE_DICT:
-      json_builder_begin_object (builder);
-      for (gsize i = 0; i < n; i++)
-        {
-          add_member_name (builder, lf_dict_get_key (node, i));
-          add_node (builder, lf_node_get_child (node, i));
-        }
-      json_builder_end_object (builder);
-      break;
     case LF_NODE_STRUCT:
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "$struct");
-      json_builder_add_string_value (builder, lf_struct_get_type_name (node));
-      for (gsize i = 0; i < n; i++)
-        {
-          add_member_name (builder, lf_struct_get_field_name (node, i));
-          add_node (builder, lf_node_get_child (node, i));
-        }
-      json_builder_end_object (builder);
+      add_mapping (builder, node);
       break;
-    case LF_NODE_ARRAY:
-      {
-        guint ndim = lf_array_get_ndim (node);
-        const gsize *shape = lf_array_get_shape (node);
-        json_builder_begin_object (builder);
-        json_builder_set_member_name (builder, "dtype");
-        json_builder_add_string_value (builder, lf_dtype_name (lf_array_get_dtype (node)));
-        json_builder_set_member_name (builder, "shape");
-        json_builder_begin_array (builder);
-        for (guint i = 0; i < ndim; i++)
-          json_builder_add_int_value (builder, (gint64) shape[i]);
-        json_builder_end_array (builder);
-        json_builder_end_object (builder);
-        break;
-      }
-    case LF_NODE_SCALAR:
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "scalar");
-      json_builder_add_string_value (builder, lf_dtype_name (lf_scalar_get_dtype (node)));
-      json_builder_set_member_name (builder, "value");
-      add_scalar_value (builder, node);
-      json_builder_end_object (builder);
-      break;
-    case LF_NODE_OPAQUE:
     default:
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "opaque");
-      json_builder_add_string_value (builder, lf_opaque_get_type_name (node));
-      json_builder_end_object (builder);
+      add_leaf (builder, node);
       break;
     }
 }
 
 JsonNode *
-_lf_tree_to_json_node (LfNode *tree)
+_lf_tree_to_json_node (const LfNode *tree)
 {
   /* JsonBuilder adds values only inside a container. */
   if (lf_node_get_kind (tree) == LF_NODE_NONE)
@@ -560,7 +573,7 @@ _lf_tree_to_json_node (LfNode *tree)
 }
 
 char *
-lf_tree_to_json (LfNode *tree, gboolean pretty)
+lf_tree_to_json (const LfNode *tree, gboolean pretty)
 {
   g_return_val_if_fail (tree != NULL, NULL);
 

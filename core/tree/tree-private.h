@@ -72,6 +72,19 @@ LfNode *lf_container_new_like (const LfNode *node, LfNode **children);
 
 /* The index of `key` in dict `node` (binary search), or -1. */
 gssize lf_dict_find (const LfNode *node, const char *key);
+/* The index of field `name` in struct `node`, or -1. */
+gssize lf_struct_find (const LfNode *node, const char *name);
+
+/* Tuple, list, dict, struct and none hold children; the others are leaves. */
+static inline gboolean
+lf_node_kind_is_container (LfNodeKind kind)
+{
+  return kind <= LF_NODE_NONE;
+}
+
+/* Whether containers `a` and `b` have the same kind, length, keys or
+ * fields and struct type: the same shape of tree one level down. */
+gboolean lf_container_same_layout (const LfNode *a, const LfNode *b);
 
 /* One key of a path. */
 typedef struct {

@@ -86,17 +86,11 @@ lf_node_kind_name (LfNodeKind kind)
   return names[kind];
 }
 
-static gboolean
-kind_is_container (LfNodeKind kind)
-{
-  return kind <= LF_NODE_NONE;
-}
-
 gboolean
 lf_node_is_container (const LfNode *node)
 {
   g_return_val_if_fail (node != NULL, FALSE);
-  return kind_is_container (node->kind);
+  return lf_node_kind_is_container (node->kind);
 }
 
 /* ---- containers ---------------------------------------------------------- */
@@ -111,6 +105,14 @@ lf_container_new_take_arrays (LfNodeKind kind, gsize n, LfNode **children,
   node->container.keys = keys;
   node->container.type_name = type_name;
   return node;
+}
+
+LfNode *
+lf_container_new_like (const LfNode *node, LfNode **children)
+{
+  return lf_container_new_take_arrays (node->kind, node->container.n, children,
+                                       g_strdupv (node->container.keys),
+                                       g_strdup (node->container.type_name));
 }
 
 /* Unrefs `n` adopted nodes (NULLs skipped): the error path of the _take
@@ -327,14 +329,14 @@ gsize
 lf_node_get_n_children (const LfNode *node)
 {
   g_return_val_if_fail (node != NULL, 0);
-  return kind_is_container (node->kind) ? node->container.n : 0;
+  return lf_node_kind_is_container (node->kind) ? node->container.n : 0;
 }
 
 LfNode *
 lf_node_get_child (const LfNode *node, gsize i)
 {
   g_return_val_if_fail (node != NULL, NULL);
-  g_return_val_if_fail (kind_is_container (node->kind), NULL);
+  g_return_val_if_fail (lf_node_kind_is_container (node->kind), NULL);
   g_return_val_if_fail (i < node->container.n, NULL);
   return node->container.children[i];
 }
@@ -389,15 +391,42 @@ lf_struct_get_field_name (const LfNode *node, gsize i)
   return node->container.keys[i];
 }
 
+gssize
+lf_struct_find (const LfNode *node, const char *name)
+{
+  for (gsize i = 0; i < node->container.n; i++)
+    if (strcmp (node->container.keys[i], name) == 0)
+      return (gssize) i;
+  return -1;
+}
+
 LfNode *
 lf_struct_lookup (const LfNode *node, const char *name)
 {
   g_return_val_if_fail (node != NULL && node->kind == LF_NODE_STRUCT, NULL);
   g_return_val_if_fail (name != NULL, NULL);
-  for (gsize i = 0; i < node->container.n; i++)
-    if (strcmp (node->container.keys[i], name) == 0)
-      return node->container.children[i];
-  return NULL;
+  gssize i = lf_struct_find (node, name);
+  return i >= 0 ? node->container.children[i] : NULL;
+}
+
+static gboolean
+keys_equal (gsize n, char **a, char **b)
+{
+  if (a == NULL || b == NULL)
+    return a == b || n == 0;
+  for (gsize i = 0; i < n; i++)
+    if (strcmp (a[i], b[i]) != 0)
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+lf_container_same_layout (const LfNode *a, const LfNode *b)
+{
+  return a->kind == b->kind && lf_node_kind_is_container (a->kind)
+         && a->container.n == b->container.n
+         && g_strcmp0 (a->container.type_name, b->container.type_name) == 0
+         && keys_equal (a->container.n, a->container.keys, b->container.keys);
 }
 
 /* ---- shapes --------------------------------------------------------------- */

@@ -9,6 +9,12 @@
  *
  * Other leaves get no record (see `handles`), and keep `like`'s value on load.
  *
+ * The codec describes its records from their two headers without decoding
+ * them (`describe`), so loads refuse a wrong `like` before reading the
+ * values and `leafio inspect` lists the records; it declares what it can
+ * do (`flags`): each value is quantised on its own, but the scale is the
+ * whole array's, so a record cannot be made or read by row blocks.
+ *
  * Build: cc -shared -fPIC int8-affine.c $(pkg-config --cflags --libs leafio)
  *        -o int8-affine.so   (the file name must be the plugin name + .so) */
 #include <math.h>
@@ -62,40 +68,95 @@ int8_affine_serialise (const LfCodec *codec, LfStream *out, const LfPath *path,
   return lf_npy_write (out, header, 0, error) && lf_npy_write (out, values, 0, error);
 }
 
+/* The descriptions of the two records, checked: [scale, zero_point] ... */
+static gboolean
+check_params (const LfRecordInfo *params, GError **error)
+{
+  if (lf_record_info_get_dtype (params) == LF_DTYPE_FLOAT64
+      && lf_record_info_get_ndim (params) == 1 && lf_record_info_get_shape (params)[0] == 2)
+    return TRUE;
+  g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
+               "int8-affine: expected a float64 [scale, zero_point] record");
+  return FALSE;
+}
+
+/* ... and the values. */
+static gboolean
+check_values (const LfRecordInfo *values, GError **error)
+{
+  if (lf_record_info_get_dtype (values) == LF_DTYPE_INT8)
+    return TRUE;
+  g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT, "int8-affine: expected int8 values, found %s",
+               lf_dtype_name (lf_record_info_get_dtype (values)));
+  return FALSE;
+}
+
+/* Describes the two npy records at the stream's position from their
+ * headers, without consuming anything. */
+static gboolean
+describe_parts (LfStream *in, LfRecordInfo *params, LfRecordInfo *values, GError **error)
+{
+  if (!lf_npy_describe (in, params, error) || !check_params (params, error))
+    return FALSE;
+  guint64 values_at = lf_record_info_get_stored_size (params);
+  if (!lf_npy_describe_at (in, values_at, values, error))
+    {
+      g_prefix_error (error, "int8-affine: the values record at byte %" G_GUINT64_FORMAT ": ",
+                      values_at);
+      return FALSE;
+    }
+  return check_values (values, error);
+}
+
+static gboolean
+int8_affine_describe (const LfCodec *codec, LfStream *in, const LfNode *like,
+                      LfRecordInfo *info, GError **error)
+{
+  g_autoptr (LfRecordInfo) params = lf_record_info_new ();
+  g_autoptr (LfRecordInfo) values = lf_record_info_new ();
+  if (!describe_parts (in, params, values, error))
+    return FALSE;
+  guint64 values_at = lf_record_info_get_stored_size (params);
+  /* Loads give float32 arrays of the values' shape. */
+  lf_record_info_set_leaf (info, LF_NODE_ARRAY, LF_DTYPE_FLOAT32,
+                           lf_record_info_get_ndim (values), lf_record_info_get_shape (values));
+  lf_record_info_set_stored_dtype (info, LF_DTYPE_INT8);
+  lf_record_info_set_sizes (info, values_at + lf_record_info_get_stored_size (values),
+                            values_at + lf_record_info_get_header_size (values),
+                            lf_record_info_get_decoded_size (values) * sizeof (float));
+  return TRUE;
+}
+
 static LfNode *
 int8_affine_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path,
                          LfNode *like, GError **error)
 {
+  /* Loads have checked the description against `like`; callers that
+   * read records themselves get the same checks here, before anything is
+   * read or allocated. */
+  g_autoptr (LfRecordInfo) params_info = lf_record_info_new ();
+  g_autoptr (LfRecordInfo) values_info = lf_record_info_new ();
+  if (!describe_parts (in, params_info, values_info, error)
+      || !lf_codec_check_array_like (like, LF_DTYPE_FLOAT32,
+                                     lf_record_info_get_ndim (values_info),
+                                     lf_record_info_get_shape (values_info), error))
+    return NULL;
   g_autoptr (LfNode) header = lf_npy_read (in, error);
-  if (header == NULL)
-    return NULL;
-  if (lf_array_get_dtype (header) != LF_DTYPE_FLOAT64 || lf_array_get_n_elements (header) != 2)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
-                   "int8-affine: expected a float64 [scale, zero_point] record");
-      return NULL;
-    }
-  /* Refuse a wrong shape before reading the values. */
-  LfNpyHeader values_header;
-  if (!lf_npy_read_header (in, &values_header, error))
-    return NULL;
-  if (values_header.dtype != LF_DTYPE_INT8)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,
-                   "int8-affine: expected int8 values, found %s", values_header.descr);
-      return NULL;
-    }
-  if (!lf_codec_check_array_like (like, LF_DTYPE_FLOAT32, values_header.ndim,
-                                  values_header.shape, error))
-    return NULL;
-  g_autoptr (LfNode) values = lf_npy_read_data (in, &values_header, error);
+  g_autoptr (LfNode) values = header != NULL ? lf_npy_read (in, error) : NULL;
   if (values == NULL)
     return NULL;
 
   const double *params = lf_array_get_data (header);
   const gint8 *q = lf_array_get_data (values);
   gsize n = lf_array_get_n_elements (values);
-  float *x = g_new (float, MAX (n, 1));
+  /* The size comes from the file: a failure is an error, not an abort. */
+  float *x = g_try_new (float, MAX (n, 1));
+  if (x == NULL)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_FAILED,
+                   "int8-affine: out of memory for %" G_GSIZE_FORMAT " values", n);
+      return NULL;
+    }
   for (gsize i = 0; i < n; i++)
     x[i] = (float) ((q[i] - params[1]) * params[0]);
   return lf_array_new_take (LF_DTYPE_FLOAT32, lf_array_get_ndim (values),
@@ -104,11 +165,15 @@ int8_affine_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path,
 
 static const LfCodecClass int8_affine_codec = {
   .struct_size = sizeof (LfCodecClass),
+  /* Saves of many small leaves may encode them on several threads.  Not
+   * LF_CODEC_ROW_RANGES: the scale is the whole array's. */
+  .flags = LF_CODEC_PARALLEL_SMALL_LEAVES,
   .name = "int8-affine",
   .description = "float32 arrays quantised to int8 (scale and zero point per array)",
   .handles = int8_affine_handles,
   .serialise = int8_affine_serialise,
   .deserialise = int8_affine_deserialise,
+  .describe = int8_affine_describe,
 };
 
 LF_PLUGIN_DEFINE ("int8-affine", "1.0", "an example quantising codec", &int8_affine_codec)

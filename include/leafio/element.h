@@ -1,4 +1,8 @@
-/* leafio: one element of any dtype, as a number.
+/**
+ * SECTION:element
+ * @title: Elements as numbers
+ * @short_description: one element of any dtype, read, written and compared
+ *   as a number
  *
  * The one model of numbers leafio converts with: an element is read into
  * an #LfElement, which holds every value of every dtype exactly (what

@@ -1,4 +1,8 @@
-/* leafio-mpi: collective, sharded saves and loads over MPI-IO.
+/**
+ * SECTION:leafio-mpi
+ * @title: Collective MPI saves and loads
+ * @short_description: sharded saves and loads over MPI-IO
+ * @include: leafio/leafio-mpi.h
  *
  * Link with `pkg-config --cflags --libs leafio-mpi` (libleafio-mpi, built
  * when configure finds MPI).  This header is not pulled in by leafio.h, so
@@ -6,6 +10,7 @@
  *
  * Every rank of `comm` calls the same function with a tree of the same
  * structure.  Each leaf is either
+ *
  *   - owned by one rank, which encodes it: by default leaves are handed out
  *     in order to the rank with the fewest bytes so far (sizes from dtype
  *     and shape, so every rank computes the same assignment); or an owner
@@ -18,18 +23,28 @@
  *     blocks of all ranks must tile the rows exactly; a rank may hold zero
  *     rows.
  *
- * The file is the serial format, byte for byte: with `npy` and `float16`
- * (default inner codec) a collective save gives exactly the file
- * lf_tree_serialise_leaves() writes for the gathered tree with the same
- * spec.  For those codecs every rank encodes its own rows and writes them
- * at their offset; rank 0 writes the record header for the global shape.
- * Codecs whose record needs the whole array (`compressed`, in-process
- * codecs, anything else) get a sharded leaf's blocks gathered to its owner
- * rank first, which then encodes it as in a serial save.  `npy(align=N)`
- * works too (the save lays out each record's padded header at its offset,
- * so the file maps zero-copy like a serial one); an `align` option inside
- * another codec (`float16(inner=npy(align=N))`) is refused with
- * LF_ERROR_UNSUPPORTED.
+ * The file is the serial format, byte for byte: a collective save gives
+ * exactly the file lf_tree_serialise_leaves() writes for the gathered tree
+ * with the same spec, whatever the codecs.  How a leaf is written follows
+ * from what its codec declares (lf_codec_get_capabilities()), never from
+ * its name:
+ *
+ *   - LF_CODEC_ROW_RANGES (npy, float16 over npy): every rank encodes its
+ *     own rows of a sharded leaf and writes them at their offset; rank 0
+ *     writes the record header for the global shape;
+ *   - LF_CODEC_RAW_DATA (npy): arrays are written from their memory,
+ *     without a copy;
+ *   - LF_CODEC_OFFSET_DEPENDENT with a data alignment (npy(align=N)): the
+ *     save lays out each record's padded header at its offset, so the file
+ *     maps zero-copy like a serial one;
+ *   - anything else (compressed, in-process codecs, a plugin's codec that
+ *     needs the whole array): a sharded leaf's blocks are gathered to its
+ *     owner rank first, which encodes it as a serial save does.
+ * A codec whose records depend on their offset but which lacks
+ * LF_CODEC_ROW_RANGES (so the save cannot reproduce its header) is refused
+ * with LF_ERROR_UNSUPPORTED naming the leaf, the codec and what it lacks;
+ * one that declares LF_CODEC_ROW_RANGES but writes another record for a
+ * block fails the save with LF_ERROR_FAILED.
  *
  * Crash safety: the ranks write a temporary file beside the target with
  * MPI_File_write_at_all; rank 0 syncs it and renames it over the target,
@@ -38,12 +53,17 @@
  * with "rank N: "), the temporary file is removed and the previous file is
  * untouched.
  *
- * Loading: rank 0 scans the record headers (npy and float16 records are
- * skipped by their header; records of other codecs are decoded once on
- * rank 0 to find their length) and broadcasts the offset table; each rank
- * then reads only the bytes of the leaves it loads:
+ * Loading: rank 0 finds every record's length from the codec's
+ * description of it (lf_codec_describe(), checked against `like` before
+ * anything is decoded, as serial loads do; records of codecs that cannot
+ * describe them are decoded once on rank 0) and broadcasts the offset
+ * table; each rank then reads only the bytes of the leaves it loads:
+ *
  *   - a sharded leaf (its `like` leaf is the block, e.g. an abstract array
- *     of shape (rows, ...)): only its rows;
+ *     of shape (rows, ...)): only its rows when the codec declares
+ *     LF_CODEC_ROW_RANGES and the record's header is the one it writes
+ *     (not a big-endian or Fortran-order record numpy wrote elsewhere);
+ *     otherwise the whole record, keeping its rows;
  *   - any other leaf: every rank loads it, unless the layout has an owner
  *     callback, in which case only the owner loads it and the other ranks
  *     keep `like`'s leaf (shared, as a skipping codec does).
@@ -60,58 +80,178 @@
 
 G_BEGIN_DECLS
 
-/* One rank's block of a leaf sharded along axis 0: rows
- * [row_offset, row_offset + rows of the local block) of `global_rows`. */
+/**
+ * LfShard:
+ * @global_rows: the leaf's number of rows, over all ranks
+ * @row_offset: the first row of this rank's block
+ *
+ * One rank's block of a leaf sharded along axis 0: rows [@row_offset,
+ * @row_offset + rows of the local block) of @global_rows.
+ *
+ * Since: 0.1
+ */
 typedef struct {
   guint64 global_rows;
   guint64 row_offset;
 } LfShard;
 
-/* How the leaves of a tree are spread over the ranks.  Not thread-safe;
- * the same layout may be used for many saves and loads. */
+/**
+ * LfMpiLayout:
+ *
+ * How the leaves of a tree are spread over the ranks.  Not thread-safe;
+ * the same layout may be used for many saves and loads.
+ *
+ * Since: 0.1
+ */
 typedef struct _LfMpiLayout LfMpiLayout;
 
-/* The rank (0 .. n_ranks - 1) that owns the leaf at `path`.  `leaf` is the
- * calling rank's leaf (an abstract array on non-owners, say); every rank
- * must return the same answer for the same path. */
+/**
+ * LfMpiOwnerFunc:
+ * @path: the leaf's path
+ * @leaf: (transfer none): the calling rank's leaf (an abstract array on
+ *   non-owners, say)
+ * @n_ranks: the number of ranks
+ * @user_data: the data given to lf_mpi_layout_set_owner_func()
+ *
+ * Picks the rank that owns a whole leaf.  Every rank must return the same
+ * answer for the same path.
+ *
+ * Returns: the owner, 0 .. @n_ranks - 1.
+ *
+ * Since: 0.1
+ */
 typedef int (*LfMpiOwnerFunc) (const LfPath *path, LfNode *leaf, int n_ranks,
                                gpointer user_data);
 
+/**
+ * lf_mpi_layout_new:
+ *
+ * Makes a layout.
+ *
+ * Returns: (transfer full): a layout with no shards and the default,
+ *   byte-balanced owners.
+ *
+ * Since: 0.1
+ */
 LF_API LfMpiLayout *lf_mpi_layout_new (void);
-LF_API void lf_mpi_layout_free (LfMpiLayout *layout);   /* NULL is allowed */
+/**
+ * lf_mpi_layout_free:
+ * @layout: (nullable) (transfer full): a layout
+ *
+ * Frees @layout.
+ *
+ * Since: 0.1
+ */
+LF_API void lf_mpi_layout_free (LfMpiLayout *layout);
 
-/* Declares the leaf at `path` (keystr text: ".layers[0].weight") sharded:
- * this rank holds rows from `row_offset` of `global_rows`.  LF_ERROR_PARSE
- * for a malformed path; LF_ERROR_DUPLICATE_NAME when the path already has
- * a shard. */
+/**
+ * lf_mpi_layout_add_shard:
+ * @layout: a layout
+ * @path: the leaf's keystr path (".layers[0].weight")
+ * @global_rows: the leaf's number of rows over all ranks
+ * @row_offset: the first row this rank holds
+ * @error: return location for a #GError, or %NULL
+ *
+ * Declares the leaf at @path sharded along axis 0.
+ *
+ * Returns: %TRUE, or %FALSE with %LF_ERROR_PARSE for a malformed path,
+ *   %LF_ERROR_DUPLICATE_NAME when the path already has a shard.
+ *
+ * Since: 0.1
+ */
 LF_API gboolean lf_mpi_layout_add_shard (LfMpiLayout *layout, const char *path,
                                          guint64 global_rows, guint64 row_offset,
                                          GError **error);
-/* The shard declared for `path` (keystr text as lf_path_to_string writes
- * it), or NULL (transfer none). */
+/**
+ * lf_mpi_layout_lookup_shard:
+ * @layout: a layout
+ * @path: keystr text as lf_path_to_string() writes it
+ *
+ * The shard of a leaf, if it is sharded.
+ *
+ * Returns: (transfer none) (nullable): the shard declared for @path, or
+ *   %NULL.
+ *
+ * Since: 0.1
+ */
 LF_API const LfShard *lf_mpi_layout_lookup_shard (const LfMpiLayout *layout,
                                                   const char *path);
-/* Replaces the default byte-balanced assignment of whole leaves (and, on
- * load, makes only the owner load each whole leaf).  `func` NULL restores
- * the default. */
+/**
+ * lf_mpi_layout_set_owner_func:
+ * @layout: a layout
+ * @func: (nullable): picks owners; %NULL restores the default
+ * @user_data: for @func
+ *
+ * Replaces the default byte-balanced assignment of whole leaves, and on
+ * load makes only the owner load each whole leaf.
+ *
+ * Since: 0.1
+ */
 LF_API void lf_mpi_layout_set_owner_func (LfMpiLayout *layout, LfMpiOwnerFunc func,
                                           gpointer user_data);
 
-/* The even split of `global_rows` over `n_ranks`: rank r gets rows
- * [r * G / n, (r + 1) * G / n).  Either output may be NULL. */
+/**
+ * lf_mpi_even_rows:
+ * @global_rows: the number of rows
+ * @rank: a rank
+ * @n_ranks: the number of ranks
+ * @row_offset: (out) (optional): the rank's first row
+ * @n_rows: (out) (optional): the rank's number of rows
+ *
+ * The even split of @global_rows over @n_ranks: rank r gets rows
+ * [r * G / n, (r + 1) * G / n).
+ *
+ * Since: 0.1
+ */
 LF_API void lf_mpi_even_rows (guint64 global_rows, int rank, int n_ranks,
                               guint64 *row_offset, guint64 *n_rows);
 
-/* Collective save (every rank of `comm` calls it).  `path` gets ".eqx"
- * when it has no suffix.  `layout` may be NULL: no shards, balanced
- * owners.  Flags as for lf_tree_serialise_leaves_full: with
- * LF_SAVE_MANIFEST rank 0 writes, once the file is in place, the manifest a
- * serial save of the gathered tree writes (it reads the file back to
- * checksum it).  Any save removes the previous file's manifest first. */
+/**
+ * lf_mpi_tree_serialise_leaves:
+ * @comm: the communicator; every rank calls
+ * @path: the file; ".eqx" is added when it has no suffix
+ * @tree: this rank's tree
+ * @spec: (nullable): which codec writes each leaf; %NULL: the default codec
+ * @is_leaf: (nullable): makes nodes leaves
+ * @is_leaf_data: for @is_leaf
+ * @layout: (nullable): shards and owners; %NULL: no shards, balanced
+ *   owners
+ * @error: return location for a #GError, or %NULL
+ *
+ * Collective save.  Any save removes the previous file's manifest first.
+ *
+ * Returns: %TRUE on every rank, or %FALSE with the same error on every
+ *   rank (the first failing rank's message, prefixed with "rank N: "):
+ *   %LF_ERROR_IO, %LF_ERROR_MISMATCH (ranks disagree on a leaf),
+ *   %LF_ERROR_SPEC, %LF_ERROR_UNSUPPORTED, or a codec's error.
+ *
+ * Since: 0.1
+ */
 LF_API gboolean lf_mpi_tree_serialise_leaves (MPI_Comm comm, const char *path,
                                               LfNode *tree, LfSpec *spec,
                                               LfIsLeafFunc is_leaf, gpointer is_leaf_data,
                                               const LfMpiLayout *layout, GError **error);
+/**
+ * lf_mpi_tree_serialise_leaves_full:
+ * @comm: the communicator; every rank calls
+ * @path: the file; ".eqx" is added when it has no suffix
+ * @tree: this rank's tree
+ * @spec: (nullable): which codec writes each leaf; %NULL: the default codec
+ * @is_leaf: (nullable): makes nodes leaves
+ * @is_leaf_data: for @is_leaf
+ * @layout: (nullable): shards and owners
+ * @flags: as for lf_tree_serialise_leaves_full()
+ * @error: return location for a #GError, or %NULL
+ *
+ * lf_mpi_tree_serialise_leaves() with options.  With %LF_SAVE_MANIFEST
+ * rank 0 writes, once the file is in place, the manifest a serial save of
+ * the gathered tree writes (it reads the file back to checksum it).
+ *
+ * Returns: %TRUE on every rank, or %FALSE with the same error on every
+ *   rank, as for lf_mpi_tree_serialise_leaves().
+ *
+ * Since: 0.1
+ */
 LF_API gboolean lf_mpi_tree_serialise_leaves_full (MPI_Comm comm, const char *path,
                                                    LfNode *tree, LfSpec *spec,
                                                    LfIsLeafFunc is_leaf,
@@ -119,8 +259,26 @@ LF_API gboolean lf_mpi_tree_serialise_leaves_full (MPI_Comm comm, const char *pa
                                                    const LfMpiLayout *layout,
                                                    LfSaveFlags flags, GError **error);
 
-/* Collective load: a new tree shaped like `like` (transfer full), or NULL
- * with the same error on every rank. */
+/**
+ * lf_mpi_tree_deserialise_leaves:
+ * @comm: the communicator; every rank calls
+ * @path: the file; ".eqx" is added when it has no suffix
+ * @like: this rank's `like` (a sharded leaf's `like` is its block)
+ * @spec: (nullable): which codec reads each leaf; %NULL: the default codec
+ * @is_leaf: (nullable): makes nodes leaves
+ * @is_leaf_data: for @is_leaf
+ * @layout: (nullable): shards and owners
+ * @error: return location for a #GError, or %NULL
+ *
+ * Collective load.
+ *
+ * Returns: (transfer full) (nullable): a new tree shaped like @like, or
+ *   %NULL with the same error on every rank: %LF_ERROR_IO,
+ *   %LF_ERROR_MISMATCH, %LF_ERROR_TRAILING_DATA, %LF_ERROR_SPEC, or a
+ *   codec's error.
+ *
+ * Since: 0.1
+ */
 LF_API LfNode *lf_mpi_tree_deserialise_leaves (MPI_Comm comm, const char *path,
                                                LfNode *like, LfSpec *spec,
                                                LfIsLeafFunc is_leaf, gpointer is_leaf_data,

@@ -25,4 +25,5 @@
 #include <leafio/serialise.h>
 #include <leafio/atomic-file.h>
 #include <leafio/manifest.h>
+#include <leafio/unstable.h>
 #undef LEAFIO_INSIDE

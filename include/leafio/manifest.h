@@ -1,7 +1,12 @@
-/* leafio: the manifest beside a saved file, FILE.eqx.json (docs/MANIFEST.md),
- * for savers that do not go through lf_tree_serialise_leaves_full (which
- * writes it with LF_SAVE_MANIFEST): the MPI library, or a program that lays
- * out its own file.
+/**
+ * SECTION:manifest
+ * @title: Manifests
+ * @short_description: FILE.eqx.json beside a saved file
+ *
+ * The manifest beside a saved file, FILE.eqx.json (docs/MANIFEST.md), for
+ * savers that do not go through lf_tree_serialise_leaves_full() (which
+ * writes it with %LF_SAVE_MANIFEST): the MPI library, or a program that
+ * lays out its own file.
  *
  * A manifest must never describe other data than the file beside it, so a
  * saver calls lf_manifest_remove() before it puts a new file in place, and
@@ -18,29 +23,65 @@
 
 G_BEGIN_DECLS
 
-/* One leaf of the saved tree, in lf_tree_foreach_leaf order.  All borrowed. */
+/**
+ * LfManifestLeaf:
+ * @path: keystr text ("" for a root leaf)
+ * @leaf: as saved; an abstract array gives its dtype and shape
+ * @codec: the codec the leaf was saved with
+ * @has_record: %FALSE when the codec wrote nothing for it
+ * @offset: its record's first byte in the file
+ * @size: its record's length
+ *
+ * One leaf of the saved tree, in lf_tree_foreach_leaf() order.  Every
+ * pointer is borrowed.
+ *
+ * Since: 0.1
+ */
 typedef struct {
-  const char *path;      /* keystr text ("" for a root leaf) */
-  LfNode *leaf;          /* as saved; an abstract array gives its dtype and shape */
-  LfCodec *codec;        /* the codec the leaf was saved with */
-  gboolean has_record;   /* FALSE when the codec wrote nothing for it */
-  guint64 offset;        /* its record's first byte in the file */
-  guint64 size;          /* its record's length */
+  const char *path;
+  LfNode *leaf;
+  LfCodec *codec;
+  gboolean has_record;
+  guint64 offset;
+  guint64 size;
 } LfManifestLeaf;
 
-/* Writes the manifest of the finished file at `path` (".eqx" added when it
- * has no suffix): `tree` (the saved tree's skeleton is stored; abstract
- * arrays are enough) and one entry per leaf of it.  Each record's checksum
- * is computed from the file on disk.  Written atomically.  Fails with
- * LF_ERROR_IO (the file or the manifest), LF_ERROR_FAILED when a record
- * lies beyond the end of the file, LF_ERROR_MISMATCH when `n_leaves` is
- * not the number of leaves of `tree`. */
+/**
+ * lf_manifest_write:
+ * @path: the finished file; ".eqx" is added when it has no suffix
+ * @tree: the saved tree (its skeleton is stored; abstract arrays are
+ *   enough)
+ * @is_leaf: (nullable): makes nodes leaves
+ * @is_leaf_data: for @is_leaf
+ * @leaves: (array length=n_leaves): one entry per leaf of @tree
+ * @n_leaves: the number of entries
+ * @error: return location for a #GError, or %NULL
+ *
+ * Writes the manifest of the file at @path, atomically.  Each record's
+ * checksum is computed from the file on disk.
+ *
+ * Returns: %TRUE, or %FALSE with %LF_ERROR_IO (the file or the manifest),
+ *   %LF_ERROR_FAILED when a record lies beyond the end of the file,
+ *   %LF_ERROR_MISMATCH when @n_leaves is not the number of leaves of
+ *   @tree.
+ *
+ * Since: 0.1
+ */
 LF_API gboolean lf_manifest_write (const char *path, LfNode *tree, LfIsLeafFunc is_leaf,
                                    gpointer is_leaf_data, const LfManifestLeaf *leaves,
                                    gsize n_leaves, GError **error);
 
-/* Removes the manifest beside `path`, if any.  TRUE when there is none
- * left; LF_ERROR_IO otherwise. */
+/**
+ * lf_manifest_remove:
+ * @path: the file; ".eqx" is added when it has no suffix
+ * @error: return location for a #GError, or %NULL
+ *
+ * Removes the manifest beside @path, if any.
+ *
+ * Returns: %TRUE when there is none left; %FALSE with %LF_ERROR_IO.
+ *
+ * Since: 0.1
+ */
 LF_API gboolean lf_manifest_remove (const char *path, GError **error);
 
 G_END_DECLS

@@ -1,4 +1,7 @@
-/* leafio: npy records, byte for byte as numpy writes them.
+/**
+ * SECTION:npy
+ * @title: npy records
+ * @short_description: records byte for byte as numpy writes them
  *
  * A record is the magic "\x93NUMPY", a version (1.0, 2.0 or 3.0), a
  * little-endian header length (2 bytes for 1.0, 4 otherwise), a Python dict
@@ -13,7 +16,8 @@
  * Fortran order (converted to native, C-ordered arrays), and refuses object,
  * structured and other non-numeric dtypes, negative or overflowing shapes
  * and any malformed header.  It is a small strict parser, not an eval.
- * Codec authors use these functions to write their own records.
+ * Codec authors use these functions to write their own records, and
+ * lf_npy_describe() to check a record before lf_npy_read() allocates it.
  */
 #pragma once
 
@@ -27,64 +31,66 @@
 
 G_BEGIN_DECLS
 
+/**
+ * LF_NPY_MAGIC:
+ *
+ * The bytes every npy record starts with.
+ *
+ * Since: 0.1
+ */
 #define LF_NPY_MAGIC "\x93NUMPY"
+/**
+ * LF_NPY_MAGIC_LEN:
+ *
+ * The length of %LF_NPY_MAGIC.
+ *
+ * Since: 0.1
+ */
 #define LF_NPY_MAGIC_LEN 6
-/* Header text numpy >= 1.24 refuses to parse unless trusted. */
+/**
+ * LF_NPY_MAX_HEADER_TEXT:
+ *
+ * The longest header text numpy >= 1.24 parses unless told to trust the
+ * file; the reader refuses longer ones.
+ *
+ * Since: 0.1
+ */
 #define LF_NPY_MAX_HEADER_TEXT 10000
-/* A buffer of this size holds any header lf_npy_header_format() writes. */
+/**
+ * LF_NPY_HEADER_MAX:
+ *
+ * A buffer of this size holds any header lf_npy_header_format() writes
+ * with numpy's layout; an alignment may need up to its own size more.
+ *
+ * Since: 0.1
+ */
 #define LF_NPY_HEADER_MAX 4096
 
-typedef struct {
-  guint8 major, minor;       /* format version */
-  LfDType dtype;
-  gboolean swap;             /* data is in the other byte order than this machine's */
-  gboolean fortran_order;
-  guint ndim;
-  gsize shape[LF_MAX_NDIM];
-  gsize header_size;         /* bytes from the magic to the first data byte */
-  gsize data_size;           /* bytes of data after the header */
-  char descr[16];            /* the descr as written, NUL-terminated, for messages */
-} LfNpyHeader;
-
-/* Formats the header numpy writes for a C-ordered array (fortran_order
- * False) into `buffer` and returns its length (a multiple of 64 for the
- * numpy layout), or 0 when `buffer_size` is too small.
+/**
+ * lf_npy_header_format:
+ * @buffer: (out caller-allocates) (array length=buffer_size): where the
+ *   header goes
+ * @buffer_size: the size of @buffer
+ * @dtype: the element type
+ * @ndim: the number of dimensions
+ * @shape: (array length=ndim) (nullable): the dimensions
+ * @stream_offset: where in the stream the record starts (used with @align)
+ * @align: 0 for numpy's layout; otherwise a multiple of 64 that
+ *   @stream_offset plus the header's length is made a multiple of
  *
- * `align` 0 gives numpy's layout.  Otherwise (a multiple of 64) the padding
- * makes `stream_offset + length` a multiple of `align`, so the data of a
- * record starting `stream_offset` bytes into a file lands on an aligned
- * file offset (np.load reads it all the same). */
+ * Formats the header numpy writes for a C-ordered array (fortran_order
+ * False).  With @align the padding puts the data of a record starting
+ * @stream_offset bytes into a file on an aligned file offset (np.load
+ * reads it all the same).
+ *
+ * Returns: the header's length (a multiple of 64 for the numpy layout),
+ *   or 0 when @buffer_size is too small.
+ *
+ * Since: 0.1
+ */
 LF_API gsize lf_npy_header_format (char *buffer, gsize buffer_size, LfDType dtype,
                                    guint ndim, const gsize *shape,
                                    guint64 stream_offset, guint align);
-
-/* Parses a complete header held in memory: magic, version, length and dict.
- * `size` may exceed the header; header->header_size says where data starts.
- * LF_ERROR_TRUNCATED when `size` is too small, LF_ERROR_CORRUPT for a bad
- * magic, version or dict, LF_ERROR_UNSUPPORTED for refused dtypes. */
-LF_API gboolean lf_npy_header_parse (const guint8 *bytes, gsize size,
-                                     LfNpyHeader *header, GError **error);
-/* Parses just the dict text (not NUL-terminated; `length` bytes). */
-LF_API gboolean lf_npy_header_parse_dict (const char *text, gsize length,
-                                          LfNpyHeader *header, GError **error);
-
-/* Reads a header from `stream` (consuming exactly its bytes). */
-LF_API gboolean lf_npy_read_header (LfStream *stream, LfNpyHeader *header,
-                                    GError **error);
-/**
- * lf_npy_peek_header:
- * @stream: a stream at the start of an npy record
- * @header: (out caller-allocates): filled in
- * @error: return location for a #GError, or %NULL
- *
- * Parses the header of the record at @stream's position without consuming
- * it (lf_stream_peek()): the next read still starts at the magic.
- *
- * Returns: %TRUE, or %FALSE with the errors of lf_npy_read_header().
- *
- * Since: 0.2
- */
-LF_API gboolean lf_npy_peek_header (LfStream *stream, LfNpyHeader *header, GError **error);
 
 /**
  * lf_npy_describe:
@@ -94,26 +100,73 @@ LF_API gboolean lf_npy_peek_header (LfStream *stream, LfNpyHeader *header, GErro
  * @error: return location for a #GError, or %NULL
  *
  * The `describe` of codecs whose records are npy records: peeks at the
- * header (lf_npy_peek_header()) and describes the record.
+ * header (lf_stream_peek()) and describes the record; the stream does
+ * not move.
  *
- * Returns: %TRUE, or %FALSE with the errors of lf_npy_read_header().
+ * Returns: %TRUE, or %FALSE with %LF_ERROR_TRUNCATED, %LF_ERROR_CORRUPT,
+ *   %LF_ERROR_UNSUPPORTED or %LF_ERROR_IO, as lf_npy_read() reports them.
  *
  * Since: 0.2
  */
 LF_API gboolean lf_npy_describe (LfStream *stream, LfRecordInfo *info, GError **error);
 
-/* Reads the data a header announces and returns an array leaf in native
- * byte order and C order (transfer full).  The declared size is checked
- * against what the stream has left when that is known. */
-LF_API LfNode *lf_npy_read_data (LfStream *stream, const LfNpyHeader *header,
-                                 GError **error);
-/* Header then data. */
+/**
+ * lf_npy_describe_at:
+ * @stream: a readable stream
+ * @offset: where the npy record starts, in bytes past @stream's position
+ * @info: filled in, as lf_npy_describe() does
+ * @error: return location for a #GError, or %NULL
+ *
+ * lf_npy_describe() for an npy record that starts @offset bytes into the
+ * record at the stream's position: the second of two npy records a codec
+ * writes back to back, say (its offset is the first one's stored size).
+ * The stream does not move; the header must end within
+ * %LF_STREAM_PEEK_MAX bytes of the stream's position.
+ *
+ * Returns: %TRUE, or %FALSE with the errors of lf_npy_describe(), or
+ *   %LF_ERROR_UNSUPPORTED when the header lies past what a description may
+ *   peek at.
+ *
+ * Since: 0.2
+ */
+LF_API gboolean lf_npy_describe_at (LfStream *stream, guint64 offset, LfRecordInfo *info,
+                                    GError **error);
+
+/**
+ * lf_npy_read:
+ * @stream: a stream at the start of an npy record
+ * @error: return location for a #GError, or %NULL
+ *
+ * Reads one record, header then data, consuming exactly its bytes.  The
+ * data's declared size is checked against what the stream has left when
+ * that is known, before anything is allocated.
+ *
+ * Returns: (transfer full) (nullable): an array leaf in native byte order
+ *   and C order, or %NULL with %LF_ERROR_TRUNCATED (the input ends
+ *   first), %LF_ERROR_CORRUPT (a bad magic, version or header),
+ *   %LF_ERROR_UNSUPPORTED (a refused dtype) or %LF_ERROR_IO.
+ *
+ * Since: 0.1
+ */
 LF_API LfNode *lf_npy_read (LfStream *stream, GError **error);
 
-/* Writes an array or scalar leaf as one record (`align` as for
- * lf_npy_header_format, using the stream's position).  Abstract arrays,
- * containers and opaque leaves fail with LF_ERROR_UNSUPPORTED. */
-LF_API gboolean lf_npy_write (LfStream *stream, LfNode *leaf, guint align,
+/**
+ * lf_npy_write:
+ * @stream: a writable stream
+ * @leaf: an array or scalar leaf (a scalar is written as a 0-d array)
+ * @align: as for lf_npy_header_format(), with the stream's position as
+ *   the record's offset
+ * @error: return location for a #GError, or %NULL
+ *
+ * Writes @leaf as one record.
+ *
+ * Returns: %TRUE, or %FALSE with %LF_ERROR_UNSUPPORTED for abstract
+ *   arrays, containers, opaque leaves and an @align that makes the header
+ *   longer than numpy reads, or the stream's write error.
+ *
+ * Since: 0.1
+ */
+LF_API gboolean lf_npy_write (LfStream *stream, const LfNode *leaf, guint align,
                               GError **error);
 
 G_END_DECLS

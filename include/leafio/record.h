@@ -1,10 +1,13 @@
-/* leafio: what a record holds, told without decoding it.
+/**
+ * SECTION:record
+ * @title: Record descriptions
+ * @short_description: what a record holds, told without decoding it
  *
  * An LfRecordInfo is a codec's description of one record, read from the
  * record's first bytes (its header and, for codecs that wrap another, the
  * inner codec's reference and header): the leaf it decodes to, its stored
  * size (so a reader can seek past it) and the size decoding allocates.
- * Codecs fill it in their `describe` slot (<leafio/codec.h>); the walker,
+ * Codecs fill it in their `describe` slot (`<leafio/codec.h>`); the walker,
  * the CLI, the MPI library and random-access readers read it.
  */
 #pragma once
@@ -43,6 +46,8 @@ typedef struct _LfRecordInfo LfRecordInfo;
 /**
  * lf_record_info_new:
  *
+ * Makes a description, for a codec's `describe` to fill in.
+ *
  * Returns: (transfer full): an empty description; free with
  *   lf_record_info_free().
  *
@@ -63,6 +68,8 @@ LF_API void lf_record_info_free (LfRecordInfo *info);
 /**
  * lf_record_info_copy:
  * @info: a description
+ *
+ * Copies a description.
  *
  * Returns: (transfer full): a copy of @info.
  *
@@ -120,6 +127,8 @@ LF_API void lf_record_info_set_stored_dtype (LfRecordInfo *info, LfDType dtype);
  * @decoded_size: bytes a load allocates for the leaf's data, or
  *   %LF_RECORD_SIZE_UNKNOWN
  *
+ * Sets the record's sizes.
+ *
  * Since: 0.2
  */
 LF_API void lf_record_info_set_sizes (LfRecordInfo *info, guint64 stored_size,
@@ -143,6 +152,8 @@ LF_API void lf_record_info_set_inner (LfRecordInfo *info, const char *inner_refe
  * lf_record_info_get_kind:
  * @info: a description
  *
+ * Whether the record decodes to an array or a scalar.
+ *
  * Returns: %LF_NODE_ARRAY or %LF_NODE_SCALAR, or %LF_NODE_NONE when unset.
  *
  * Since: 0.2
@@ -152,6 +163,8 @@ LF_API LfNodeKind lf_record_info_get_kind (const LfRecordInfo *info);
 /**
  * lf_record_info_get_dtype:
  * @info: a description
+ *
+ * The dtype of the leaf the record decodes to.
  *
  * Returns: the dtype of the leaf the record decodes to, or
  *   %LF_DTYPE_INVALID when unset.
@@ -164,6 +177,8 @@ LF_API LfDType lf_record_info_get_dtype (const LfRecordInfo *info);
  * lf_record_info_get_stored_dtype:
  * @info: a description
  *
+ * The dtype of the record's data as stored.
+ *
  * Returns: the dtype the data is stored in (the leaf's unless the codec
  *   said otherwise).
  *
@@ -175,6 +190,8 @@ LF_API LfDType lf_record_info_get_stored_dtype (const LfRecordInfo *info);
  * lf_record_info_get_ndim:
  * @info: a description
  *
+ * The number of dimensions of the leaf the record decodes to.
+ *
  * Returns: the number of dimensions of the leaf.
  *
  * Since: 0.2
@@ -184,6 +201,8 @@ LF_API guint lf_record_info_get_ndim (const LfRecordInfo *info);
 /**
  * lf_record_info_get_shape:
  * @info: a description
+ *
+ * The dimensions of the leaf the record decodes to.
  *
  * Returns: (array) (transfer none) (nullable): the leaf's dimensions
  *   (lf_record_info_get_ndim() of them), valid until @info changes.
@@ -196,6 +215,8 @@ LF_API const gsize *lf_record_info_get_shape (const LfRecordInfo *info);
  * lf_record_info_get_n_elements:
  * @info: a description
  *
+ * The number of elements of the leaf the record decodes to.
+ *
  * Returns: the product of the dimensions (1 for a scalar), or
  *   %G_MAXUINT64 when it overflows.
  *
@@ -207,6 +228,8 @@ LF_API guint64 lf_record_info_get_n_elements (const LfRecordInfo *info);
  * lf_record_info_get_stored_size:
  * @info: a description
  *
+ * The size of the whole record in the stream.
+ *
  * Returns: the record's bytes in the stream, or %LF_RECORD_SIZE_UNKNOWN.
  *
  * Since: 0.2
@@ -217,6 +240,8 @@ LF_API guint64 lf_record_info_get_stored_size (const LfRecordInfo *info);
  * lf_record_info_get_header_size:
  * @info: a description
  *
+ * How many bytes come before the record's data.
+ *
  * Returns: the bytes before the record's data, or %LF_RECORD_SIZE_UNKNOWN.
  *
  * Since: 0.2
@@ -226,6 +251,8 @@ LF_API guint64 lf_record_info_get_header_size (const LfRecordInfo *info);
 /**
  * lf_record_info_get_decoded_size:
  * @info: a description
+ *
+ * How much a load of the record allocates.
  *
  * Returns: the bytes a load allocates for the leaf's data, or
  *   %LF_RECORD_SIZE_UNKNOWN.
@@ -238,6 +265,8 @@ LF_API guint64 lf_record_info_get_decoded_size (const LfRecordInfo *info);
  * lf_record_info_get_inner_reference:
  * @info: a description
  *
+ * The codec a wrapping codec's record holds.
+ *
  * Returns: (transfer none) (nullable): the reference of the wrapped codec
  *   as stored in the record, or %NULL.
  *
@@ -249,6 +278,8 @@ LF_API const char *lf_record_info_get_inner_reference (const LfRecordInfo *info)
  * lf_record_info_get_inner:
  * @info: a description
  *
+ * The description of the record a wrapping codec holds.
+ *
  * Returns: (transfer none) (nullable): the wrapped record's description,
  *   or %NULL.
  *
@@ -259,6 +290,8 @@ LF_API const LfRecordInfo *lf_record_info_get_inner (const LfRecordInfo *info);
 /**
  * lf_record_info_to_string:
  * @info: a description
+ *
+ * Describes the leaf the record decodes to in words.
  *
  * Returns: (transfer full): the leaf in words, as errors print it:
  *   "float32 array of shape (2, 3)", "int64 scalar".  Free with g_free().

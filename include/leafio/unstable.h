@@ -1,0 +1,276 @@
+/**
+ * SECTION:unstable
+ * @title: Unstable API
+ * @short_description: helpers for leafio's own MPI library, tests and benchmark
+ * @stability: Unstable
+ *
+ * What this header declares serves leafio's own programs: the MPI library
+ * reads records by offset into the loader's buffers, the tests and the
+ * benchmark switch converter implementations and empty the buffer pool,
+ * the built-in codecs parse npy headers into a fixed structure.  None of
+ * it is part of the stable API: names, signatures and the layout of
+ * #LfNpyHeader may change in any release, with no ABI promise, and the
+ * ABI check of the library ignores them.
+ *
+ * The declarations are visible only to code that defines
+ * `LEAFIO_UNSTABLE_API` before it includes `<leafio/leafio.h>`:
+ *
+ * |[<!-- language="C" -->
+ * #define LEAFIO_UNSTABLE_API
+ * #include <leafio/leafio.h>
+ * ]|
+ *
+ * A program that does must be rebuilt with every release of leafio.  The
+ * symbols stay exported from libleafio, so libleafio-mpi links them.
+ * Codec authors can do without: lf_npy_describe() tells an npy record's
+ * dtype and shape before lf_npy_read() reads it.
+ */
+#pragma once
+
+#if !defined(LEAFIO_INSIDE) && !defined(LEAFIO_COMPILATION)
+#error "Only <leafio/leafio.h> can be included directly."
+#endif
+
+#if defined(LEAFIO_UNSTABLE_API) || defined(LEAFIO_COMPILATION)
+
+#include <leafio/types.h>
+#include <leafio/dtype.h>
+#include <leafio/tree.h>
+
+G_BEGIN_DECLS
+
+/* ---- npy headers -------------------------------------------------------------- */
+
+/**
+ * LfNpyHeader:
+ * @major: the format version's major number (1, 2 or 3)
+ * @minor: the format version's minor number
+ * @dtype: the element type
+ * @swap: the data is in the other byte order than this machine's
+ * @fortran_order: the data is in Fortran (column-major) order
+ * @ndim: the number of dimensions
+ * @shape: the dimensions (@ndim of them are set)
+ * @header_size: bytes from the magic to the first data byte
+ * @data_size: bytes of data after the header
+ * @descr: the descr as written, NUL-terminated, for messages
+ *
+ * A parsed npy header.  Its size grows with %LF_MAX_NDIM, which is why it
+ * is not in the stable API.
+ *
+ * Stability: Unstable
+ * Since: 0.1
+ */
+typedef struct {
+  guint8 major, minor;
+  LfDType dtype;
+  gboolean swap;
+  gboolean fortran_order;
+  guint ndim;
+  gsize shape[LF_MAX_NDIM];
+  gsize header_size;
+  gsize data_size;
+  char descr[16];
+} LfNpyHeader;
+
+/**
+ * lf_npy_header_parse:
+ * @bytes: (array length=size): the start of a record
+ * @size: how many bytes @bytes holds; may pass the header's end
+ * @header: (out caller-allocates): filled in; header_size says where the
+ *   data starts
+ * @error: return location for a #GError, or %NULL
+ *
+ * Parses a complete header held in memory: magic, version, length and
+ * dict.
+ *
+ * Returns: %TRUE, or %FALSE with %LF_ERROR_TRUNCATED when @size is too
+ *   small, %LF_ERROR_CORRUPT for a bad magic, version or dict,
+ *   %LF_ERROR_UNSUPPORTED for a refused dtype.
+ *
+ * Stability: Unstable
+ * Since: 0.1
+ */
+LF_API gboolean lf_npy_header_parse (const guint8 *bytes, gsize size,
+                                     LfNpyHeader *header, GError **error);
+
+/**
+ * lf_npy_header_parse_dict:
+ * @text: (array length=length): the dict text, not NUL-terminated
+ * @length: its length in bytes
+ * @header: (out caller-allocates): its dtype, order and shape are filled in
+ * @error: return location for a #GError, or %NULL
+ *
+ * Parses just the Python dict literal of a header.
+ *
+ * Returns: %TRUE, or %FALSE with %LF_ERROR_CORRUPT for a malformed dict,
+ *   %LF_ERROR_UNSUPPORTED for a refused dtype.
+ *
+ * Stability: Unstable
+ * Since: 0.1
+ */
+LF_API gboolean lf_npy_header_parse_dict (const char *text, gsize length,
+                                          LfNpyHeader *header, GError **error);
+
+/**
+ * lf_npy_read_header:
+ * @stream: a stream at the start of an npy record
+ * @header: (out caller-allocates): filled in
+ * @error: return location for a #GError, or %NULL
+ *
+ * Reads a header from @stream, consuming exactly its bytes.
+ *
+ * Returns: %TRUE, or %FALSE with the errors of lf_npy_header_parse() and
+ *   %LF_ERROR_IO on a read error.
+ *
+ * Stability: Unstable
+ * Since: 0.1
+ */
+LF_API gboolean lf_npy_read_header (LfStream *stream, LfNpyHeader *header,
+                                    GError **error);
+
+/**
+ * lf_npy_peek_header:
+ * @stream: a stream at the start of an npy record
+ * @header: (out caller-allocates): filled in
+ * @error: return location for a #GError, or %NULL
+ *
+ * Parses the header of the record at @stream's position without consuming
+ * it (lf_stream_peek()): the next read still starts at the magic.
+ *
+ * Returns: %TRUE, or %FALSE with the errors of lf_npy_read_header().
+ *
+ * Stability: Unstable
+ * Since: 0.2
+ */
+LF_API gboolean lf_npy_peek_header (LfStream *stream, LfNpyHeader *header, GError **error);
+
+/**
+ * lf_npy_read_data:
+ * @stream: a stream right after the header
+ * @header: the header lf_npy_read_header() read
+ * @error: return location for a #GError, or %NULL
+ *
+ * Reads the data @header announces.  The declared size is checked against
+ * what the stream has left when that is known, before anything is
+ * allocated.
+ *
+ * Returns: (transfer full): an array leaf in native byte order and C
+ *   order, or %NULL with %LF_ERROR_TRUNCATED when the input ends first,
+ *   %LF_ERROR_IO on a read error.
+ *
+ * Stability: Unstable
+ * Since: 0.1
+ */
+LF_API LfNode *lf_npy_read_data (LfStream *stream, const LfNpyHeader *header,
+                                 GError **error);
+
+/* ---- streams ------------------------------------------------------------------ */
+
+/**
+ * lf_stream_expect:
+ * @stream: a writable stream
+ * @count: how many bytes the writer is about to write
+ *
+ * A hint from a writer that knows the size of what it writes next in small
+ * pieces (the float16 codec writing converted chunks).  A stream over a
+ * regular file reserves the blocks at once, which makes the writes cheaper
+ * on filesystems with delayed allocation (ext4); other streams ignore it.
+ * The file's contents and size still follow the writes alone (blocks
+ * reserved past them are released when a path save finishes).  Never
+ * fails: the writes report any error.
+ *
+ * Stability: Unstable
+ * Since: 0.1
+ */
+LF_API void lf_stream_expect (LfStream *stream, guint64 count);
+
+/* ---- read buffers --------------------------------------------------------------- */
+
+/**
+ * lf_release_read_buffers:
+ *
+ * Returns the memory of the read-buffer pool to the system now.  Arrays
+ * loaded from a path own buffers of their own; when one of 1 MiB or more
+ * is freed, its memory is kept (marked MADV_FREE, so the kernel can still
+ * take it back) and reused by the next load, which then skips the page
+ * faults and zeroing of fresh memory.  The pool holds at most
+ * `$LEAFIO_BUFFER_POOL_MB` mebibytes (default 1024; 0 turns it off).
+ * Thread-safe.
+ *
+ * Stability: Unstable
+ * Since: 0.1
+ */
+LF_API void lf_release_read_buffers (void);
+
+/**
+ * lf_read_buffer_new:
+ * @size: bytes of file data the buffer holds
+ * @file_offset: the file offset of its first byte
+ * @data: (out) (transfer none): where to write the bytes
+ *
+ * For loaders that read records by offset themselves (the MPI library): a
+ * buffer from the read-buffer pool, placed at @file_offset's address
+ * modulo 4 KiB (rounded down to 64 bytes) so the kernel's copy runs at full
+ * speed.  Its bytes are not zeroed: fill all of them.  Each buffer is a
+ * mapping of its own (whole pages): meant for reads of 1 MiB and more.
+ * Thread-safe.
+ *
+ * Returns: (transfer full) (nullable): #GBytes over *@data (freeing it
+ *   returns the memory to the pool), or %NULL when no memory could be
+ *   mapped.
+ *
+ * Stability: Unstable
+ * Since: 0.1
+ */
+LF_API GBytes *lf_read_buffer_new (gsize size, guint64 file_offset, guint8 **data);
+
+/* ---- converter implementations ------------------------------------------------- */
+
+/**
+ * LfConvertImpl:
+ * @LF_CONVERT_IMPL_AUTO: the fastest the CPU supports (the default)
+ * @LF_CONVERT_IMPL_PORTABLE: plain C, any CPU
+ * @LF_CONVERT_IMPL_F16C: x86-64 F16C and AVX instructions
+ *
+ * The implementations of the float32 to float16 converters and back.
+ *
+ * Stability: Unstable
+ * Since: 0.1
+ */
+typedef enum {
+  LF_CONVERT_IMPL_AUTO = 0,
+  LF_CONVERT_IMPL_PORTABLE,
+  LF_CONVERT_IMPL_F16C,
+} LfConvertImpl;
+
+/**
+ * lf_convert_set_impl:
+ * @impl: the implementation to use
+ *
+ * Forces an implementation of the float32 to float16 converters and
+ * back, for tests and benchmarks that compare them.  Process wide; not to
+ * be changed while conversions run in other threads.  The environment variable
+ * `LEAFIO_CONVERT=portable` forces the portable path at start-up.
+ *
+ * Returns: %FALSE when the CPU lacks @impl.
+ *
+ * Stability: Unstable
+ * Since: 0.1
+ */
+LF_API gboolean lf_convert_set_impl (LfConvertImpl impl);
+
+/**
+ * lf_convert_get_impl:
+ *
+ * The implementation of the float32 to float16 converters in use.
+ *
+ * Returns: the implementation in use (never %LF_CONVERT_IMPL_AUTO).
+ *
+ * Stability: Unstable
+ * Since: 0.1
+ */
+LF_API LfConvertImpl lf_convert_get_impl (void);
+
+G_END_DECLS
+
+#endif /* LEAFIO_UNSTABLE_API || LEAFIO_COMPILATION */
