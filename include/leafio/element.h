@@ -131,6 +131,9 @@ LF_API LfElementLoss lf_element_write (const LfElement *element, LfDType dtype,
  * lf_element_to_double:
  * @element: a value
  *
+ * The value as a double, for arithmetic where a rounding is fine (integers
+ * past 2^53 round; lf_element_equal() and lf_element_distance() do not).
+ *
  * Returns: the real part as the nearest double (`float(x.real)`)
  *
  * Since: 0.2
@@ -140,6 +143,8 @@ LF_API double lf_element_to_double (const LfElement *element);
 /**
  * lf_element_is_nonzero:
  * @element: a value
+ *
+ * What writing @element to bool gives.
  *
  * Returns: Python's `bool(x)`: %TRUE unless @element is zero (NaN is
  *   nonzero, -0.0 is zero)
@@ -151,6 +156,8 @@ LF_API gboolean lf_element_is_nonzero (const LfElement *element);
 /**
  * lf_element_is_nan:
  * @element: a value
+ *
+ * Whether @element is not a number; integers never are.
  *
  * Returns: %TRUE when @element is a float or complex with a NaN part
  *
