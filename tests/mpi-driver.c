@@ -1020,6 +1020,7 @@ mode_errors (const char *dir)
       }
     g_autoptr (LfNode) out = lf_mpi_tree_deserialise_leaves (MPI_COMM_WORLD, file, wrong_like,
                                                              NULL, NULL, NULL, shifted, &error);
+    CHECK (out == NULL, "a load with a wrong global shape succeeded");
     g_autofree char *text = check_same_error (error, LF_ERROR_MISMATCH, "global shape");
     if (text != NULL)
       CHECK (strstr (text, "['embed']") && strstr (text, "(38, 5)"), "message: %s", text);
@@ -1066,6 +1067,7 @@ mode_errors (const char *dir)
       }
     g_autoptr (LfNode) out = lf_mpi_tree_deserialise_leaves (MPI_COMM_WORLD, file, beyond_like,
                                                              NULL, NULL, NULL, shifted, &error);
+    CHECK (out == NULL, "a load of a block beyond the rows succeeded");
     g_autofree char *text = check_same_error (error, LF_ERROR_MISMATCH, "block beyond rows");
     if (text != NULL)
       CHECK (strstr (text, "['vec']") && strstr (text, "beyond"), "message: %s", text);
@@ -1076,6 +1078,7 @@ mode_errors (const char *dir)
   g_autofree char *missing = g_strdup_printf ("%s/missing.eqx", dir);
   g_autoptr (LfNode) none = lf_mpi_tree_deserialise_leaves (MPI_COMM_WORLD, missing, like, NULL,
                                                             NULL, NULL, like_layout, &error);
+  CHECK (none == NULL, "a load of a missing file succeeded");
   g_free (check_same_error (error, LF_ERROR_IO, "missing file"));
   g_clear_error (&error);
 

@@ -78,6 +78,13 @@ G_STATIC_ASSERT (offsetof (LfManifestLeaf, has_record) == 24);
 G_STATIC_ASSERT (offsetof (LfManifestLeaf, offset) == 32);
 G_STATIC_ASSERT (offsetof (LfManifestLeaf, size) == 40);
 
+G_STATIC_ASSERT (sizeof (LfElement) == 40);
+G_STATIC_ASSERT (offsetof (LfElement, kind) == 0);
+G_STATIC_ASSERT (offsetof (LfElement, i) == 8);
+G_STATIC_ASSERT (offsetof (LfElement, u) == 16);
+G_STATIC_ASSERT (offsetof (LfElement, re) == 24);
+G_STATIC_ASSERT (offsetof (LfElement, im) == 32);
+
 #if defined(LF_TEST_ABI_MPI)
 G_STATIC_ASSERT (sizeof (LfShard) == 16);
 G_STATIC_ASSERT (offsetof (LfShard, global_rows) == 0);
@@ -89,6 +96,8 @@ G_STATIC_ASSERT (sizeof (LfDType) == 4);
 G_STATIC_ASSERT (sizeof (LfNodeKind) == 4);
 G_STATIC_ASSERT (sizeof (LfError) == 4);
 G_STATIC_ASSERT (sizeof (LfCodecFlags) == 4);
+G_STATIC_ASSERT (sizeof (LfElementKind) == 4);
+G_STATIC_ASSERT (sizeof (LfElementLoss) == 4);
 #endif
 
 /* ---- slot and callback signatures ----------------------------------------------- */
@@ -190,6 +199,10 @@ G_STATIC_ASSERT (LF_CODEC_PARALLEL_SMALL_LEAVES == 1 && LF_CODEC_ELEMENTWISE == 
 G_STATIC_ASSERT (LF_SAVE_DEFAULT == 0 && LF_SAVE_MANIFEST == 1 && LF_SAVE_NO_SYNC == 2);
 G_STATIC_ASSERT (LF_LOAD_DEFAULT == 0 && LF_LOAD_MMAP == 1 && LF_LOAD_IGNORE_MANIFEST == 2);
 G_STATIC_ASSERT (LF_CAST_SAFE == 0 && LF_CAST_EXACT == 1 && LF_CAST_LOSSY == 2);
+G_STATIC_ASSERT (LF_ELEMENT_SIGNED == 0 && LF_ELEMENT_UNSIGNED == 1 && LF_ELEMENT_FLOAT == 2
+                 && LF_ELEMENT_COMPLEX == 3);
+G_STATIC_ASSERT (LF_ELEMENT_EXACT == 0 && LF_ELEMENT_ROUNDED == 1 && LF_ELEMENT_OUT_OF_RANGE == 2
+                 && LF_ELEMENT_IMAGINARY_DROPPED == 4);
 
 /* ---- what the macros expand to, at run time ------------------------------------------ */
 

@@ -236,6 +236,7 @@ START_TEST (path_save_failing_at_every_leaf_keeps_previous)
     }
   g_autoptr (LfNode) back = lf_tree_deserialise_leaves (path, old_tree, NULL, NULL, NULL, &error);
   LF_ASSERT_NO_ERROR (error);
+  ck_assert (lf_tree_equal (back, old_tree));
   printf ("faults: path save failing at leaf N for each of the %u leaves, without and with "
           "a manifest: previous file (and manifest) byte-identical, no temporary left\n",
           leaves);
@@ -579,6 +580,7 @@ kill_during_save (goffset threshold)
   GError *error = NULL;
   g_autoptr (LfNode) back = lf_tree_deserialise_leaves (path, like, NULL, NULL, NULL, &error);
   LF_ASSERT_NO_ERROR (error);
+  ck_assert_ptr_nonnull (back);
   printf ("faults: save of a 200 MB tree SIGKILLed with %" G_GOFFSET_FORMAT " bytes in its "
           "temporary file: checkpoint byte-identical and loads\n", temp_size (dir, base));
 }

@@ -194,6 +194,7 @@ START_TEST (broken_files_do_not_affect_others)
   /* The loaded codec works. */
   g_autoptr (LfCodec) codec = lf_registry_resolve (registry, "npy", &error);
   LF_ASSERT_NO_ERROR (error);
+  ck_assert_ptr_nonnull (codec);
 }
 END_TEST
 

@@ -335,6 +335,7 @@ START_TEST (test_trailing_data)
   g_autoptr (LfStream) in = lf_stream_new_for_path (path, FALSE, &error);
   g_autoptr (LfNode) two = lf_tree_deserialise_leaves_from_stream (in, like, NULL, NULL, NULL, &error);
   LF_ASSERT_NO_ERROR (error);
+  ck_assert_uint_eq (lf_node_get_n_children (two), 2);
   ck_assert_uint_eq (lf_stream_tell (in), 272);
 }
 END_TEST
@@ -772,6 +773,7 @@ START_TEST (test_manifest_api)
   g_string_free (renamed, TRUE);
   g_autoptr (LfNode) back = lf_tree_deserialise_leaves (without, tree, NULL, NULL, NULL, &error);
   LF_ASSERT_NO_ERROR (error);
+  ck_assert (lf_tree_equal (back, tree));
 
   ck_assert (!lf_manifest_write (without, tree, NULL, NULL, leaves, 2, &error));
   LF_ASSERT_ERROR (error, LF_ERROR_MISMATCH, "2 manifest entries for a tree of 3 leaves");

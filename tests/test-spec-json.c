@@ -190,6 +190,7 @@ START_TEST (test_bad_json)
   for (int i = 0; i < 200; i++)
     g_string_append_c (nested, ']');
   g_autoptr (LfSpec) spec = parse (nested->str);
+  ck_assert_ptr_nonnull (spec);
   g_string_free (nested, TRUE);
 }
 END_TEST

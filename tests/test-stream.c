@@ -293,6 +293,7 @@ START_TEST (test_fd_exact_consumption)
   guint8 buf[100];
   ck_assert (lf_stream_read (s, buf, 3, &error));
   g_autoptr (GBytes) b = lf_stream_read_bytes (s, 40, &error);
+  ck_assert_uint_eq (g_bytes_get_size (b), 40);
   ck_assert (lf_stream_skip (s, 7, &error));
   LF_ASSERT_NO_ERROR (error);
   ck_assert_int_eq (lseek (fd, 0, SEEK_CUR), 50);
@@ -469,6 +470,7 @@ START_TEST (test_file_stream)
   ck_assert (lf_stream_read (s, buf, 5, &error));
   g_autoptr (GBytes) b = lf_stream_read_bytes (s, 20, &error);
   LF_ASSERT_NO_ERROR (error);
+  ck_assert_uint_eq (g_bytes_get_size (b), 20);
   ck_assert_int_eq (ftell (file), 25);
   ck_assert (!lf_stream_get_remaining (s, NULL));
   lf_stream_free (s);

@@ -3,7 +3,6 @@
 #include <math.h>
 #include <string.h>
 #include "test-common.h"
-#include "../core/dtype/half-private.h"
 
 /* Counts destroy notifies, to see when data is released and that it is
  * released once. */
@@ -704,67 +703,6 @@ START_TEST (test_scalar_convert_all_pairs)
   g_autoptr (LfNode) one = lf_scalar_new_int (1);
   LF_ASSERT_CRITICAL (bad = lf_scalar_convert (one, LF_DTYPE_INVALID, NULL));
   ck_assert_ptr_null (bad);
-}
-END_TEST
-
-START_TEST (test_half_conversions)
-{
-  /* every finite float16 survives a round trip, and each midpoint
-   * between neighbours rounds to the even one */
-  /* Mismatches are counted, not asserted one by one: ck_assert per value
-   * is too slow under valgrind. */
-  guint wrong = 0;
-  for (guint h = 0; h < 0x7c00; h++)
-    for (guint sign = 0; sign <= 0x8000; sign += 0x8000)
-      {
-        guint16 bits = (guint16) (h | sign);
-        double d = lf_half_to_double (bits);
-        wrong += lf_half_from_double (d) != bits;
-        wrong += lf_half_from_float ((float) d) != bits;
-        double next = lf_half_to_double ((guint16) (bits + 1));
-        if (h + 1 < 0x7c00)
-          {
-            guint16 even = (bits & 1) ? (guint16) (bits + 1) : bits;
-            wrong += lf_half_from_double ((d + next) / 2) != even;
-          }
-      }
-  ck_assert_uint_eq (wrong, 0);
-  ck_assert (lf_half_to_double (0x0001) == 0x1p-24);
-  ck_assert (lf_half_to_double (0x7bff) == 65504.0);
-  ck_assert (isinf (lf_half_to_double (0x7c00)) && lf_half_to_double (0xfc00) < 0);
-  ck_assert (isnan (lf_half_to_double (0x7e00)));
-  ck_assert (isnan (lf_half_to_double (0x7c01)));   /* signalling NaN stays NaN */
-  guint16 nan = lf_half_from_double (NAN);
-  ck_assert ((nan & 0x7c00) == 0x7c00 && (nan & 0x3ff) != 0);
-  ck_assert_uint_eq (lf_half_from_double (INFINITY), 0x7c00);
-  ck_assert_uint_eq (lf_half_from_double (-INFINITY), 0xfc00);
-  ck_assert_uint_eq (lf_half_from_double (65519.99), 0x7bff);
-  ck_assert_uint_eq (lf_half_from_double (65520.0), 0x7c00);   /* ties to even: inf */
-  ck_assert_uint_eq (lf_half_from_double (1e300), 0x7c00);
-  ck_assert_uint_eq (lf_half_from_double (-1e-300), 0x8000);
-  ck_assert_uint_eq (lf_half_from_double (0x1p-25), 0x0000);    /* tie to even zero */
-  ck_assert_uint_eq (lf_half_from_double (0x1.0000000000001p-25), 0x0001);
-  ck_assert_uint_eq (lf_half_from_double (5e-324), 0x0000);
-  ck_assert_uint_eq (lf_half_from_double (0x1.ffcp-15), 0x0400);  /* rounds up to the smallest normal */
-
-  /* bfloat16: round trip, ties to even, NaN, overflow */
-  for (guint h = 0; h < 0x7f80; h++)
-    {
-      float f = lf_bfloat16_to_float ((guint16) h);
-      wrong += lf_bfloat16_from_float (f) != h;
-      wrong += lf_bfloat16_from_double (f) != h;
-    }
-  ck_assert_uint_eq (wrong, 0);
-  ck_assert (lf_bfloat16_to_float (0x3f80) == 1.0f);
-  ck_assert_uint_eq (lf_bfloat16_from_float (1.00390625f), 0x3f80);   /* tie, even down */
-  ck_assert_uint_eq (lf_bfloat16_from_float (1.01171875f), 0x3f82);   /* tie, even up */
-  ck_assert_uint_eq (lf_bfloat16_from_float (3.4e38f), 0x7f80);       /* overflow */
-  ck_assert (isnan (lf_bfloat16_to_float (lf_bfloat16_from_float (NAN))));
-  ck_assert (isnan (lf_bfloat16_to_float (0x7f81)));
-  guint32 snan_bits = 0x7f800001;   /* a NaN whose payload is all in the dropped half */
-  float snan;
-  memcpy (&snan, &snan_bits, 4);
-  ck_assert (isnan (lf_bfloat16_to_float (lf_bfloat16_from_float (snan))));
 }
 END_TEST
 
@@ -1558,7 +1496,6 @@ lf_test_suite (void)
   tcase_add_test (tc, test_scalar_convert_floats);
   tcase_add_test (tc, test_scalar_convert_complex);
   tcase_add_test (tc, test_scalar_convert_all_pairs);
-  tcase_add_test (tc, test_half_conversions);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("paths");

@@ -6,7 +6,6 @@
  * with the default tolerances 0 only identical values are equal. */
 #include "config.h"
 
-#include <complex.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,74 +17,6 @@ typedef struct {
   gboolean brief;
   gboolean verbose;
 } DiffOptions;
-
-/* IEEE half to double. */
-static double
-half_to_double (guint16 h)
-{
-  int sign = h >> 15, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
-  double value;
-  if (exponent == 0)
-    value = ldexp (mantissa, -24);
-  else if (exponent == 31)
-    value = mantissa != 0 ? NAN : INFINITY;
-  else
-    value = ldexp (mantissa | 0x400, exponent - 25);
-  return sign ? -value : value;
-}
-
-static double
-bfloat16_to_double (guint16 b)
-{
-  guint32 bits = (guint32) b << 16;
-  float f;
-  memcpy (&f, &bits, sizeof f);
-  return f;
-}
-
-/* Element `i` of `data` as a complex double (real types have imaginary 0). */
-static double complex
-element (LfDType dtype, gconstpointer data, gsize i)
-{
-  union {
-    gint8 i8; gint16 i16; gint32 i32; gint64 i64;
-    guint8 u8; guint16 u16; guint32 u32; guint64 u64;
-    float f32[2]; double f64[2];
-  } v;
-  gsize size = lf_dtype_size (dtype);
-  if (size == 0 || size > sizeof v)
-    return NAN;
-  memcpy (&v, (const guint8 *) data + i * size, size);
-
-  switch (dtype)
-    {
-    case LF_DTYPE_BOOL: return v.u8 != 0;
-    case LF_DTYPE_INT8: return v.i8;
-    case LF_DTYPE_INT16: return v.i16;
-    case LF_DTYPE_INT32: return v.i32;
-    case LF_DTYPE_INT64: return (double) v.i64;
-    case LF_DTYPE_UINT8: return v.u8;
-    case LF_DTYPE_UINT16: return v.u16;
-    case LF_DTYPE_UINT32: return v.u32;
-    case LF_DTYPE_UINT64: return (double) v.u64;
-    case LF_DTYPE_FLOAT16: return half_to_double (v.u16);
-    case LF_DTYPE_BFLOAT16: return bfloat16_to_double (v.u16);
-    case LF_DTYPE_FLOAT32: return v.f32[0];
-    case LF_DTYPE_FLOAT64: return v.f64[0];
-    case LF_DTYPE_COMPLEX64: return CMPLX (v.f32[0], v.f32[1]);
-    case LF_DTYPE_COMPLEX128: return CMPLX (v.f64[0], v.f64[1]);
-    case LF_DTYPE_INVALID:
-    case LF_DTYPE_LAST:
-    default:
-      return NAN;
-    }
-}
-
-static gboolean
-is_nan (double complex z)
-{
-  return isnan (creal (z)) || isnan (cimag (z));
-}
 
 static gconstpointer
 leaf_data (LfNode *leaf)
@@ -101,33 +32,36 @@ typedef struct {
   double max_rel;
 } Comparison;
 
-/* Compares two leaves of the same shape element by element. */
+/* Compares two leaves of the same shape element by element, as numbers
+ * (lf_element_equal: int64 values beyond 2^53 are told apart). */
 static void
 compare_values (LfNode *a, LfDType dtype_a, LfNode *b, LfDType dtype_b, gsize n,
                 const DiffOptions *options, Comparison *result)
 {
-  gconstpointer da = leaf_data (a), db = leaf_data (b);
+  const guint8 *da = leaf_data (a), *db = leaf_data (b);
+  gsize size_a = lf_dtype_size (dtype_a), size_b = lf_dtype_size (dtype_b);
   memset (result, 0, sizeof *result);
   result->n_elements = n;
   for (gsize i = 0; i < n; i++)
     {
-      double complex x = element (dtype_a, da, i), y = element (dtype_b, db, i);
-      if (is_nan (x) || is_nan (y))
+      LfElement x, y;
+      lf_element_read (dtype_a, da + i * size_a, &x);
+      lf_element_read (dtype_b, db + i * size_b, &y);
+      gboolean nan_x = lf_element_is_nan (&x), nan_y = lf_element_is_nan (&y);
+      if (nan_x || nan_y)
         {
-          if (!(is_nan (x) && is_nan (y)))
+          if (!(nan_x && nan_y))
             {
               result->n_different++;
               result->max_abs = result->max_rel = INFINITY;
             }
           continue;
         }
-      if (x == y)
+      if (lf_element_equal (&x, &y))
         continue; /* also equal infinities */
-      double abs_diff = cabs (x - y);
-      double magnitude = cabs (y);
+      double abs_diff = lf_element_distance (&x, &y);
+      double magnitude = hypot (lf_element_to_double (&y), y.im);
       double rel_diff = magnitude > 0 ? abs_diff / magnitude : INFINITY;
-      if (isnan (abs_diff))
-        abs_diff = INFINITY; /* inf - inf */
       result->max_abs = MAX (result->max_abs, abs_diff);
       result->max_rel = MAX (result->max_rel, rel_diff);
       if (!(abs_diff <= options->atol + options->rtol * magnitude))

@@ -10,7 +10,8 @@
 
 #include <string.h>
 
-#include "convert-private.h"
+#include "f16c-private.h"
+#include "float-bits-private.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <cpuid.h>

@@ -13,6 +13,7 @@
 #include <leafio/version.h>
 #include <leafio/error.h>
 #include <leafio/dtype.h>
+#include <leafio/element.h>
 #include <leafio/tree.h>
 #include <leafio/stream.h>
 #include <leafio/npy.h>
