@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <xxhash.h>
 #include <zstd.h>
 
 #include "test-common.h"
@@ -415,6 +416,74 @@ START_TEST (test_describe_compressed_big)
   g_autoptr (LfNode) leaf = lf_array_new_copy (LF_DTYPE_FLOAT32, 1, &n, values);
   Expect want = { LF_NODE_ARRAY, LF_DTYPE_FLOAT32, LF_DTYPE_FLOAT32, 1, { n }, n * 4, "npy" };
   assert_describes ("compressed(level=1)", leaf, leaf, &want);
+}
+END_TEST
+
+/* A record as leafio 0.1 wrote it: the whole inner record compressed in
+ * one call, so the frame's first block holds 128 KiB of noise and
+ * compresses to more than 100 KiB.  Describing it must still reach the
+ * inner header, or such files would no longer load. */
+static GBytes *
+legacy_compressed_record (gsize n, float **values_out)
+{
+  float *values = g_new (float, n);
+  guint32 state = 12345;
+  for (gsize i = 0; i < n; i++)
+    {
+      state = state * 1664525u + 1013904223u;
+      values[i] = (float) state / 4294967296.0f - 0.5f;
+    }
+  char header[LF_NPY_HEADER_MAX];
+  gsize header_len = lf_npy_header_format (header, sizeof header, LF_DTYPE_FLOAT32, 1, &n, 0, 0);
+  gsize raw_size = header_len + n * 4;
+  guint8 *raw = g_malloc (raw_size);
+  memcpy (raw, header, header_len);
+  memcpy (raw + header_len, values, n * 4);
+  gsize bound = ZSTD_compressBound (raw_size);
+  guint8 *frame = g_malloc (bound);
+  gsize frame_size = ZSTD_compress (frame, bound, raw, raw_size, 3);
+  ck_assert (!ZSTD_isError (frame_size));
+
+  GByteArray *record = g_byte_array_new ();
+  guint8 head[40] = "\x93LFZSTD\x01";
+  guint32 ref_len = GUINT32_TO_LE (3);
+  guint64 raw_le = GUINT64_TO_LE (raw_size), frame_le = GUINT64_TO_LE (frame_size);
+  guint64 hash_le = GUINT64_TO_LE (XXH3_64bits (raw, raw_size));
+  memcpy (head + 8, &ref_len, 4);
+  memcpy (head + 16, &raw_le, 8);
+  memcpy (head + 24, &frame_le, 8);
+  memcpy (head + 32, &hash_le, 8);
+  g_byte_array_append (record, head, sizeof head);
+  g_byte_array_append (record, (const guint8 *) "npy", 3);
+  g_byte_array_append (record, frame, (guint) frame_size);
+  g_free (frame);
+  g_free (raw);
+  *values_out = values;
+  return g_byte_array_free_to_bytes (record);
+}
+
+START_TEST (test_describe_compressed_big_first_block)
+{
+  gsize n = 512 * 1024;
+  g_autofree float *values = NULL;
+  g_autoptr (GBytes) record = legacy_compressed_record (n, &values);
+  g_autofree char *path = lf_test_path ("legacy.eqx");
+  lf_test_write_file (path, g_bytes_get_data (record, NULL), g_bytes_get_size (record));
+
+  GError *error = NULL;
+  g_autoptr (LfSpec) spec = lf_test_spec ("compressed");
+  g_autoptr (LfNode) like = lf_array_new_abstract (LF_DTYPE_FLOAT32, 1, &n);
+  g_autoptr (LfNode) loaded = lf_tree_deserialise_leaves (path, like, spec, NULL, NULL, &error);
+  ck_assert_msg (loaded != NULL, "%s", error ? error->message : "");
+  ck_assert_int_eq (memcmp (lf_array_get_data (loaded), values, n * 4), 0);
+
+  g_autoptr (LfStream) in = lf_stream_new_for_bytes (record);
+  LfCodec *codec = lf_spec_get_codec (spec);
+  g_autoptr (LfRecordInfo) info = lf_record_info_new ();
+  ck_assert_msg (lf_codec_describe (codec, in, like, info, &error), "%s",
+                 error ? error->message : "");
+  ck_assert_uint_eq (lf_record_info_get_shape (info)[0], n);
+  ck_assert_uint_eq (lf_record_info_get_stored_size (info), g_bytes_get_size (record));
 }
 END_TEST
 
@@ -892,6 +961,7 @@ lf_test_suite (void)
 
   tc = tcase_create ("capabilities");
   tcase_add_test (tc, test_capabilities);
+  tcase_add_test (tc, test_describe_compressed_big_first_block);
   suite_add_tcase (suite, tc);
   return suite;
 }

@@ -1023,7 +1023,8 @@ START_TEST (test_describe_at)
   ck_assert (!lf_npy_describe_at (short_in, second_at, b, &error));
   LF_ASSERT_ERROR (error, LF_ERROR_TRUNCATED, NULL);
   ck_assert (!lf_npy_describe_at (in, LF_STREAM_PEEK_MAX, b, &error));
-  LF_ASSERT_ERROR (error, LF_ERROR_UNSUPPORTED, "past the 65536 bytes");
+  g_autofree char *past = g_strdup_printf ("past the %" G_GSIZE_FORMAT " bytes", LF_STREAM_PEEK_MAX);
+  LF_ASSERT_ERROR (error, LF_ERROR_UNSUPPORTED, past);
   ck_assert_uint_eq (lf_stream_tell (in), 0);
 
   /* The stream still reads both records from the start. */

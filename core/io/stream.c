@@ -385,8 +385,13 @@ _lf_stream_consume (LfStream *stream, gsize count)
 }
 
 /* Moves the window to the start of a buffer of the stream's own that holds
- * at least `count` bytes.  A path's read-ahead buffer is always big
- * enough; the others get a buffer the first time they peek. */
+ * at least `count` bytes.  The others get a buffer the first time they
+ * peek; a path's read-ahead buffer grows past its 128 KiB for the rare
+ * peek that needs more (a zstd block of up to 128 KiB behind a header),
+ * keeping the page of slack its refills place the window in. */
+/* A path's refill puts its window up to a page into the buffer. */
+#define PEEK_SLACK ((gsize) 4096)
+
 static void
 gather_window (LfStream *stream, gsize count)
 {
@@ -394,7 +399,7 @@ gather_window (LfStream *stream, gsize count)
   if (stream->rbuf_base == NULL || stream->rbuf_cap < count)
     {
       gsize cap = MAX (count, 64);
-      guint8 *buffer = g_malloc (cap);
+      guint8 *buffer = g_malloc (cap + PEEK_SLACK);
       if (avail > 0)
         memcpy (buffer, stream->rbuf + stream->rbuf_pos, avail);
       g_free (stream->rbuf_base);

@@ -254,12 +254,14 @@ LF_API GBytes *lf_stream_read_bytes (LfStream *stream, gsize count, GError **err
 /**
  * LF_STREAM_PEEK_MAX:
  *
- * The most bytes lf_stream_peek() shows at once (64 KiB): enough for any
- * npy header numpy reads and for the start of a wrapped record.
+ * The most bytes lf_stream_peek() shows at once (256 KiB): enough for any
+ * npy header numpy reads, and for a wrapped record's header plus the first
+ * block of a zstd frame (at most 128 KiB), which must be whole before any
+ * of it can be decompressed.
  *
  * Since: 0.2
  */
-#define LF_STREAM_PEEK_MAX ((gsize) 64 * 1024)
+#define LF_STREAM_PEEK_MAX ((gsize) 256 * 1024)
 
 /**
  * lf_stream_peek:
