@@ -435,6 +435,7 @@ START_TEST (test_long_names)
   g_autoptr (LfNode) again = lf_tree_deserialise_leaves (saved, tree, NULL, NULL, NULL,
                                                          &error);
   LF_ASSERT_NO_ERROR (error);
+  ck_assert (lf_tree_equal (again, tree));
 }
 END_TEST
 

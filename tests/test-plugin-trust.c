@@ -143,6 +143,7 @@ START_TEST (test_name_clash_is_an_error)
   ck_assert (lf_registry_load_directory (registry, first, &error));
   g_autoptr (LfCodec) before = lf_registry_resolve (registry, "npy", &error);
   LF_ASSERT_NO_ERROR (error);
+  ck_assert_ptr_nonnull (before);
   ck_assert (lf_registry_load_directory (registry, second, &error));
   GPtrArray *errors = lf_registry_get_load_errors (registry);
   ck_assert_uint_eq (errors->len, 1);

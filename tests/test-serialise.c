@@ -796,6 +796,7 @@ START_TEST (test_manifest_api)
   g_autoptr (LfNode) root_back = lf_tree_deserialise_leaves (single, root, NULL, NULL, NULL,
                                                              &error);
   LF_ASSERT_NO_ERROR (error);
+  ck_assert (lf_tree_equal (root_back, root));
   g_autofree char *single_json = g_strconcat (single, ".json", NULL);
   g_autofree char *single_text = NULL;
   ck_assert (g_file_get_contents (single_json, &single_text, NULL, NULL));

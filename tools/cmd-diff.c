@@ -126,6 +126,32 @@ compare_records (const CliRecordInfo *ia, LfNode *a, const CliRecordInfo *ib, Lf
   return equal;
 }
 
+/* When one file ends first: goes through the other's extra records (so
+ * garbage there is an error) and says which they are. */
+static gboolean
+report_extra_records (CliReader *a, CliReader *b, const DiffOptions *options, GError **error)
+{
+  CliReader *longer = cli_reader_at_end (a) ? b : a;
+  CliReader *shorter = longer == a ? b : a;
+  guint first = cli_reader_get_index (longer);
+  guint64 offset = cli_reader_get_offset (longer);
+  while (!cli_reader_at_end (longer))
+    {
+      CliRecordInfo info;
+      if (!cli_reader_next_info (longer, &info, error))
+        return FALSE;
+    }
+  guint last = cli_reader_get_index (longer) - 1;
+  if (!options->brief)
+    {
+      g_autofree char *which = first == last ? g_strdup_printf ("record %u", first)
+                                             : g_strdup_printf ("records %u-%u", first, last);
+      printf ("%s (offset %" G_GUINT64_FORMAT "): only in %s (%s ends)\n", which, offset,
+              cli_reader_get_filename (longer), cli_reader_get_filename (shorter));
+    }
+  return TRUE;
+}
+
 static gboolean
 parse_tolerance (const char *name, const char *text, double *value, GError **error)
 {
@@ -191,27 +217,8 @@ cli_cmd_diff (int argc, char **argv)
     {
       if (cli_reader_at_end (a) || cli_reader_at_end (b))
         {
-          CliReader *longer = cli_reader_at_end (a) ? b : a;
-          CliReader *shorter = longer == a ? b : a;
-          guint first = cli_reader_get_index (longer);
-          guint64 offset = cli_reader_get_offset (longer);
-          /* Go through the extra records, so garbage there is an error. */
-          while (!cli_reader_at_end (longer))
-            {
-              CliRecordInfo info;
-              if (!cli_reader_next_info (longer, &info, &error))
-                return cli_fail (error);
-            }
-          guint last = cli_reader_get_index (longer) - 1;
-          if (!options.brief)
-            {
-              g_autofree char *which = first == last ? g_strdup_printf ("record %u", first)
-                                                     : g_strdup_printf ("records %u-%u",
-                                                                        first, last);
-              printf ("%s (offset %" G_GUINT64_FORMAT "): only in %s (%s ends)\n", which,
-                      offset, cli_reader_get_filename (longer),
-                      cli_reader_get_filename (shorter));
-            }
+          if (!report_extra_records (a, b, &options, &error))
+            return cli_fail (error);
           counts_differ = TRUE;
           break;
         }
