@@ -309,7 +309,7 @@ lf_spec_parse_rules (LfRegistry *registry, const char *text,
 
   LfRules *rules = parse_rules (registry != NULL ? registry : lf_registry_get_default (),
                                 "rules", text,
-                                default_reference != NULL ? default_reference : "npy",
+                                default_reference != NULL ? default_reference : LF_CODEC_DEFAULT,
                                 error);
   return rules != NULL
          ? _lf_spec_new_rules (rules, rules_select, (GDestroyNotify) rules_free) : NULL;
@@ -333,7 +333,7 @@ lf_spec_load_rules_file (LfRegistry *registry, const char *filename,
     }
   LfRules *rules = parse_rules (registry != NULL ? registry : lf_registry_get_default (),
                                 filename, text,
-                                default_reference != NULL ? default_reference : "npy",
+                                default_reference != NULL ? default_reference : LF_CODEC_DEFAULT,
                                 error);
   return rules != NULL
          ? _lf_spec_new_rules (rules, rules_select, (GDestroyNotify) rules_free) : NULL;
