@@ -217,6 +217,11 @@ void cli_output_remove_pending (void);
  * while it was being read", removes the output it was writing and exits
  * with status 2, instead of dying of the signal.  Transfer full. */
 GBytes *cli_mapped_input_get_bytes (const char *filename, GMappedFile *mapped);
+/* Reads a byte of every page of `bytes` (a slice of a mapped input), so a
+ * file cut short before the slice is handed to write(2) raises SIGBUS here,
+ * which names the input, rather than failing the write with EFAULT, which
+ * would name the output. */
+void cli_mapped_input_touch (GBytes *bytes);
 
 /* ---- progress.c ------------------------------------------------------------ */
 

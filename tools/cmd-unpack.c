@@ -63,7 +63,11 @@ static GBytes *
 npy_bytes_for_record (CliReader *reader, const CliRecordInfo *info, GError **error)
 {
   if (cli_record_is_npy_file (info))
-    return cli_reader_get_record_bytes (reader, info);
+    {
+      GBytes *slice = cli_reader_get_record_bytes (reader, info);
+      cli_mapped_input_touch (slice);
+      return slice;
+    }
 
   g_autoptr (LfNode) leaf = cli_reader_decode (reader, info, error);
   if (leaf == NULL)

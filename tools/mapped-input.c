@@ -107,3 +107,16 @@ cli_mapped_input_get_bytes (const char *filename, GMappedFile *mapped)
   add_mapping (filename, start, size);
   return g_bytes_new_with_free_func (start, size, release, g_mapped_file_ref (mapped));
 }
+
+void
+cli_mapped_input_touch (GBytes *bytes)
+{
+  gsize size;
+  const volatile guint8 *data = g_bytes_get_data (bytes, &size);
+  guint8 sum = 0;
+  for (gsize at = 0; at < size; at += 4096)
+    sum ^= data[at];
+  if (size > 0)
+    sum ^= data[size - 1];
+  (void) sum;
+}
