@@ -199,7 +199,7 @@ is_abandoned_temporary (int fd, const char *name, const char *name_part, gsize n
   struct stat st;
   if (!parse_temporary_name (name, name_part, name_length, &random_part, &tag)
       || fstat (fd, &st) != 0 || !S_ISREG (st.st_mode) || st.st_uid != geteuid ()
-      || now - st.st_mtime < min_age)
+      || (min_age > 0 && now - st.st_mtime < min_age))
     return FALSE;
   char expected[TAG_LENGTH + 1];
   compute_tag (name_part, name_length, random_part, (guint64) st.st_ino, (guint) st.st_uid,
