@@ -626,9 +626,16 @@ check_header (Reader *reader, JsonNode *root, GError **error)
 static gboolean
 manifest_unchanged (const char *manifest_path, const struct stat *read)
 {
+  /* The inode number alone is not enough: a save removes the old manifest
+   * and the filesystem may hand its number to the new one at once.  A new
+   * file has a new change time (nanoseconds on Linux filesystems). */
   struct stat now;
   return stat (manifest_path, &now) == 0 && now.st_ino == read->st_ino
-         && now.st_dev == read->st_dev;
+         && now.st_dev == read->st_dev && now.st_size == read->st_size
+         && now.st_ctim.tv_sec == read->st_ctim.tv_sec
+         && now.st_ctim.tv_nsec == read->st_ctim.tv_nsec
+         && now.st_mtim.tv_sec == read->st_mtim.tv_sec
+         && now.st_mtim.tv_nsec == read->st_mtim.tv_nsec;
 }
 
 /* One check of the manifest beside `data_path`: FALSE with `error` set on a
