@@ -340,14 +340,40 @@ real_loss (const LfElement *e, double written)
                                                    : LF_ELEMENT_ROUNDED;
 }
 
+/* A 64-bit integer of `magnitude` rounded once to float32, half to even.
+ * Done on the bits: emulators (valgrind) convert a 64-bit integer to float
+ * through a double, rounding twice. */
+static float
+wide_integer_to_float (gboolean negative, guint64 magnitude)
+{
+  int shift = 64 - 24 - __builtin_clzll (magnitude);  /* bits below the 24 kept */
+  guint64 kept = magnitude >> shift;
+  guint64 rest = magnitude & ((G_GUINT64_CONSTANT (1) << shift) - 1);
+  guint64 half = G_GUINT64_CONSTANT (1) << (shift - 1);
+  if (rest > half || (rest == half && (kept & 1)))
+    kept++;                            /* may reach 2^24: still exact */
+  float f = ldexpf ((float) (guint32) kept, shift);
+  return negative ? -f : f;
+}
+
+#define EXACT_IN_DOUBLE (G_GINT64_CONSTANT (1) << 53)
+
 /* The real part rounded once to float32 (numpy's integer -> float32). */
 static inline float
 real_as_float (const LfElement *e)
 {
   switch (e->kind)
     {
-    case LF_ELEMENT_SIGNED: return (float) e->i;
-    case LF_ELEMENT_UNSIGNED: return (float) e->u;
+    case LF_ELEMENT_SIGNED:
+      /* Up to 2^53 a detour through a double is exact: one rounding,
+       * in the hardware or not. */
+      if (e->i >= -EXACT_IN_DOUBLE && e->i <= EXACT_IN_DOUBLE)
+        return (float) e->i;
+      return wide_integer_to_float (e->i < 0, e->i < 0 ? 0 - (guint64) e->i : (guint64) e->i);
+    case LF_ELEMENT_UNSIGNED:
+      if (e->u <= (guint64) EXACT_IN_DOUBLE)
+        return (float) e->u;
+      return wide_integer_to_float (FALSE, e->u);
     default: return (float) e->re;
     }
 }

@@ -384,14 +384,14 @@ _lf_stream_consume (LfStream *stream, gsize count)
   stream->position += count;
 }
 
-/* Moves the window to the start of a buffer of the stream's own that holds
- * at least `count` bytes.  The others get a buffer the first time they
- * peek; a path's read-ahead buffer grows past its 128 KiB for the rare
- * peek that needs more (a zstd block of up to 128 KiB behind a header),
- * keeping the page of slack its refills place the window in. */
 /* A path's refill puts its window up to a page into the buffer. */
 #define PEEK_SLACK ((gsize) 4096)
 
+/* Moves the window to the start of a buffer of the stream's own that holds
+ * at least `count` bytes.  The caller's streams get a buffer the first
+ * time they peek; a path's read-ahead buffer grows past its 128 KiB for
+ * the rare peek that needs more (a zstd block of up to 128 KiB behind a
+ * header), keeping the page of slack its refills place the window in. */
 static void
 gather_window (LfStream *stream, gsize count)
 {
