@@ -116,16 +116,7 @@ cast_describe (const LfCodec *codec, LfStream *in, const LfNode *like, LfRecordI
     return FALSE;
   if (lf_record_info_get_kind (info) != LF_NODE_ARRAY)
     return TRUE;
-  LfDType want = lf_array_get_dtype (like);
-  guint64 n = lf_record_info_get_n_elements (info);
-  /* The stored dtype, pinned before the leaf's dtype changes. */
-  lf_record_info_set_stored_dtype (info, lf_record_info_get_stored_dtype (info));
-  lf_record_info_set_leaf (info, LF_NODE_ARRAY, want, lf_record_info_get_ndim (info),
-                           lf_record_info_get_shape (info));
-  lf_record_info_set_sizes (info, lf_record_info_get_stored_size (info),
-                            lf_record_info_get_header_size (info),
-                            n <= G_MAXUINT64 / lf_dtype_size (want)
-                                ? n * lf_dtype_size (want) : LF_RECORD_SIZE_UNKNOWN);
+  lf_record_info_set_decoded_dtype (info, lf_array_get_dtype (like));
   return TRUE;
 }
 

@@ -352,15 +352,7 @@ float16_describe (const LfCodec *codec, LfStream *in, const LfNode *like, LfReco
   if (lf_record_info_get_kind (info) != LF_NODE_ARRAY
       || lf_record_info_get_dtype (info) != LF_DTYPE_FLOAT16)
     return TRUE;
-  LfDType dtype = lf_array_get_dtype (like);
-  guint64 n = lf_record_info_get_n_elements (info);
-  lf_record_info_set_leaf (info, LF_NODE_ARRAY, dtype, lf_record_info_get_ndim (info),
-                           lf_record_info_get_shape (info));
-  lf_record_info_set_stored_dtype (info, LF_DTYPE_FLOAT16);
-  lf_record_info_set_sizes (info, lf_record_info_get_stored_size (info),
-                            lf_record_info_get_header_size (info),
-                            n <= G_MAXUINT64 / lf_dtype_size (dtype)
-                                ? n * lf_dtype_size (dtype) : LF_RECORD_SIZE_UNKNOWN);
+  lf_record_info_set_decoded_dtype (info, lf_array_get_dtype (like));
   return TRUE;
 }
 

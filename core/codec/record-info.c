@@ -83,6 +83,18 @@ lf_record_info_set_stored_dtype (LfRecordInfo *info, LfDType dtype)
 }
 
 void
+lf_record_info_set_decoded_dtype (LfRecordInfo *info, LfDType dtype)
+{
+  g_return_if_fail (info != NULL);
+  g_return_if_fail (info->kind == LF_NODE_ARRAY);
+  info->stored_dtype = lf_record_info_get_stored_dtype (info);
+  info->dtype = dtype;
+  guint64 n = lf_record_info_get_n_elements (info);
+  gsize size = lf_dtype_size (dtype);
+  info->decoded_size = size > 0 && n <= G_MAXUINT64 / size ? n * size : LF_RECORD_SIZE_UNKNOWN;
+}
+
+void
 lf_record_info_set_sizes (LfRecordInfo *info, guint64 stored_size, guint64 header_size,
                           guint64 decoded_size)
 {

@@ -118,6 +118,20 @@ LF_API void lf_record_info_set_leaf (LfRecordInfo *info, LfNodeKind kind, LfDTyp
 LF_API void lf_record_info_set_stored_dtype (LfRecordInfo *info, LfDType dtype);
 
 /**
+ * lf_record_info_set_decoded_dtype:
+ * @info: a description of an array record
+ * @dtype: the dtype a load converts the stored data to
+ *
+ * For codecs that convert on load (float16, cast): keeps the dtype the
+ * data is stored in as the stored dtype, makes @dtype the leaf's, and sets
+ * the decoded size to the elements times @dtype's size
+ * (%LF_RECORD_SIZE_UNKNOWN when that overflows).
+ *
+ * Since: 0.2
+ */
+LF_API void lf_record_info_set_decoded_dtype (LfRecordInfo *info, LfDType dtype);
+
+/**
  * lf_record_info_set_sizes:
  * @info: a description
  * @stored_size: bytes of the whole record in the stream, or
