@@ -14,8 +14,9 @@ esac
 
 packages=(build-essential autoconf automake libtool pkg-config
           libglib2.0-dev libjson-glib-dev libzstd-dev libxxhash-dev check
-          python3 python3-numpy zstd valgrind clang
-          libopenmpi-dev openmpi-bin)
+          python3 python3-numpy python3-zstandard zstd valgrind clang
+          libopenmpi-dev openmpi-bin
+          libblosc-dev python3-blosc bash-completion zsh python3-matplotlib)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
