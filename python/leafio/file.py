@@ -237,7 +237,7 @@ class File:
     def load(self, mmap=False):
         """Every leaf, in a tree of like's structure."""
         from .tree import rebuild
-        return rebuild(self.like, None, lambda p, leaf, ref: self.read(p, mmap=mmap))
+        return rebuild(self.like, "npy", lambda p, leaf, ref: self.read(p, mmap=mmap))
 
     def close(self):
         self._f.close()

@@ -177,12 +177,12 @@ def read_data(f, header):
         raise LeafioError(f"npy record: expected {header.data_size} bytes of data, found "
                           f"{got} (the file ends early)")
     if header.fortran:
-        out = out.reshape(header.shape[::-1]).T
+        out = out.reshape(header.shape[::-1]).T.copy(order="C")
     else:
         out = out.reshape(header.shape)
     if out.dtype.byteorder == ">":
         out = out.astype(out.dtype.newbyteorder("="))
-    return np.ascontiguousarray(out)
+    return out
 
 
 def write(f, array, offset=0, align=0):
