@@ -74,6 +74,8 @@ def skeleton_object(tree):
         return [skeleton_object(x) for x in tree]
     if isinstance(tree, dict):
         return {_key(k): skeleton_object(tree[k]) for k in sorted(_key(k) and k for k in tree)}
+    if isinstance(tree, Opaque):
+        return {"opaque": tree.type_name}
     return {"opaque": type(tree).__name__}
 
 

@@ -1,0 +1,10 @@
+#!/bin/sh
+# The Python package against the C library, random access, skeletons and errors
+# (see interop-python-file.py).  Never skipped: numpy and zstandard must
+# be importable by the configured Python.
+set -eu
+: "${LF_PYTHON:?LF_PYTHON must name a Python with numpy}"
+: "${LF_TEST_SRCDIR:?}"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/leafio-python.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+TMPDIR=$tmp "$LF_PYTHON" "$LF_TEST_SRCDIR/interop-python-file.py"
