@@ -7,4 +7,4 @@ set -eu
 : "${LF_TEST_SRCDIR:?}"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/leafio-python.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
-TMPDIR=$tmp "$LF_PYTHON" "$LF_TEST_SRCDIR/interop-python-file.py"
+PYTHONDONTWRITEBYTECODE=1 TMPDIR=$tmp "$LF_PYTHON" "$LF_TEST_SRCDIR/interop-python-file.py"

@@ -141,11 +141,11 @@ class File:
 
     def _index_scan(self, like, spec):
         entries, end = [], os.fstat(self._f.fileno()).st_size
-        for index, (path, leaf, ref) in enumerate(self._leaves(like, spec)):
+        for path, leaf, ref in self._leaves(like, spec):
             if not codecs.handles(ref, leaf):
                 entries.append(Entry(path, leaf, str(ref)))
                 continue
-            offset = entries_end = self._f.tell()
+            offset = self._f.tell()
             try:
                 info = codecs.describe(self._f, ref, leaf)
                 if info is None:           # the codec cannot describe: read it
@@ -159,7 +159,7 @@ class File:
                                   f"{e}") from e
             if offset + size > end:
                 raise LeafioError(f"{self.path}: record at offset {offset} ({path or 'root'}) "
-                                  f"needs {size} bytes, the file has {end - entries_end}")
+                                  f"needs {size} bytes, the file has {end - offset} from there")
             entries.append(Entry(path, leaf, str(ref), offset, size))
             self._f.seek(offset + size)
         return entries

@@ -16,7 +16,6 @@ import collections
 import json
 import math
 
-import numpy as np
 
 from . import npyfmt
 from .errors import LeafioError

@@ -43,6 +43,7 @@ fails (a missing optional package) is reported only when a reference names
 its codec.
 """
 
+import functools
 import importlib
 
 from ..errors import LeafioError
@@ -88,9 +89,15 @@ def get(name):
     return module
 
 
-def _resolve(reference):
-    ref = parse(reference)
+@functools.lru_cache(maxsize=256)
+def _resolve_text(text):
+    ref = parse(text)
     return get(ref.name), ref.option_text()
+
+
+def _resolve(reference):
+    """(module, options) of a reference; cached, as every leaf asks."""
+    return _resolve_text(str(reference))
 
 
 def read(f, reference, like):
