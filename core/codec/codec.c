@@ -131,11 +131,19 @@ lf_codec_check_array_like (const LfNode *like, LfDType dtype, guint ndim,
 
 /* ---- describing records and capabilities -------------------------------------- */
 
+/* A wrapping codec describes its records through its inner codec's, so it
+ * is only as describable as the codec it wraps. */
 gboolean
 lf_codec_can_describe (const LfCodec *codec)
 {
   g_return_val_if_fail (codec != NULL, FALSE);
-  return codec->klass->describe != NULL;
+  if (codec->klass->describe == NULL)
+    return FALSE;
+  if (codec->klass->get_capabilities == NULL)
+    return TRUE;
+  LfCodecCapabilities caps;
+  lf_codec_get_capabilities (codec, &caps);
+  return caps.inner == NULL || lf_codec_can_describe (caps.inner);
 }
 
 gboolean
