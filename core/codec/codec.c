@@ -164,8 +164,16 @@ lf_codec_describe (const LfCodec *codec, LfStream *in, const LfNode *like, LfRec
       return FALSE;
     }
   guint64 before = lf_stream_tell (in);
-  if (!codec->klass->describe (codec, in, like, info, error))
-    return FALSE;
+  GError *local = NULL;
+  if (!codec->klass->describe (codec, in, like, info, &local))
+    {
+      if (local == NULL)
+        local = g_error_new (LF_ERROR, LF_ERROR_PLUGIN_INVALID,
+                             "codec '%s': describe failed without saying why",
+                             codec->klass->name);
+      g_propagate_error (error, local);
+      return FALSE;
+    }
   /* A describe that consumed bytes would break the load that follows. */
   if (lf_stream_tell (in) != before || lf_record_info_get_kind (info) == LF_NODE_NONE)
     {
