@@ -11,8 +11,8 @@ import json
 import os
 import sys
 
-from interop_python_common import (CLI, CONVERT, Pair, check_tree, leafio, make_tree, np,
-                                   run, same, tmpdir)
+from interop_python_common import (CLI, CONVERT, Pair, check_tree, leafio, leaves,
+                                   make_tree, np, run, same, tmpdir)
 import eqx_skeleton
 
 NARROWED = ("float32", "float64", "bfloat16")
@@ -81,7 +81,7 @@ def check_spec(d, tree, spec, skel):
             if entry.offset is None or entry.kind != "array":
                 continue
             got = f[entry.path]
-            (_, w), = [(p, x) for p, x in leaves_of(want) if p == entry.path]
+            (_, w), = [(p, x) for p, x in leaves(want) if p == entry.path]
             if not same(np.array(got), w):
                 sys.exit(f"FAIL: open({text})[{entry.path}] differs")
 
@@ -91,7 +91,7 @@ def check_spec(d, tree, spec, skel):
     mine = os.path.join(d, "mine.eqx")
     if "skip-arrays" in text:
         run([CLI, "convert", "-q", "--input-spec", text, "--spec", "npy", py, back])
-        scalars = [leaf for _, leaf in leaves_of(want)
+        scalars = [leaf for _, leaf in leaves(want)
                    if leafio.tree.leaf_kind(leaf) == "scalar"]
         leafio.save(mine, scalars)
     else:
@@ -108,12 +108,6 @@ def check_spec(d, tree, spec, skel):
     print(f"ok {text}")
 
 
-def leaves_of(tree):
-    out = []
-    leafio.tree.walk(tree, "npy", lambda p, leaf, ref: out.append((p, leaf)))
-    return out
-
-
 def main():
     d = tmpdir()
     tree = make_tree()
@@ -121,7 +115,7 @@ def main():
     # writers agree (eqx_skeleton.py knows bfloat16 only from ml_dtypes).
     base, skel = os.path.join(d, "base.eqx"), os.path.join(d, "base.skeleton.json")
     with open(base, "wb") as f:
-        for _, leaf in leaves_of(tree):
+        for _, leaf in leaves(tree):
             if isinstance(leaf, np.ndarray) and leaf.dtype.kind == "V":
                 leafio.npyfmt.write(f, leaf)     # '<V2' as jnp.save writes bfloat16
             elif leafio.tree.leaf_kind(leaf) != "opaque":
@@ -163,24 +157,20 @@ def check_errors(d, tree, skel):
 
 def check_cast(d, tree):
     """cast loads into another dtype, exactly or (lossy=allow) rounding."""
-    def widen(path, leaf, ref):
-        if isinstance(leaf, np.ndarray) and leaf.dtype == np.float32:
-            return leaf.astype(np.float64)
-        return leaf
-    def narrow(path, leaf, ref):
-        if isinstance(leaf, np.ndarray) and leaf.dtype == np.float64:
-            with np.errstate(over="ignore"):
-                return leaf.astype(np.float32)
-        return leaf
-    wide = leafio.tree.rebuild(tree, "npy", widen)
-    narrowed = leafio.tree.rebuild(tree, "npy", narrow)
+    def retype(source, target):
+        def visit(path, leaf, ref):
+            if isinstance(leaf, np.ndarray) and leaf.dtype == source:
+                with np.errstate(over="ignore"):
+                    return leaf.astype(target)
+            return leaf
+        return leafio.tree.rebuild(tree, "npy", visit)
+    wide, narrowed = retype(np.float32, np.float64), retype(np.float64, np.float32)
     base = os.path.join(d, "base.eqx")
     for like, spec, name in ((wide, "cast", "wide"),
                              (narrowed, "cast(lossy=allow)", "narrow")):
         skel = os.path.join(d, name + ".skeleton.json")
         open(skel, "w").write(leafio.skeleton(like))
-        with np.errstate(over="ignore"):
-            want = leafio.tree.rebuild(tree, "npy", widen if name == "wide" else narrow)
+        want = like
         check_tree(leafio.load(base, like, spec), want, f"Python {spec} into {name}")
         back, mine = os.path.join(d, name + ".eqx"), os.path.join(d, name + "-py.eqx")
         run([CONVERT, skel, base, spec, back, "npy"])

@@ -7,8 +7,8 @@ import os
 import sys
 import warnings
 
-from interop_python_common import (BUILDDIR, CONVERT, check_tree, leafio, make_tree, np, run,
-                                   same, tmpdir)
+from interop_python_common import (BUILDDIR, CONVERT, check_tree, leafio, leaves, make_tree,
+                                   np, run, same, tmpdir)
 
 
 def expect_error(what, needles, fn, *args, **kwargs):
@@ -169,12 +169,6 @@ def check_skeleton(d, tree):
         if leafio.tree.leaf_kind(leaf) != "opaque" and not same(got, leaf):
             sys.exit(f"FAIL: loading with a skeleton: {path}: {got!r} != {leaf!r}")
     print("ok skeleton round trip")
-
-
-def leaves(tree):
-    out = []
-    leafio.tree.walk(tree, "npy", lambda p, leaf, ref: out.append((p, leaf)))
-    return out
 
 
 def main():

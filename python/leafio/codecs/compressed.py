@@ -45,14 +45,19 @@ def handles(leaf, options):
     return inner_handles(_parse(options)[1], leaf)
 
 
+def _with_first_block(cobj, raw):
+    """One frame whose first block ends after _FIRST_BLOCK bytes, so the
+    inner record's header is found in a short prefix of the frame."""
+    return b"".join((cobj.compress(raw[:_FIRST_BLOCK]),
+                     cobj.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK),
+                     cobj.compress(raw[_FIRST_BLOCK:]), cobj.flush()))
+
+
 def _compress_small(raw, level):
     cctx = zstandard.ZstdCompressor(level=level)
     if len(raw) <= _FIRST_BLOCK:
         return cctx.compress(raw)
-    cobj = cctx.compressobj(size=len(raw))
-    return b"".join((cobj.compress(raw[:_FIRST_BLOCK]),
-                     cobj.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK),
-                     cobj.compress(raw[_FIRST_BLOCK:]), cobj.flush()))
+    return _with_first_block(cctx.compressobj(size=len(raw)), raw)
 
 
 def _compress_threaded(raw, level):
@@ -61,10 +66,8 @@ def _compress_threaded(raw, level):
     params = zstandard.ZstdCompressionParameters(
         compression_level=level, threads=2, job_size=_JOB_SIZE,
         window_log=_MAX_WINDOW_LOG if level > 20 else 0)
-    cobj = zstandard.ZstdCompressor(compression_params=params).compressobj()
-    return b"".join((cobj.compress(raw[:_FIRST_BLOCK]),
-                     cobj.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK),
-                     cobj.compress(raw[_FIRST_BLOCK:]), cobj.flush()))
+    return _with_first_block(zstandard.ZstdCompressor(compression_params=params).compressobj(),
+                             raw)
 
 
 def write(f, value, options):
