@@ -15,7 +15,7 @@ are byte for byte the C library's for the same tree and spec.
 
 import builtins
 import os
-import tempfile
+import secrets
 
 import numpy as np
 
@@ -89,22 +89,18 @@ def save(path, tree, spec=None):
         write_leaves(path, tree, spec, getattr(path, "name", "<stream>"))
         return
     path = _with_suffix(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=directory)
+    directory, name = os.path.split(os.path.abspath(path))
+    temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+    # Created as open() would create the file: 0666 less the umask.
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
+                 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             write_leaves(f, tree, spec, path)
-        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
         raise
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def fit_leaf(like, value):
