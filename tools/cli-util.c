@@ -326,7 +326,16 @@ cli_load_skeleton_file (const char *option, const char *path, GError **error)
 char *
 cli_format_size_units (guint64 bytes)
 {
-  return g_format_size_full (bytes, G_FORMAT_SIZE_IEC_UNITS);
+  /* GLib puts a no-break space (UTF-8 even in the C locale) before the
+   * unit; a plain one reads the same, in every locale and in scripts. */
+  char *text = g_format_size_full (bytes, G_FORMAT_SIZE_IEC_UNITS);
+  char *nbsp;
+  while ((nbsp = strstr (text, "\xc2\xa0")) != NULL)
+    {
+      *nbsp = ' ';
+      memmove (nbsp + 1, nbsp + 2, strlen (nbsp + 2) + 1);
+    }
+  return text;
 }
 
 char *

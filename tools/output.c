@@ -261,8 +261,12 @@ cli_save_tree_full (const char *path, LfNode *tree, LfSpec *spec, guint64 *writt
     return FALSE;
   cli_output_set_progress (output, "writing", saved_size (tree, spec));
 
-  if (!lf_tree_serialise_leaves_to_stream (output->stream, tree, spec, NULL, NULL, error)
-      || !cli_output_commit (output, error))
+  if (!lf_tree_serialise_leaves_to_stream (output->stream, tree, spec, NULL, NULL, error))
+    return FALSE;
+  /* A manifest beside the file it replaces would describe other data. */
+  if (output->file != NULL && !lf_manifest_remove (target, error))
+    return FALSE;
+  if (!cli_output_commit (output, error))
     return FALSE;
   if (written != NULL)
     *written = output->written;
