@@ -140,6 +140,12 @@ has "$tmp/err" "^leafio: warning: .*stale.eqx"
 grep -q "PATH" "$tmp/out" && fail "a stale manifest's paths were shown"
 has "$tmp/out" "^codecs: npy (3)$"
 
+# ---- the README's spec-tree example: codecs by name --------------------------------
+"$top/examples/spec-tree" "$tmp/spec-tree.eqx" >"$tmp/out"
+has "$tmp/out" "weights as float16, biases as npy; loaded \[1\].weight: float32, first value -1$"
+expect 0 "$leafio" inspect "$tmp/spec-tree.eqx"
+has "$tmp/out" "^dtypes: float16 (2), float32 (2)$"
+
 # ---- messages in leafio's words ---------------------------------------------------
 expect 2 "$leafio" inspect --like "$tmp/nope.json" "$tmp/plain.eqx"
 has "$tmp/err" "^leafio: --like: $tmp/nope.json: cannot open: .*expected a skeleton JSON file"
