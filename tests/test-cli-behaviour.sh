@@ -147,6 +147,8 @@ expect 0 "$leafio" inspect "$tmp/spec-tree.eqx"
 has "$tmp/out" "^dtypes: float16 (2), float32 (2)$"
 
 # ---- messages in leafio's words ---------------------------------------------------
+expect 2 "$leafio" inspect --nope "$tmp/plain.eqx"
+has "$tmp/err" "^leafio: unknown option --nope$"
 expect 2 "$leafio" inspect --like "$tmp/nope.json" "$tmp/plain.eqx"
 has "$tmp/err" "^leafio: --like: $tmp/nope.json: cannot open: .*expected a skeleton JSON file"
 grep -q "Failed to" "$tmp/err" && fail "GLib's words: $(cat "$tmp/err")"
@@ -170,6 +172,10 @@ if command -v script >/dev/null 2>&1; then
       "'$leafio' convert -f --spec npy '$tmp/plain.eqx' '$tmp/bar.eqx'" /dev/null >"$tmp/pty"
     grep -q "$(printf '\342\226\221')" "$tmp/pty" || fail "no block characters in UTF-8: $(cat "$tmp/pty")"
   fi
+  # Binary output to a terminal is refused, as zstd refuses it.
+  script -qec "'$leafio' convert --spec npy '$tmp/plain.eqx' -" /dev/null >"$tmp/pty" \
+    && fail "convert wrote binary data to a terminal"
+  has "$tmp/pty" "stdout is a terminal"
 else
   echo "test-cli-behaviour: script(1) not found: the pty checks were not run"
 fi

@@ -28,6 +28,28 @@ drop_end_of_options (int *argc, char **argv)
       }
 }
 
+/* GOption's messages ("Unknown option --x", "Missing argument for -s")
+ * as leafio writes its own: lower case after "leafio: ", plain quotes. */
+static char *
+own_words (const char *message)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+  for (const char *p = message; *p != '\0'; p++)
+    {
+      /* U+201C and U+201D, GLib's quotes */
+      if (g_str_has_prefix (p, "\xe2\x80\x9c") || g_str_has_prefix (p, "\xe2\x80\x9d"))
+        {
+          g_string_append_c (text, '\'');
+          p += 2;
+        }
+      else
+        g_string_append_c (text, *p);
+    }
+  if (text->len > 1 && g_ascii_isupper (text->str[0]) && !g_ascii_isupper (text->str[1]))
+    text->str[0] = g_ascii_tolower (text->str[0]);
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
 gboolean
 cli_parse_options (GOptionContext *context, int *argc, char ***argv, int n_args)
 {
@@ -35,8 +57,8 @@ cli_parse_options (GOptionContext *context, int *argc, char ***argv, int n_args)
 
   if (!g_option_context_parse (context, argc, argv, &error))
     {
-      fprintf (stderr, "leafio: %s\nRun `%s --help` for usage.\n", error->message,
-               g_get_prgname ());
+      g_autofree char *message = own_words (error->message);
+      fprintf (stderr, "leafio: %s\nRun `%s --help` for usage.\n", message, g_get_prgname ());
       return FALSE;
     }
   drop_end_of_options (argc, *argv);

@@ -109,7 +109,16 @@ cli_output_new (const char *path, GError **error)
   g_return_val_if_fail (path != NULL, NULL);
 
   if (cli_is_stdio (path))
-    return output_new_for_stdout ();
+    {
+      /* As zstd does: binary records would garble a terminal. */
+      if (isatty (STDOUT_FILENO) && !cli_force)
+        {
+          g_set_error (error, LF_ERROR, LF_ERROR_FAILED, "%s is a terminal: not writing "
+                       "binary data there; redirect it, or use -f (--force)", CLI_STDOUT_NAME);
+          return NULL;
+        }
+      return output_new_for_stdout ();
+    }
   if (!cli_check_overwrite (path, error))
     return NULL;
   sigset_t old_mask;
