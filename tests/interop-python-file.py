@@ -7,19 +7,8 @@ import os
 import sys
 import warnings
 
-from interop_python_common import (BUILDDIR, CONVERT, check_tree, leafio, leaves, make_tree,
-                                   np, run, same, tmpdir)
-
-
-def expect_error(what, needles, fn, *args, **kwargs):
-    try:
-        fn(*args, **kwargs)
-    except leafio.LeafioError as e:
-        missing = [n for n in needles if n not in str(e)]
-        if missing:
-            sys.exit(f"FAIL: {what}: the error lacks {missing}: {e}")
-        return str(e)
-    sys.exit(f"FAIL: {what}: no error")
+from interop_python_common import (BUILDDIR, CONVERT, check_tree, expect_error, leafio,
+                                   leaves, make_tree, np, run, same, tmpdir)
 
 
 def check_random_access(d, tree, skel):

@@ -92,3 +92,14 @@ def check_tree(got, want, what):
     for (path, x), (_, y) in zip(g, w):
         if not same(x, y):
             sys.exit(f"FAIL: {what}: {path}: {x!r} != {y!r}")
+
+
+def expect_error(what, needles, fn, *args, **kwargs):
+    try:
+        fn(*args, **kwargs)
+    except leafio.LeafioError as e:
+        missing = [n for n in needles if n not in str(e)]
+        if missing:
+            sys.exit(f"FAIL: {what}: the error lacks {missing}: {e}")
+        return str(e)
+    sys.exit(f"FAIL: {what}: no error")
