@@ -146,8 +146,8 @@ def read_leaves(f, like, spec=None, name="<stream>"):
 
 def load(path, like, spec=None):
     """Loads the file at ``path`` (or a binary file object) into a new tree
-    of ``like``'s structure.  ``like`` may be a tree, or a skeleton (JSON text
-    or parsed) from :func:`skeleton`.  A path with bytes after the last record
+    of ``like``'s structure.  ``like`` may be a tree, or a skeleton (its JSON text
+    from :func:`skeleton`).  A path with bytes after the last record
     is refused: ``like`` does not describe the file."""
     if isinstance(like, str):
         like = from_skeleton(like)
