@@ -440,6 +440,8 @@ _lf_checkpoint_save_step (LfCheckpointManager *manager, gint64 step, LfNode *tre
       g_autoptr (GError) ignored = NULL;
       if (leads && !_lf_checkpoint_remove_files (manager->directory, step, &ignored))
         g_debug ("%s", ignored->message);
+      /* In a group: no rank returns before rank 0 has cleaned up. */
+      _lf_checkpoint_share_steps (manager);
       g_propagate_prefixed_error (error, local, "%s: saving step %" G_GINT64_FORMAT ": ",
                                   manager->directory, step);
       return FALSE;

@@ -74,7 +74,7 @@
  * (lf_spec_foreach_leaf).
  *
  * Checkpoint directories: lf_mpi_checkpoint_manager_open() gives a
- * checkpoint manager (<leafio/checkpoint.h>) whose steps the ranks save
+ * checkpoint manager (#LfCheckpointManager) whose steps the ranks save
  * and restore together with these functions; rank 0 commits them and
  * applies retention.
  */
@@ -300,7 +300,7 @@ LF_API LfNode *lf_mpi_tree_deserialise_leaves (MPI_Comm comm, const char *path,
  *   while a save runs
  * @error: return location for a #GError, or %NULL
  *
- * Collective: opens a checkpoint manager (<leafio/checkpoint.h>) whose
+ * Collective: opens a checkpoint manager (#LfCheckpointManager) whose
  * steps every rank of @comm saves and restores together with
  * lf_mpi_tree_serialise_leaves_full() (with %LF_SAVE_MANIFEST) and
  * lf_mpi_tree_deserialise_leaves().  A step's files are byte for byte
@@ -317,20 +317,22 @@ LF_API LfNode *lf_mpi_tree_deserialise_leaves (MPI_Comm comm, const char *path,
  * and restoring %LF_CHECKPOINT_LATEST agree on every rank (and need no
  * communication).
  *
- * lf_checkpoint_manager_save(), _save_async(), _wait(), _restore(),
- * _remove() and _close() (or _free()) are collective: every rank calls
- * them, in the same order, with the same step, and gets the same outcome.
+ * Saving (also asynchronously), waiting, restoring, removing and closing
+ * (lf_checkpoint_manager_close() or lf_checkpoint_manager_free()) are
+ * collective: every rank calls them, in the same order, with the same
+ * step, and gets the same outcome.
  * An error on any rank is every rank's error, naming the rank (`rank 1:
  * ...`), and a save that fails anywhere leaves no step.  The manager
  * communicates on a duplicate of @comm, freed when it closes: close it
- * before MPI_Finalize().
+ * before `MPI_Finalize`.
  *
  * Asynchronous saves run their collectives on the manager's thread, which
- * MPI allows only when the program asked MPI_Init_thread() for
+ * MPI allows only when the program asked `MPI_Init_thread` for
  * MPI_THREAD_MULTIPLE and got it.  Otherwise
  * lf_checkpoint_manager_save_async() saves before it returns and reports
- * the outcome as an asynchronous save does (by _wait(), the next save or
- * _close()), so the same training loop works either way.
+ * the outcome as an asynchronous save does (by
+ * lf_checkpoint_manager_wait(), the next save or closing), so the same
+ * training loop works either way.
  *
  * Returns: (transfer full) (nullable): the manager, or %NULL with the same
  *   error on every rank: those of lf_checkpoint_manager_open()

@@ -322,9 +322,8 @@ typedef struct {
  * applies retention.  The other ranks follow: they take no lock, write
  * nothing but what the IO functions do, and learn the steps from rank 0
  * after every change, so every rank lists the same steps and restores the
- * same latest one.  lf_checkpoint_manager_save(), _save_async(), _wait(),
- * _restore(), _remove() and _close() are collective; every rank gets the
- * same outcome.
+ * same latest one.  Saving (also asynchronously), waiting, restoring,
+ * removing and closing are collective; every rank gets the same outcome.
  *
  * Returns: (transfer full) (nullable): the manager, or %NULL with the
  *   errors of lf_checkpoint_manager_open() on every rank.
