@@ -24,26 +24,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 #include <leafio/leafio-mpi.h>
-
-static int rank, n_ranks;
-static int failures;
-
-#define CHECK(cond, ...)                                                        \
-  do {                                                                          \
-    if (!(cond))                                                                \
-      {                                                                         \
-        failures++;                                                             \
-        fprintf (stderr, "rank %d: FAIL (%s:%d): ", rank, __FILE__, __LINE__);  \
-        fprintf (stderr, __VA_ARGS__);                                          \
-        fputc ('\n', stderr);                                                   \
-      }                                                                         \
-  } while (0)
-
-#define CHECK_NO_ERROR(err)                                                     \
-  do {                                                                          \
-    CHECK ((err) == NULL, "unexpected error: %s", (err) ? (err)->message : ""); \
-    g_clear_error (&(err));                                                     \
-  } while (0)
+#include "mpi-test-common.h"
 
 /* ---- counting removals and renames in one directory ----------------------------- */
 
@@ -150,22 +131,7 @@ static LfNode *
 make_like (void)
 {
   g_autoptr (LfNode) tree = model (0, rank, n_ranks);
-  gsize n = lf_node_get_n_children (tree);
-  const char *keys[8];
-  LfNode *values[8];
-  for (gsize i = 0; i < n; i++)
-    {
-      LfNode *leaf = lf_node_get_child (tree, i);
-      keys[i] = lf_dict_get_key (tree, i);
-      values[i] = lf_node_get_kind (leaf) == LF_NODE_ARRAY
-                      ? lf_array_new_abstract (lf_array_get_dtype (leaf), lf_array_get_ndim (leaf),
-                                               lf_array_get_shape (leaf))
-                      : lf_node_ref (leaf);
-    }
-  LfNode *like = lf_dict_new (n, keys, values);
-  for (gsize i = 0; i < n; i++)
-    lf_node_unref (values[i]);
-  return like;
+  return abstract_arrays (tree);
 }
 
 /* A loss whose best value is at step 2, so keep-best keeps an old step. */
@@ -184,6 +150,19 @@ set_policies (LfCheckpointManager *manager)
 {
   lf_checkpoint_manager_keep_last (manager, 2);
   lf_checkpoint_manager_keep_best (manager, "loss", LF_METRIC_MIN, 1);
+}
+
+/* An MPI manager of `dir` with the policies set, or NULL (a failed check). */
+static LfCheckpointManager *
+open_manager (const char *dir, LfMpiLayout *layout)
+{
+  GError *error = NULL;
+  LfCheckpointManager *manager = lf_mpi_checkpoint_manager_open (MPI_COMM_WORLD, dir, layout,
+                                                                 &error);
+  CHECK_NO_ERROR (error);
+  if (manager != NULL)
+    set_policies (manager);
+  return manager;
 }
 
 /* ---- helpers ------------------------------------------------------------------------ */
@@ -286,16 +265,6 @@ list_directory (const char *dir)
   return g_strjoinv ("\n", (char **) names->pdata);
 }
 
-static gboolean
-files_equal (const char *a, const char *b)
-{
-  g_autofree char *x = NULL, *y = NULL;
-  gsize nx = 0, ny = 0;
-  if (!g_file_get_contents (a, &x, &nx, NULL) || !g_file_get_contents (b, &y, &ny, NULL))
-    return FALSE;
-  return nx == ny && memcmp (x, y, nx) == 0;
-}
-
 /* Rank 0: the same file names in both directories, and the same bytes in
  * every step's data and manifest (commit records hold their own time). */
 static void
@@ -393,12 +362,9 @@ mode_manager (const char *top)
 
   g_autoptr (LfMpiLayout) layout = make_layout ();
   watch (dir);
-  LfCheckpointManager *manager = lf_mpi_checkpoint_manager_open (MPI_COMM_WORLD, dir, layout,
-                                                                 &error);
-  CHECK_NO_ERROR (error);
+  LfCheckpointManager *manager = open_manager (dir, layout);
   if (manager == NULL)
     return;
-  set_policies (manager);
   for (gint64 step = 1; step <= n_steps; step++)
     {
       g_autoptr (LfNode) tree = model (step, rank, n_ranks);
@@ -427,14 +393,12 @@ mode_manager (const char *top)
   g_autofree char *before = describe_steps (manager);
   lf_checkpoint_manager_close (manager, &error);
   CHECK_NO_ERROR (error);
-  manager = lf_mpi_checkpoint_manager_open (MPI_COMM_WORLD, dir, layout, &error);
-  CHECK_NO_ERROR (error);
+  manager = open_manager (dir, layout);
   if (manager == NULL)
     return;
   g_autofree char *after = describe_steps (manager);
   CHECK (strcmp (before, after) == 0, "reopened, this rank lists\n%sinstead of\n%s", after,
          before);
-  set_policies (manager);
   g_autoptr (LfNode) tree = model (7, rank, n_ranks);
   lf_checkpoint_manager_save (manager, 7, tree, NULL, NULL, &error);
   CHECK_NO_ERROR (error);
@@ -451,43 +415,13 @@ mode_manager (const char *top)
   g_clear_error (&error);
 }
 
-/* `fail-on-1`: npy, except that rank 1 cannot encode anything. */
-static gboolean
-fail_serialise (LfStream *out, const LfPath *path, LfNode *leaf, gpointer user_data,
-                GError **error)
-{
-  if (rank == 1)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_IO, "injected failure on rank 1");
-      return FALSE;
-    }
-  return lf_npy_write (out, leaf, 0, error);
-}
-
-static LfNode *
-npy_deserialise (LfStream *in, const LfPath *path, LfNode *like, gpointer user_data,
-                 GError **error)
-{
-  return lf_npy_read (in, error);
-}
-
-static gboolean
-arrays_only (const LfNode *leaf)
-{
-  return lf_node_get_kind (leaf) == LF_NODE_ARRAY || lf_node_get_kind (leaf) == LF_NODE_SCALAR;
-}
-
 static LfSpec *
 failing_spec (void)
 {
   GError *error = NULL;
   LfRegistry *registry = lf_registry_get_default ();
   if (lf_registry_lookup (registry, "fail-on-1") == NULL)
-    {
-      lf_registry_register_func (registry, "fail-on-1", "npy that fails on rank 1", arrays_only,
-                                 fail_serialise, npy_deserialise, NULL, NULL, &error);
-      CHECK_NO_ERROR (error);
-    }
+    register_fail_on_1 ();
   g_autoptr (LfCodec) codec = lf_registry_resolve (registry, "fail-on-1", &error);
   CHECK_NO_ERROR (error);
   return lf_spec_new_codec (codec);
@@ -620,12 +554,9 @@ mode_async (const char *top, gboolean threads)
   serial_run (serial, &serial_removals, &serial_renames);
 
   g_autoptr (LfMpiLayout) layout = make_layout ();
-  LfCheckpointManager *manager = lf_mpi_checkpoint_manager_open (MPI_COMM_WORLD, dir, layout,
-                                                                 &error);
-  CHECK_NO_ERROR (error);
+  LfCheckpointManager *manager = open_manager (dir, layout);
   if (manager == NULL)
     return;
-  set_policies (manager);
   float embed[EMBED_ROWS * EMBED_WIDTH];
   for (gint64 step = 1; step <= n_steps; step++)
     {
