@@ -360,3 +360,19 @@ _lf_walk_load (LfStream *stream, LfNode *like, LfSpec *spec, LfIsLeafFunc is_lea
   LfNode *out = NULL;
   return walk (&w, like, spec, is_leaf, is_leaf_data, &out) ? out : NULL;
 }
+
+LfNode *
+_lf_walk_load_counted (LfStream *stream, LfNode *like, LfSpec *spec, LfIsLeafFunc is_leaf,
+                       gpointer is_leaf_data, guint *failed_record, GError **error)
+{
+  Walk w = {
+    .traversal.leaf = load_leaf_at,
+    .stream = stream,
+    .error = error,
+  };
+  LfNode *out = NULL;
+  if (walk (&w, like, spec, is_leaf, is_leaf_data, &out))
+    return out;
+  *failed_record = w.n_records;
+  return NULL;
+}
