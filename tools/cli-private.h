@@ -30,6 +30,12 @@ int cli_cmd_ls (int argc, char **argv);
 /* The `n` = prod(shape) values at `data` as numpy's array2string prints
  * them with its default options (ndim 0: the one value).  Transfer full. */
 char *cli_format_values (LfDType dtype, guint ndim, const gsize *shape, gconstpointer data);
+/* The shortest text that reads back as `x` ("0.1", "1e-07", "nan").  Transfer full. */
+char *cli_format_double (double x);
+/* One element of `dtype` as Python's repr writes a number of that type:
+ * the shortest digits that read back in `dtype` ("0.71428573" for a
+ * float32).  Transfer full. */
+char *cli_format_element (LfDType dtype, const LfElement *element);
 
 /* ---- file-open.c: random access ----------------------------------------------- */
 

@@ -62,12 +62,12 @@ stats_add (Stats *stats, const LfElement *e)
 static void
 print_number (const char *name, double re, double im, gboolean complex)
 {
-  char a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autofree char *a = cli_format_double (re);
+  g_autofree char *b = complex ? cli_format_double (im) : NULL;
   if (complex)
-    printf ("%-9s %s%s%sj\n", name, g_ascii_dtostr (a, sizeof a, re), im < 0 || signbit (im) ? "" : "+",
-            g_ascii_dtostr (b, sizeof b, im));
+    printf ("%-9s %s%s%sj\n", name, a, signbit (im) ? "" : "+", b);
   else
-    printf ("%-9s %s\n", name, g_ascii_dtostr (a, sizeof a, re));
+    printf ("%-9s %s\n", name, a);
 }
 
 static void
@@ -101,8 +101,8 @@ print_stats (const char *path, const LfFileEntry *entry, LfNode *leaf)
         printf ("%-9s -\n%-9s -\n", "min", "max");  /* complex numbers have no order */
       else
         {
-          g_autofree char *min = lf_element_to_string (&stats.min);
-          g_autofree char *max = lf_element_to_string (&stats.max);
+          g_autofree char *min = cli_format_element (dtype, &stats.min);
+          g_autofree char *max = cli_format_element (dtype, &stats.max);
           printf ("%-9s %s\n%-9s %s\n", "min", min, "max", max);
         }
       print_number ("mean", stats.mean_re, stats.mean_im, complex);

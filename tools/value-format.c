@@ -20,6 +20,16 @@
 
 /* ---- one float in its shortest form ---------------------------------------- */
 
+/* printf's %.Ne, %.Nf or %.Ng of x (`conversion`), with a '.' whatever the
+ * locale says. */
+static void
+format_double (char *buffer, gsize size, char conversion, int precision, double x)
+{
+  char format[16];
+  g_snprintf (format, sizeof format, "%%.%d%c", precision, conversion);
+  g_ascii_formatd (buffer, (gint) size, format, x);
+}
+
 /* Whether `text` reads back as `x` once rounded to `dtype`. */
 static gboolean
 reads_back (const char *text, double x, LfDType dtype)
@@ -40,7 +50,7 @@ shortest_digits (double x, LfDType dtype, char digits[32], int *exp10)
   char text[40];
   for (int precision = 0; precision < 17; precision++)
     {
-      g_snprintf (text, sizeof text, "%.*e", precision, fabs (x));
+      format_double (text, sizeof text, 'e', precision, fabs (x));
       if (reads_back (text, fabs (x), dtype))
         break;
     }
@@ -53,6 +63,64 @@ shortest_digits (double x, LfDType dtype, char digits[32], int *exp10)
   while (n > 1 && digits[n - 1] == '0')
     n--;
   digits[n] = '\0';
+}
+
+char *
+cli_format_double (double x)
+{
+  if (!isfinite (x))
+    return g_strdup (isnan (x) ? "nan" : x < 0 ? "-inf" : "inf");
+  char text[40];
+  for (int precision = 1; precision <= 17; precision++)
+    {
+      format_double (text, sizeof text, 'g', precision, x);
+      if (g_ascii_strtod (text, NULL) == x)
+        break;
+    }
+  return g_strdup (text);
+}
+
+char *
+cli_format_element (LfDType dtype, const LfElement *e)
+{
+  if (dtype == LF_DTYPE_BOOL)
+    return g_strdup (e->u ? "True" : "False");
+  if (e->kind == LF_ELEMENT_SIGNED)
+    return g_strdup_printf ("%" G_GINT64_FORMAT, e->i);
+  if (e->kind == LF_ELEMENT_UNSIGNED)
+    return g_strdup_printf ("%" G_GUINT64_FORMAT, e->u);
+  double x = e->re;
+  if (x == 0)
+    return g_strdup (signbit (x) ? "-0.0" : "0.0");
+  if (!isfinite (x))
+    return cli_format_double (x);
+  /* As Python's repr writes a float, with the digits its dtype needs. */
+  char digits[32];
+  int exp10;
+  shortest_digits (x, dtype == LF_DTYPE_COMPLEX64 ? LF_DTYPE_FLOAT32
+                      : dtype == LF_DTYPE_COMPLEX128 ? LF_DTYPE_FLOAT64 : dtype,
+                   digits, &exp10);
+  if (exp10 < -4 || exp10 >= 16)
+    return g_strdup_printf ("%s%c%s%se%c%02d", x < 0 ? "-" : "", digits[0],
+                            digits[1] ? "." : "", digits + 1, exp10 < 0 ? '-' : '+',
+                            ABS (exp10));
+  /* Positional: the digits around the point, "0." and zeros before them. */
+  GString *text = g_string_new (x < 0 ? "-" : "");
+  int n = (int) strlen (digits);
+  if (exp10 < 0)
+    {
+      g_string_append (text, "0.");
+      for (int i = 0; i < -exp10 - 1; i++)
+        g_string_append_c (text, '0');
+      g_string_append (text, digits);
+    }
+  else
+    {
+      for (int i = 0; i <= exp10; i++)
+        g_string_append_c (text, i < n ? digits[i] : '0');
+      g_string_append_printf (text, ".%s", n > exp10 + 1 ? digits + exp10 + 1 : "0");
+    }
+  return g_string_free (text, FALSE);
 }
 
 /* x in positional notation with at most PRECISION fractional digits,
@@ -74,7 +142,7 @@ format_positional (double x, LfDType dtype, const char *sign, GString *out)
     {
       /* More digits than shown: round the value itself. */
       char text[400];
-      g_snprintf (text, sizeof text, "%.*f", PRECISION, fabs (x));
+      format_double (text, sizeof text, 'f', PRECISION, fabs (x));
       gsize len = strlen (text);
       while (text[len - 1] == '0')
         len--;
@@ -113,7 +181,7 @@ format_scientific (double x, LfDType dtype, const char *sign, int min_digits, in
   if ((int) strlen (digits) - 1 > PRECISION)
     {
       char text[40];
-      g_snprintf (text, sizeof text, "%.*e", PRECISION, fabs (x));
+      format_double (text, sizeof text, 'e', PRECISION, fabs (x));
       char *e = strchr (text, 'e');
       exp10 = atoi (e + 1);
       gsize n = 0;

@@ -5,7 +5,10 @@
  * a step being saved or removed meanwhile is listed or not, never half. */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
 
 #include "checkpoint-private.h"
 
@@ -52,6 +55,15 @@ GPtrArray *
 lf_checkpoint_list_directory (const char *directory, GError **error)
 {
   g_return_val_if_fail (directory != NULL, NULL);
+  GStatBuf st;
+  if (g_stat (directory, &st) != 0 || !S_ISDIR (st.st_mode))
+    {
+      int saved = errno;
+      g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: cannot list: %s", directory,
+                   saved != 0 && !g_file_test (directory, G_FILE_TEST_EXISTS)
+                   ? g_strerror (saved) : "not a directory");
+      return NULL;
+    }
   g_autoptr (GError) dir_error = NULL;
   g_autoptr (GDir) dir = g_dir_open (directory, 0, &dir_error);
   if (dir == NULL)
