@@ -178,23 +178,28 @@ format_scientific (double x, LfDType dtype, const char *sign, int min_digits, in
     strcpy (digits, "0");
   else
     shortest_digits (x, dtype, digits, &exp10);
-  if ((int) strlen (digits) - 1 > PRECISION)
+  /* Past the shortest digits: more than PRECISION are rounded away, and
+   * fewer than `min_digits` are completed with the value's own next
+   * digits (as numpy does), not with zeros. */
+  int n_fraction = (int) strlen (digits) - 1;
+  if (n_fraction > PRECISION || n_fraction < min_digits)
     {
       char text[40];
-      format_double (text, sizeof text, 'e', PRECISION, fabs (x));
+      format_double (text, sizeof text, 'e', n_fraction > PRECISION ? PRECISION : min_digits,
+                     fabs (x));
       char *e = strchr (text, 'e');
       exp10 = atoi (e + 1);
       gsize n = 0;
       for (const char *p = text; p < e; p++)
         if (*p != '.')
           digits[n++] = *p;
-      while (n > 1 && digits[n - 1] == '0')
+      while (n > 1 && digits[n - 1] == '0' && (int) n - 1 > min_digits)
         n--;
       digits[n] = '\0';
     }
   g_string_append_c (out, digits[0]);
   g_string_append_c (out, '.');
-  int n_fraction = (int) strlen (digits) - 1;
+  n_fraction = (int) strlen (digits) - 1;
   g_string_append (out, digits + 1);
   for (int i = n_fraction; i < min_digits; i++)
     g_string_append_c (out, '0');
