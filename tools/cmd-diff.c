@@ -238,8 +238,8 @@ print_record_line (const char *where, const RecordResult *r, const DiffOptions *
     case RESULT_DTYPE_DIFFERS:
       printf ("%s: %s: %s%s, max abs diff %.6g, max rel diff %.6g\n", where, types,
               r->kind == RESULT_DTYPE_DIFFERS ? "dtypes differ; values " : "",
-              r->c.max_abs == 0 ? "equal values" : "equal within tolerance", r->c.max_abs,
-              r->c.max_rel);
+              r->c.max_abs == 0 ? (r->kind == RESULT_DTYPE_DIFFERS ? "equal" : "equal values")
+                                : "equal within tolerance", r->c.max_abs, r->c.max_rel);
       break;
     case RESULT_VALUES_DIFFER:
       printf ("%s: %s: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " elements differ, "
