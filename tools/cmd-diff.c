@@ -280,7 +280,8 @@ add_record_json (JsonBuilder *b, guint index, guint64 offset_a, guint64 offset_b
   json_builder_set_member_name (b, "b");
   json_builder_add_string_value (b, r->type_b);
   json_builder_set_member_name (b, "result");
-  json_builder_add_string_value (b, result_names[r->kind]);
+  json_builder_add_string_value (b, r->kind == RESULT_CLOSE && r->c.max_abs == 0
+                                    ? "equal values" : result_names[r->kind]);
   json_builder_set_member_name (b, "equal");
   json_builder_add_boolean_value (b, r->equal);
   if (r->kind != RESULT_SHAPE_DIFFERS)
@@ -451,8 +452,8 @@ diff_records (CliReader *a, CliReader *b, const DiffOptions *options, GPtrArray 
 }
 
 static void
-add_summary_json (JsonBuilder *json, const char *name_a, const char *name_b,
-                  const DiffOptions *options, const Totals *totals, gboolean different)
+add_header_json (JsonBuilder *json, const char *name_a, const char *name_b,
+                 const DiffOptions *options)
 {
   json_builder_set_member_name (json, "a");
   json_builder_add_string_value (json, name_a);
@@ -462,6 +463,11 @@ add_summary_json (JsonBuilder *json, const char *name_a, const char *name_b,
   json_builder_add_string_value (json, options->values ? "values" : "strict");
   add_double (json, "atol", options->atol);
   add_double (json, "rtol", options->rtol);
+}
+
+static void
+add_totals_json (JsonBuilder *json, const Totals *totals, gboolean different)
+{
   json_builder_set_member_name (json, "n_records");
   json_builder_add_int_value (json, totals->n_records);
   json_builder_set_member_name (json, "n_different");
@@ -545,7 +551,10 @@ cli_cmd_diff (int argc, char **argv)
 
   g_autoptr (JsonBuilder) json = options.json ? json_builder_new () : NULL;
   if (json != NULL)
-    json_builder_begin_object (json);
+    {
+      json_builder_begin_object (json);
+      add_header_json (json, cli_reader_get_filename (a), cli_reader_get_filename (b), &options);
+    }
   Totals totals = { 0 };
   if (!diff_records (a, b, &options, paths_a, paths_b, json, &totals, &error))
     return cli_fail (error);
@@ -553,8 +562,7 @@ cli_cmd_diff (int argc, char **argv)
   gboolean different = totals.n_different > 0 || totals.counts_differ;
   if (json != NULL)
     {
-      add_summary_json (json, cli_reader_get_filename (a), cli_reader_get_filename (b),
-                        &options, &totals, different);
+      add_totals_json (json, &totals, different);
       json_builder_end_object (json);
       g_autoptr (JsonNode) root = json_builder_get_root (json);
       if (!options.brief)
