@@ -352,6 +352,23 @@ format_element (const Layout *layout, gsize index, GString *out)
     }
 }
 
+/* Elements between two consecutive indices of `axis`. */
+static gsize
+axis_stride (const Layout *layout, guint axis)
+{
+  gsize stride = 1;
+  for (guint a = axis + 1; a < layout->ndim; a++)
+    stride *= layout->shape[a];
+  return stride;
+}
+
+/* Whether `axis` shows only EDGE_ITEMS at each end around "...". */
+static gboolean
+axis_is_summarised (const Layout *layout, guint axis)
+{
+  return layout->summarise && 2 * EDGE_ITEMS < layout->shape[axis];
+}
+
 /* Calls `func` with the flat index of each element shown (all of them, or
  * the edges of each summarised axis). */
 static void
@@ -363,11 +380,9 @@ foreach_shown (const Layout *layout, guint axis, gsize base,
       func (layout, base, data);
       return;
     }
-  gsize stride = 1;
-  for (guint a = axis + 1; a < layout->ndim; a++)
-    stride *= layout->shape[a];
+  gsize stride = axis_stride (layout, axis);
   gsize len = layout->shape[axis];
-  gboolean edges = layout->summarise && 2 * EDGE_ITEMS < len;
+  gboolean edges = axis_is_summarised (layout, axis);
   for (gsize i = 0; i < len; i++)
     {
       if (edges && i == EDGE_ITEMS)
@@ -455,7 +470,7 @@ static void
 format_row (const Layout *layout, gsize base, gsize indent, gsize width, GString *out)
 {
   gsize len = layout->shape[layout->ndim - 1];
-  gboolean edges = layout->summarise && 2 * EDGE_ITEMS < len;
+  gboolean edges = axis_is_summarised (layout, layout->ndim - 1);
   Lines lines = { g_string_new (NULL), g_string_new (NULL) };
   g_string_append_printf (lines.line, "%*s", (int) indent, "");
   g_autoptr (GString) word = g_string_new (NULL);
@@ -490,11 +505,9 @@ format_axis (const Layout *layout, guint axis, gsize base, gsize indent, gsize w
       format_row (layout, base, indent, width, out);
       return;
     }
-  gsize stride = 1;
-  for (guint a = axis + 1; a < layout->ndim; a++)
-    stride *= layout->shape[a];
+  gsize stride = axis_stride (layout, axis);
   gsize len = layout->shape[axis];
-  gboolean edges = layout->summarise && 2 * EDGE_ITEMS < len;
+  gboolean edges = axis_is_summarised (layout, axis);
   guint n_newlines = layout->ndim - axis - 1;
   g_string_append_c (out, '[');
   for (gsize i = 0; i < len; i++)
