@@ -196,6 +196,10 @@ cp model.eqx stale.eqx; cp model.eqx.json stale.eqx.json
 printf 'more' >>stale.eqx
 expect 1 "$leafio" verify stale.eqx
 has err "the file changed after the manifest was written"
+# show does not trust it either: the records are described instead, and the
+# extra bytes are an error.
+expect 2 "$leafio" show stale.eqx "['n']"
+has err "not using the manifest"; has err "stale.eqx: 4 bytes after the last record"
 # A manifest that lists a record elsewhere than the file has it.
 "$py" - model.eqx.json moved.eqx.json <<'EOF'
 import json, sys
