@@ -6,7 +6,7 @@
  *
  * The record's layout is in blosc-format.h (and docs/FORMAT.md, with a
  * Python reader).  The data is cut into chunks (blosc buffers hold under
- * 2 GiB), each one blosc buffer compressed with blosc's own threads, and
+ * 2 GiB), each one blosc buffer, compressed on worker threads (blosc-encode.c), and
  * the checksum covers the raw data.  Reading checks every size from the
  * record against the others and against what the stream holds, validates
  * each blosc buffer before decompressing it straight into the array, and
@@ -16,7 +16,8 @@
  * Options: shuffle=byte|bit|none (default byte), clevel=0..9 (default 1),
  * compressor=zstd|lz4|lz4hc|blosclz|zlib (default zstd), threads=N (0: one
  * per CPU, the default), blocksize=N bytes (0: blosc chooses, the default),
- * chunk_mb=1..1024 (default 16). */
+ * chunk_mb=1..1024 (default 1: small enough that a 2 MiB leaf keeps two
+ * workers busy; the blocks inside a chunk, not the chunks, set the ratio). */
 #include "config.h"
 
 #include <blosc.h>
@@ -26,6 +27,7 @@
 #define LEAFIO_UNSTABLE_API
 #include <leafio/leafio.h>
 
+#include "blosc-encode.h"
 #include "blosc-format.h"
 
 /* Leaves under this size are compressed in the calling thread alone:
@@ -62,7 +64,7 @@ lfblosc_parse_options (LfCodecOptions *options, GError **error)
                                     error)
       || !lf_codec_options_get_int (options, "blocksize", 0, 64 << 20, 0, &blocksize, error)
       || !lf_codec_options_get_int (options, "chunk_mb", 1,
-                                    (gint64) (LF_BLOSC_MAX_CHUNK >> 20), 16, &chunk_mb, error))
+                                    (gint64) (LF_BLOSC_MAX_CHUNK >> 20), 1, &chunk_mb, error))
     return NULL;
   if (blosc_compname_to_compcode (compressor_choices[compressor]) < 0)
     {
@@ -135,36 +137,6 @@ shuffle_unit (LfDType dtype)
   return lf_dtype_is_complex (dtype) ? size / 2 : size;
 }
 
-/* Compresses the data chunk by chunk into `sink`; returns the bytes
- * written, or -1 with the error set. */
-static gssize
-write_chunks (const BloscOptions *o, const LeafData *d, LfStream *sink, GError **error)
-{
-  int threads = d->size >= THREADED_MIN_SIZE ? o->threads : 1;
-  gsize chunk = (gsize) MIN (o->chunk_size, (guint64) d->size);
-  g_autofree guint8 *buffer = chunk > 0 ? g_malloc (chunk + BLOSC_MAX_OVERHEAD) : NULL;
-  gsize total = 0;
-
-  for (gsize at = 0; at < d->size; at += chunk)
-    {
-      gsize n = MIN (chunk, d->size - at);
-      int written = blosc_compress_ctx (o->clevel, o->shuffle, shuffle_unit (d->dtype), n,
-                                        d->data + at, buffer, n + BLOSC_MAX_OVERHEAD,
-                                        o->compressor, o->blocksize, threads);
-      if (written <= 0)
-        {
-          g_set_error (error, LF_ERROR, LF_ERROR_FAILED,
-                       "blosc: compressing %" G_GSIZE_FORMAT " bytes failed (code %d)", n,
-                       written);
-          return -1;
-        }
-      if (!lf_stream_write (sink, buffer, (gsize) written, error))
-        return -1;
-      total += (gsize) written;
-    }
-  return (gssize) total;
-}
-
 static void
 fill_header (guint8 *header, gsize npy_header_len, guint64 chunk_size, guint64 compressed_size,
              guint64 checksum)
@@ -198,20 +170,24 @@ lfblosc_serialise (const LfCodec *codec, LfStream *out, const LfPath *path, LfNo
                    "blosc: the array's npy header does not fit in %u bytes", LF_NPY_HEADER_MAX);
       return FALSE;
     }
-  guint64 checksum = XXH3_64bits (d.data, d.size);
+  gsize chunk_size = (gsize) o->chunk_size;
   guint8 header[LF_BLOSC_RECORD_HEADER_SIZE];
-  gboolean direct = d.size > o->chunk_size && lf_stream_can_rewrite (out);
+  gboolean direct = d.size > chunk_size && lf_stream_can_rewrite (out);
   guint64 header_position = lf_stream_tell (out);
   g_autoptr (LfStream) memory = direct ? NULL : lf_stream_new_memory ();
 
-  fill_header (header, npy_len, o->chunk_size, 0, checksum);   /* size filled in later */
+  fill_header (header, npy_len, chunk_size, 0, 0);   /* sizes and checksum come later */
   if (direct && !(lf_stream_write (out, header, sizeof header, error)
                   && lf_stream_write (out, npy, npy_len, error)))
     return FALSE;
-  gssize compressed_size = write_chunks (o, &d, direct ? out : memory, error);
-  if (compressed_size < 0)
+  LfBloscParams params = { o->clevel, o->shuffle, shuffle_unit (d.dtype), o->compressor,
+                           o->blocksize };
+  int threads = d.size >= THREADED_MIN_SIZE ? o->threads : 1;
+  guint64 compressed_size, checksum;
+  if (!lf_blosc_encode_chunks (&params, d.data, d.size, chunk_size, threads,
+                               direct ? out : memory, &compressed_size, &checksum, error))
     return FALSE;
-  fill_header (header, npy_len, o->chunk_size, (guint64) compressed_size, checksum);
+  fill_header (header, npy_len, chunk_size, compressed_size, checksum);
   if (direct)
     return lf_stream_rewrite (out, header_position, header, sizeof header, error);
   if (!lf_stream_flush (memory, error))
@@ -278,9 +254,14 @@ parse_header (const guint8 *header, RecordHead *head, GError **error)
 static gboolean
 parse_npy_header (const guint8 *bytes, RecordHead *head, GError **error)
 {
-  if (!lf_npy_header_parse (bytes, head->npy_header_len, &head->npy, error))
+  GError *local = NULL;
+  if (!lf_npy_header_parse (bytes, head->npy_header_len, &head->npy, &local))
     {
-      g_prefix_error (error, "blosc record: inner npy header: ");
+      /* The record gave the header all its bytes: one that wants more is
+       * corrupt, not cut short. */
+      if (local->code == LF_ERROR_TRUNCATED)
+        local->code = LF_ERROR_CORRUPT;
+      g_propagate_prefixed_error (error, local, "blosc record: inner npy header: ");
       return FALSE;
     }
   if (head->npy.header_size != head->npy_header_len)
