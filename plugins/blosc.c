@@ -370,10 +370,11 @@ lfblosc_describe (const LfCodec *codec, LfStream *in, const LfNode *like, LfReco
 /* ---- loading ------------------------------------------------------------------------ */
 
 /* Reads chunk `index` (`size` bytes of data, starting at `data`) and
- * decompresses it in place; `left`: compressed bytes of the record not yet
+ * decompresses it in place with `threads` of blosc's threads (its output
+ * does not depend on them); `left`: compressed bytes of the record not yet
  * read, lowered by the chunk's. */
 static gboolean
-read_chunk (LfStream *in, const BloscOptions *o, guint64 index, guint8 *data, gsize size,
+read_chunk (LfStream *in, int threads, guint64 index, guint8 *data, gsize size,
             guint64 *left, GError **error)
 {
   const guint8 *peeked = lf_stream_peek (in, LF_BLOSC_CHUNK_HEADER_SIZE, error);
@@ -402,7 +403,6 @@ read_chunk (LfStream *in, const BloscOptions *o, guint64 index, guint8 *data, gs
     }
   *left -= cbytes;
   const guint8 *src = g_bytes_get_data (chunk, NULL);
-  int threads = size >= THREADED_MIN_SIZE ? o->threads : 1;
   if (blosc_cbuffer_validate (src, cbytes, &nbytes) != 0 || nbytes != size
       || blosc_decompress_ctx (src, data, size, threads) != (int) size)
     {
@@ -430,10 +430,11 @@ read_data (LfStream *in, const BloscOptions *o, const RecordHead *head, GError *
     }
   g_autoptr (GBytes) bytes = g_bytes_new_take (data, size);
   guint64 left = head->compressed_size;
+  int threads = size >= THREADED_MIN_SIZE ? o->threads : 1;
   for (guint64 i = 0; i < head->n_chunks; i++)
     {
       gsize at = (gsize) (i * head->chunk_size);
-      if (!read_chunk (in, o, i, data + at, (gsize) MIN (head->chunk_size, size - at), &left,
+      if (!read_chunk (in, threads, i, data + at, (gsize) MIN (head->chunk_size, size - at), &left,
                        error))
         return NULL;
     }
