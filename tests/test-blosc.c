@@ -10,59 +10,11 @@
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-static LfCodec *
-codec_for (const char *reference)
-{
-  GError *error = NULL;
-  LfCodec *codec = lf_registry_resolve (lf_registry_get_default (), reference, &error);
-  LF_ASSERT_NO_ERROR (error);
-  return codec;
-}
-
-static GBytes *
-save_bytes (LfNode *tree, const char *reference)
-{
-  GError *error = NULL;
-  g_autoptr (LfSpec) spec = lf_test_spec (reference);
-  g_autoptr (LfStream) out = lf_stream_new_memory ();
-  ck_assert (lf_tree_serialise_leaves_to_stream (out, tree, spec, NULL, NULL, &error));
-  LF_ASSERT_NO_ERROR (error);
-  ck_assert (lf_stream_flush (out, &error));
-  return lf_stream_steal_bytes (out);
-}
-
-/* Loads `bytes` whole; NULL with `error` set on failure. */
-static LfNode *
-load_bytes (GBytes *bytes, LfNode *like, const char *reference, GError **error)
-{
-  g_autoptr (LfSpec) spec = lf_test_spec (reference);
-  g_autoptr (LfStream) in = lf_stream_new_for_bytes (bytes);
-  lf_stream_set_name (in, "test.eqx");
-  LfNode *out = lf_tree_deserialise_leaves_from_stream (in, like, spec, NULL, NULL, error);
-  if (out != NULL)
-    {
-      gboolean at_end = FALSE;
-      ck_assert (lf_stream_at_end (in, &at_end, NULL));
-      ck_assert_msg (at_end, "bytes left after the last leaf");
-    }
-  return out;
-}
-
-static LfNode *
-load_ok (GBytes *bytes, LfNode *like, const char *reference)
-{
-  GError *error = NULL;
-  LfNode *out = load_bytes (bytes, like, reference, &error);
-  LF_ASSERT_NO_ERROR (error);
-  ck_assert_ptr_nonnull (out);
-  return out;
-}
-
 /* One record of `leaf` written by the codec alone. */
 static GBytes *
 record_of (const char *reference, LfNode *leaf)
 {
-  g_autoptr (LfCodec) codec = codec_for (reference);
+  g_autoptr (LfCodec) codec = lf_test_codec (reference);
   g_autoptr (LfStream) out = lf_stream_new_memory ();
   GError *error = NULL;
   ck_assert (lf_codec_serialise (codec, out, NULL, leaf, &error));
@@ -128,8 +80,8 @@ START_TEST (test_every_dtype_and_shape)
         lf_node_unref (leaves[s]);
       for (gsize r = 0; r < G_N_ELEMENTS (references); r++)
         {
-          g_autoptr (GBytes) bytes = save_bytes (tree, references[r]);
-          g_autoptr (LfNode) loaded = load_ok (bytes, tree, "blosc");
+          g_autoptr (GBytes) bytes = lf_test_save_bytes_ref (tree, references[r]);
+          g_autoptr (LfNode) loaded = lf_test_load_ok (bytes, tree, "blosc");
           ck_assert_msg (lf_tree_equal (loaded, tree), "%s %s", lf_dtype_name (dtype),
                          references[r]);
         }
@@ -148,8 +100,8 @@ START_TEST (test_small_buffers)
         g_autoptr (LfNode) tree = lf_list_new_take (1, counting_array (dtypes[t], 1, &n));
         for (gsize r = 0; r < 2; r++)
           {
-            g_autoptr (GBytes) bytes = save_bytes (tree, references[r]);
-            g_autoptr (LfNode) loaded = load_ok (bytes, tree, "blosc");
+            g_autoptr (GBytes) bytes = lf_test_save_bytes_ref (tree, references[r]);
+            g_autoptr (LfNode) loaded = lf_test_load_ok (bytes, tree, "blosc");
             ck_assert_msg (lf_tree_equal (loaded, tree), "%s (%" G_GSIZE_FORMAT ",)",
                            lf_dtype_name (dtypes[t]), n);
           }
@@ -161,14 +113,14 @@ END_TEST
  * that are not arrays keep `like`'s value. */
 START_TEST (test_scalars_and_other_leaves)
 {
-  LfNode *opaque = lf_opaque_new ("function", (gpointer) codec_for, NULL);
+  LfNode *opaque = lf_opaque_new ("function", (gpointer) lf_test_codec, NULL);
   g_autoptr (LfNode) tree = lf_dict_new_take ("b", lf_scalar_new_bool (TRUE),
                                               "i", lf_scalar_new_int (-7),
                                               "f", lf_scalar_new_float (2.5),
                                               "c", lf_scalar_new_complex (1, -2),
                                               "n", lf_none_new (), "o", opaque, NULL);
-  g_autoptr (GBytes) bytes = save_bytes (tree, "blosc");
-  g_autoptr (LfNode) loaded = load_ok (bytes, tree, "blosc");
+  g_autoptr (GBytes) bytes = lf_test_save_bytes_ref (tree, "blosc");
+  g_autoptr (LfNode) loaded = lf_test_load_ok (bytes, tree, "blosc");
   ck_assert (lf_tree_equal (loaded, tree));
   ck_assert_ptr_eq (lf_dict_lookup (loaded, "o"), opaque);
 }
@@ -189,10 +141,10 @@ START_TEST (test_chunks_threads_and_outputs)
   gsize n = (5u << 20) / 4 + 3;
   g_autofree float *w = weights (n, 7);
   g_autoptr (LfNode) tree = lf_list_new_take (2, f32_array (n, w), f32_array (100, w));
-  g_autoptr (GBytes) one = save_bytes (tree, "blosc(chunk_mb=1, threads=1)");
-  g_autoptr (GBytes) two = save_bytes (tree, "blosc(chunk_mb=1, threads=2)");
+  g_autoptr (GBytes) one = lf_test_save_bytes_ref (tree, "blosc(chunk_mb=1, threads=1)");
+  g_autoptr (GBytes) two = lf_test_save_bytes_ref (tree, "blosc(chunk_mb=1, threads=2)");
   ck_assert (g_bytes_equal (one, two));
-  g_autoptr (LfNode) loaded = load_ok (one, tree, "blosc(threads=3)");
+  g_autoptr (LfNode) loaded = lf_test_load_ok (one, tree, "blosc(threads=3)");
   ck_assert (lf_tree_equal (loaded, tree));
 
   /* A file (header rewritten at the end) and a callback stream (chunks
@@ -218,9 +170,9 @@ START_TEST (test_chunks_threads_and_outputs)
   LF_ASSERT_NO_ERROR (error);
   ck_assert (lf_tree_equal (from_file, tree));
 
-  g_autoptr (GBytes) zstd = save_bytes (tree, "compressed");
+  g_autoptr (GBytes) zstd = lf_test_save_bytes_ref (tree, "compressed");
   ck_assert_uint_lt (g_bytes_get_size (one), g_bytes_get_size (zstd));
-  g_autoptr (GBytes) npy = save_bytes (tree, "npy");
+  g_autoptr (GBytes) npy = lf_test_save_bytes_ref (tree, "npy");
   ck_assert_uint_lt (g_bytes_get_size (one), g_bytes_get_size (npy) * 88 / 100);
 }
 END_TEST
@@ -276,14 +228,14 @@ START_TEST (test_big_endian_and_fortran)
   gsize shape[] = { 2, 3 };
   g_autoptr (LfNode) expected = lf_array_new_copy (LF_DTYPE_FLOAT32, 2, shape, want);
   g_autoptr (LfNode) like = lf_list_new_take (1, lf_array_new_zeros (LF_DTYPE_FLOAT32, 2, shape));
-  g_autoptr (LfNode) loaded = load_ok (big, like, "blosc");
+  g_autoptr (LfNode) loaded = lf_test_load_ok (big, like, "blosc");
   ck_assert (lf_tree_equal (lf_node_get_child (loaded, 0), expected));
 
   /* Fortran order: the columns come first in the file. */
   float columns[6] = { 1, 4, -2, 5, 3.5f, 6e-3f };
   g_autoptr (GBytes) fortran = handmade_record (
     "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", columns, sizeof columns, 4);
-  g_autoptr (LfNode) reordered = load_ok (fortran, like, "blosc");
+  g_autoptr (LfNode) reordered = lf_test_load_ok (fortran, like, "blosc");
   ck_assert (lf_tree_equal (lf_node_get_child (reordered, 0), expected));
 }
 END_TEST
@@ -305,7 +257,7 @@ START_TEST (test_describe_without_decoding)
   g_autofree guint8 *garbled = g_memdup2 (bytes, size);
   memset (garbled + 40 + npy_len, 0x5a, size - 40 - npy_len);
 
-  g_autoptr (LfCodec) codec = codec_for ("blosc");
+  g_autoptr (LfCodec) codec = lf_test_codec ("blosc");
   g_autoptr (LfStream) in = lf_stream_new_for_data (garbled, size);
   g_autoptr (LfRecordInfo) info = lf_record_info_new ();
   GError *error = NULL;
@@ -342,7 +294,7 @@ sample_record (void)
 {
   g_autofree float *w = weights (3000, 11);
   g_autoptr (LfNode) tree = lf_list_new_take (1, f32_array (3000, w));
-  g_autoptr (GBytes) bytes = save_bytes (tree, "blosc(chunk_mb=1)");
+  g_autoptr (GBytes) bytes = lf_test_save_bytes_ref (tree, "blosc(chunk_mb=1)");
   GByteArray *r = g_byte_array_new ();
   g_byte_array_append (r, g_bytes_get_data (bytes, NULL), (guint) g_bytes_get_size (bytes));
   return r;
@@ -354,7 +306,7 @@ assert_load_fails (GByteArray *r, gsize n, LfError code, const char *needle)
   GError *error = NULL;
   g_autoptr (LfNode) like = lf_list_new_take (1, lf_array_new_zeros (LF_DTYPE_FLOAT32, 1, &n));
   g_autoptr (GBytes) bytes = g_bytes_new (r->data, r->len);
-  g_autoptr (LfNode) loaded = load_bytes (bytes, like, "blosc", &error);
+  g_autoptr (LfNode) loaded = lf_test_load_bytes (bytes, like, "blosc", &error);
   ck_assert_ptr_null (loaded);
   ck_assert_msg (error != NULL && strstr (error->message, "test.eqx: record 0") != NULL,
                  "message \"%s\" lacks the place", error ? error->message : "");
@@ -423,7 +375,7 @@ START_TEST (test_corrupt_chunks)
       gsize n = 3000;
       g_autoptr (LfNode) like = lf_list_new_take (1, lf_array_new_zeros (LF_DTYPE_FLOAT32, 1, &n));
       g_autoptr (GBytes) bytes = g_bytes_new (flipped->data, flipped->len);
-      g_autoptr (LfNode) loaded = load_bytes (bytes, like, "blosc", &error);
+      g_autoptr (LfNode) loaded = lf_test_load_bytes (bytes, like, "blosc", &error);
       ck_assert_msg (loaded == NULL, "byte %" G_GSIZE_FORMAT " flipped loads", at);
       ck_assert (error->code == LF_ERROR_CORRUPT || error->code == LF_ERROR_CHECKSUM);
       g_clear_error (&error);
@@ -436,7 +388,7 @@ END_TEST
 START_TEST (test_truncated)
 {
   g_autoptr (GByteArray) r = sample_record ();
-  g_autoptr (LfCodec) codec = codec_for ("blosc");
+  g_autoptr (LfCodec) codec = lf_test_codec ("blosc");
   for (gsize len = 0; len < r->len; len += (len < 200 ? 1 : 97))
     {
       GError *error = NULL;
@@ -467,7 +419,7 @@ START_TEST (test_too_large)
   ck_assert_ptr_nonnull (shape);
   memcpy (shape, "(1099511627776,), }", 19);   /* into the padding spaces */
   GError *error = NULL;
-  g_autoptr (LfCodec) codec = codec_for ("blosc");
+  g_autoptr (LfCodec) codec = lf_test_codec ("blosc");
   g_autoptr (LfStream) in = lf_stream_new_for_data (r->data, r->len);
   g_autoptr (LfNode) read = lf_codec_deserialise (codec, in, NULL, NULL, &error);
   ck_assert_ptr_null (read);
@@ -476,7 +428,7 @@ START_TEST (test_too_large)
   /* Against a like: the walker's check refuses before decoding. */
   g_autoptr (LfNode) like = lf_list_new_take (1, lf_array_new_zeros (LF_DTYPE_UINT8, 1, &n));
   g_autoptr (GBytes) bytes = g_bytes_new (r->data, r->len);
-  g_autoptr (LfNode) loaded = load_bytes (bytes, like, "blosc", &error);
+  g_autoptr (LfNode) loaded = lf_test_load_bytes (bytes, like, "blosc", &error);
   ck_assert_ptr_null (loaded);
   ck_assert (error->code == LF_ERROR_MISMATCH || error->code == LF_ERROR_CORRUPT);
   g_clear_error (&error);
