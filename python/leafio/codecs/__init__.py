@@ -60,6 +60,7 @@ MODULES = {
     "float16": "float16",
     "compressed": "compressed",
     "cast": "cast",
+    "blosc": "blosc",      # needs python3-blosc
 }
 
 _loaded = {}
