@@ -133,8 +133,11 @@ _lf_path_read_bytes (LfStream *stream, gsize count, GError **error)
   if (!stream->size_known)
     return NULL;
   gsize avail = stream->rbuf_len - stream->rbuf_pos;
+  guint64 at = path->raw_offset - avail;
   guint8 *data;
-  GBytes *bytes = lf_read_buffer_new (count, path->raw_offset - avail, &data);
+  GBytes *bytes = _lf_read_buffer_new_in (&path->arena, count, at,
+                                          stream->input_size - MIN (at, stream->input_size),
+                                          &data);
   if (bytes == NULL)
     return NULL;
   gsize head = MIN (avail, count);

@@ -2,6 +2,7 @@
  * classes) and stream-fd-fast.c (their fast paths). */
 #pragma once
 
+#include "read-buffer-private.h"
 #include "stream-source-private.h"
 
 /* A path leafio opened for reading: its own fd, read ahead. */
@@ -9,6 +10,7 @@ typedef struct {
   LfStream parent;
   int fd;
   guint64 raw_offset;      /* bytes pulled from the fd (the fd's offset) */
+  LfReadArena *arena;      /* where big reads go (NULL until one needs it) */
 } PathStream;
 
 /* A caller's fd: read exactly, written through the write buffer. */
@@ -34,8 +36,8 @@ G_GNUC_INTERNAL gssize _lf_fd_read (LfStream *stream, int fd, void *buffer, gsiz
 /* A path's fill: refills its read-ahead window. */
 G_GNUC_INTERNAL gssize _lf_path_fill (LfStream *stream, GError **error);
 /* Reads at least this big from a path get a buffer of their own
- * (read-buffer.c). */
-#define LF_PATH_BIG_READ_MIN ((gsize) 1 << 20)
+ * (read-buffer.c); smaller ones from LF_READ_SLAB_MIN on share slabs. */
+#define LF_PATH_BIG_READ_MIN LF_READ_SLAB_MAX
 /* A path's read_bytes: big reads into buffers of their own, split over two
  * threads (NULL with `error` unset when no buffer could be had). */
 G_GNUC_INTERNAL GBytes *_lf_path_read_bytes (LfStream *stream, gsize count, GError **error);

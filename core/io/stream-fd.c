@@ -42,7 +42,9 @@ path_read (LfStream *stream, void *buffer, gsize count, GError **error)
 static void
 path_finalize (LfStream *stream)
 {
-  close (((PathStream *) stream)->fd);
+  PathStream *path = (PathStream *) stream;
+  close (path->fd);
+  _lf_read_arena_free (path->arena);
 }
 
 static const LfStreamClass path_class = {
