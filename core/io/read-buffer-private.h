@@ -15,10 +15,15 @@ typedef struct _LfReadSlab LfReadSlab;
 /* lf_read_buffer_new for a stream reading a file front to back: a pooled
  * buffer when the pool has one, else pages of `*arena` (made on first use
  * for the `bytes_left` bytes of file from `file_offset` on), else a
- * mapping of its own.  Offsets must grow from call to call. */
+ * mapping of its own.  Offsets must grow from call to call.  `*fresh`:
+ * whether the memory was never touched (see _lf_read_buffer_populate). */
 G_GNUC_INTERNAL GBytes *_lf_read_buffer_new_in (LfReadArena **arena, gsize size,
                                                 guint64 file_offset, guint64 bytes_left,
-                                                guint8 **data);
+                                                guint8 **data, gboolean *fresh);
+
+/* Faults in the pages under [data, data + count) of a fresh buffer ahead
+ * of a read into it (best effort). */
+G_GNUC_INTERNAL void _lf_read_buffer_populate (guint8 *data, gsize count);
 
 /* Unmaps what the stream did not hand out; the pieces live on alone. */
 G_GNUC_INTERNAL void _lf_read_arena_free (LfReadArena *arena);

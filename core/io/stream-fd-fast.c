@@ -56,6 +56,7 @@ typedef struct {
   guint8 *buffer;
   gsize count;
   guint64 offset;
+  guint8 *populate;        /* fresh memory from here to the part's end, or NULL */
   gsize done;
   int saved_errno;
 } ReadPart;
@@ -65,6 +66,9 @@ static gpointer
 read_part (gpointer data)
 {
   ReadPart *part = data;
+  if (part->populate != NULL)
+    _lf_read_buffer_populate (part->populate,
+                              (gsize) (part->buffer + part->count - part->populate));
   while (part->done < part->count)
     {
       gsize want = MIN (part->count - part->done, (gsize) 1 << 30);
@@ -94,20 +98,23 @@ split_reads_enabled (void)
 
 /* Reads `rest` bytes at the fd's offset into `buffer`; from SPLIT_READ_MIN
  * on, a second thread reads the second half meanwhile (its page faults and
- * copy run on the other core).  Returns the bytes read; `*saved_errno` is
- * the first error. */
+ * copy run on the other core).  When `fresh` is not NULL, the memory from
+ * there to the end is fresh: each part faults its pages in first.  Returns
+ * the bytes read; `*saved_errno` is the first error. */
 static gsize
-read_split (int fd, guint8 *buffer, gsize rest, guint64 offset, int *saved_errno)
+read_split (int fd, guint8 *buffer, gsize rest, guint64 offset, guint8 *fresh,
+            int *saved_errno)
 {
   ReadPart parts[2] = {
-    { fd, buffer, rest, offset, 0, 0 },
-    { fd, NULL, 0, 0, 0, 0 },
+    { fd, buffer, rest, offset, fresh, 0, 0 },
+    { fd, NULL, 0, 0, NULL, 0, 0 },
   };
   GThread *helper = NULL;
   if (rest >= SPLIT_READ_MIN && split_reads_enabled ())
     {
       gsize first = (rest / 2) & ~(gsize) (PAGE - 1);
-      parts[1] = (ReadPart) { fd, buffer + first, rest - first, offset + first, 0, 0 };
+      parts[1] = (ReadPart) { fd, buffer + first, rest - first, offset + first,
+                              fresh != NULL ? buffer + first : NULL, 0, 0 };
       parts[0].count = first;
       helper = g_thread_try_new ("leafio-read", read_part, &parts[1], NULL);
       if (helper == NULL)
@@ -135,17 +142,19 @@ _lf_path_read_bytes (LfStream *stream, gsize count, GError **error)
   gsize avail = stream->rbuf_len - stream->rbuf_pos;
   guint64 at = path->raw_offset - avail;
   guint8 *data;
+  gboolean fresh;
   GBytes *bytes = _lf_read_buffer_new_in (&path->arena, count, at,
                                           stream->input_size - MIN (at, stream->input_size),
-                                          &data);
+                                          &data, &fresh);
   if (bytes == NULL)
     return NULL;
+  /* The head out of the window after the parts faulted its pages in. */
   gsize head = MIN (avail, count);
+  int saved;
+  gsize read = read_split (path->fd, data + head, count - head, path->raw_offset,
+                           fresh ? data : NULL, &saved);
   memcpy (data, stream->rbuf + stream->rbuf_pos, head);
   stream->rbuf_pos += head;
-
-  int saved;
-  gsize read = read_split (path->fd, data + head, count - head, path->raw_offset, &saved);
   gsize got = head + read;
   /* Our own fd: move it past what the parts read with pread. */
   path->raw_offset += read;
