@@ -343,6 +343,18 @@ START_TEST (test_read_buffers_recycled)
 }
 END_TEST
 
+/* Saves `tree` to the test folder's `name`; returns the path. */
+static char *
+saved (LfNode *tree, const char *name)
+{
+  char *file = lf_test_path (name);
+  GError *error = NULL;
+  ck_assert (lf_tree_serialise_leaves_full (file, tree, NULL, NULL, NULL, LF_SAVE_NO_SYNC,
+                                            &error));
+  LF_ASSERT_NO_ERROR (error);
+  return file;
+}
+
 /* Big leaves of one load share a reservation for the file, but each owns
  * its pages: with the pool off (freed pieces are unmapped), freeing the
  * leaves one by one in any order leaves every other leaf whole. */
@@ -357,11 +369,7 @@ START_TEST (test_arena_pieces_freed_alone)
       patterned (LF_DTYPE_UINT8, (2 << 20) + 100, 6),
       patterned (LF_DTYPE_FLOAT32, (260 << 10) / 4, 7));
   g_autoptr (LfNode) like = abstract_like (tree);
-  g_autofree char *file = lf_test_path ("arena.eqx");
-  GError *error = NULL;
-  ck_assert (lf_tree_serialise_leaves_full (file, tree, NULL, NULL, NULL, LF_SAVE_NO_SYNC,
-                                            &error));
-  LF_ASSERT_NO_ERROR (error);
+  g_autofree char *file = saved (tree, "arena.eqx");
   LfNode *loaded = load (file, like, NULL, LF_LOAD_DEFAULT);
   ck_assert (lf_tree_equal (loaded, tree));
   assert_aligned (loaded);
@@ -420,11 +428,7 @@ START_TEST (test_middle_reads_recycled)
   for (gsize i = 0; i < N; i++)
     lf_node_unref (items[i]);
   g_autoptr (LfNode) like = abstract_like (tree);
-  g_autofree char *file = lf_test_path ("middle.eqx");
-  GError *error = NULL;
-  ck_assert (lf_tree_serialise_leaves_full (file, tree, NULL, NULL, NULL, LF_SAVE_NO_SYNC,
-                                            &error));
-  LF_ASSERT_NO_ERROR (error);
+  g_autofree char *file = saved (tree, "middle.eqx");
 
   LfNode *first = load (file, like, NULL, LF_LOAD_DEFAULT);
   ck_assert (lf_tree_equal (first, tree));
