@@ -40,7 +40,7 @@ int
 main (int argc, char **argv)
 {
   int reps = 1;
-  const char *codec = NULL;
+  g_autofree char *codec = NULL;   /* GOption allocates it */
   gboolean sync = FALSE, mmap_load = FALSE, verify = FALSE;
   GOptionEntry options[] = {
     { "reps", 0, 0, G_OPTION_ARG_INT, &reps, "repetitions", "N" },
