@@ -18,7 +18,8 @@ typedef struct {
  * a manager over `directory` (made; its steps are removed after each rep,
  * untimed), timing the call ("async-save") and the call plus the wait, the
  * step durable ("async-durable"); "-borrowed" when the leaves borrow their
- * memory.  The last step's data must be numpy's stream byte for byte; with
+ * memory, which is then also copied with memcpy into a buffer touched
+ * before, in the same process, before each save ("memcpy-leaves").  The last step's data must be numpy's stream byte for byte; with
  * verify, borrowed buffers are overwritten as soon as the call returns,
  * which must not change the file.  0 or 1 (with a message on stderr). */
 int bench_async_save (const BenchRun *run, const char *directory);
