@@ -554,6 +554,148 @@ START_TEST (test_wrong_like_refused_before_decoding)
 }
 END_TEST
 
+/* A codec of the caller's, registered as two functions, cannot describe
+ * its records: it stores the raw bytes of a float32 leaf, and reads back
+ * as many as `like` holds. */
+static gboolean
+raw_serialise (LfStream *out, const LfPath *path, LfNode *leaf, gpointer user_data,
+               GError **error)
+{
+  return lf_stream_write (out, lf_array_get_data (leaf), lf_array_get_n_bytes (leaf), error);
+}
+
+static LfNode *
+raw_deserialise (LfStream *in, const LfPath *path, LfNode *like, gpointer user_data,
+                 GError **error)
+{
+  g_autoptr (LfNode) leaf = lf_array_new_zeros (lf_array_get_dtype (like),
+                                                lf_array_get_ndim (like),
+                                                lf_array_get_shape (like));
+  if (!lf_stream_read (in, (gpointer) lf_array_get_data (leaf), lf_array_get_n_bytes (leaf),
+                       error))
+    return NULL;
+  return g_steal_pointer (&leaf);
+}
+
+/* A wrapping codec is only as describable as its inner codec: around one
+ * without a describe step, records load as they did before codecs could
+ * describe (the walker checks the loaded leaf instead). */
+START_TEST (test_wrapper_around_codec_without_describe)
+{
+  GError *error = NULL;
+  LfRegistry *registry = lf_registry_get_default ();
+  if (lf_registry_lookup (registry, "raw-bytes") == NULL)
+    ck_assert (lf_registry_register_func (registry, "raw-bytes", "raw bytes, no header", NULL,
+                                          raw_serialise, raw_deserialise, NULL, NULL, &error));
+  LF_ASSERT_NO_ERROR (error);
+  static const char *const references[] = { "raw-bytes", "compressed(inner=raw-bytes)" };
+  for (gsize i = 0; i < G_N_ELEMENTS (references); i++)
+    {
+      g_autoptr (LfCodec) codec = codec_for (references[i]);
+      ck_assert_msg (!lf_codec_can_describe (codec), "%s", references[i]);
+      g_autoptr (LfNode) leaf = f32_array_2x3 ();
+      g_autoptr (LfNode) tree = lf_list_new_take (1, lf_node_ref (leaf));
+      g_autoptr (LfSpec) spec = lf_test_spec (references[i]);
+      g_autoptr (LfStream) out = lf_stream_new_memory ();
+      ck_assert (lf_tree_serialise_leaves_to_stream (out, tree, spec, NULL, NULL, &error));
+      ck_assert (lf_stream_flush (out, &error));
+      g_autoptr (GBytes) bytes = lf_stream_steal_bytes (out);
+      g_autoptr (LfStream) in = lf_stream_new_for_bytes (bytes);
+      g_autoptr (LfNode) like = lf_list_new_take (1, abstract (LF_DTYPE_FLOAT32, 2, 3));
+      g_autoptr (LfNode) loaded = lf_tree_deserialise_leaves_from_stream (in, like, spec, NULL, NULL,
+                                                                            &error);
+      LF_ASSERT_NO_ERROR (error);
+      ck_assert_msg (lf_tree_equal (loaded, tree), "%s", references[i]);
+    }
+}
+END_TEST
+
+/* Codecs whose describe step breaks the contract: each writes the raw
+ * bytes of a leaf, as raw-bytes does, and describes them wrongly. */
+static gboolean
+raw_class_serialise (const LfCodec *codec, LfStream *out, const LfPath *path, LfNode *leaf,
+                     GError **error)
+{
+  return raw_serialise (out, path, leaf, NULL, error);
+}
+
+static LfNode *
+raw_class_deserialise (const LfCodec *codec, LfStream *in, const LfPath *path, LfNode *like,
+                       GError **error)
+{
+  return raw_deserialise (in, path, like, NULL, error);
+}
+
+static gboolean
+describe_consuming (const LfCodec *codec, LfStream *in, const LfNode *like, LfRecordInfo *info,
+                    GError **error)
+{
+  char byte;
+  gsize shape[] = { 2, 3 };
+  lf_record_info_set_leaf (info, LF_NODE_ARRAY, LF_DTYPE_FLOAT32, 2, shape);
+  return lf_stream_read (in, &byte, 1, error);
+}
+
+static gboolean
+describe_saying_nothing (const LfCodec *codec, LfStream *in, const LfNode *like,
+                         LfRecordInfo *info, GError **error)
+{
+  return TRUE;
+}
+
+static gboolean
+describe_failing_silently (const LfCodec *codec, LfStream *in, const LfNode *like,
+                           LfRecordInfo *info, GError **error)
+{
+  return FALSE;
+}
+
+#define MISBEHAVING_CLASS(codec_name, describe_fn)                                    \
+  {                                                                                   \
+    .struct_size = sizeof (LfCodecClass), .name = codec_name,                         \
+    .description = "describes its records wrongly", .serialise = raw_class_serialise, \
+    .deserialise = raw_class_deserialise, .describe = describe_fn,                    \
+  }
+
+/* A describe step that moves the stream, says nothing, or fails without an
+ * error is the plugin's fault: the load fails naming the codec and what it
+ * did, and nothing is decoded. */
+START_TEST (test_misbehaving_describe_refused)
+{
+  static const LfCodecClass classes[] = {
+    MISBEHAVING_CLASS ("describe-consumes", describe_consuming),
+    MISBEHAVING_CLASS ("describe-says-nothing", describe_saying_nothing),
+    MISBEHAVING_CLASS ("describe-fails-silently", describe_failing_silently),
+  };
+  static const char *const needles[] = {
+    "codec 'describe-consumes': describe moved the stream (it may only peek)",
+    "codec 'describe-says-nothing': describe did not say what the record holds",
+    "codec 'describe-fails-silently': describe failed without saying why",
+  };
+  LfRegistry *registry = lf_registry_get_default ();
+  g_autoptr (LfNode) leaf = f32_array_2x3 ();
+  g_autoptr (LfNode) tree = lf_list_new_take (1, lf_node_ref (leaf));
+  for (gsize i = 0; i < G_N_ELEMENTS (classes); i++)
+    {
+      GError *error = NULL;
+      if (lf_registry_lookup (registry, classes[i].name) == NULL)
+        ck_assert (lf_registry_register (registry, &classes[i], &error));
+      LF_ASSERT_NO_ERROR (error);
+      g_autoptr (LfSpec) spec = lf_test_spec (classes[i].name);
+      g_autoptr (LfStream) out = lf_stream_new_memory ();
+      ck_assert (lf_tree_serialise_leaves_to_stream (out, tree, spec, NULL, NULL, &error));
+      ck_assert (lf_stream_flush (out, &error));
+      g_autoptr (GBytes) bytes = lf_stream_steal_bytes (out);
+      g_autoptr (LfStream) in = lf_stream_new_for_bytes (bytes);
+      g_autoptr (LfNode) like = lf_list_new_take (1, abstract (LF_DTYPE_FLOAT32, 2, 3));
+      g_autoptr (LfNode) loaded = lf_tree_deserialise_leaves_from_stream (in, like, spec, NULL,
+                                                                          NULL, &error);
+      ck_assert_msg (loaded == NULL, "%s: loaded", classes[i].name);
+      LF_ASSERT_ERROR (error, LF_ERROR_PLUGIN_INVALID, needles[i]);
+    }
+}
+END_TEST
+
 /* A compressed record of a float32 array of 2^30 elements (4 GiB) in
  * 131 kB: the npy header in a raw block, then RLE blocks of zeros, as a
  * zip bomb would be made. */
@@ -961,6 +1103,8 @@ lf_test_suite (void)
 
   tc = tcase_create ("capabilities");
   tcase_add_test (tc, test_capabilities);
+  tcase_add_test (tc, test_wrapper_around_codec_without_describe);
+  tcase_add_test (tc, test_misbehaving_describe_refused);
   tcase_add_test (tc, test_describe_compressed_big_first_block);
   suite_add_tcase (suite, tc);
   return suite;

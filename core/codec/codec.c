@@ -131,11 +131,19 @@ lf_codec_check_array_like (const LfNode *like, LfDType dtype, guint ndim,
 
 /* ---- describing records and capabilities -------------------------------------- */
 
+/* A wrapping codec describes its records through its inner codec's, so it
+ * is only as describable as the codec it wraps. */
 gboolean
 lf_codec_can_describe (const LfCodec *codec)
 {
   g_return_val_if_fail (codec != NULL, FALSE);
-  return codec->klass->describe != NULL;
+  if (codec->klass->describe == NULL)
+    return FALSE;
+  if (codec->klass->get_capabilities == NULL)
+    return TRUE;
+  LfCodecCapabilities caps;
+  lf_codec_get_capabilities (codec, &caps);
+  return caps.inner == NULL || lf_codec_can_describe (caps.inner);
 }
 
 gboolean
@@ -156,8 +164,16 @@ lf_codec_describe (const LfCodec *codec, LfStream *in, const LfNode *like, LfRec
       return FALSE;
     }
   guint64 before = lf_stream_tell (in);
-  if (!codec->klass->describe (codec, in, like, info, error))
-    return FALSE;
+  GError *local = NULL;
+  if (!codec->klass->describe (codec, in, like, info, &local))
+    {
+      if (local == NULL)
+        local = g_error_new (LF_ERROR, LF_ERROR_PLUGIN_INVALID,
+                             "codec '%s': describe failed without saying why",
+                             codec->klass->name);
+      g_propagate_error (error, local);
+      return FALSE;
+    }
   /* A describe that consumed bytes would break the load that follows. */
   if (lf_stream_tell (in) != before || lf_record_info_get_kind (info) == LF_NODE_NONE)
     {

@@ -358,7 +358,10 @@ LF_API gboolean lf_codec_describe (const LfCodec *codec, LfStream *in, const LfN
  * lf_codec_can_describe:
  * @codec: a codec
  *
- * Whether lf_codec_describe() works for this codec.
+ * Whether lf_codec_describe() works for this codec: it has a `describe`
+ * slot and, when it wraps another codec (#LfCodecCapabilities.inner), so
+ * does the codec it wraps.  Records of other codecs load without the
+ * check before decoding; the loaded leaf is checked instead.
  *
  * Returns: whether @codec's records can be described (lf_codec_describe()).
  *
