@@ -499,10 +499,8 @@ START_TEST (test_checksum_on_read)
 }
 END_TEST
 
-/* Big records are hashed piece by piece as they are read, those of 2 MiB
- * and more with a second thread reading their second half: a byte changed
- * in either half is caught, and a file cut short after the open is
- * reported from either thread. */
+/* Records of 512 KiB and 4 MiB: a byte changed in either half is caught
+ * by the checksum, and a file cut short after the open is reported. */
 START_TEST (test_checksum_big_records)
 {
   static const gsize rows[] = { 2048, 16384 };   /* weights of 512 KiB and 4 MiB */

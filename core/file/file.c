@@ -10,7 +10,6 @@
 #include <unistd.h>
 #include <xxhash.h>
 #include "file-private.h"
-#include "settings-private.h"
 
 /* Records from this size on are read into a pooled buffer placed like the
  * data in the file (see lf_read_buffer_new). */
@@ -285,107 +284,9 @@ lf_file_lookup (LfFile *file, const char *path)
 
 /* ---- reading leaves ------------------------------------------------------------------ */
 
-/* Reads are hashed piece by piece, each piece while it is still in the
- * cache the read left it in: checking a big record costs little more than
- * reading it (hashing it afterwards from memory costs half as much again). */
-#define HASHED_PIECE ((gsize) 256 << 10)
-
-static gboolean
-checksum_mismatch (const LfFileLeaf *leaf, gsize size, guint64 found, GError **error)
-{
-  g_set_error (error, LF_ERROR, LF_ERROR_CHECKSUM,
-               "the record (%" G_GSIZE_FORMAT " bytes) has checksum %016" G_GINT64_MODIFIER
-               "x, the manifest says %016" G_GINT64_MODIFIER "x", size, found, leaf->checksum);
-  return FALSE;
-}
-
-/* From this size on a second thread reads the record's second half while
- * this one reads and hashes the first: hashing (libxxhash's portable code)
- * runs at about the speed of the kernel's copy, so on two cores the check
- * mostly hides behind the read. */
-#define HASH_BESIDE_MIN ((gsize) 2 << 20)
-
-typedef struct {
-  LfFile *file;
-  guint8 *data;
-  gsize count;
-  guint64 offset;
-  gboolean ok;
-  GError *error;
-} ReadHalf;
-
-static gpointer
-read_half (gpointer user_data)
-{
-  ReadHalf *half = user_data;
-  half->ok = _lf_file_read_exact (half->file, half->data, half->count, half->offset,
-                                  &half->error);
-  return NULL;
-}
-
-/* Reads [done, size) of the record piece by piece, hashing each piece. */
-static gboolean
-read_and_hash (LfFile *file, const LfFileLeaf *leaf, guint8 *data, gsize done, gsize size,
-               XXH3_state_t *state, GError **error)
-{
-  for (; done < size; done += HASHED_PIECE)
-    {
-      gsize n = MIN (HASHED_PIECE, size - done);
-      if (!_lf_file_read_exact (file, data + done, n, leaf->pub.offset + done, error))
-        return FALSE;
-      XXH3_64bits_update (state, data + done, n);
-    }
-  return TRUE;
-}
-
-/* Reads the record into `data` and hashes it (see HASH_BESIDE_MIN). */
-static gboolean
-read_record_hashed (LfFile *file, const LfFileLeaf *leaf, guint8 *data, gsize size,
-                    XXH3_state_t *state, GError **error)
-{
-  gsize first = (size / 2) & ~(gsize) 4095;
-  ReadHalf half = { file, data + first, size - first, leaf->pub.offset + first, FALSE, NULL };
-  /* LEAFIO_READ_THREADS=1 keeps reads on one thread, as for loads. */
-  GThread *helper = size >= HASH_BESIDE_MIN
-                    && _lf_setting_uint ("LEAFIO_READ_THREADS", 1, 2, 2) != 1
-                    ? g_thread_try_new ("leafio-read", read_half, &half, NULL) : NULL;
-  if (helper == NULL)
-    return read_and_hash (file, leaf, data, 0, size, state, error);
-  gboolean ok = read_and_hash (file, leaf, data, 0, first, state, error);
-  g_thread_join (helper);
-  if (ok && !half.ok)
-    {
-      g_propagate_error (error, g_steal_pointer (&half.error));
-      ok = FALSE;
-    }
-  g_clear_error (&half.error);
-  if (ok)
-    XXH3_64bits_update (state, data + first, size - first);
-  return ok;
-}
-
-/* Reads the record into `data` and checks it against the manifest's
- * checksum on the way. */
-static gboolean
-read_hashed (LfFile *file, const LfFileLeaf *leaf, guint8 *data, gsize size, GError **error)
-{
-  XXH3_state_t *state = XXH3_createState ();
-  if (state == NULL || XXH3_64bits_reset (state) != XXH_OK)
-    {
-      XXH3_freeState (state);
-      g_set_error (error, LF_ERROR, LF_ERROR_TOO_LARGE, "no memory to hash the record");
-      return FALSE;
-    }
-  gboolean ok = read_record_hashed (file, leaf, data, size, state, error);
-  guint64 found = XXH3_64bits_digest (state);
-  XXH3_freeState (state);
-  return ok && (found == leaf->checksum || checksum_mismatch (leaf, size, found, error));
-}
-
-/* The bytes of a leaf's record: a slice of the mapping, or read (and then
- * checked against the manifest's checksum: *checked). */
+/* The bytes of a leaf's record: a slice of the mapping, or read. */
 static GBytes *
-record_bytes (LfFile *file, const LfFileLeaf *leaf, gboolean *checked, GError **error)
+record_bytes (LfFile *file, const LfFileLeaf *leaf, GError **error)
 {
   gsize size = (gsize) leaf->pub.size;
   if (file->mapped != NULL)
@@ -412,9 +313,7 @@ record_bytes (LfFile *file, const LfFileLeaf *leaf, gboolean *checked, GError **
         }
       bytes = g_bytes_new_take (data, size);
     }
-  *checked = leaf->has_checksum && size >= HASHED_PIECE;
-  if (*checked ? !read_hashed (file, leaf, data, size, error)
-               : !_lf_file_read_exact (file, data, size, leaf->pub.offset, error))
+  if (!_lf_file_read_exact (file, data, size, leaf->pub.offset, error))
     {
       g_bytes_unref (bytes);
       return NULL;
@@ -430,7 +329,12 @@ check_checksum (const LfFileLeaf *leaf, GBytes *bytes, GError **error)
   gsize size;
   gconstpointer data = g_bytes_get_data (bytes, &size);
   guint64 found = XXH3_64bits (data, size);
-  return found == leaf->checksum || checksum_mismatch (leaf, size, found, error);
+  if (found == leaf->checksum)
+    return TRUE;
+  g_set_error (error, LF_ERROR, LF_ERROR_CHECKSUM,
+               "the record (%" G_GSIZE_FORMAT " bytes) has checksum %016" G_GINT64_MODIFIER
+               "x, the manifest says %016" G_GINT64_MODIFIER "x", size, found, leaf->checksum);
+  return FALSE;
 }
 
 /* What a load does with one record (see check_before_decoding in the
@@ -467,9 +371,8 @@ read_leaf (LfFile *file, const LfFileLeaf *leaf, GError **error)
   if (!leaf->pub.has_record)
     return lf_node_ref (leaf->like);
   GError *local = NULL;
-  gboolean checked = FALSE;
-  g_autoptr (GBytes) bytes = record_bytes (file, leaf, &checked, &local);
-  LfNode *out = bytes != NULL && (checked || check_checksum (leaf, bytes, &local))
+  g_autoptr (GBytes) bytes = record_bytes (file, leaf, &local);
+  LfNode *out = bytes != NULL && check_checksum (leaf, bytes, &local)
                 ? decode_record (file, leaf, bytes, &local) : NULL;
   if (out == NULL)
     g_propagate_prefixed_error (error, local, "%s: record %u at offset %" G_GUINT64_FORMAT
