@@ -283,9 +283,14 @@ def test_inspect():
     filename = path("mixed.eqx")
     offsets = save_eqx(filename, arrays)
     out, _ = run(["inspect", filename])
-    lines = out.strip().splitlines()
+    table, summary = out.split("\n\n")
+    lines = table.strip().splitlines()
     assert lines[0].split() == ["RECORD", "OFFSET", "SIZE", "CODEC", "KIND", "DTYPE", "SHAPE"]
     assert len(lines) == 1 + len(arrays)
+    summary = summary.splitlines()
+    assert summary[0] == (f"{len(arrays)} records, {offsets[-1]} bytes stored, "
+                          f"{sum(a.size for a in arrays)} elements"), summary
+    assert summary[2] == f"codecs: npy ({len(arrays)})", summary
     for i, (line, a) in enumerate(zip(lines[1:], arrays)):
         fields = line.split(None, 6)
         assert fields[:6] == [str(i), str(offsets[i]), str(offsets[i + 1] - offsets[i]),
@@ -452,15 +457,16 @@ def test_convert_plain():
     out = path("conv-npy.eqx")
     run(["convert", "--spec", "npy", src, out])
     assert open(out, "rb").read() == open(src, "rb").read()
-    # In place: OUT may be IN.
+    # In place: OUT may be IN, with --force as any output that exists.
     inplace = path("conv-inplace.eqx")
     shutil.copy(src, inplace)
-    run(["convert", "--spec", "npy", inplace, inplace])
+    run(["convert", "--spec", "npy", inplace, inplace], rc=2)
+    run(["convert", "-f", "--spec", "npy", inplace, inplace])
     assert open(inplace, "rb").read() == open(src, "rb").read()
     # Unknown codecs and bad references are errors, and the output is untouched.
-    _, err = run(["convert", "--spec", "no-such-codec", src, out], rc=2)
+    _, err = run(["convert", "-f", "--spec", "no-such-codec", src, out], rc=2)
     assert "no-such-codec" in err
-    _, err = run(["convert", "--spec", "npy(", src, out], rc=2)
+    _, err = run(["convert", "-f", "--spec", "npy(", src, out], rc=2)
     assert open(out, "rb").read() == open(src, "rb").read()
     no_temporaries(TMP)
 
@@ -621,8 +627,9 @@ def test_custom_codec():
         [sum(r["size"] for r in records[:i]) for i in range(len(records))]
     assert sum(r["size"] for r in records) == size, records
     out, _ = run(["inspect", "--spec", "int8-affine", q], env=env)
-    lines = out.strip().splitlines()
+    lines = out.split("\n\n")[0].strip().splitlines()
     assert len(lines) == 1 + len(arrays)
+    assert f"codecs: int8-affine ({len(arrays)})" in out, out
     for line, a in zip(lines[1:], arrays):
         fields = line.split(None, 6)
         assert fields[3:6] == ["int8-affine", "array", "float32"], line
@@ -729,7 +736,7 @@ def test_record_size_limit():
     assert "expected at most 64" in err, err
     # Sizes take binary units; 0 lifts the limit; the option wins over the variable.
     for size in ("512", "1K", "1KiB", "4GiB", "0"):
-        run(["convert", "--max-record-size", size, "--spec", "npy", src, out], env=env)
+        run(["convert", "-f", "--max-record-size", size, "--spec", "npy", src, out], env=env)
         assert open(out, "rb").read() == open(src, "rb").read()
     for bad in ("12Q", "-1", "K", "1.5G", "99999999999999999999"):
         _, err = run(["convert", "--max-record-size", bad, "--spec", "npy", src, out], rc=2)
@@ -874,14 +881,16 @@ def test_progress():
     big = path("progress.npy")
     np.save(big, np.zeros(4 << 20, dtype=np.float32))
     env = dict(os.environ, LEAFIO_PROGRESS_DELAY_MS="0")
-    rc, err = run_in_pty(["pack", path("progress.eqx"), big], env)
+    rc, err = run_in_pty(["pack", "-f", path("progress.eqx"), big], env)
     assert rc == 0, err
     assert "writing" in err and "%" in err and "/s" in err and "left" in err, repr(err)
-    rc, err = run_in_pty(["pack", "--quiet", path("progress.eqx"), big], env)
+    rc, err = run_in_pty(["pack", "-f", "--quiet", path("progress.eqx"), big], env)
     assert rc == 0 and err == "", repr(err)
-    # Not a terminal: nothing on stderr.
-    _, err = run(["pack", path("progress.eqx"), big], env=env)
-    assert err == "", err
+    # Not a terminal: no bar, only the result line.
+    _, err = run(["pack", "-f", path("progress.eqx"), big], env=env)
+    assert "\r" not in err and "%" not in err.split("(")[0], err
+    assert re.fullmatch(r"leafio: \S+ -> \S+: \d+ -> \d+ bytes \(\d+\.\d\d%\), [^\n]*\n",
+                        err), err
 
 
 def test_interrupt_leaves_no_temporary():
@@ -899,7 +908,7 @@ def test_interrupt_leaves_no_temporary():
     out = os.path.join(outdir, "out.eqx")
     open(out, "wb").write(b"previous")
     # Slow on purpose (level 19), so the temporary file is there to be seen.
-    proc = subprocess.Popen([LEAFIO, "convert", "--spec", "compressed(level=19)", src, out],
+    proc = subprocess.Popen([LEAFIO, "convert", "-f", "--spec", "compressed(level=19)", src, out],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and proc.poll() is None:

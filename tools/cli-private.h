@@ -24,8 +24,22 @@ int cli_cmd_diff (int argc, char **argv);
 
 /* ---- cli-util.c ------------------------------------------------------------ */
 
-/* Set by --quiet: no progress bar. */
+/* Set by --quiet: no progress bar, no result line. */
 extern gboolean cli_quiet;
+/* Set by --force: outputs that exist are replaced. */
+extern gboolean cli_force;
+/* Set by --human: sizes in KiB, MiB, GiB instead of exact bytes. */
+extern gboolean cli_human;
+
+/* The options every command that writes or measures spells the same way;
+ * list them in a command's GOptionEntry table. */
+#define CLI_OPTION_QUIET \
+  { "quiet", 'q', 0, G_OPTION_ARG_NONE, &cli_quiet, "No progress bar and no result line", NULL }
+#define CLI_OPTION_FORCE \
+  { "force", 'f', 0, G_OPTION_ARG_NONE, &cli_force, "Replace outputs that already exist", NULL }
+#define CLI_OPTION_HUMAN \
+  { "human", 'H', 0, G_OPTION_ARG_NONE, &cli_human, \
+    "Sizes in KiB, MiB, GiB (default: exact bytes)", NULL }
 
 /* Parses a subcommand's options; on failure prints the error and a hint
  * and returns FALSE.  `n_args` is the number of positional arguments
@@ -52,6 +66,46 @@ char *cli_leaf_describe (LfNode *leaf);
 void cli_print_json (JsonNode *root);
 /* dtype and shape of an array or scalar leaf (shape NULL for scalars). */
 void cli_leaf_get_type (LfNode *leaf, LfDType *dtype, guint *ndim, const gsize **shape);
+
+/* ---- files named on the command line (cli-util.c) ---------------------------- */
+
+/* "-" as a file name: stdin for an input, stdout for an output. */
+#define CLI_STDIO "-"
+#define CLI_STDIN_NAME "stdin"
+#define CLI_STDOUT_NAME "stdout"
+gboolean cli_is_stdio (const char *name);
+/* Takes stdin for an input named "-": only one input of a command can be
+ * stdin.  LF_ERROR_FAILED when an earlier one already took it. */
+gboolean cli_claim_stdin (GError **error);
+/* Reads what is left of stdin to its end (a pipe, a FIFO, a terminal):
+ * LF_ERROR_IO on a read error, LF_ERROR_TOO_LARGE when it does not fit in
+ * memory.  Transfer full. */
+GBytes *cli_read_stdin (GError **error);
+/* Refuses an output `path` that exists unless --force was given: exit
+ * before anything is read or written.  stdout always passes. */
+gboolean cli_check_overwrite (const char *path, GError **error);
+/* Loads the skeleton JSON named by `option` ("--like"), its errors naming
+ * the option and what the file should hold.  Transfer full. */
+LfNode *cli_load_skeleton_file (const char *option, const char *path, GError **error);
+
+/* ---- sizes and results (cli-util.c) ------------------------------------------- */
+
+/* `bytes` as text: exact ("1048576") by default, "1.0 MiB" with --human. */
+char *cli_format_size (guint64 bytes);
+/* A size or rate that is for people only (progress bars, rates): always
+ * in units, "1.0 MiB". */
+char *cli_format_size_units (guint64 bytes);
+/* Prints the result line of a command that read `in_bytes` from `in_name`
+ * and wrote `out_bytes` to `out_name` since `start_us`
+ * (g_get_monotonic_time()), as zstd does, on stderr unless --quiet:
+ *   IN -> OUT: 1048576 -> 524416 bytes (50.01%), 0.02 s, 49.8 MiB/s */
+void cli_print_result (const char *in_name, guint64 in_bytes, const char *out_name,
+                       guint64 out_bytes, gint64 start_us);
+/* Routes GLib warnings (from the library: a stale manifest, say) to
+ * stderr as "leafio: warning: MESSAGE". */
+void cli_log_init (void);
+/* How many warnings cli_log_init()'s handler has printed. */
+extern guint cli_n_warnings;
 
 /* ---- limits (cli-util.c) ------------------------------------------------------ */
 
@@ -91,6 +145,7 @@ typedef struct {
  * Every error is prefixed "FILE: record N (offset X): ". */
 typedef struct _CliReader CliReader;
 
+/* "-" reads stdin (named "stdin" in messages), once. */
 CliReader *cli_reader_open (const char *filename, GError **error);
 void cli_reader_free (CliReader *reader);
 /* Reads every record with `codec` (a reference is added; NULL: each
@@ -103,6 +158,8 @@ guint64 cli_reader_get_offset (CliReader *reader);
 /* Index of the next record. */
 guint cli_reader_get_index (CliReader *reader);
 gboolean cli_reader_at_end (CliReader *reader);
+/* Goes back to the first record (for a second pass over the file). */
+void cli_reader_rewind (CliReader *reader);
 /* Describes the next record as it describes itself and moves past it.  A
  * record no codec recognises fills `info` (codec NULL, size: the rest of
  * the file) and fails with LF_ERROR_CORRUPT giving each codec's reason. */
@@ -184,7 +241,9 @@ gboolean cli_reader_walk (CliReader *reader, const CliSkeleton *skeleton, const 
 /* Writes to a temporary file next to `path` (an LfAtomicFile); only
  * cli_output_commit() puts it in place (rename), so `path` is never
  * half-written.  Freeing an uncommitted output, or a signal that ends the
- * tool (SIGINT, SIGTERM, SIGHUP, SIGPIPE), removes the temporary file. */
+ * tool (SIGINT, SIGTERM, SIGHUP, SIGPIPE), removes the temporary file.
+ * `path` "-" writes to stdout as the bytes come, which is not atomic.  An
+ * existing `path` is refused without --force (cli_check_overwrite). */
 typedef struct _CliOutput CliOutput;
 
 CliOutput *cli_output_new (const char *path, GError **error);
@@ -193,6 +252,14 @@ LfStream *cli_output_get_stream (CliOutput *output);
 /* Shows progress of the bytes written as `label` against `total` (0: unknown). */
 void cli_output_set_progress (CliOutput *output, const char *label, guint64 total);
 gboolean cli_output_commit (CliOutput *output, GError **error);
+/* Bytes written so far. */
+guint64 cli_output_get_written (CliOutput *output);
+/* The file cli_save_tree() writes for `path`: ".eqx" added when it has no
+ * suffix; "-" stays stdout (transfer full). */
+char *cli_output_target (const char *path);
+/* cli_save_tree() that also gives the bytes written (`written` may be NULL). */
+gboolean cli_save_tree_full (const char *path, LfNode *tree, LfSpec *spec, guint64 *written,
+                             GError **error);
 void cli_output_free (CliOutput *output);
 /* Saves the leaves of `tree` with `spec` to `path` (".eqx" added when it
  * has no suffix, as the library does) atomically, with a progress bar. */

@@ -4,10 +4,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
 
 #include "cli-private.h"
 
 gboolean cli_quiet = FALSE;
+gboolean cli_force = FALSE;
+gboolean cli_human = FALSE;
 guint64 cli_max_record_size = CLI_DEFAULT_MAX_RECORD_SIZE;
 
 /* GOption stops at "--" but leaves it among the arguments; every command
@@ -24,6 +28,28 @@ drop_end_of_options (int *argc, char **argv)
       }
 }
 
+/* GOption's messages ("Unknown option --x", "Missing argument for -s")
+ * as leafio writes its own: lower case after "leafio: ", plain quotes. */
+static char *
+own_words (const char *message)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+  for (const char *p = message; *p != '\0'; p++)
+    {
+      /* U+201C and U+201D, GLib's quotes */
+      if (g_str_has_prefix (p, "\xe2\x80\x9c") || g_str_has_prefix (p, "\xe2\x80\x9d"))
+        {
+          g_string_append_c (text, '\'');
+          p += 2;
+        }
+      else
+        g_string_append_c (text, *p);
+    }
+  if (text->len > 1 && g_ascii_isupper (text->str[0]) && !g_ascii_isupper (text->str[1]))
+    text->str[0] = g_ascii_tolower (text->str[0]);
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
 gboolean
 cli_parse_options (GOptionContext *context, int *argc, char ***argv, int n_args)
 {
@@ -31,8 +57,8 @@ cli_parse_options (GOptionContext *context, int *argc, char ***argv, int n_args)
 
   if (!g_option_context_parse (context, argc, argv, &error))
     {
-      fprintf (stderr, "leafio: %s\nRun `%s --help` for usage.\n", error->message,
-               g_get_prgname ());
+      g_autofree char *message = own_words (error->message);
+      fprintf (stderr, "leafio: %s\nRun `%s --help` for usage.\n", message, g_get_prgname ());
       return FALSE;
     }
   drop_end_of_options (argc, *argv);
@@ -224,4 +250,166 @@ cli_limits_add_options (GOptionContext *context)
     { NULL }
   };
   g_option_context_add_main_entries (context, entries, NULL);
+}
+
+/* ---- files named on the command line ----------------------------------------- */
+
+gboolean
+cli_is_stdio (const char *name)
+{
+  return name != NULL && strcmp (name, CLI_STDIO) == 0;
+}
+
+gboolean
+cli_claim_stdin (GError **error)
+{
+  static gboolean claimed = FALSE;
+  if (claimed)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_FAILED,
+                   "'-' (stdin) is named twice: only one input can be read from stdin");
+      return FALSE;
+    }
+  claimed = TRUE;
+  return TRUE;
+}
+
+#define STDIN_CHUNK ((gsize) 1 << 20)
+
+GBytes *
+cli_read_stdin (GError **error)
+{
+  gsize size = 0, allocated = 0;
+  guint8 *data = NULL;
+  for (;;)
+    {
+      if (allocated - size < STDIN_CHUNK)
+        {
+          gsize want = MAX (allocated * 2, STDIN_CHUNK);
+          guint8 *bigger = want > allocated ? g_try_realloc (data, want) : NULL;
+          if (bigger == NULL)
+            {
+              g_free (data);
+              g_set_error (error, LF_ERROR, LF_ERROR_TOO_LARGE, "%s: more than %"
+                           G_GSIZE_FORMAT " bytes: too large to hold in memory",
+                           CLI_STDIN_NAME, size);
+              return NULL;
+            }
+          data = bigger;
+          allocated = want;
+        }
+      ssize_t n = read (STDIN_FILENO, data + size, allocated - size);
+      if (n == 0)
+        break;
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          int errsv = errno;
+          g_free (data);
+          g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: cannot read: %s", CLI_STDIN_NAME,
+                       g_strerror (errsv));
+          return NULL;
+        }
+      size += (gsize) n;
+    }
+  return g_bytes_new_take (data, size);
+}
+
+gboolean
+cli_check_overwrite (const char *path, GError **error)
+{
+  GStatBuf st;
+  if (cli_force || cli_is_stdio (path) || g_lstat (path, &st) != 0)
+    return TRUE;
+  g_set_error (error, LF_ERROR, LF_ERROR_FAILED,
+               "%s: already exists; use -f (--force) to replace it", path);
+  return FALSE;
+}
+
+LfNode *
+cli_load_skeleton_file (const char *option, const char *path, GError **error)
+{
+  LfNode *like = lf_tree_from_json_file (path, error);
+  if (like == NULL)
+    {
+      g_prefix_error (error, "%s: ", option);
+      /* Say what the file should have been, once. */
+      char *message = g_strconcat ((*error)->message, " (expected a skeleton JSON file, as "
+                                   "`leafio skeleton FILE` writes)", NULL);
+      g_free ((*error)->message);
+      (*error)->message = message;
+    }
+  return like;
+}
+
+/* ---- sizes and results --------------------------------------------------------- */
+
+char *
+cli_format_size_units (guint64 bytes)
+{
+  /* GLib puts a no-break space (UTF-8 even in the C locale) before the
+   * unit; a plain one reads the same, in every locale and in scripts. */
+  char *text = g_format_size_full (bytes, G_FORMAT_SIZE_IEC_UNITS);
+  char *nbsp;
+  while ((nbsp = strstr (text, "\xc2\xa0")) != NULL)
+    {
+      *nbsp = ' ';
+      memmove (nbsp + 1, nbsp + 2, strlen (nbsp + 2) + 1);
+    }
+  return text;
+}
+
+char *
+cli_format_size (guint64 bytes)
+{
+  if (cli_human)
+    return cli_format_size_units (bytes);
+  return g_strdup_printf ("%" G_GUINT64_FORMAT, bytes);
+}
+
+void
+cli_print_result (const char *in_name, guint64 in_bytes, const char *out_name,
+                  guint64 out_bytes, gint64 start_us)
+{
+  if (cli_quiet)
+    return;
+  double seconds = (double) (g_get_monotonic_time () - start_us) / G_USEC_PER_SEC;
+  g_autofree char *in_text = cli_format_size (in_bytes);
+  g_autofree char *out_text = cli_format_size (out_bytes);
+  /* Below a millisecond the time is noise: no rate from it. */
+  g_autofree char *rate = seconds >= 0.001
+                            ? cli_format_size_units ((guint64) ((double) in_bytes / seconds))
+                            : NULL;
+  char ratio[32] = "-";
+  if (in_bytes > 0)
+    g_snprintf (ratio, sizeof ratio, "%.2f%%", 100.0 * (double) out_bytes / (double) in_bytes);
+  fflush (stdout);
+  fprintf (stderr, "leafio: %s -> %s: %s -> %s%s (%s), %.2f s%s%s%s\n", in_name, out_name,
+           in_text, out_text, cli_human ? "" : " bytes", ratio, seconds,
+           rate != NULL ? ", " : "", rate != NULL ? rate : "", rate != NULL ? "/s" : "");
+}
+
+guint cli_n_warnings = 0;
+
+static GLogWriterOutput
+write_log (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+  if (!(level & (G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE)))
+    return g_log_writer_default (level, fields, n_fields, user_data);
+  for (gsize i = 0; i < n_fields; i++)
+    if (strcmp (fields[i].key, "MESSAGE") == 0)
+      {
+        fflush (stdout);
+        fprintf (stderr, "leafio: warning: %s\n", (const char *) fields[i].value);
+        cli_n_warnings++;
+        return G_LOG_WRITER_HANDLED;
+      }
+  return g_log_writer_default (level, fields, n_fields, user_data);
+}
+
+void
+cli_log_init (void)
+{
+  g_log_set_writer_func (write_log, NULL, NULL);
 }

@@ -8,6 +8,9 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
 
 #include "cli-private.h"
 
@@ -33,11 +36,13 @@ add_decoded_leaf (const LfPath *path, const char *path_text, LfNode *leaf,
  * itself: with `input_spec_text`'s codec, or the codec that recognises it
  * (transfer full). */
 static LfNode *
-read_as_list (const char *filename, const char *input_spec_text, GError **error)
+read_as_list (const char *filename, const char *input_spec_text, guint64 *in_bytes,
+              GError **error)
 {
   g_autoptr (CliReader) reader = cli_reader_open (filename, error);
   if (reader == NULL)
     return NULL;
+  *in_bytes = cli_reader_get_size (reader);
   if (input_spec_text != NULL)
     {
       g_autoptr (LfCodec) codec = cli_codec_for_reading ("--input-spec", input_spec_text,
@@ -54,11 +59,12 @@ read_as_list (const char *filename, const char *input_spec_text, GError **error)
   return lf_list_new (leaves->len, (LfNode *const *) leaves->pdata);
 }
 
+/* IN loaded by the library into the skeleton; stdin is read as a stream. */
 static LfNode *
 read_with_like (const char *filename, const char *like_file, const char *input_spec_text,
-                GError **error)
+                guint64 *in_bytes, GError **error)
 {
-  g_autoptr (LfNode) like = lf_tree_from_json_file (like_file, error);
+  g_autoptr (LfNode) like = cli_load_skeleton_file ("--like", like_file, error);
   if (like == NULL)
     return NULL;
   g_autoptr (LfSpec) input_spec = cli_spec_load (input_spec_text, NULL, error);
@@ -67,6 +73,19 @@ read_with_like (const char *filename, const char *like_file, const char *input_s
       g_prefix_error (error, "--input-spec: ");
       return NULL;
     }
+  if (cli_is_stdio (filename))
+    {
+      if (!cli_claim_stdin (error))
+        return NULL;
+      g_autoptr (LfStream) in = lf_stream_new_for_fd (STDIN_FILENO, FALSE);
+      lf_stream_set_name (in, CLI_STDIN_NAME);
+      LfNode *tree = lf_tree_deserialise_leaves_from_stream (in, like, input_spec, NULL, NULL,
+                                                             error);
+      *in_bytes = lf_stream_tell (in);
+      return tree;
+    }
+  GStatBuf st;
+  *in_bytes = g_stat (filename, &st) == 0 ? (guint64) st.st_size : 0;
   return lf_tree_deserialise_leaves (filename, like, input_spec, NULL, NULL, error);
 }
 
@@ -76,13 +95,18 @@ convert (char **argv, const char *spec_text, const char *rules_file, const char 
          const char *input_spec_text)
 {
   GError *error = NULL;
+  gint64 start_us = g_get_monotonic_time ();
+  g_autofree char *target = cli_output_target (argv[2]);
+  if (!cli_check_overwrite (target, &error))
+    return cli_fail (error);
   g_autoptr (LfSpec) spec = cli_spec_load (spec_text, rules_file, &error);
   if (spec == NULL)
     return cli_fail (error);
 
-  g_autoptr (LfNode) tree = like_file != NULL
-                              ? read_with_like (argv[1], like_file, input_spec_text, &error)
-                              : read_as_list (argv[1], input_spec_text, &error);
+  guint64 in_bytes = 0, out_bytes = 0;
+  g_autoptr (LfNode) tree =
+    like_file != NULL ? read_with_like (argv[1], like_file, input_spec_text, &in_bytes, &error)
+                      : read_as_list (argv[1], input_spec_text, &in_bytes, &error);
   if (tree == NULL)
     return cli_fail (error);
   if (rules_file != NULL)
@@ -91,8 +115,10 @@ convert (char **argv, const char *spec_text, const char *rules_file, const char 
       if (!lf_spec_check_rules_used (spec, tree, NULL, NULL, &unused))
         fprintf (stderr, "leafio: warning: %s\n", unused->message);
     }
-  if (!cli_save_tree (argv[2], tree, spec, &error))
+  if (!cli_save_tree_full (target, tree, spec, &out_bytes, &error))
     return cli_fail (error);
+  cli_print_result (cli_is_stdio (argv[1]) ? CLI_STDIN_NAME : argv[1], in_bytes,
+                    cli_is_stdio (target) ? CLI_STDOUT_NAME : target, out_bytes, start_us);
   return CLI_EXIT_OK;
 }
 
@@ -116,13 +142,18 @@ cli_cmd_convert (int argc, char **argv)
     { "input-spec", 'i', 0, G_OPTION_ARG_STRING, &input_spec_text,
       "The spec IN was saved with: with --like any spec (default " LF_CODEC_DEFAULT "), "
       "without it the codec of every record (default: each record's is recognised)", "SPEC" },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &cli_quiet, "No progress bar", NULL },
+    CLI_OPTION_FORCE,
+    CLI_OPTION_QUIET,
+    CLI_OPTION_HUMAN,
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("IN OUT");
   g_option_context_set_summary (context,
     "Re-encodes IN with another spec and writes OUT atomically (\".eqx\" is\n"
-    "added when OUT has no suffix; OUT may be IN).\n\n"
+    "added when OUT has no suffix).  An OUT that exists (IN itself, say) is\n"
+    "replaced only with --force.  IN '-' reads stdin, OUT '-' writes stdout\n"
+    "(not atomically).  When done, one line on stderr gives the sizes, their\n"
+    "ratio, the time and the rate (--quiet: none).\n\n"
     "Without --like, records are read as they describe themselves (each by\n"
     "the codec that recognises it, or by --input-spec's codec) as the leaves\n"
     "of a list, so no skeleton is needed; rules then match the paths [0], [1],\n"

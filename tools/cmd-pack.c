@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <glib/gstdio.h>
 
@@ -15,9 +16,20 @@
 
 /* Reads the one array of the .npy file at `path` (transfer full). */
 static LfNode *
-read_npy_file (const char *path, GError **error)
+read_npy_file (const char *path, guint64 *in_bytes, GError **error)
 {
-  g_autoptr (LfStream) stream = lf_stream_new_for_path (path, TRUE, error);
+  g_autoptr (LfStream) stream = NULL;
+  if (cli_is_stdio (path))
+    {
+      /* stdin is read as a stream: it may be a pipe. */
+      if (!cli_claim_stdin (error))
+        return NULL;
+      path = CLI_STDIN_NAME;
+      stream = lf_stream_new_for_fd (STDIN_FILENO, FALSE);
+      lf_stream_set_name (stream, path);
+    }
+  else
+    stream = lf_stream_new_for_path (path, TRUE, error);
   if (stream == NULL)
     return NULL;
   g_autoptr (LfNode) leaf = lf_npy_read (stream, error);
@@ -37,6 +49,7 @@ read_npy_file (const char *path, GError **error)
                    "an .npy file holds one array", path, used);
       return NULL;
     }
+  *in_bytes += lf_stream_tell (stream);
   return g_steal_pointer (&leaf);
 }
 
@@ -61,7 +74,9 @@ cli_cmd_pack (int argc, char **argv)
     { "rules", 'r', 0, G_OPTION_ARG_FILENAME, &rules_file,
       "Path rules, one `PATTERN = CODEC` a line, over the paths [0], [1], ...; "
       "--spec is then the default codec", "FILE" },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &cli_quiet, "No progress bar", NULL },
+    CLI_OPTION_FORCE,
+    CLI_OPTION_QUIET,
+    CLI_OPTION_HUMAN,
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("OUT FILE.npy…");
@@ -70,7 +85,10 @@ cli_cmd_pack (int argc, char **argv)
     "saves them as the leaves of a list, in the order given, to OUT (\".eqx\"\n"
     "is added when OUT has no suffix).  With the default npy codec, OUT is\n"
     "byte for byte what np.save writes for the same arrays as C-ordered\n"
-    "little-endian arrays, one after another.  OUT is written atomically.");
+    "little-endian arrays, one after another.  OUT is written atomically; one\n"
+    "that exists is replaced only with --force.  OUT '-' writes stdout (not\n"
+    "atomically); one input '-' reads an .npy file from stdin.  When done, one\n"
+    "line on stderr gives the sizes, their ratio, the time and the rate.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!cli_parse_options (context, &argc, &argv, -2))
     return CLI_EXIT_ERROR;
@@ -79,6 +97,10 @@ cli_cmd_pack (int argc, char **argv)
   char **inputs = argv + 2;
 
   GError *error = NULL;
+  gint64 start_us = g_get_monotonic_time ();
+  g_autofree char *target = cli_output_target (out);
+  if (!cli_check_overwrite (target, &error))
+    return cli_fail (error);
   g_autoptr (LfSpec) spec = cli_spec_load (spec_text, rules_file, &error);
   if (spec == NULL)
     return cli_fail (error);
@@ -87,28 +109,32 @@ cli_cmd_pack (int argc, char **argv)
   for (int i = 0; i < n_inputs; i++)
     {
       GStatBuf st;
-      if (g_stat (inputs[i], &st) == 0)
+      if (!cli_is_stdio (inputs[i]) && g_stat (inputs[i], &st) == 0)
         total += (guint64) st.st_size;
     }
 
   g_autoptr (CliProgress) progress = cli_progress_new ("reading", total);
   g_autoptr (GPtrArray) leaves = g_ptr_array_new_with_free_func ((GDestroyNotify) lf_node_unref);
-  guint64 done = 0;
+  guint64 in_bytes = 0, out_bytes = 0;
   for (int i = 0; i < n_inputs; i++)
     {
-      LfNode *leaf = read_npy_file (inputs[i], &error);
+      LfNode *leaf = read_npy_file (inputs[i], &in_bytes, &error);
       if (leaf == NULL)
         return cli_fail (error);
       g_ptr_array_add (leaves, leaf);
-      done += lf_array_get_n_bytes (leaf);
-      cli_progress_update (progress, done);
+      cli_progress_update (progress, in_bytes);
     }
   g_clear_pointer (&progress, cli_progress_free);
 
   g_autoptr (LfNode) tree = lf_list_new (leaves->len, (LfNode *const *) leaves->pdata);
   if (rules_file != NULL)
     warn_unused_rules (spec, tree);
-  if (!cli_save_tree (out, tree, spec, &error))
+  if (!cli_save_tree_full (target, tree, spec, &out_bytes, &error))
     return cli_fail (error);
+  g_autofree char *in_name = n_inputs == 1 ? g_strdup (cli_is_stdio (inputs[0]) ? CLI_STDIN_NAME
+                                                                              : inputs[0])
+                                           : g_strdup_printf ("%d files", n_inputs);
+  cli_print_result (in_name, in_bytes, cli_is_stdio (target) ? CLI_STDOUT_NAME : target,
+                    out_bytes, start_us);
   return CLI_EXIT_OK;
 }

@@ -22,6 +22,7 @@
 typedef struct {
   CliReader *reader;
   const char *dir;
+  guint64 written;
 } Unpack;
 
 static void
@@ -81,8 +82,28 @@ npy_bytes_for_record (CliReader *reader, const CliRecordInfo *info, GError **err
   return lf_stream_steal_bytes (memory);
 }
 
-/* Writes the record `info` describes as a file named after its leaf path
+/* The file the record `info` describes goes to: named after its leaf path
  * with a skeleton, after its index without one. */
+static char *
+file_path_for_record (const Unpack *self, const LfPath *path, const CliRecordInfo *info)
+{
+  g_autofree char *file_name = path != NULL ? file_name_for_path (path)
+                                            : g_strdup_printf ("%06u.npy", info->index);
+  return g_build_filename (self->dir, file_name, NULL);
+}
+
+/* The first pass without --force: an output file that exists already
+ * stops the command before it writes anything. */
+static gboolean
+check_record_output (const LfPath *path, const char *path_text, LfNode *leaf,
+                     const CliRecordInfo *info, gpointer user_data, GError **error)
+{
+  if (info == NULL)
+    return TRUE;
+  g_autofree char *file_path = file_path_for_record (user_data, path, info);
+  return cli_check_overwrite (file_path, error);
+}
+
 static gboolean
 unpack_record (const LfPath *path, const char *path_text, LfNode *leaf,
                const CliRecordInfo *info, gpointer user_data, GError **error)
@@ -94,10 +115,11 @@ unpack_record (const LfPath *path, const char *path_text, LfNode *leaf,
   g_autoptr (GBytes) bytes = npy_bytes_for_record (self->reader, info, error);
   if (bytes == NULL)
     return FALSE;
-  g_autofree char *file_name = path != NULL ? file_name_for_path (path)
-                                            : g_strdup_printf ("%06u.npy", info->index);
-  g_autofree char *file_path = g_build_filename (self->dir, file_name, NULL);
-  return cli_write_file_atomic (file_path, bytes, error);
+  g_autofree char *file_path = file_path_for_record (self, path, info);
+  if (!cli_write_file_atomic (file_path, bytes, error))
+    return FALSE;
+  self->written += g_bytes_get_size (bytes);
+  return TRUE;
 }
 
 int
@@ -105,7 +127,9 @@ cli_cmd_unpack (int argc, char **argv)
 {
   g_auto (CliSkeleton) skeleton = { 0 };
   const GOptionEntry entries[] = {
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &cli_quiet, "No progress bar", NULL },
+    CLI_OPTION_FORCE,
+    CLI_OPTION_QUIET,
+    CLI_OPTION_HUMAN,
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("FILE DIR");
@@ -119,7 +143,10 @@ cli_cmd_unpack (int argc, char **argv)
     "[A-Za-z0-9_-] as %XX), joined by '.', plus \".npy\":\n"
     "  .layers[0].weight -> layers.0.weight.npy    ['a b'] -> a%20b.npy\n"
     "and a tree that is a single leaf gives root.npy.  Leaves without a record\n"
-    "get no file.  Each file is written atomically.");
+    "get no file.  Each file is written atomically.  Without --force, a file\n"
+    "that exists already stops the command before it writes anything.\n"
+    "FILE '-' reads stdin.  When done, one line on stderr gives the sizes,\n"
+    "their ratio, the time and the rate (--quiet: none).");
   cli_skeleton_add_options (&skeleton, context,
                             "Name the files after the leaf paths of this skeleton");
   g_option_context_add_main_entries (context, entries, NULL);
@@ -129,9 +156,18 @@ cli_cmd_unpack (int argc, char **argv)
   const char *dir = argv[2];
 
   GError *error = NULL;
+  gint64 start_us = g_get_monotonic_time ();
   g_autoptr (CliReader) reader = cli_reader_open (argv[1], &error);
   if (reader == NULL || !cli_skeleton_load (&skeleton, reader, &error))
     return cli_fail (error);
+  Unpack self = { .reader = reader, .dir = dir };
+  if (!cli_force)
+    {
+      if (!cli_reader_walk (reader, &skeleton, "checking", check_record_output, NULL, &self,
+                            &error))
+        return cli_fail (error);
+      cli_reader_rewind (reader);
+    }
   if (g_mkdir_with_parents (dir, 0777) != 0)
     {
       int errsv = errno;
@@ -139,8 +175,9 @@ cli_cmd_unpack (int argc, char **argv)
                                     dir, g_strerror (errsv)));
     }
 
-  Unpack self = { .reader = reader, .dir = dir };
   if (!cli_reader_walk (reader, &skeleton, "unpacking", unpack_record, NULL, &self, &error))
     return cli_fail (error);
+  cli_print_result (cli_reader_get_filename (reader), cli_reader_get_size (reader), dir,
+                    self.written, start_us);
   return CLI_EXIT_OK;
 }

@@ -36,7 +36,11 @@ print_usage (FILE *out)
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     fprintf (out, "  %-10s %s\n", commands[i].name, commands[i].summary);
   fprintf (out,
-           "\n`leafio COMMAND --help` describes a command's options.\n"
+           "\nOptions:\n"
+           "  -h, --help     this list\n"
+           "  -V, --version  leafio's version and the library's\n"
+           "\n`leafio COMMAND --help` describes a command's options.  A file named\n"
+           "'-' is stdin (an input) or stdout (an output).\n"
            "Exit status: 0 success, 1 differences found (diff), 2 error.\n");
 }
 
@@ -53,6 +57,7 @@ int
 main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
+  cli_log_init ();
 
   if (argc < 2)
     {
@@ -65,7 +70,7 @@ main (int argc, char **argv)
       print_usage (stdout);
       return CLI_EXIT_OK;
     }
-  if (strcmp (name, "--version") == 0)
+  if (strcmp (name, "--version") == 0 || strcmp (name, "-V") == 0)
     {
       printf ("leafio %s (library %s)\n", LF_VERSION_STRING, lf_get_version ());
       return CLI_EXIT_OK;

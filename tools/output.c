@@ -11,7 +11,8 @@
 #include "cli-private.h"
 
 struct _CliOutput {
-  LfAtomicFile *file;
+  LfAtomicFile *file;   /* NULL: writing to stdout */
+  int fd;
   char *pending_copy; /* the temporary's path, for the signal handler */
   LfStream *stream;
   CliProgress *progress;
@@ -66,7 +67,7 @@ write_all (gpointer user_data, const void *buffer, gsize count, GError **error)
 {
   CliOutput *output = user_data;
   const guint8 *p = buffer;
-  int fd = lf_atomic_file_get_fd (output->file);
+  int fd = output->fd;
 
   while (count > 0)
     {
@@ -77,7 +78,9 @@ write_all (gpointer user_data, const void *buffer, gsize count, GError **error)
             continue;
           int errsv = errno;
           g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: cannot write: %s",
-                       lf_atomic_file_get_target (output->file), g_strerror (errsv));
+                       output->file != NULL ? lf_atomic_file_get_target (output->file)
+                                            : CLI_STDOUT_NAME,
+                       g_strerror (errsv));
           return FALSE;
         }
       p += n;
@@ -88,11 +91,36 @@ write_all (gpointer user_data, const void *buffer, gsize count, GError **error)
   return TRUE;
 }
 
+/* stdout ("-"): written as it comes, so not atomic: a failed command
+ * leaves what it wrote so far in the pipe or file behind stdout. */
+static CliOutput *
+output_new_for_stdout (void)
+{
+  CliOutput *output = g_new0 (CliOutput, 1);
+  output->fd = STDOUT_FILENO;
+  output->stream = lf_stream_new_for_callbacks (NULL, write_all, output, NULL);
+  lf_stream_set_name (output->stream, CLI_STDOUT_NAME);
+  return output;
+}
+
 CliOutput *
 cli_output_new (const char *path, GError **error)
 {
   g_return_val_if_fail (path != NULL, NULL);
 
+  if (cli_is_stdio (path))
+    {
+      /* As zstd does: binary records would garble a terminal. */
+      if (isatty (STDOUT_FILENO) && !cli_force)
+        {
+          g_set_error (error, LF_ERROR, LF_ERROR_FAILED, "%s is a terminal: not writing "
+                       "binary data there; redirect it, or use -f (--force)", CLI_STDOUT_NAME);
+          return NULL;
+        }
+      return output_new_for_stdout ();
+    }
+  if (!cli_check_overwrite (path, error))
+    return NULL;
   sigset_t old_mask;
   block_cleanup_signals (&old_mask);
   LfAtomicFile *file = lf_atomic_file_new (path, error);
@@ -108,6 +136,7 @@ cli_output_new (const char *path, GError **error)
 
   CliOutput *output = g_new0 (CliOutput, 1);
   output->file = file;
+  output->fd = lf_atomic_file_get_fd (file);
   output->pending_copy = pending_copy;
   output->stream = lf_stream_new_for_callbacks (NULL, write_all, output, NULL);
   lf_stream_set_name (output->stream, path);
@@ -130,8 +159,11 @@ cli_output_set_progress (CliOutput *output, const char *label, guint64 total)
 gboolean
 cli_output_commit (CliOutput *output, GError **error)
 {
-  if (!lf_stream_flush (output->stream, error)
-      || !lf_atomic_file_commit (output->file, TRUE, error))
+  if (!lf_stream_flush (output->stream, error))
+    return FALSE;
+  if (output->file == NULL)
+    return TRUE;
+  if (!lf_atomic_file_commit (output->file, TRUE, error))
     return FALSE;
   /* Renamed into place: nothing left for the handler to remove. */
   pending_tmp_path = NULL;
@@ -149,10 +181,17 @@ cli_output_free (CliOutput *output)
   lf_stream_free (output->stream);
   /* Removes an uncommitted temporary file before the handler forgets its
    * name: a signal in between still finds it. */
-  lf_atomic_file_free (output->file);
+  if (output->file != NULL)
+    lf_atomic_file_free (output->file);
   pending_tmp_path = NULL;
   g_free (output->pending_copy);
   g_free (output);
+}
+
+guint64
+cli_output_get_written (CliOutput *output)
+{
+  return output->written;
 }
 
 gboolean
@@ -215,10 +254,17 @@ saved_size (LfNode *tree, LfSpec *spec)
   return self.total;
 }
 
-gboolean
-cli_save_tree (const char *path, LfNode *tree, LfSpec *spec, GError **error)
+char *
+cli_output_target (const char *path)
 {
-  g_autofree char *target = lf_path_with_eqx_suffix (path);
+  return cli_is_stdio (path) ? g_strdup (path) : lf_path_with_eqx_suffix (path);
+}
+
+gboolean
+cli_save_tree_full (const char *path, LfNode *tree, LfSpec *spec, guint64 *written,
+                    GError **error)
+{
+  g_autofree char *target = cli_output_target (path);
   g_autoptr (CliOutput) output = cli_output_new (target, error);
   if (output == NULL)
     return FALSE;
@@ -226,5 +272,18 @@ cli_save_tree (const char *path, LfNode *tree, LfSpec *spec, GError **error)
 
   if (!lf_tree_serialise_leaves_to_stream (output->stream, tree, spec, NULL, NULL, error))
     return FALSE;
-  return cli_output_commit (output, error);
+  /* A manifest beside the file it replaces would describe other data. */
+  if (output->file != NULL && !lf_manifest_remove (target, error))
+    return FALSE;
+  if (!cli_output_commit (output, error))
+    return FALSE;
+  if (written != NULL)
+    *written = output->written;
+  return TRUE;
+}
+
+gboolean
+cli_save_tree (const char *path, LfNode *tree, LfSpec *spec, GError **error)
+{
+  return cli_save_tree_full (path, tree, spec, NULL, error);
 }

@@ -2,7 +2,11 @@
  *
  * Nothing is drawn when stderr is not a terminal (so pipes and logs stay
  * clean), with --quiet, or before the delay has passed (so quick commands
- * never flash a bar).  Redraws are limited to ten a second. */
+ * never flash a bar).  Redraws are limited to ten a second.  The rate
+ * (and the time left, which needs it) is shown only once the work has run
+ * for half a second: in the first ticks it is noise (a map that is read
+ * at once reads as 200 GB/s, a slow first record as 1 byte/s).  The bar
+ * is drawn with block characters in a UTF-8 locale, in ASCII otherwise. */
 #include "config.h"
 
 #include <stdio.h>
@@ -14,6 +18,7 @@
 #define BAR_WIDTH 24
 #define REDRAW_INTERVAL_US (G_USEC_PER_SEC / 10)
 #define DEFAULT_DELAY_US G_USEC_PER_SEC
+#define RATE_AFTER_US (G_USEC_PER_SEC / 2)
 
 struct _CliProgress {
   char *label;
@@ -23,6 +28,7 @@ struct _CliProgress {
   gint64 last_draw_us;
   gboolean enabled;
   gboolean drawn;
+  gboolean utf8;   /* the locale's charset: block characters for the bar */
 };
 
 static gint64
@@ -47,6 +53,7 @@ cli_progress_new (const char *label, guint64 total)
   progress->start_us = g_get_monotonic_time ();
   progress->delay_us = delay_from_environment ();
   progress->enabled = !cli_quiet && isatty (STDERR_FILENO);
+  progress->utf8 = g_get_charset (NULL);
   return progress;
 }
 
@@ -63,27 +70,41 @@ format_duration (double seconds)
 }
 
 static void
+append_bar (CliProgress *progress, GString *line, double fraction)
+{
+  guint filled = (guint) (fraction * BAR_WIDTH);
+  g_string_append_c (line, '[');
+  for (guint i = 0; i < BAR_WIDTH; i++)
+    {
+      if (progress->utf8)
+        g_string_append (line, i < filled ? "\xe2\x96\x88" : "\xe2\x96\x91"); /* U+2588, U+2591 */
+      else
+        g_string_append_c (line, i < filled ? '#' : '-');
+    }
+  g_string_append_c (line, ']');
+}
+
+static void
 draw (CliProgress *progress, guint64 done, gint64 now)
 {
-  double elapsed = (double) (now - progress->start_us) / G_USEC_PER_SEC;
-  double rate = elapsed > 0 ? (double) done / elapsed : 0;
-  g_autofree char *done_text = g_format_size (done);
-  g_autofree char *rate_text = g_format_size ((guint64) rate);
+  gint64 elapsed_us = now - progress->start_us;
+  double rate = elapsed_us >= RATE_AFTER_US
+                  ? (double) done * G_USEC_PER_SEC / (double) elapsed_us : -1;
+  g_autofree char *done_text = cli_format_size_units (done);
+  g_autofree char *rate_text = rate >= 0 ? cli_format_size_units ((guint64) rate)
+                                         : g_strdup ("--");
   g_autoptr (GString) line = g_string_new (NULL);
 
   g_string_append_printf (line, "\r%s ", progress->label);
   if (progress->total > 0)
     {
       double fraction = MIN (1.0, (double) done / (double) progress->total);
-      guint filled = (guint) (fraction * BAR_WIDTH);
-      g_autofree char *total_text = g_format_size (progress->total);
+      g_autofree char *total_text = cli_format_size_units (progress->total);
       g_autofree char *left_text =
         format_duration (rate > 0 ? (double) (progress->total - MIN (done, progress->total)) / rate
                                   : -1);
-      g_string_append_c (line, '[');
-      for (guint i = 0; i < BAR_WIDTH; i++)
-        g_string_append_c (line, i < filled ? '#' : '-');
-      g_string_append_printf (line, "] %3u%% %s / %s, %s/s, %s left",
+      append_bar (progress, line, fraction);
+      g_string_append_printf (line, " %3u%% %s / %s, %s/s, %s left",
                               (guint) (fraction * 100), done_text, total_text,
                               rate_text, left_text);
     }

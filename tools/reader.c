@@ -50,13 +50,45 @@ map_file (const char *filename, GError **error)
   return mapped;   /* NULL without an error: an empty file, which cannot be mapped */
 }
 
+/* stdin ("-"): mapped when it is a regular file (`< file`), otherwise (a
+ * pipe, a FIFO) read to its end into memory, since records are described
+ * from their bytes in place. */
+static gboolean
+open_stdin (GMappedFile **mapped, GBytes **bytes, GError **error)
+{
+  if (!cli_claim_stdin (error))
+    return FALSE;
+  struct stat st;
+  if (fstat (STDIN_FILENO, &st) == 0 && S_ISREG (st.st_mode)
+      && lseek (STDIN_FILENO, 0, SEEK_CUR) == 0)
+    {
+      if (st.st_size == 0)
+        return TRUE;
+      g_autoptr (GError) map_error = NULL;
+      *mapped = g_mapped_file_new_from_fd (STDIN_FILENO, FALSE, &map_error);
+      if (*mapped != NULL)
+        return TRUE;
+    }
+  *bytes = cli_read_stdin (error);
+  return *bytes != NULL;
+}
+
 CliReader *
 cli_reader_open (const char *filename, GError **error)
 {
   g_return_val_if_fail (filename != NULL, NULL);
 
   GError *local = NULL;
-  GMappedFile *mapped = map_file (filename, &local);
+  GMappedFile *mapped = NULL;
+  GBytes *bytes = NULL;
+  if (cli_is_stdio (filename))
+    {
+      filename = CLI_STDIN_NAME;
+      if (!open_stdin (&mapped, &bytes, error))
+        return NULL;
+    }
+  else
+    mapped = map_file (filename, &local);
   if (local != NULL)
     {
       g_propagate_error (error, local);
@@ -66,6 +98,7 @@ cli_reader_open (const char *filename, GError **error)
   reader->filename = g_strdup (filename);
   reader->mapped = mapped;
   reader->bytes = mapped != NULL ? cli_mapped_input_get_bytes (filename, mapped)
+                  : bytes != NULL ? bytes
                                   : g_bytes_new (NULL, 0);
   reader->data = g_bytes_get_data (reader->bytes, &reader->size);
   reader->record = lf_record_info_new ();
@@ -123,6 +156,13 @@ guint
 cli_reader_get_index (CliReader *reader)
 {
   return reader->index;
+}
+
+void
+cli_reader_rewind (CliReader *reader)
+{
+  reader->offset = 0;
+  reader->index = 0;
 }
 
 gboolean

@@ -54,7 +54,7 @@ cli_skeleton_load (CliSkeleton *skeleton, CliReader *reader, GError **error)
       cli_reader_set_codec (reader, codec);
       return TRUE;
     }
-  skeleton->like = lf_tree_from_json_file (skeleton->like_file, error);
+  skeleton->like = cli_load_skeleton_file ("--like", skeleton->like_file, error);
   if (skeleton->like == NULL)
     return FALSE;
   skeleton->spec = cli_spec_load (skeleton->spec_text, NULL, error);
