@@ -19,26 +19,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 #include <leafio/leafio-mpi.h>
-
-static int rank, n_ranks;
-static int failures;
-
-#define CHECK(cond, ...)                                                        \
-  do {                                                                          \
-    if (!(cond))                                                                \
-      {                                                                         \
-        failures++;                                                             \
-        fprintf (stderr, "rank %d: FAIL (%s:%d): ", rank, __FILE__, __LINE__);  \
-        fprintf (stderr, __VA_ARGS__);                                          \
-        fputc ('\n', stderr);                                                   \
-      }                                                                         \
-  } while (0)
-
-#define CHECK_NO_ERROR(err)                                                     \
-  do {                                                                          \
-    CHECK ((err) == NULL, "unexpected error: %s", (err) ? (err)->message : ""); \
-    g_clear_error (&(err));                                                     \
-  } while (0)
+#include "mpi-test-common.h"
 
 /* ---- the test tree -------------------------------------------------------------- */
 
@@ -198,32 +179,6 @@ tagged_deserialise (LfStream *in, const LfPath *path, LfNode *like, gpointer use
   return g_steal_pointer (&value);
 }
 
-static gboolean
-arrays_only (const LfNode *leaf)
-{
-  return lf_node_get_kind (leaf) == LF_NODE_ARRAY || lf_node_get_kind (leaf) == LF_NODE_SCALAR;
-}
-
-/* `fail-on-1`: npy, except that rank 1 cannot encode anything. */
-static gboolean
-fail_serialise (LfStream *out, const LfPath *path, LfNode *leaf, gpointer user_data,
-                GError **error)
-{
-  if (rank == 1)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_IO, "injected failure on rank 1");
-      return FALSE;
-    }
-  return lf_npy_write (out, leaf, 0, error);
-}
-
-static LfNode *
-npy_deserialise (LfStream *in, const LfPath *path, LfNode *like, gpointer user_data,
-                 GError **error)
-{
-  return lf_npy_read (in, error);
-}
-
 /* ---- in-process codec classes that declare capabilities --------------------------- */
 
 static gboolean
@@ -308,9 +263,7 @@ register_test_codecs (void)
   lf_registry_register_func (registry, "tagged", "npy plus a sum of every byte", arrays_only,
                              tagged_serialise, tagged_deserialise, NULL, NULL, &error);
   CHECK_NO_ERROR (error);
-  lf_registry_register_func (registry, "fail-on-1", "npy that fails on rank 1", arrays_only,
-                             fail_serialise, npy_deserialise, NULL, NULL, &error);
-  CHECK_NO_ERROR (error);
+  register_fail_on_1 ();
 }
 
 /* A spec tree over the test tree: `codec` everywhere, `gathered_codec` for
@@ -360,16 +313,6 @@ have_codec (const char *name)
 }
 
 /* ---- helpers ----------------------------------------------------------------------- */
-
-static gboolean
-files_equal (const char *a, const char *b)
-{
-  g_autofree char *x = NULL, *y = NULL;
-  gsize nx = 0, ny = 0;
-  if (!g_file_get_contents (a, &x, &nx, NULL) || !g_file_get_contents (b, &y, &ny, NULL))
-    return FALSE;
-  return nx == ny && memcmp (x, y, nx) == 0;
-}
 
 /* Every rank has an error with the same code and text; returns the text
  * on rank 0 for further checks (free it). */
@@ -432,22 +375,7 @@ static LfNode *
 build_like (LfMpiLayout *layout)
 {
   g_autoptr (LfNode) tree = build_tree (rank, n_ranks, layout, FALSE);
-  gsize n = lf_node_get_n_children (tree);
-  g_autofree const char **keys = g_new (const char *, n);
-  g_autofree LfNode **values = g_new (LfNode *, n);
-  for (gsize i = 0; i < n; i++)
-    {
-      LfNode *leaf = lf_node_get_child (tree, i);
-      keys[i] = lf_dict_get_key (tree, i);
-      values[i] = lf_node_get_kind (leaf) == LF_NODE_ARRAY
-                      ? lf_array_new_abstract (lf_array_get_dtype (leaf), lf_array_get_ndim (leaf),
-                                               lf_array_get_shape (leaf))
-                      : lf_node_ref (leaf);
-    }
-  LfNode *like = lf_dict_new (n, keys, values);
-  for (gsize i = 0; i < n; i++)
-    lf_node_unref (values[i]);
-  return like;
+  return abstract_arrays (tree);
 }
 
 /* ---- modes --------------------------------------------------------------------------- */

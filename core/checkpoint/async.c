@@ -179,9 +179,15 @@ lf_checkpoint_manager_save_async (LfCheckpointManager *manager, gint64 step, LfN
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   _lf_checkpoint_join (manager);
   if (!_lf_checkpoint_take_async_error (manager, error)
-      || !_lf_checkpoint_check_metrics (metrics, error)
-      || !_lf_checkpoint_check_new_step (manager, step, error))
+      || !_lf_checkpoint_check_save (manager, step, metrics, error))
     return FALSE;
+  if (!_lf_checkpoint_threads_ok (manager))
+    {
+      /* A group whose collectives may not run on a thread of ours: save
+       * now, and report the outcome as an asynchronous save's. */
+      _lf_checkpoint_save_step (manager, step, tree, spec, metrics, &manager->async_error);
+      return TRUE;
+    }
   LfNode *snapshot = take_snapshot (tree, error);
   if (snapshot == NULL)
     return FALSE;

@@ -1,7 +1,8 @@
 /* The checkpoint manager (<leafio/checkpoint.h>), shared by manager.c (the
  * public calls and saving), async.c (saves on a thread), record.c (file
  * names and commit records), directory.c (the lock, reading the directory,
- * removing a step's files) and retention.c (which steps to remove). */
+ * removing a step's files), retention.c (which steps to remove) and
+ * group.c (managers shared by the ranks of a group, <leafio/unstable.h>). */
 #pragma once
 
 #include <leafio/leafio.h>
@@ -34,6 +35,8 @@ struct _LfCheckpointManager {
   LfRetention retention;
   GThread *thread;       /* the asynchronous save in flight, or NULL */
   GError *async_error;   /* the failure of an asynchronous save nobody was told of */
+  LfCheckpointGroup group;  /* agree NULL: a manager of one process */
+  gpointer group_data;
 };
 
 /* ---- names and commit records (record.c) ------------------------------------- */
@@ -67,6 +70,10 @@ gboolean _lf_checkpoint_write_record (const char *directory, const LfStepRecord 
  * not a commit record of step `step`. */
 gboolean _lf_checkpoint_read_record (const char *path, gint64 step, LfStepRecord *record,
                                      gboolean *committed, GError **error);
+/* The committed steps (LfStepRecord) as rank 0 sends them to a group's
+ * other ranks, and back (LF_ERROR_PARSE). */
+GBytes *_lf_checkpoint_steps_to_bytes (GArray *steps);
+GArray *_lf_checkpoint_steps_from_bytes (GBytes *bytes, GError **error);
 
 /* ---- the directory (directory.c) ---------------------------------------------- */
 
@@ -90,11 +97,34 @@ void _lf_retention_clear (LfRetention *retention);
 GArray *_lf_retention_select (const LfRetention *retention, GArray *steps,
                               gint64 just_saved);
 
+/* ---- groups of processes (group.c) -------------------------------------------- */
+
+/* Whether this process writes the directory: always, but in a group only
+ * rank 0. */
+gboolean _lf_checkpoint_leads (LfCheckpointManager *manager);
+/* Collective in a group: `*error` is this process's error or NULL; TRUE
+ * when no rank failed, else every rank gets the same error.  Alone: TRUE
+ * when `*error` is NULL. */
+gboolean _lf_checkpoint_agree (LfCheckpointManager *manager, GError **error);
+/* Collective in a group: the other ranks take rank 0's list of steps. */
+void _lf_checkpoint_share_steps (LfCheckpointManager *manager);
+/* Collective in a group: LF_ERROR_MISMATCH unless rank 0 saves `step` too. */
+gboolean _lf_checkpoint_same_step (LfCheckpointManager *manager, gint64 step, GError **error);
+/* Whether a save may run on a thread of its own. */
+gboolean _lf_checkpoint_threads_ok (LfCheckpointManager *manager);
+/* Opens a manager, alone (`group` NULL) or as a rank of a group. */
+LfCheckpointManager *_lf_checkpoint_open (const char *directory, const LfCheckpointGroup *group,
+                                          gpointer group_data, GError **error);
+
 /* ---- saving (manager.c, async.c) ------------------------------------------------ */
 
 /* Refuses a step that exists, or whose files exist without being ours. */
 gboolean _lf_checkpoint_check_new_step (LfCheckpointManager *manager, gint64 step,
                                         GError **error);
+/* Everything a save checks before it starts: the metrics, a new step, and
+ * in a group that every rank agrees (collective). */
+gboolean _lf_checkpoint_check_save (LfCheckpointManager *manager, gint64 step, LfNode *metrics,
+                                    GError **error);
 /* Saves, commits and applies retention (the caller waited for any save in
  * flight and checked the step).  On failure nothing of `step` remains. */
 gboolean _lf_checkpoint_save_step (LfCheckpointManager *manager, gint64 step, LfNode *tree,

@@ -8,7 +8,12 @@
  *   4. commit record "committed"    (synced, renamed, directory synced)
  *   5. retention: each step removed is made "pending", then its files go.
  * A process killed anywhere leaves N either committed or pending, and the
- * next manager removes what is pending. */
+ * next manager removes what is pending.
+ *
+ * In a group (group.c) only rank 0 does 1, 3, 4 and 5, every rank calls
+ * the IO table's save (collective: it agrees on its outcome itself), and
+ * the ranks agree after each of rank 0's parts, so no rank reports a step
+ * another failed. */
 #include "config.h"
 #include <errno.h>
 #include <string.h>
@@ -41,25 +46,41 @@ static const LfCheckpointIO default_io = {
 /* ---- opening and closing ---------------------------------------------------------- */
 
 LfCheckpointManager *
+_lf_checkpoint_open (const char *directory, const LfCheckpointGroup *group,
+                     gpointer group_data, GError **error)
+{
+  LfCheckpointManager *manager = g_new0 (LfCheckpointManager, 1);
+  manager->directory = g_strdup (directory);
+  manager->lock_fd = -1;
+  manager->io = &default_io;
+  if (group != NULL)
+    {
+      manager->group = *group;
+      manager->group_data = group_data;
+    }
+  g_mutex_init (&manager->mutex);
+  manager->steps = g_array_new (FALSE, TRUE, sizeof (LfStepRecord));
+  g_array_set_clear_func (manager->steps, _lf_step_record_clear);
+  GError *local = NULL;
+  if (_lf_checkpoint_leads (manager)
+      && (manager->lock_fd = _lf_checkpoint_lock (directory, &local)) >= 0)
+    _lf_checkpoint_scan (manager, &local);
+  if (!_lf_checkpoint_agree (manager, &local))
+    {
+      lf_checkpoint_manager_close (manager, NULL);
+      g_propagate_error (error, local);
+      return NULL;
+    }
+  _lf_checkpoint_share_steps (manager);
+  return manager;
+}
+
+LfCheckpointManager *
 lf_checkpoint_manager_open (const char *directory, GError **error)
 {
   g_return_val_if_fail (directory != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  int lock_fd = _lf_checkpoint_lock (directory, error);
-  if (lock_fd < 0)
-    return NULL;
-  LfCheckpointManager *manager = g_new0 (LfCheckpointManager, 1);
-  manager->directory = g_strdup (directory);
-  manager->lock_fd = lock_fd;
-  manager->io = &default_io;
-  g_mutex_init (&manager->mutex);
-  if (!_lf_checkpoint_scan (manager, error))
-    {
-      lf_checkpoint_manager_close (manager, NULL);
-      return NULL;
-    }
-  return manager;
+  return _lf_checkpoint_open (directory, NULL, NULL, error);
 }
 
 gboolean
@@ -68,7 +89,10 @@ lf_checkpoint_manager_close (LfCheckpointManager *manager, GError **error)
   g_return_val_if_fail (manager != NULL, FALSE);
   _lf_checkpoint_join (manager);
   gboolean ok = _lf_checkpoint_take_async_error (manager, error);
-  close (manager->lock_fd);  /* releases the lock */
+  if (manager->lock_fd >= 0)
+    close (manager->lock_fd);  /* releases the lock */
+  if (manager->group.free_data != NULL)
+    manager->group.free_data (manager->group_data);
   g_clear_pointer (&manager->steps, g_array_unref);
   _lf_retention_clear (&manager->retention);
   g_mutex_clear (&manager->mutex);
@@ -270,33 +294,44 @@ lf_checkpoint_manager_remove (LfCheckpointManager *manager, gint64 step, GError 
   g_return_val_if_fail (manager != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   _lf_checkpoint_join (manager);
+  GError *local = NULL;
   if (!has_step (manager, step))
+    set_no_step (manager, step, &local);
+  gboolean ok = _lf_checkpoint_agree (manager, &local);
+  if (ok)
     {
-      set_no_step (manager, step, error);
-      return FALSE;
+      if (_lf_checkpoint_leads (manager))
+        remove_step (manager, step, &local);
+      ok = _lf_checkpoint_agree (manager, &local);
+      _lf_checkpoint_share_steps (manager);
     }
-  return remove_step (manager, step, error);
+  if (!ok)
+    g_propagate_error (error, local);
+  return ok;
 }
 
+/* Rank 0's retention (a group's other ranks wait for its outcome). */
 static gboolean
 apply_retention (LfCheckpointManager *manager, gint64 just_saved, GError **error)
 {
+  GError *local = NULL;
   g_mutex_lock (&manager->mutex);
-  g_autoptr (GArray) doomed = _lf_retention_select (&manager->retention, manager->steps,
-                                                    just_saved);
+  g_autoptr (GArray) doomed = _lf_checkpoint_leads (manager)
+                                  ? _lf_retention_select (&manager->retention, manager->steps,
+                                                          just_saved)
+                                  : g_array_new (FALSE, FALSE, sizeof (gint64));
   g_mutex_unlock (&manager->mutex);
-  for (guint i = 0; i < doomed->len; i++)
+  for (guint i = 0; i < doomed->len && local == NULL; i++)
     {
       gint64 step = g_array_index (doomed, gint64, i);
-      if (!remove_step (manager, step, error))
-        {
-          g_prefix_error (error, "step %" G_GINT64_FORMAT " is saved, but removing step %"
-                          G_GINT64_FORMAT ", which no policy keeps, failed: ", just_saved,
-                          step);
-          return FALSE;
-        }
+      if (!remove_step (manager, step, &local))
+        g_prefix_error (&local, "step %" G_GINT64_FORMAT " is saved, but removing step %"
+                        G_GINT64_FORMAT ", which no policy keeps, failed: ", just_saved, step);
     }
-  return TRUE;
+  if (_lf_checkpoint_agree (manager, &local))
+    return TRUE;
+  g_propagate_error (error, local);
+  return FALSE;
 }
 
 /* ---- saving ------------------------------------------------------------------------------------ */
@@ -328,6 +363,20 @@ _lf_checkpoint_check_new_step (LfCheckpointManager *manager, gint64 step, GError
   return TRUE;
 }
 
+gboolean
+_lf_checkpoint_check_save (LfCheckpointManager *manager, gint64 step, LfNode *metrics,
+                           GError **error)
+{
+  GError *local = NULL;
+  if (_lf_checkpoint_same_step (manager, step, &local)
+      && _lf_checkpoint_check_metrics (metrics, &local))
+    _lf_checkpoint_check_new_step (manager, step, &local);
+  if (_lf_checkpoint_agree (manager, &local))
+    return TRUE;
+  g_propagate_error (error, local);
+  return FALSE;
+}
+
 static guint64
 file_size (const char *path)
 {
@@ -335,16 +384,14 @@ file_size (const char *path)
   return stat (path, &st) == 0 ? (guint64) st.st_size : 0;
 }
 
-/* Steps 2 to 4 of a save (see the top of this file). */
+/* Steps 3 and 4 of a save (see the top of this file): rank 0's part. */
 static gboolean
-commit_step (LfCheckpointManager *manager, gint64 step, LfNode *tree, LfSpec *spec,
-             LfNode *metrics, GError **error)
+commit_record (LfCheckpointManager *manager, gint64 step, LfNode *metrics, GError **error)
 {
   g_autofree char *data = _lf_checkpoint_file (manager->directory, step, LF_CHECKPOINT_DATA);
   g_autofree char *manifest = _lf_checkpoint_file (manager->directory, step,
                                                    LF_CHECKPOINT_MANIFEST);
-  if (!manager->io->save (manager->io_data, data, tree, spec, error)
-      || !_lf_checkpoint_sync_directory (manager->directory, error))
+  if (!_lf_checkpoint_sync_directory (manager->directory, error))
     return FALSE;
   g_autoptr (LfNode) no_metrics = metrics == NULL ? lf_dict_new (0, NULL, NULL) : NULL;
   LfStepRecord record = {
@@ -359,24 +406,49 @@ commit_step (LfCheckpointManager *manager, gint64 step, LfNode *tree, LfSpec *sp
   return TRUE;
 }
 
+/* Steps 2 to 4 of a save.  A group's IO save is collective and agrees on
+ * its outcome itself. */
+static gboolean
+commit_step (LfCheckpointManager *manager, gint64 step, LfNode *tree, LfSpec *spec,
+             LfNode *metrics, GError **error)
+{
+  g_autofree char *data = _lf_checkpoint_file (manager->directory, step, LF_CHECKPOINT_DATA);
+  if (!manager->io->save (manager->io_data, data, tree, spec, error))
+    return FALSE;
+  GError *local = NULL;
+  if (_lf_checkpoint_leads (manager))
+    commit_record (manager, step, metrics, &local);
+  if (_lf_checkpoint_agree (manager, &local))
+    return TRUE;
+  g_propagate_error (error, local);
+  return FALSE;
+}
+
 gboolean
 _lf_checkpoint_save_step (LfCheckpointManager *manager, gint64 step, LfNode *tree,
                           LfSpec *spec, LfNode *metrics, GError **error)
 {
+  gboolean leads = _lf_checkpoint_leads (manager);
   LfStepRecord pending = { .step = step };
   GError *local = NULL;
-  if (!_lf_checkpoint_write_record (manager->directory, &pending, FALSE, &local)
+  if (leads)
+    _lf_checkpoint_write_record (manager->directory, &pending, FALSE, &local);
+  if (!_lf_checkpoint_agree (manager, &local)
       || !commit_step (manager, step, tree, spec, metrics, &local))
     {
       /* Best effort: what stays is pending, and the next manager removes it. */
       g_autoptr (GError) ignored = NULL;
-      if (!_lf_checkpoint_remove_files (manager->directory, step, &ignored))
+      if (leads && !_lf_checkpoint_remove_files (manager->directory, step, &ignored))
         g_debug ("%s", ignored->message);
+      /* In a group: no rank returns before rank 0 has cleaned up. */
+      _lf_checkpoint_share_steps (manager);
       g_propagate_prefixed_error (error, local, "%s: saving step %" G_GINT64_FORMAT ": ",
                                   manager->directory, step);
       return FALSE;
     }
-  return apply_retention (manager, step, error);
+  gboolean ok = apply_retention (manager, step, error);
+  _lf_checkpoint_share_steps (manager);
+  return ok;
 }
 
 gboolean
@@ -387,8 +459,7 @@ lf_checkpoint_manager_save (LfCheckpointManager *manager, gint64 step, LfNode *t
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   _lf_checkpoint_join (manager);
   return _lf_checkpoint_take_async_error (manager, error)
-         && _lf_checkpoint_check_metrics (metrics, error)
-         && _lf_checkpoint_check_new_step (manager, step, error)
+         && _lf_checkpoint_check_save (manager, step, metrics, error)
          && _lf_checkpoint_save_step (manager, step, tree, spec, metrics, error);
 }
 
@@ -402,19 +473,20 @@ lf_checkpoint_manager_restore (LfCheckpointManager *manager, gint64 step, LfNode
   g_return_val_if_fail (step >= 0 || step == LF_CHECKPOINT_LATEST, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
   _lf_checkpoint_join (manager);
+  GError *local = NULL;
   if (step == LF_CHECKPOINT_LATEST)
     {
       step = lf_checkpoint_manager_get_latest_step (manager);
       if (step < 0)
-        {
-          g_set_error (error, LF_ERROR, LF_ERROR_NOT_FOUND, "%s has no checkpoint yet",
-                       manager->directory);
-          return NULL;
-        }
+        g_set_error (&local, LF_ERROR, LF_ERROR_NOT_FOUND, "%s has no checkpoint yet",
+                     manager->directory);
     }
   else if (!has_step (manager, step))
+    set_no_step (manager, step, &local);
+  /* In a group every rank takes part in the load, or none does. */
+  if (!_lf_checkpoint_agree (manager, &local))
     {
-      set_no_step (manager, step, error);
+      g_propagate_error (error, local);
       return NULL;
     }
   g_autofree char *data = _lf_checkpoint_file (manager->directory, step, LF_CHECKPOINT_DATA);

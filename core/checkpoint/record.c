@@ -180,10 +180,9 @@ read_metrics (JsonObject *object)
 
 /* ---- commit records ---------------------------------------------------------------- */
 
-static char *
-record_text (const LfStepRecord *record, gboolean committed, gsize *length)
+static void
+add_record (JsonBuilder *builder, const LfStepRecord *record, gboolean committed)
 {
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "format");
   json_builder_add_string_value (builder, RECORD_FORMAT);
@@ -212,12 +211,25 @@ record_text (const LfStepRecord *record, gboolean committed, gsize *length)
       json_builder_end_object (builder);
     }
   json_builder_end_object (builder);
+}
+
+static char *
+builder_text (JsonBuilder *builder, gboolean pretty, gsize *length)
+{
   g_autoptr (JsonNode) root = json_builder_get_root (builder);
   g_autoptr (JsonGenerator) generator = json_generator_new ();
-  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_pretty (generator, pretty);
   json_generator_set_indent (generator, 1);
   json_generator_set_root (generator, root);
   return json_generator_to_data (generator, length);
+}
+
+static char *
+record_text (const LfStepRecord *record, gboolean committed, gsize *length)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  add_record (builder, record, committed);
+  return builder_text (builder, TRUE, length);
 }
 
 gboolean
@@ -294,4 +306,56 @@ _lf_checkpoint_read_record (const char *path, gint64 step, LfStepRecord *record,
       return FALSE;
     }
   return TRUE;
+}
+
+/* ---- the steps rank 0 sends to a group's other ranks -------------------------------- */
+
+/* A JSON array of the committed records, so the other ranks read exactly
+ * what a manager opening the directory would. */
+GBytes *
+_lf_checkpoint_steps_to_bytes (GArray *steps)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < steps->len; i++)
+    add_record (builder, &g_array_index (steps, LfStepRecord, i), TRUE);
+  json_builder_end_array (builder);
+  gsize length;
+  char *text = builder_text (builder, FALSE, &length);
+  return g_bytes_new_take (text, length);
+}
+
+GArray *
+_lf_checkpoint_steps_from_bytes (GBytes *bytes, GError **error)
+{
+  const char *what = "the steps rank 0 sent";
+  gsize size;
+  const char *text = g_bytes_get_data (bytes, &size);
+  g_autoptr (JsonNode) root = _lf_json_parse (text, (gssize) size, what, error);
+  if (root == NULL)
+    return NULL;
+  JsonArray *array = JSON_NODE_HOLDS_ARRAY (root) ? json_node_get_array (root) : NULL;
+  GArray *steps = g_array_new (FALSE, TRUE, sizeof (LfStepRecord));
+  g_array_set_clear_func (steps, _lf_step_record_clear);
+  for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
+    {
+      JsonNode *node = json_array_get_element (array, i);
+      JsonObject *object = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+      JsonNode *step = object != NULL ? json_object_get_member (object, "step") : NULL;
+      LfStepRecord record = { 0 };
+      gboolean committed = FALSE;
+      if (step == NULL || json_node_get_value_type (step) != G_TYPE_INT64
+          || !parse_record (object, json_node_get_int (step), &record, &committed) || !committed)
+        {
+          _lf_step_record_clear (&record);
+          g_clear_pointer (&steps, g_array_unref);
+          break;
+        }
+      g_array_append_val (steps, record);
+    }
+  if (array == NULL)
+    g_clear_pointer (&steps, g_array_unref);
+  if (steps == NULL)
+    g_set_error (error, LF_ERROR, LF_ERROR_PARSE, "%s are not a list of commit records", what);
+  return steps;
 }

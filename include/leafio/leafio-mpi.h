@@ -72,6 +72,11 @@
  * Specs: any spec a serial save takes (one codec, a spec tree, path
  * rules); leaves get their codecs exactly as in a serial save
  * (lf_spec_foreach_leaf).
+ *
+ * Checkpoint directories: lf_mpi_checkpoint_manager_open() gives a
+ * checkpoint manager (#LfCheckpointManager) whose steps the ranks save
+ * and restore together with these functions; rank 0 commits them and
+ * applies retention.
  */
 #pragma once
 
@@ -283,6 +288,63 @@ LF_API LfNode *lf_mpi_tree_deserialise_leaves (MPI_Comm comm, const char *path,
                                                LfNode *like, LfSpec *spec,
                                                LfIsLeafFunc is_leaf, gpointer is_leaf_data,
                                                const LfMpiLayout *layout, GError **error);
+
+/**
+ * lf_mpi_checkpoint_manager_open:
+ * @comm: the communicator; every rank calls
+ * @directory: the checkpoint directory: the same path on every rank, on a
+ *   file system every rank sees
+ * @layout: (nullable): the shards and owners of every save and restore
+ *   (as for lf_mpi_tree_serialise_leaves()); %NULL: no shards, balanced
+ *   owners.  Kept, not copied: it must outlive the manager and not change
+ *   while a save runs
+ * @error: return location for a #GError, or %NULL
+ *
+ * Collective: opens a checkpoint manager (#LfCheckpointManager) whose
+ * steps every rank of @comm saves and restores together with
+ * lf_mpi_tree_serialise_leaves_full() (with %LF_SAVE_MANIFEST) and
+ * lf_mpi_tree_deserialise_leaves().  A step's files are byte for byte
+ * those a serial manager writes for the gathered tree with the same spec:
+ * the .eqx and its manifest.
+ *
+ * Rank 0 leads: it holds the directory's lock (from here to
+ * lf_checkpoint_manager_close(), so a step's manifest is written under
+ * it), writes the commit records, syncs the directory and applies the
+ * retention policies (rank 0's; set the same ones everywhere).  The other
+ * ranks take no lock and write nothing but their part of the data; after
+ * each change they take rank 0's list of steps, so
+ * lf_checkpoint_manager_list(), lf_checkpoint_manager_get_latest_step()
+ * and restoring %LF_CHECKPOINT_LATEST agree on every rank (and need no
+ * communication).
+ *
+ * Saving (also asynchronously), waiting, restoring, removing and closing
+ * (lf_checkpoint_manager_close() or lf_checkpoint_manager_free()) are
+ * collective: every rank calls them, in the same order, with the same
+ * step, and gets the same outcome.
+ * An error on any rank is every rank's error, naming the rank (`rank 1:
+ * ...`), and a save that fails anywhere leaves no step.  The manager
+ * communicates on a duplicate of @comm, freed when it closes: close it
+ * before `MPI_Finalize`.
+ *
+ * Asynchronous saves run their collectives on the manager's thread, which
+ * MPI allows only when the program asked `MPI_Init_thread` for
+ * MPI_THREAD_MULTIPLE and got it.  Otherwise
+ * lf_checkpoint_manager_save_async() saves before it returns and reports
+ * the outcome as an asynchronous save does (by
+ * lf_checkpoint_manager_wait(), the next save or closing), so the same
+ * training loop works either way.
+ *
+ * Returns: (transfer full) (nullable): the manager, or %NULL with the same
+ *   error on every rank: those of lf_checkpoint_manager_open()
+ *   (%LF_ERROR_BUSY: another manager has the directory open) or
+ *   %LF_ERROR_MISMATCH (the ranks name different directories).
+ *
+ * Since: 0.2
+ */
+LF_API LfCheckpointManager *lf_mpi_checkpoint_manager_open (MPI_Comm comm,
+                                                            const char *directory,
+                                                            const LfMpiLayout *layout,
+                                                            GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LfMpiLayout, lf_mpi_layout_free)
 

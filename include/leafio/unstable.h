@@ -36,6 +36,7 @@
 #include <leafio/types.h>
 #include <leafio/dtype.h>
 #include <leafio/tree.h>
+#include <leafio/checkpoint.h>
 
 G_BEGIN_DECLS
 
@@ -270,6 +271,69 @@ LF_API gboolean lf_convert_set_impl (LfConvertImpl impl);
  * Since: 0.1
  */
 LF_API LfConvertImpl lf_convert_get_impl (void);
+
+/* ---- checkpoint managers shared by a group of processes ------------------------ */
+
+/**
+ * LfCheckpointGroup:
+ * @struct_size: sizeof (LfCheckpointGroup)
+ * @rank: this process's rank in the group; rank 0 leads
+ * @threads: whether @agree and @broadcast may be called from a thread of
+ *   the manager's own while the program calls others (for MPI:
+ *   MPI_THREAD_MULTIPLE was provided); without it,
+ *   lf_checkpoint_manager_save_async() saves before it returns
+ * @agree: collective: `*error` is this rank's error or %NULL; returns
+ *   %TRUE when no rank failed, otherwise gives every rank the same error,
+ *   naming the rank it came from, and returns %FALSE
+ * @broadcast: collective: returns (transfer full) rank 0's @bytes on every
+ *   rank (@bytes is %NULL on the others)
+ * @free_data: (nullable): frees the group's data when the manager closes
+ *
+ * How the processes of a group (the ranks of an MPI communicator) that
+ * share one checkpoint manager talk to each other, for
+ * lf_checkpoint_manager_open_group().  libleafio-mpi fills it in for
+ * lf_mpi_checkpoint_manager_open(); the core knows nothing of MPI.
+ *
+ * Stability: Unstable
+ * Since: 0.2
+ */
+typedef struct {
+  guint32 struct_size;
+  int rank;
+  gboolean threads;
+  gboolean (*agree) (gpointer data, GError **error);
+  GBytes *(*broadcast) (gpointer data, GBytes *bytes);
+  GDestroyNotify free_data;
+} LfCheckpointGroup;
+
+/**
+ * lf_checkpoint_manager_open_group:
+ * @directory: the checkpoint directory, the same on every rank
+ * @group: how the ranks talk; copied
+ * @data: (transfer full): for @group's functions, freed with its
+ *   free_data when the manager closes (also when this fails)
+ * @error: return location for a #GError, or %NULL
+ *
+ * Collective: lf_checkpoint_manager_open() for a group of processes that
+ * save and restore together through collective IO functions
+ * (lf_checkpoint_manager_set_io(), whose save and load every rank calls and
+ * which return the same outcome on every rank).  Rank 0 leads: it holds
+ * the directory's lock, writes the commit records, syncs the directory and
+ * applies retention.  The other ranks follow: they take no lock, write
+ * nothing but what the IO functions do, and learn the steps from rank 0
+ * after every change, so every rank lists the same steps and restores the
+ * same latest one.  Saving (also asynchronously), waiting, restoring,
+ * removing and closing are collective; every rank gets the same outcome.
+ *
+ * Returns: (transfer full) (nullable): the manager, or %NULL with the
+ *   errors of lf_checkpoint_manager_open() on every rank.
+ *
+ * Stability: Unstable
+ * Since: 0.2
+ */
+LF_API LfCheckpointManager *lf_checkpoint_manager_open_group (const char *directory,
+                                                              const LfCheckpointGroup *group,
+                                                              gpointer data, GError **error);
 
 G_END_DECLS
 
