@@ -51,7 +51,7 @@ die (const char *what, GError *error)
 }
 
 typedef struct {
-  const char *codec;
+  char *codec;        /* GOption allocates it */
   gboolean sync, manifest, mmap_load;
 } SaveLoadOptions;
 
@@ -195,5 +195,6 @@ main (int argc, char **argv)
   else
     save_or_load (&run, strcmp (mode, "save") == 0, file, &o);
   workload_free (run.workload);
+  g_free (o.codec);
   return status;
 }

@@ -168,6 +168,17 @@ else
   echo "test-bench: no shared/bench or no gcc: bench/run part skipped"
 fi
 
+# The shuffled group's save: blosc records of tiny that load back equal.
+if [ -e "${LEAFIO_PLUGIN_PATH:-}/blosc.so" ]; then
+  echo "== leafio-bench, blosc"
+  "$bench" save tiny "$D" "$tmp/blosc.eqx" --codec blosc --reps 2 | tee "$tmp/out"
+  grep -q "^save tiny [0-9.]* s .* 8 leaves .* B .*rep 2/2$" "$tmp/out"
+  "$bench" load tiny "$D" "$tmp/blosc.eqx" --codec blosc --verify | tee "$tmp/out"
+  grep -q "^verify tiny ok" "$tmp/out"
+else
+  echo "test-bench: blosc plugin not built: blosc case not run"
+fi
+
 mpirun=${LF_MPIRUN:-}
 if [ ! -x "$mpi_bench" ] || [ -z "$mpirun" ]; then
   echo "test-bench: leafio-mpi-bench not built or no mpirun: MPI part skipped"

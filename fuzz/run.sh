@@ -41,9 +41,14 @@ targets=(
   "fuzz-json-side|fuzz-json-side.c||json"
   "fuzz-codec-describe|fuzz-codec-describe.c||npy"
 )
+# The blosc plugin and its targets when c-blosc is installed.
+have_blosc=no
+pkg-config --exists blosc && have_blosc=yes
+[ "$have_blosc" = yes ] && targets+=("fuzz-load-blosc|fuzz-load.c|blosc|npy")
 
 # ---- flags -------------------------------------------------------------------
 deps="glib-2.0 json-glib-1.0 libzstd libxxhash"
+[ "$have_blosc" = yes ] && deps="$deps blosc"
 pkg_cflags=$(pkg-config --cflags $deps)
 pkg_libs="$(pkg-config --libs $deps) -ldl -lm"
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"
@@ -93,11 +98,17 @@ done
 for p in "${pids[@]}"; do wait "$p"; done
 objs=("$build"/obj/*.o)
 
+# A plugin is plugins/NAME.c plus any plugins/NAME-*.c (its other parts).
 for src in "$top"/plugins/*.c; do
-  so="$build/plugins/$(basename "${src%.c}").so"
-  if stale "$so" "$src"; then
+  name=$(basename "${src%.c}")
+  [ -e "$top/plugins/${name%-*}.c" ] && [ "${name%-*}" != "$name" ] && continue   # a part
+  [ "$name" = blosc ] && [ "$have_blosc" != yes ] && continue
+  parts=("$src")
+  for part in "$top/plugins/$name"-*.c; do [ -e "$part" ] && parts+=("$part"); done
+  so="$build/plugins/$name.so"
+  if stale "$so" "${parts[@]}"; then
     # Undefined lf_* symbols resolve against the target (-rdynamic).
-    $cc $base $cov -fPIC -shared -fvisibility=hidden $includes $pkg_cflags "$src" \
+    $cc $base $cov -fPIC -shared -fvisibility=hidden $includes $pkg_cflags "${parts[@]}" \
         -o "$so" $pkg_libs
   fi
 done

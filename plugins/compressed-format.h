@@ -14,8 +14,7 @@
  * All integers little-endian. */
 #pragma once
 
-#include <string.h>
-#include <glib.h>
+#include "le-bytes.h"
 
 #define LF_ZSTD_RECORD_MAGIC "\x93LFZSTD"
 #define LF_ZSTD_RECORD_MAGIC_LEN 7
@@ -32,33 +31,3 @@
  * the window before any output, so a crafted frame could otherwise make it
  * allocate up to 128 MiB from a few bytes of input. */
 #define LF_ZSTD_MAX_WINDOW_LOG 25
-
-static inline void
-lf_zstd_put_u32 (guint8 *p, guint32 v)
-{
-  v = GUINT32_TO_LE (v);
-  memcpy (p, &v, 4);
-}
-
-static inline void
-lf_zstd_put_u64 (guint8 *p, guint64 v)
-{
-  v = GUINT64_TO_LE (v);
-  memcpy (p, &v, 8);
-}
-
-static inline guint32
-lf_zstd_get_u32 (const guint8 *p)
-{
-  guint32 v;
-  memcpy (&v, p, 4);
-  return GUINT32_FROM_LE (v);
-}
-
-static inline guint64
-lf_zstd_get_u64 (const guint8 *p)
-{
-  guint64 v;
-  memcpy (&v, p, 8);
-  return GUINT64_FROM_LE (v);
-}

@@ -155,12 +155,12 @@ fill_header (guint8 *header, const CompressedOptions *o, guint64 raw_size,
 {
   memcpy (header, LF_ZSTD_RECORD_MAGIC, LF_ZSTD_RECORD_MAGIC_LEN);
   header[LF_ZSTD_AT_VERSION] = LF_ZSTD_RECORD_VERSION;
-  lf_zstd_put_u32 (header + LF_ZSTD_AT_REFERENCE_LEN,
+  lf_le_put_u32 (header + LF_ZSTD_AT_REFERENCE_LEN,
                    (guint32) strlen (o->inner_reference));
-  lf_zstd_put_u32 (header + LF_ZSTD_AT_FLAGS, 0);
-  lf_zstd_put_u64 (header + LF_ZSTD_AT_RAW_SIZE, raw_size);
-  lf_zstd_put_u64 (header + LF_ZSTD_AT_COMPRESSED_SIZE, compressed_size);
-  lf_zstd_put_u64 (header + LF_ZSTD_AT_CHECKSUM, checksum);
+  lf_le_put_u32 (header + LF_ZSTD_AT_FLAGS, 0);
+  lf_le_put_u64 (header + LF_ZSTD_AT_RAW_SIZE, raw_size);
+  lf_le_put_u64 (header + LF_ZSTD_AT_COMPRESSED_SIZE, compressed_size);
+  lf_le_put_u64 (header + LF_ZSTD_AT_CHECKSUM, checksum);
 }
 
 /* The record's header and the inner codec reference, before the frame. */
@@ -390,7 +390,7 @@ parse_header (const guint8 *header, RecordHead *head, GError **error)
       return FALSE;
     }
   guint version = header[LF_ZSTD_AT_VERSION];
-  guint32 flags = lf_zstd_get_u32 (header + LF_ZSTD_AT_FLAGS);
+  guint32 flags = lf_le_get_u32 (header + LF_ZSTD_AT_FLAGS);
   if (version != LF_ZSTD_RECORD_VERSION || flags != 0)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_UNSUPPORTED,
@@ -398,10 +398,10 @@ parse_header (const guint8 *header, RecordHead *head, GError **error)
                    "version %u with flags 0", version, flags, LF_ZSTD_RECORD_VERSION);
       return FALSE;
     }
-  head->reference_len = lf_zstd_get_u32 (header + LF_ZSTD_AT_REFERENCE_LEN);
-  head->raw_size = lf_zstd_get_u64 (header + LF_ZSTD_AT_RAW_SIZE);
-  head->compressed_size = lf_zstd_get_u64 (header + LF_ZSTD_AT_COMPRESSED_SIZE);
-  head->checksum = lf_zstd_get_u64 (header + LF_ZSTD_AT_CHECKSUM);
+  head->reference_len = lf_le_get_u32 (header + LF_ZSTD_AT_REFERENCE_LEN);
+  head->raw_size = lf_le_get_u64 (header + LF_ZSTD_AT_RAW_SIZE);
+  head->compressed_size = lf_le_get_u64 (header + LF_ZSTD_AT_COMPRESSED_SIZE);
+  head->checksum = lf_le_get_u64 (header + LF_ZSTD_AT_CHECKSUM);
   if (head->reference_len == 0 || head->reference_len > LF_ZSTD_MAX_REFERENCE_LEN)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_CORRUPT,

@@ -10,33 +10,6 @@
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-static LfCodec *
-codec_for (const char *reference)
-{
-  GError *error = NULL;
-  LfCodec *codec = lf_registry_resolve (lf_registry_get_default (), reference, &error);
-  LF_ASSERT_NO_ERROR (error);
-  return codec;
-}
-
-static GBytes *
-save_bytes (LfNode *tree, LfSpec *spec)
-{
-  GError *error = NULL;
-  g_autoptr (LfStream) out = lf_stream_new_memory ();
-  ck_assert (lf_tree_serialise_leaves_to_stream (out, tree, spec, NULL, NULL, &error));
-  LF_ASSERT_NO_ERROR (error);
-  ck_assert (lf_stream_flush (out, &error));
-  return lf_stream_steal_bytes (out);
-}
-
-static GBytes *
-save_bytes_ref (LfNode *tree, const char *reference)
-{
-  g_autoptr (LfSpec) spec = lf_test_spec (reference);
-  return save_bytes (tree, spec);
-}
-
 /* Writes into a GByteArray, failing once `fail_after` bytes have gone. */
 typedef struct {
   GByteArray *bytes;
@@ -69,33 +42,6 @@ assert_save_fails_into_full_sink (LfNode *tree, LfSpec *spec, gsize fail_after)
   LF_ASSERT_ERROR (error, LF_ERROR_IO, "the sink is full");
   lf_stream_free (out);
   g_byte_array_unref (sink.bytes);
-}
-
-/* Loads `bytes` whole; NULL with `error` set on failure. */
-static LfNode *
-load_bytes (GBytes *bytes, LfNode *like, const char *reference, GError **error)
-{
-  g_autoptr (LfSpec) spec = lf_test_spec (reference);
-  g_autoptr (LfStream) in = lf_stream_new_for_bytes (bytes);
-  lf_stream_set_name (in, "test.eqx");
-  LfNode *out = lf_tree_deserialise_leaves_from_stream (in, like, spec, NULL, NULL, error);
-  if (out != NULL)
-    {
-      gboolean at_end = FALSE;
-      ck_assert (lf_stream_at_end (in, &at_end, NULL));
-      ck_assert_msg (at_end, "bytes left after the last leaf");
-    }
-  return out;
-}
-
-static LfNode *
-load_ok (GBytes *bytes, LfNode *like, const char *reference)
-{
-  GError *error = NULL;
-  LfNode *out = load_bytes (bytes, like, reference, &error);
-  LF_ASSERT_NO_ERROR (error);
-  ck_assert_ptr_nonnull (out);
-  return out;
 }
 
 static LfNode *
@@ -186,7 +132,7 @@ START_TEST (test_float16_round_trip_path)
 
   /* Each float array's record is a float16 npy record: 2 bytes a value. */
   g_autoptr (GBytes) f16 = lf_test_read_file (path);
-  g_autoptr (GBytes) npy = save_bytes_ref (tree, "npy");
+  g_autoptr (GBytes) npy = lf_test_save_bytes_ref (tree, "npy");
   ck_assert_uint_eq (g_bytes_get_size (npy) - g_bytes_get_size (f16),
                      6 * 2 + 3 * 6 + 0 /* bfloat16 is already 2 bytes */);
 
@@ -200,7 +146,7 @@ START_TEST (test_float16_round_trip_path)
       "h", lf_node_ref (lf_dict_lookup (tree, "h")),
       "s", lf_scalar_new_float (0), "n", lf_scalar_new_int (0),
       "o", lf_node_ref (opaque), NULL);
-  g_autoptr (LfNode) as_half = load_ok (f16, half_like, "npy");
+  g_autoptr (LfNode) as_half = lf_test_load_ok (f16, half_like, "npy");
   ck_assert_int_eq (lf_array_get_dtype (lf_dict_lookup (as_half, "w")), LF_DTYPE_FLOAT16);
 }
 END_TEST
@@ -264,8 +210,8 @@ START_TEST (test_float16_overflow)
   ck_assert (!g_file_test (path, G_FILE_TEST_EXISTS));
 
   /* overflow=inf (the default) stores infinities. */
-  g_autoptr (GBytes) bytes = save_bytes_ref (tree, "float16");
-  g_autoptr (LfNode) loaded = load_ok (bytes, tree, "float16");
+  g_autoptr (GBytes) bytes = lf_test_save_bytes_ref (tree, "float16");
+  g_autoptr (LfNode) loaded = lf_test_load_ok (bytes, tree, "float16");
   const float *got = lf_array_get_data (lf_struct_lookup (lf_dict_lookup (loaded, "layer"),
                                                           "weight"));
   ck_assert (got[0] == 1 && got[1] == 65504 && got[2] == 65504 && isinf (got[3]) && isinf (got[4]));
@@ -297,22 +243,22 @@ START_TEST (test_float16_chunked_same_bytes)
       lf_array_new_take (LF_DTYPE_FLOAT64, 1, &n, d),
       lf_array_new_take (LF_DTYPE_BFLOAT16, 1, &n, bf),
       lf_array_new_copy (LF_DTYPE_FLOAT64, 1, &small, d));
-  g_autoptr (GBytes) chunked = save_bytes_ref (tree, "float16");
-  g_autoptr (GBytes) general = save_bytes_ref (tree, "float16(overflow=error)");
+  g_autoptr (GBytes) chunked = lf_test_save_bytes_ref (tree, "float16");
+  g_autoptr (GBytes) general = lf_test_save_bytes_ref (tree, "float16(overflow=error)");
   ck_assert (g_bytes_equal (chunked, general));
-  g_autoptr (LfNode) back = load_ok (chunked, tree, "float16");
+  g_autoptr (LfNode) back = lf_test_load_ok (chunked, tree, "float16");
   ck_assert_uint_eq (lf_array_get_n_elements (lf_node_get_child (back, 1)), n);
 
   /* An inner npy that aligns data: float16 writes the same padded headers
    * itself (its capabilities say how), and the data lands aligned. */
-  g_autoptr (GBytes) aligned = save_bytes_ref (tree, "float16(inner=npy(align=4096))");
-  g_autoptr (GBytes) aligned_general = save_bytes_ref (
+  g_autoptr (GBytes) aligned = lf_test_save_bytes_ref (tree, "float16(inner=npy(align=4096))");
+  g_autoptr (GBytes) aligned_general = lf_test_save_bytes_ref (
       tree, "float16(overflow=error, inner=npy(align=4096))");
   ck_assert (g_bytes_equal (aligned, aligned_general));
   ck_assert (!g_bytes_equal (aligned, chunked));
   g_autoptr (LfStream) in = lf_stream_new_for_bytes (aligned);
   g_autoptr (LfRecordInfo) info = lf_record_info_new ();
-  g_autoptr (LfCodec) npy = codec_for ("npy");
+  g_autoptr (LfCodec) npy = lf_test_codec ("npy");
   GError *error = NULL;
   for (gsize i = 0; i < 4; i++)
     {
@@ -335,13 +281,13 @@ START_TEST (test_float16_mismatch)
   GError *error = NULL;
   float v[] = { 1, 2, 3 };
   g_autoptr (LfNode) tree = lf_list_new_take (1, f32_array (3, v));
-  g_autoptr (GBytes) bytes = save_bytes_ref (tree, "float16");
+  g_autoptr (GBytes) bytes = lf_test_save_bytes_ref (tree, "float16");
   g_autoptr (LfNode) wrong = lf_list_new_take (1, f32_array (2, v));
-  ck_assert_ptr_null (load_bytes (bytes, wrong, "float16", &error));
+  ck_assert_ptr_null (lf_test_load_bytes (bytes, wrong, "float16", &error));
   LF_ASSERT_ERROR (error, LF_ERROR_MISMATCH, "[0]");
   /* A float32 file is not a float16 one. */
-  g_autoptr (GBytes) npy = save_bytes_ref (tree, "npy");
-  ck_assert_ptr_null (load_bytes (npy, tree, "float16", &error));
+  g_autoptr (GBytes) npy = lf_test_save_bytes_ref (tree, "npy");
+  ck_assert_ptr_null (lf_test_load_bytes (npy, tree, "float16", &error));
   LF_ASSERT_ERROR (error, LF_ERROR_MISMATCH, "expected float16");
 }
 END_TEST
@@ -353,13 +299,13 @@ START_TEST (test_skip_arrays)
   float v[] = { 1, 2 };
   g_autoptr (LfNode) arrays = lf_tuple_new_take (2, f32_array (2, v),
                                                  lf_list_new_take (1, f32_array (1, v)));
-  g_autoptr (GBytes) empty = save_bytes_ref (arrays, "skip-arrays");
+  g_autoptr (GBytes) empty = lf_test_save_bytes_ref (arrays, "skip-arrays");
   ck_assert_uint_eq (g_bytes_get_size (empty), 0);
 
   /* Loading keeps like's arrays: the same nodes. */
   g_autoptr (LfNode) like = lf_tuple_new_take (2, f32_array (2, v),
                                                lf_list_new_take (1, f32_array (1, v)));
-  g_autoptr (LfNode) loaded = load_ok (empty, like, "skip-arrays");
+  g_autoptr (LfNode) loaded = lf_test_load_ok (empty, like, "skip-arrays");
   ck_assert_ptr_eq (lf_node_get_child (loaded, 0), lf_node_get_child (like, 0));
   ck_assert_ptr_eq (lf_node_get_child (lf_node_get_child (loaded, 1), 0),
                     lf_node_get_child (lf_node_get_child (like, 1), 0));
@@ -367,13 +313,13 @@ START_TEST (test_skip_arrays)
   /* Scalars are saved as npy records and loaded. */
   LfNode *opaque;
   g_autoptr (LfNode) tree = mixed_tree (&opaque);
-  g_autoptr (GBytes) bytes = save_bytes_ref (tree, "skip-arrays");
+  g_autoptr (GBytes) bytes = lf_test_save_bytes_ref (tree, "skip-arrays");
   g_autoptr (LfNode) scalars = lf_dict_new_take ("n", lf_scalar_new_int (42),
                                                  "s", lf_scalar_new_float (0.1), NULL);
-  g_autoptr (GBytes) expected = save_bytes_ref (scalars, "npy");
+  g_autoptr (GBytes) expected = lf_test_save_bytes_ref (scalars, "npy");
   ck_assert (g_bytes_equal (bytes, expected));
   g_autoptr (LfNode) other = mixed_tree (NULL);
-  g_autoptr (LfNode) back = load_ok (bytes, other, "skip-arrays");
+  g_autoptr (LfNode) back = lf_test_load_ok (bytes, other, "skip-arrays");
   ck_assert_ptr_eq (lf_dict_lookup (back, "w"), lf_dict_lookup (other, "w"));
   ck_assert_int_eq (lf_scalar_get_int (lf_dict_lookup (back, "n")), 42);
 }
@@ -389,24 +335,24 @@ START_TEST (test_compressed_round_trip)
                          "compressed(inner=npy(align=128))" };
   for (gsize i = 0; i < G_N_ELEMENTS (refs); i++)
     {
-      g_autoptr (GBytes) bytes = save_bytes_ref (tree, refs[i]);
-      g_autoptr (LfNode) loaded = load_ok (bytes, tree, refs[i]);
+      g_autoptr (GBytes) bytes = lf_test_save_bytes_ref (tree, refs[i]);
+      g_autoptr (LfNode) loaded = lf_test_load_ok (bytes, tree, refs[i]);
       ck_assert_msg (lf_tree_equal (loaded, tree), "%s", refs[i]);
       ck_assert_ptr_eq (lf_dict_lookup (loaded, "o"), opaque);
       /* The record names its inner codec: any compressed spec reads it. */
-      g_autoptr (LfNode) again = load_ok (bytes, tree, "compressed(level=1)");
+      g_autoptr (LfNode) again = lf_test_load_ok (bytes, tree, "compressed(level=1)");
       ck_assert (lf_tree_equal (again, tree));
     }
 
   /* Nested: float16 inside, read back without naming it. */
-  g_autoptr (GBytes) nested = save_bytes_ref (tree, "compressed(level=19, inner=float16(overflow=error))");
-  g_autoptr (LfNode) loaded = load_ok (nested, tree, "compressed");
+  g_autoptr (GBytes) nested = lf_test_save_bytes_ref (tree, "compressed(level=19, inner=float16(overflow=error))");
+  g_autoptr (LfNode) loaded = lf_test_load_ok (nested, tree, "compressed");
   assert_float16_values (loaded, tree);
 
   /* A self-describing read (no like): the inner npy array as stored. */
   float v[] = { 1, 2, 3 };
   g_autoptr (LfNode) one = f32_array (3, v);
-  g_autoptr (LfCodec) codec = codec_for ("compressed");
+  g_autoptr (LfCodec) codec = lf_test_codec ("compressed");
   g_autoptr (LfStream) out = lf_stream_new_memory ();
   GError *error = NULL;
   ck_assert (lf_codec_serialise (codec, out, NULL, one, &error));
@@ -417,7 +363,7 @@ START_TEST (test_compressed_round_trip)
   LF_ASSERT_NO_ERROR (error);
   ck_assert (lf_tree_equal (read, one));
 
-  g_autoptr (LfCodec) nested_codec = codec_for ("compressed(level=19, inner=float16(overflow=error))");
+  g_autoptr (LfCodec) nested_codec = lf_test_codec ("compressed(level=19, inner=float16(overflow=error))");
   g_autofree char *text = lf_codec_to_string (nested_codec);
   ck_assert_str_eq (text, "compressed(level=19, inner=float16(overflow=error))");
 }
@@ -435,14 +381,14 @@ START_TEST (test_compressed_threads_identical)
   g_rand_free (rand);
   g_autoptr (LfNode) tree = lf_list_new_take (3, f32_array (n, data), f32_array (1000, data),
                                               f32_array (n / 2 + 3, data + 7));
-  g_autoptr (GBytes) one = save_bytes_ref (tree, "compressed(threads=1)");
-  g_autoptr (GBytes) two = save_bytes_ref (tree, "compressed(threads=2)");
-  g_autoptr (GBytes) four = save_bytes_ref (tree, "compressed(threads=4)");
-  g_autoptr (GBytes) npy = save_bytes_ref (tree, "npy");
+  g_autoptr (GBytes) one = lf_test_save_bytes_ref (tree, "compressed(threads=1)");
+  g_autoptr (GBytes) two = lf_test_save_bytes_ref (tree, "compressed(threads=2)");
+  g_autoptr (GBytes) four = lf_test_save_bytes_ref (tree, "compressed(threads=4)");
+  g_autoptr (GBytes) npy = lf_test_save_bytes_ref (tree, "npy");
   ck_assert (g_bytes_equal (one, two));
   ck_assert (g_bytes_equal (one, four));
   ck_assert_uint_lt (g_bytes_get_size (one), g_bytes_get_size (npy) / 2);
-  g_autoptr (LfNode) loaded = load_ok (two, tree, "compressed");
+  g_autoptr (LfNode) loaded = lf_test_load_ok (two, tree, "compressed");
   ck_assert (lf_tree_equal (loaded, tree));
 }
 END_TEST
@@ -459,7 +405,7 @@ START_TEST (test_compressed_streamed_outputs)
     data[i] = (float) ((i * 2654435761u) % 977) * 0.5f;
   g_autoptr (LfNode) tree = lf_list_new_take (2, f32_array (n, data), f32_array (10, data));
   g_autoptr (LfSpec) spec = lf_test_spec ("compressed(inner=float16)");
-  g_autoptr (GBytes) memory = save_bytes (tree, spec);
+  g_autoptr (GBytes) memory = lf_test_save_bytes (tree, spec);
 
   GError *error = NULL;
   g_autofree char *path = lf_test_path ("streamed.eqx");
@@ -477,9 +423,9 @@ START_TEST (test_compressed_streamed_outputs)
   g_autoptr (GBytes) buffered = g_byte_array_free_to_bytes (sink.bytes);
   ck_assert (g_bytes_equal (memory, buffered));
 
-  g_autoptr (LfNode) loaded = load_ok (file, tree, "compressed");
-  g_autoptr (GBytes) plain = save_bytes_ref (tree, "float16");
-  g_autoptr (LfNode) rounded = load_ok (plain, tree, "float16");
+  g_autoptr (LfNode) loaded = lf_test_load_ok (file, tree, "compressed");
+  g_autoptr (GBytes) plain = lf_test_save_bytes_ref (tree, "float16");
+  g_autoptr (LfNode) rounded = lf_test_load_ok (plain, tree, "float16");
   ck_assert (lf_tree_equal (loaded, rounded));
 
   /* The compressed size is smaller than the raw record: the frame really
@@ -504,7 +450,7 @@ compressed_record (void)
   for (int i = 0; i < 64; i++)
     v[i] = (float) i * 0.37f;
   g_autoptr (LfNode) tree = lf_list_new_take (1, f32_array (64, v));
-  g_autoptr (GBytes) bytes = save_bytes_ref (tree, "compressed");
+  g_autoptr (GBytes) bytes = lf_test_save_bytes_ref (tree, "compressed");
   GByteArray *array = g_byte_array_new ();
   g_byte_array_append (array, g_bytes_get_data (bytes, NULL), (guint) g_bytes_get_size (bytes));
   return array;
@@ -517,7 +463,7 @@ assert_load_fails_n (GByteArray *record, gsize n, LfError code, const char *need
   float v[64] = { 0 };
   g_autoptr (LfNode) like = lf_list_new_take (1, f32_array (n, v));
   g_autoptr (GBytes) bytes = g_bytes_new (record->data, record->len);
-  g_autoptr (LfNode) loaded = load_bytes (bytes, like, "compressed", &error);
+  g_autoptr (LfNode) loaded = lf_test_load_bytes (bytes, like, "compressed", &error);
   ck_assert_ptr_null (loaded);
   ck_assert_msg (strstr (error->message, "test.eqx: record 0 at offset 0 ([0])") != NULL,
                  "message \"%s\" lacks the place", error->message);
@@ -608,7 +554,7 @@ START_TEST (test_compressed_corrupt)
       FRESH ();
       c->data[at] ^= 0x10;
       g_autoptr (GBytes) bytes = g_bytes_new (c->data, c->len);
-      g_autoptr (LfNode) loaded = load_bytes (bytes, want, "compressed", &error);
+      g_autoptr (LfNode) loaded = lf_test_load_bytes (bytes, want, "compressed", &error);
       if (loaded != NULL)
         {
           ck_assert_msg (lf_tree_equal (loaded, want), "byte %" G_GSIZE_FORMAT ": wrong tree", at);
@@ -638,7 +584,7 @@ START_TEST (test_compressed_window_cap)
   for (int i = 0; i < 64; i++)
     v[i] = (float) i * 0.37f;
   g_autoptr (LfNode) one = f32_array (64, v);
-  g_autoptr (GBytes) inner = save_bytes_ref (one, "npy");
+  g_autoptr (GBytes) inner = lf_test_save_bytes_ref (one, "npy");
   ck_assert_uint_eq (g_bytes_get_size (inner), raw);
 
   for (int window_log = 25; window_log <= 27; window_log += 2)
@@ -668,7 +614,7 @@ START_TEST (test_compressed_window_cap)
           g_autoptr (LfNode) like = lf_list_new_take (1, f32_array (64, want));
           g_autoptr (GBytes) bytes = g_bytes_new (c->data, c->len);
           GError *error = NULL;
-          g_autoptr (LfNode) loaded = load_bytes (bytes, like, "compressed", &error);
+          g_autoptr (LfNode) loaded = lf_test_load_bytes (bytes, like, "compressed", &error);
           LF_ASSERT_NO_ERROR (error);
           ck_assert (lf_tree_equal (lf_node_get_child (loaded, 0), one));
         }
@@ -681,7 +627,7 @@ START_TEST (test_compressed_inner_leftover)
   float v[4] = { 1, 2, 3, 4 };
   g_autoptr (LfNode) leaf = f32_array (4, v);
   g_autoptr (LfNode) tree = lf_list_new_take (1, lf_node_ref (leaf));
-  g_autoptr (GBytes) npy = save_bytes_ref (tree, "npy");
+  g_autoptr (GBytes) npy = lf_test_save_bytes_ref (tree, "npy");
   g_autoptr (GByteArray) raw = g_byte_array_new ();
   g_byte_array_append (raw, g_bytes_get_data (npy, NULL), (guint) g_bytes_get_size (npy));
   g_byte_array_append (raw, (const guint8 *) "junk", 4);
@@ -706,7 +652,7 @@ START_TEST (test_compressed_inner_leftover)
                        "the inner npy record is 144 bytes long, the record declares 148");
   /* And by the load itself, for callers that do not describe first. */
   GError *error = NULL;
-  g_autoptr (LfCodec) codec = codec_for ("compressed");
+  g_autoptr (LfCodec) codec = lf_test_codec ("compressed");
   g_autoptr (LfStream) in = lf_stream_new_for_data (r->data, r->len);
   g_autoptr (LfNode) like = f32_array (4, v);
   g_autoptr (LfNode) loaded = lf_codec_deserialise (codec, in, NULL, like, &error);
@@ -726,35 +672,35 @@ START_TEST (test_cast)
   g_autoptr (LfNode) fp32 = lf_dict_new_take (
       "w", lf_array_new_copy (LF_DTYPE_FLOAT32, 1, &n, f),
       "step", lf_array_new_copy (LF_DTYPE_INT32, 1, &n, i), NULL);
-  g_autoptr (GBytes) bytes = save_bytes_ref (fp32, "npy");
+  g_autoptr (GBytes) bytes = lf_test_save_bytes_ref (fp32, "npy");
 
   /* Train in float32, deploy in float64. */
   g_autoptr (LfNode) like64 = lf_dict_new_take (
       "w", lf_array_new_abstract (LF_DTYPE_FLOAT64, 1, &n),
       "step", lf_array_new_abstract (LF_DTYPE_INT64, 1, &n), NULL);
-  ck_assert_ptr_null (load_bytes (bytes, like64, "npy", &error));
+  ck_assert_ptr_null (lf_test_load_bytes (bytes, like64, "npy", &error));
   LF_ASSERT_ERROR (error, LF_ERROR_MISMATCH, "expected int64");
-  g_autoptr (LfNode) wide = load_ok (bytes, like64, "cast");
+  g_autoptr (LfNode) wide = lf_test_load_ok (bytes, like64, "cast");
   const double *w = lf_array_get_data (lf_dict_lookup (wide, "w"));
   ck_assert (w[0] == (double) 0.1f && w[2] == (double) 1e30f);
   const gint64 *s = lf_array_get_data (lf_dict_lookup (wide, "step"));
   ck_assert (s[1] == -7 && s[2] == G_MAXINT32);
 
   /* Back down: exact values pass, rounding needs lossy=allow. */
-  g_autoptr (GBytes) bytes64 = save_bytes_ref (wide, "npy");
-  g_autoptr (LfNode) narrow = load_ok (bytes64, fp32, "cast");
+  g_autoptr (GBytes) bytes64 = lf_test_save_bytes_ref (wide, "npy");
+  g_autoptr (LfNode) narrow = lf_test_load_ok (bytes64, fp32, "cast");
   ck_assert (lf_tree_equal (narrow, fp32));
   double d[] = { 0.1, 1, 2 };
   gint64 big[] = { 1, (gint64) G_MAXINT32 + 5, 3 };
   g_autoptr (LfNode) precise = lf_dict_new_take (
       "w", lf_array_new_copy (LF_DTYPE_FLOAT64, 1, &n, d),
       "step", lf_array_new_copy (LF_DTYPE_INT64, 1, &n, big), NULL);
-  g_autoptr (GBytes) pbytes = save_bytes_ref (precise, "cast(inner=compressed)");
-  ck_assert_ptr_null (load_bytes (pbytes, fp32, "cast(inner=compressed)", &error));
+  g_autoptr (GBytes) pbytes = lf_test_save_bytes_ref (precise, "cast(inner=compressed)");
+  ck_assert_ptr_null (lf_test_load_bytes (pbytes, fp32, "cast(inner=compressed)", &error));
   LF_ASSERT_ERROR (error, LF_ERROR_OVERFLOW,
                    "(['step']): cannot load int64 data into int32 (cast(lossy=allow) would "
                    "round it): element 1 (2147483652)");
-  g_autoptr (LfNode) lossy = load_ok (pbytes, fp32, "cast(lossy=allow, inner=compressed)");
+  g_autoptr (LfNode) lossy = lf_test_load_ok (pbytes, fp32, "cast(lossy=allow, inner=compressed)");
   ck_assert (((const float *) lf_array_get_data (lf_dict_lookup (lossy, "w")))[0] == 0.1f);
 
   /* Shapes are still checked; so are kinds. */
@@ -762,14 +708,14 @@ START_TEST (test_cast)
   g_autoptr (LfNode) bad_shape = lf_dict_new_take (
       "w", lf_array_new_abstract (LF_DTYPE_FLOAT64, 1, &n2),
       "step", lf_array_new_abstract (LF_DTYPE_INT64, 1, &n), NULL);
-  ck_assert_ptr_null (load_bytes (bytes, bad_shape, "cast", &error));
+  ck_assert_ptr_null (lf_test_load_bytes (bytes, bad_shape, "cast", &error));
   LF_ASSERT_ERROR (error, LF_ERROR_MISMATCH, "(['w'])");
   /* bfloat16 on disk into float32. */
   guint16 bf[] = { 0x3f80, 0xc000, 0x7f80 };
   g_autoptr (LfNode) bft = lf_list_new_take (1, lf_array_new_copy (LF_DTYPE_BFLOAT16, 1, &n, bf));
-  g_autoptr (GBytes) bfb = save_bytes_ref (bft, "npy");
+  g_autoptr (GBytes) bfb = lf_test_save_bytes_ref (bft, "npy");
   g_autoptr (LfNode) bfl = lf_list_new_take (1, lf_array_new_abstract (LF_DTYPE_FLOAT32, 1, &n));
-  g_autoptr (LfNode) bfo = load_ok (bfb, bfl, "cast");
+  g_autoptr (LfNode) bfo = lf_test_load_ok (bfb, bfl, "cast");
   const float *bv = lf_array_get_data (lf_node_get_child (bfo, 0));
   ck_assert (bv[0] == 1 && bv[1] == -2 && isinf (bv[2]));
 }
@@ -785,9 +731,9 @@ START_TEST (test_mixed_spec_tree)
       "Model", "encoder", lf_list_new_take (2, f32_array (4, v), f32_array (2, v)),
       "decoder", lf_dict_new_take ("w", f32_array (4, v), "step", lf_scalar_new_int (9), NULL),
       "frozen", f32_array (3, v), NULL);
-  g_autoptr (LfCodec) f16 = codec_for ("float16");
-  g_autoptr (LfCodec) zst = codec_for ("compressed(level=9, inner=cast)");
-  g_autoptr (LfCodec) skip = codec_for ("skip-arrays");
+  g_autoptr (LfCodec) f16 = lf_test_codec ("float16");
+  g_autoptr (LfCodec) zst = lf_test_codec ("compressed(level=9, inner=cast)");
+  g_autoptr (LfCodec) skip = lf_test_codec ("skip-arrays");
   g_autoptr (LfNode) spec_tree = lf_struct_new_take (
       "Model",
       "encoder", lf_spec_leaf_new (f16),
@@ -795,7 +741,7 @@ START_TEST (test_mixed_spec_tree)
       "frozen", lf_spec_leaf_new (skip), NULL);
   g_autoptr (LfSpec) spec = lf_spec_new_tree (spec_tree, &error);
   LF_ASSERT_NO_ERROR (error);
-  g_autoptr (GBytes) bytes = save_bytes (tree, spec);
+  g_autoptr (GBytes) bytes = lf_test_save_bytes (tree, spec);
 
   g_autoptr (LfStream) in = lf_stream_new_for_bytes (bytes);
   g_autoptr (LfNode) loaded = lf_tree_deserialise_leaves_from_stream (in, tree, spec, NULL,

@@ -17,6 +17,20 @@ char *lf_test_path (const char *name);
 /* The spec for one codec reference in the default registry (transfer
  * full); fails the test when it does not resolve. */
 LfSpec *lf_test_spec (const char *reference);
+/* The codec of a reference in the default registry (transfer full); fails
+ * the test when it does not resolve. */
+LfCodec *lf_test_codec (const char *reference);
+/* `tree` saved with `spec` into memory (transfer full). */
+GBytes *lf_test_save_bytes (LfNode *tree, LfSpec *spec);
+/* The same with a spec of one codec reference. */
+GBytes *lf_test_save_bytes_ref (LfNode *tree, const char *reference);
+/* `bytes` loaded whole with the codec `reference`, from a stream named
+ * "test.eqx"; NULL with `error` set on failure.  A load that leaves bytes
+ * after the last leaf fails the test. */
+LfNode *lf_test_load_bytes (GBytes *bytes, LfNode *like, const char *reference,
+                            GError **error);
+/* The same, failing the test on an error (transfer full). */
+LfNode *lf_test_load_ok (GBytes *bytes, LfNode *like, const char *reference);
 /* The build tree's top directory (LF_TOP_BUILDDIR) or "..". */
 const char *lf_test_top_builddir (void);
 

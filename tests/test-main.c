@@ -151,3 +151,56 @@ lf_test_spec (const char *reference)
   ck_assert_msg (spec != NULL, "%s: %s", reference, error != NULL ? error->message : "?");
   return spec;
 }
+
+LfCodec *
+lf_test_codec (const char *reference)
+{
+  GError *error = NULL;
+  LfCodec *codec = lf_registry_resolve (lf_registry_get_default (), reference, &error);
+  ck_assert_msg (codec != NULL, "%s: %s", reference, error != NULL ? error->message : "?");
+  return codec;
+}
+
+GBytes *
+lf_test_save_bytes (LfNode *tree, LfSpec *spec)
+{
+  GError *error = NULL;
+  g_autoptr (LfStream) out = lf_stream_new_memory ();
+  ck_assert (lf_tree_serialise_leaves_to_stream (out, tree, spec, NULL, NULL, &error));
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (lf_stream_flush (out, &error));
+  return lf_stream_steal_bytes (out);
+}
+
+GBytes *
+lf_test_save_bytes_ref (LfNode *tree, const char *reference)
+{
+  g_autoptr (LfSpec) spec = lf_test_spec (reference);
+  return lf_test_save_bytes (tree, spec);
+}
+
+LfNode *
+lf_test_load_bytes (GBytes *bytes, LfNode *like, const char *reference, GError **error)
+{
+  g_autoptr (LfSpec) spec = lf_test_spec (reference);
+  g_autoptr (LfStream) in = lf_stream_new_for_bytes (bytes);
+  lf_stream_set_name (in, "test.eqx");
+  LfNode *out = lf_tree_deserialise_leaves_from_stream (in, like, spec, NULL, NULL, error);
+  if (out != NULL)
+    {
+      gboolean at_end = FALSE;
+      ck_assert (lf_stream_at_end (in, &at_end, NULL));
+      ck_assert_msg (at_end, "bytes left after the last leaf");
+    }
+  return out;
+}
+
+LfNode *
+lf_test_load_ok (GBytes *bytes, LfNode *like, const char *reference)
+{
+  GError *error = NULL;
+  LfNode *out = lf_test_load_bytes (bytes, like, reference, &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert_ptr_nonnull (out);
+  return out;
+}

@@ -288,6 +288,61 @@ START_TEST (test_record_out_of_range)
 }
 END_TEST
 
+/* The public check: the same checks, and a missing manifest is an error. */
+START_TEST (test_public_verify)
+{
+  g_autofree char *file = lf_test_path ("public.eqx");
+  g_autoptr (LfNode) tree = model (2, LF_DTYPE_FLOAT32);
+  GError *error = NULL;
+  lf_test_write_file (file, "", 0);
+  ck_assert (!lf_manifest_verify (file, NULL, NULL, NULL, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_NOT_FOUND, "public.eqx: no manifest beside the file");
+  save (file, tree);
+  ck_assert (lf_manifest_verify (file, tree, NULL, NULL, &error));
+  ck_assert (lf_manifest_verify (file, NULL, NULL, NULL, &error));
+  LF_ASSERT_NO_ERROR (error);
+  g_autoptr (LfNode) dtype = model (2, LF_DTYPE_FLOAT64);
+  ck_assert (!lf_manifest_verify (file, dtype, NULL, NULL, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_MISMATCH, ".w: like has dtype float64");
+  /* The name without its suffix, as saves and loads take it. */
+  g_autofree char *stem = lf_test_path ("public");
+  ck_assert (lf_manifest_verify (stem, NULL, NULL, NULL, &error));
+  LF_ASSERT_NO_ERROR (error);
+  g_autofree char *missing = lf_test_path ("no-such-file.eqx");
+  ck_assert (!lf_manifest_verify (missing, NULL, NULL, NULL, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_IO, "no-such-file.eqx");
+}
+END_TEST
+
+/* A load with the wrong spec learns from the manifest which codec wrote
+ * the leaf; with the manifest ignored, or without one, the error is as it
+ * was. */
+START_TEST (test_load_names_the_codec)
+{
+  g_autofree char *file = lf_test_path ("half.eqx");
+  g_autoptr (LfNode) tree = model (2, LF_DTYPE_FLOAT32);
+  GError *error = NULL;
+  g_autoptr (LfSpec) half = lf_spec_new_for_reference (NULL, "float16", &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (lf_tree_serialise_leaves_full (file, tree, half, NULL, NULL, LF_SAVE_MANIFEST,
+                                            &error));
+  LF_ASSERT_NO_ERROR (error);
+  g_autoptr (LfNode) loaded = lf_tree_deserialise_leaves (file, tree, NULL, NULL, NULL, &error);
+  ck_assert (loaded == NULL);
+  LF_ASSERT_ERROR (error, LF_ERROR_MISMATCH,
+                   "half.eqx.json says this leaf was written with float16");
+  loaded = lf_tree_deserialise_leaves_full (file, tree, NULL, NULL, NULL,
+                                            LF_LOAD_IGNORE_MANIFEST, &error);
+  ck_assert (loaded == NULL);
+  ck_assert (error != NULL && strstr (error->message, "written with") == NULL);
+  g_clear_error (&error);
+  /* With the right spec it loads. */
+  loaded = lf_tree_deserialise_leaves (file, tree, half, NULL, NULL, &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (loaded != NULL);
+}
+END_TEST
+
 Suite *
 lf_test_suite (void)
 {
@@ -299,6 +354,8 @@ lf_test_suite (void)
   tcase_add_test (tc, test_damaged_file);
   tcase_add_test (tc, test_malformed_manifest);
   tcase_add_test (tc, test_record_out_of_range);
+  tcase_add_test (tc, test_public_verify);
+  tcase_add_test (tc, test_load_names_the_codec);
   suite_add_tcase (suite, tc);
   return suite;
 }

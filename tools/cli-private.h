@@ -21,6 +21,31 @@ int cli_cmd_unpack (int argc, char **argv);
 int cli_cmd_pack (int argc, char **argv);
 int cli_cmd_convert (int argc, char **argv);
 int cli_cmd_diff (int argc, char **argv);
+int cli_cmd_show (int argc, char **argv);
+int cli_cmd_verify (int argc, char **argv);
+int cli_cmd_ls (int argc, char **argv);
+
+/* ---- value-format.c ----------------------------------------------------------- */
+
+/* The `n` = prod(shape) values at `data` as numpy's array2string prints
+ * them with its default options (ndim 0: the one value).  Transfer full. */
+char *cli_format_values (LfDType dtype, guint ndim, const gsize *shape, gconstpointer data);
+/* The shortest text that reads back as `x` ("0.1", "1e-07", "nan").  Transfer full. */
+char *cli_format_double (double x);
+/* One element of `dtype` as Python's repr writes a number of that type:
+ * the shortest digits that read back in `dtype` ("0.71428573" for a
+ * float32).  Transfer full. */
+char *cli_format_element (LfDType dtype, const LfElement *element);
+
+/* ---- file-open.c: random access ----------------------------------------------- */
+
+/* lf_file_open() with the skeleton in `like_file` and the spec `spec_text`
+ * (cli_spec_load; NULL: none), errors prefixed with the option. */
+LfFile *cli_file_open (const char *filename, const char *like_file, const char *spec_text,
+                       GError **error);
+/* Up to 8 of the file's leaf paths close to `path`, one a line indented by
+ * two spaces, or NULL when none is close.  Transfer full. */
+char *cli_file_suggest_paths (LfFile *file, const char *path);
 
 /* ---- cli-util.c ------------------------------------------------------------ */
 

@@ -24,6 +24,9 @@ static const CliCommand commands[] = {
   { "pack", cli_cmd_pack, "write .npy files as one .eqx file" },
   { "convert", cli_cmd_convert, "re-encode a file with another spec" },
   { "diff", cli_cmd_diff, "compare two files record by record" },
+  { "show", cli_cmd_show, "print one leaf's values (or --stats), reading only its record" },
+  { "verify", cli_cmd_verify, "check a file against its manifest or a skeleton" },
+  { "ls", cli_cmd_ls, "list the steps of a checkpoint directory" },
 };
 
 static void

@@ -16,6 +16,8 @@ typedef struct {
 } LfStepRecord;
 
 void _lf_step_record_clear (gpointer record);
+/* The public description of `record`, a step of `directory` (listing.c). */
+LfCheckpointStep *_lf_checkpoint_step_new (const char *directory, const LfStepRecord *record);
 
 typedef struct {
   guint keep_last;       /* 0: off */

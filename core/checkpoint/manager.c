@@ -245,13 +245,7 @@ lf_checkpoint_manager_list (LfCheckpointManager *manager)
   for (guint i = 0; i < manager->steps->len; i++)
     {
       const LfStepRecord *record = &g_array_index (manager->steps, LfStepRecord, i);
-      LfCheckpointStep *step = g_new0 (LfCheckpointStep, 1);
-      step->step = record->step;
-      step->time = record->time;
-      step->size = record->size;
-      step->metrics = lf_node_ref (record->metrics);
-      step->path = _lf_checkpoint_file (manager->directory, record->step, LF_CHECKPOINT_DATA);
-      g_ptr_array_add (list, step);
+      g_ptr_array_add (list, _lf_checkpoint_step_new (manager->directory, record));
     }
   g_mutex_unlock (&manager->mutex);
   return list;

@@ -58,5 +58,9 @@ gboolean _lf_manifest_verify (const char *eqx_path, LfNode *like, LfIsLeafFunc i
  * it).  Free with g_free. */
 char *_lf_manifest_data_path (const char *eqx_path);
 
+/* When `*error` is LF_ERROR_MISMATCH and a manifest is beside `eqx_path`,
+ * adds the codec it records for the `record_index`-th record ("written
+ * with float16") to the message.  For the error path of a load only. */
+void _lf_manifest_add_codec_hint (const char *eqx_path, guint record_index, GError **error);
 /* Deletes the manifest beside `eqx_path`; TRUE when there was none. */
 gboolean _lf_manifest_remove (const char *eqx_path, GError **error);

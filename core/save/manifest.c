@@ -271,6 +271,28 @@ lf_manifest_remove (const char *path, GError **error)
   return _lf_manifest_remove (target, error);
 }
 
+gboolean
+lf_manifest_verify (const char *path, LfNode *like, LfIsLeafFunc is_leaf,
+                    gpointer is_leaf_data, GError **error)
+{
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_autofree char *target = lf_path_with_eqx_suffix (path);
+  g_autofree char *data_path = _lf_manifest_data_path (target);
+  g_autofree char *manifest_path = _lf_manifest_path (data_path);
+  if (!g_file_test (data_path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: %s", target, g_strerror (ENOENT));
+      return FALSE;
+    }
+  if (!g_file_test (manifest_path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_NOT_FOUND,
+                   "%s: no manifest beside the file (%s)", target, manifest_path);
+      return FALSE;
+    }
+  return _lf_manifest_verify (target, like, is_leaf, is_leaf_data, error);
+}
+
 /* ---- reading ------------------------------------------------------------- */
 
 typedef struct {

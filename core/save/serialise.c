@@ -194,7 +194,11 @@ lf_tree_deserialise_leaves_full (const char *path, LfNode *like, LfSpec *spec,
   LfStream *stream = lf_stream_new_for_path (target, (flags & LF_LOAD_MMAP) != 0, error);
   if (stream == NULL)
     return NULL;
-  LfNode *out = _lf_walk_load (stream, like, spec, is_leaf, is_leaf_data, NULL, error);
+  guint failed_record = 0;
+  LfNode *out = _lf_walk_load_counted (stream, like, spec, is_leaf, is_leaf_data,
+                                       &failed_record, error);
+  if (out == NULL && !(flags & LF_LOAD_IGNORE_MANIFEST))
+    _lf_manifest_add_codec_hint (target, failed_record, error);
   if (out != NULL && !check_nothing_left (stream, error))
     g_clear_pointer (&out, lf_node_unref);
   lf_stream_free (stream);

@@ -28,3 +28,8 @@ gboolean _lf_walk_save (LfStream *stream, LfNode *tree, LfSpec *spec,
 LfNode *_lf_walk_load (LfStream *stream, LfNode *like, LfSpec *spec,
                        LfIsLeafFunc is_leaf, gpointer is_leaf_data,
                        GArray *log, GError **error);
+/* _lf_walk_load(), also telling on failure the index of the record being
+ * read (the number of records read before it). */
+LfNode *_lf_walk_load_counted (LfStream *stream, LfNode *like, LfSpec *spec,
+                               LfIsLeafFunc is_leaf, gpointer is_leaf_data,
+                               guint *failed_record, GError **error);

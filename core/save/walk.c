@@ -347,9 +347,10 @@ _lf_walk_save (LfStream *stream, LfNode *tree, LfSpec *spec, LfIsLeafFunc is_lea
   return walk (&w, tree, spec, is_leaf, is_leaf_data, NULL);
 }
 
-LfNode *
-_lf_walk_load (LfStream *stream, LfNode *like, LfSpec *spec, LfIsLeafFunc is_leaf,
-               gpointer is_leaf_data, GArray *log, GError **error)
+/* A load; on failure *failed_record is the index of the record being read. */
+static LfNode *
+walk_load (LfStream *stream, LfNode *like, LfSpec *spec, LfIsLeafFunc is_leaf,
+           gpointer is_leaf_data, GArray *log, guint *failed_record, GError **error)
 {
   Walk w = {
     .traversal.leaf = load_leaf_at,
@@ -358,5 +359,23 @@ _lf_walk_load (LfStream *stream, LfNode *like, LfSpec *spec, LfIsLeafFunc is_lea
     .error = error,
   };
   LfNode *out = NULL;
-  return walk (&w, like, spec, is_leaf, is_leaf_data, &out) ? out : NULL;
+  if (walk (&w, like, spec, is_leaf, is_leaf_data, &out))
+    return out;
+  *failed_record = w.n_records;
+  return NULL;
+}
+
+LfNode *
+_lf_walk_load (LfStream *stream, LfNode *like, LfSpec *spec, LfIsLeafFunc is_leaf,
+               gpointer is_leaf_data, GArray *log, GError **error)
+{
+  guint failed_record;
+  return walk_load (stream, like, spec, is_leaf, is_leaf_data, log, &failed_record, error);
+}
+
+LfNode *
+_lf_walk_load_counted (LfStream *stream, LfNode *like, LfSpec *spec, LfIsLeafFunc is_leaf,
+                       gpointer is_leaf_data, guint *failed_record, GError **error)
+{
+  return walk_load (stream, like, spec, is_leaf, is_leaf_data, NULL, failed_record, error);
 }

@@ -420,6 +420,26 @@ LF_API GPtrArray *lf_checkpoint_manager_list (LfCheckpointManager *manager);
 LF_API gboolean lf_checkpoint_manager_remove (LfCheckpointManager *manager, gint64 step,
                                               GError **error);
 
+/**
+ * lf_checkpoint_list_directory:
+ * @directory: a checkpoint manager's directory
+ * @error: return location for a #GError, or %NULL
+ *
+ * Lists the committed steps of @directory as lf_checkpoint_manager_list()
+ * would, without opening a manager: no lock is taken and nothing in the
+ * directory is changed, so it works while another process holds the
+ * manager open and saves.  A step that is being saved or removed
+ * meanwhile is either listed whole or not at all; a step whose commit
+ * record cannot be read is not listed.
+ *
+ * Returns: (transfer full) (element-type LfCheckpointStep): the steps, by
+ *   increasing step (free with g_ptr_array_unref()), or %NULL with
+ *   %LF_ERROR_IO when @directory cannot be read.
+ *
+ * Since: 0.2
+ */
+LF_API GPtrArray *lf_checkpoint_list_directory (const char *directory, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LfCheckpointManager, lf_checkpoint_manager_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LfCheckpointStep, lf_checkpoint_step_free)
 

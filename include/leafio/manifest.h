@@ -84,4 +84,30 @@ LF_API gboolean lf_manifest_write (const char *path, LfNode *tree, LfIsLeafFunc 
  */
 LF_API gboolean lf_manifest_remove (const char *path, GError **error);
 
+/**
+ * lf_manifest_verify:
+ * @path: the file; ".eqx" is added when it has no suffix
+ * @like: (nullable): the tree the file should hold (its skeleton is
+ *   enough), or %NULL to check only the file against the manifest
+ * @is_leaf: (nullable) (scope call): as for lf_tree_serialise_leaves()
+ * @is_leaf_data: (closure is_leaf): data for @is_leaf
+ * @error: return location for a #GError, or %NULL
+ *
+ * Checks @path against the manifest beside it, as a load does before it
+ * reads anything: the file's size, each record's offset, size and
+ * checksum, and with @like each leaf's path, kind, dtype and shape.  Unlike
+ * a load, a missing manifest is an error.
+ *
+ * Returns: %TRUE when the file is the one the manifest describes;
+ *   otherwise %FALSE with the first difference, by leaf path, record and
+ *   offset: %LF_ERROR_NOT_FOUND (no manifest), %LF_ERROR_CHECKSUM (file
+ *   size, a record's bounds or checksum), %LF_ERROR_MISMATCH (leaf count,
+ *   path, kind, dtype, shape), %LF_ERROR_PARSE (a malformed manifest),
+ *   %LF_ERROR_UNSUPPORTED (a newer manifest version) or %LF_ERROR_IO.
+ *
+ * Since: 0.2
+ */
+LF_API gboolean lf_manifest_verify (const char *path, LfNode *like, LfIsLeafFunc is_leaf,
+                                    gpointer is_leaf_data, GError **error);
+
 G_END_DECLS

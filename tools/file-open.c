@@ -1,0 +1,87 @@
+/* Opening a file for random access (lf_file_open) from the command line's
+ * --like and --spec, and what show and diff need from its index. */
+#include "config.h"
+
+#include <string.h>
+
+#include "cli-private.h"
+
+LfFile *
+cli_file_open (const char *filename, const char *like_file, const char *spec_text,
+               GError **error)
+{
+  g_autoptr (LfNode) like = NULL;
+  g_autoptr (LfSpec) spec = NULL;
+  if (like_file != NULL && (like = lf_tree_from_json_file (like_file, error)) == NULL)
+    {
+      g_prefix_error (error, "--like: ");
+      return NULL;
+    }
+  if (spec_text != NULL && (spec = cli_spec_load (spec_text, NULL, error)) == NULL)
+    {
+      g_prefix_error (error, "--spec: ");
+      return NULL;
+    }
+  return lf_file_open (filename, like, spec, LF_FILE_DEFAULT, error);
+}
+
+/* Levenshtein distance, for suggestions. */
+static gsize
+edit_distance (const char *a, const char *b)
+{
+  gsize n = strlen (b);
+  g_autofree gsize *row = g_new (gsize, n + 1);
+  for (gsize j = 0; j <= n; j++)
+    row[j] = j;
+  for (const char *p = a; *p != '\0'; p++)
+    {
+      gsize diagonal = row[0];
+      row[0]++;
+      for (gsize j = 1; j <= n; j++)
+        {
+          gsize above = row[j];
+          row[j] = MIN (MIN (row[j] + 1, row[j - 1] + 1), diagonal + (*p != b[j - 1]));
+          diagonal = above;
+        }
+    }
+  return row[n];
+}
+
+typedef struct {
+  const char *path;
+  gsize distance;
+} Candidate;
+
+static gint
+compare_candidates (gconstpointer a, gconstpointer b)
+{
+  const Candidate *x = a, *y = b;
+  if (x->distance != y->distance)
+    return x->distance < y->distance ? -1 : 1;
+  return strcmp (x->path, y->path);
+}
+
+char *
+cli_file_suggest_paths (LfFile *file, const char *path)
+{
+  g_autoptr (GArray) candidates = g_array_new (FALSE, FALSE, sizeof (Candidate));
+  gsize limit = MAX (2, strlen (path) / 3);
+  for (gsize i = 0; i < lf_file_get_n_entries (file); i++)
+    {
+      const char *entry = lf_file_get_entry (file, i)->path;
+      Candidate c = { entry, edit_distance (path, entry) };
+      /* A part of a path ("weight") matches every path that holds it. */
+      if (*path != '\0' && strstr (entry, path) != NULL)
+        c.distance = MIN (c.distance, 1);
+      if (c.distance <= limit)
+        g_array_append_val (candidates, c);
+    }
+  if (candidates->len == 0)
+    return NULL;
+  g_array_sort (candidates, compare_candidates);
+  GString *text = g_string_new (NULL);
+  for (guint i = 0; i < MIN (candidates->len, 8); i++)
+    g_string_append_printf (text, "%s  %s", i > 0 ? "\n" : "",
+                            g_array_index (candidates, Candidate, i).path);
+  return g_string_free (text, FALSE);
+}
