@@ -138,6 +138,45 @@ START_TEST (test_writers_agree)
 }
 END_TEST
 
+/* A synced path save hands its pages to the disk every 32 MiB as it
+ * writes them (write-behind): the file is still exactly the stream, through
+ * big records (writev) and many small ones (buffered writes). */
+START_TEST (test_synced_save_writes_behind)
+{
+  GPtrArray *leaves = g_ptr_array_new ();
+  for (guint i = 0; i < 3; i++)
+    {
+      gsize n = ((gsize) 12 << 20) / 4 + i;   /* 12 MiB of float32, odd sizes */
+      float *data = g_new (float, n);
+      for (gsize k = 0; k < n; k++)
+        data[k] = (float) (k % 1000) + (float) i;
+      g_ptr_array_add (leaves, lf_array_new_take (LF_DTYPE_FLOAT32, 1, &n, data));
+    }
+  for (guint i = 0; i < 200; i++)
+    {
+      gsize n = 32768 + i;                      /* 32 KiB of uint8 each */
+      guint8 *data = g_malloc (n);
+      memset (data, (int) i, n);
+      g_ptr_array_add (leaves, lf_array_new_take (LF_DTYPE_UINT8, 1, &n, data));
+    }
+  g_autoptr (LfNode) tree = lf_list_new (leaves->len, (LfNode *const *) leaves->pdata);
+  g_ptr_array_set_free_func (leaves, (GDestroyNotify) lf_node_unref);
+  g_ptr_array_free (leaves, TRUE);
+  GError *error = NULL;
+  g_autoptr (LfStream) mem = lf_stream_new_memory ();
+  ck_assert (lf_tree_serialise_leaves_to_stream (mem, tree, NULL, NULL, NULL, &error));
+  g_autoptr (GBytes) want = lf_stream_steal_bytes (mem);
+  ck_assert_uint_gt (g_bytes_get_size (want), (gsize) 40 << 20);
+
+  g_autofree char *file = lf_test_path ("synced.eqx");
+  ck_assert (lf_tree_serialise_leaves_full (file, tree, NULL, NULL, NULL, LF_SAVE_DEFAULT,
+                                            &error));
+  LF_ASSERT_NO_ERROR (error);
+  g_autoptr (GBytes) saved = lf_test_read_file (file);
+  ck_assert (g_bytes_equal (saved, want));
+}
+END_TEST
+
 /* A big record's writev to an fd that refuses writes fails with IO naming
  * the stream; a short header-only buffer is never written twice. */
 START_TEST (test_writev_error)
@@ -473,6 +512,7 @@ lf_test_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_writers_agree);
   tcase_add_test (tc, test_writev_error);
+  tcase_add_test (tc, test_synced_save_writes_behind);
   suite_add_tcase (suite, tc);
   return suite;
 }

@@ -246,6 +246,32 @@ _lf_fd_flush (LfStream *stream, GError **error)
   return TRUE;
 }
 
+/* ---- write-behind ------------------------------------------------------------------ */
+
+/* A file that will be synced has its writeback started every this many
+ * bytes: the disk then writes while we copy the next ones into the page
+ * cache, and the final fsync waits for the last piece only. */
+#define WRITE_BEHIND_STEP ((gsize) 32 << 20)
+
+void
+_lf_fd_wrote (FdStream *self, gsize count)
+{
+  if (!self->write_behind)
+    return;
+  self->unsynced += count;
+  if (self->unsynced < WRITE_BEHIND_STEP)
+    return;
+#ifdef SYNC_FILE_RANGE_WRITE
+  /* The bytes just written end at the fd's offset.  Best effort: the sync
+   * that follows the save reports any error. */
+  off_t end = lseek (self->fd, 0, SEEK_CUR);
+  if (end >= (off_t) self->unsynced)
+    (void) sync_file_range (self->fd, end - (off_t) self->unsynced, (off_t) self->unsynced,
+                            SYNC_FILE_RANGE_WRITE);
+#endif
+  self->unsynced = 0;
+}
+
 /* ---- a header and a big body in one call ------------------------------------------ */
 
 /* Writes the pieces with writev until all is written. */
@@ -291,9 +317,11 @@ _lf_fd_write2 (LfStream *stream, gconstpointer header, gsize header_size,
   };
   _lf_fd_reserve (stream, stream->position - stream->wbuf_len, stream->wbuf_len + data_size);
   int first = stream->wbuf_len > 0 ? 0 : 1;
+  gsize count = stream->wbuf_len + data_size;
   stream->wbuf_len = 0;  /* dropped even on failure, as a buffer flush does */
   if (!writev_all (stream, ((FdStream *) stream)->fd, iov + first, 2 - first, error))
     return FALSE;
+  _lf_fd_wrote ((FdStream *) stream, count);
   stream->position += data_size;
   return TRUE;
 }

@@ -24,6 +24,8 @@ typedef struct {
   gboolean no_preallocate; /* fallocate failed once: not again */
   gboolean owns_tail;      /* the file past our start is ours (a new file) */
   guint64 reserved_end;    /* position up to which the file was extended ahead */
+  gboolean write_behind;   /* the file will be synced: start its writeback early */
+  gsize unsynced;          /* bytes written since writeback was last started */
 } FdStream;
 
 /* One read(2) into `buffer`, EINTR retried: up to `count` bytes, 0 at the
@@ -49,6 +51,9 @@ G_GNUC_INTERNAL gboolean _lf_fd_flush (LfStream *stream, GError **error);
 G_GNUC_INTERNAL gboolean _lf_fd_write2 (LfStream *stream, gconstpointer header,
                                         gsize header_size, gconstpointer data,
                                         gsize data_size, GError **error);
+/* After `count` bytes went to the fd at its offset: with write_behind,
+ * starts the writeback of every WRITE_BEHIND_STEP bytes written. */
+G_GNUC_INTERNAL void _lf_fd_wrote (FdStream *self, gsize count);
 G_GNUC_INTERNAL gboolean _lf_fd_can_rewrite (LfStream *stream);
 G_GNUC_INTERNAL gboolean _lf_fd_rewrite (LfStream *stream, guint64 position,
                                          const guint8 *data, gsize count, GError **error);
