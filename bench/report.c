@@ -20,7 +20,7 @@ void
 bench_report (const char *op, const char *name, double seconds, guint64 n_bytes,
               guint n_leaves, int rep, int reps)
 {
-  printf ("%s %s %.4f s %.1f MB/s %u leaves %" G_GUINT64_FORMAT " B %.3f us/leaf rep %d/%d\n",
+  printf ("%s %s %.6f s %.1f MB/s %u leaves %" G_GUINT64_FORMAT " B %.3f us/leaf rep %d/%d\n",
           op, name, seconds, n_bytes / seconds / 1e6, n_leaves, n_bytes,
           seconds / n_leaves * 1e6, rep, reps);
   fflush (stdout);

@@ -36,18 +36,29 @@ leaves = [
     (".mask", np.array([[True, False], [False, True]])),
     (".step", np.array(1000, dtype=np.int32)),                      # 0-d
 ]
-entries = []
-with open(os.path.join(out, "tiny.eqx"), "wb") as f:
-    for path, a in leaves:
-        start = f.tell()
-        np.save(f, a)
-        entries.append({"path": path, "dtype": a.dtype.str, "dtype_name": a.dtype.name,
-                        "shape": list(a.shape), "offset": start,
-                        "header_bytes": f.tell() - start - a.nbytes, "data_bytes": a.nbytes})
-with open(os.path.join(out, "tiny.eqx"), "rb") as f:
-    stream = f.read()
-manifest = {"workload": "tiny", "stream_bytes": len(stream),
-            "stream_sha256": hashlib.sha256(stream).hexdigest(), "leaves": entries}
+
+def write_stream(name, leaves):
+    """Writes NAME.eqx as Equinox does; its manifest's leaves and itself."""
+    entries = []
+    with open(os.path.join(out, name + ".eqx"), "wb") as f:
+        for path, a in leaves:
+            start = f.tell()
+            np.save(f, a)
+            entries.append({"path": path, "dtype": a.dtype.str, "dtype_name": a.dtype.name,
+                            "shape": list(a.shape), "offset": start,
+                            "header_bytes": f.tell() - start - a.nbytes,
+                            "data_bytes": a.nbytes})
+    with open(os.path.join(out, name + ".eqx"), "rb") as f:
+        data = f.read()
+    return entries, {"workload": name, "stream_bytes": len(data),
+                     "stream_sha256": hashlib.sha256(data).hexdigest(), "leaves": entries}
+
+entries, manifest = write_stream("tiny", leaves)
+# Big enough (8 MB) for the machine limits' timers, which print 0.1 ms.
+_, little = write_stream("little", [(".w[%d]" % i, rng.standard_normal((512, 1024)).astype(np.float32))
+                              for i in range(4)] + [(".step", np.array(3, dtype=np.int64))])
+with open(os.path.join(out, "little.json"), "w") as f:
+    json.dump(little, f)
 
 def write(name, m):
     with open(os.path.join(out, name + ".json"), "w") as f:
@@ -63,7 +74,7 @@ bad = [dict(e) for e in entries]; bad[2]["dtype_name"] = "float128"
 write("baddtype", dict(manifest, leaves=bad))
 bad = [dict(e) for e in entries]; bad[0]["data_bytes"] += 4
 write("badbytes", dict(manifest, leaves=bad))
-bad = [dict(e) for e in entries]; bad[1]["offset"] = len(stream)
+bad = [dict(e) for e in entries]; bad[1]["offset"] = manifest["stream_bytes"]
 write("short", dict(manifest, leaves=bad))
 PY
 D=$tmp/data
@@ -97,6 +108,65 @@ fails "leaf .embed: data_bytes 164" "$bench" save badbytes "$D" "$tmp/x.eqx"
 fails "short.eqx: leaf .layers\[0\].w: end of file" "$bench" save short "$D" "$tmp/x.eqx"
 fails "missing.json" "$bench" save missing "$D" "$tmp/x.eqx"
 fails "usage" "$bench" save tiny "$D"
+
+echo "== leafio-bench: first load, durable save, async save, random access"
+"$bench" load tiny "$D" "$D/tiny.eqx" --verify | tee "$tmp/out"
+grep -q "^load tiny [0-9.]* s .*rep 1/1$" "$tmp/out"
+grep -q "^verify tiny ok" "$tmp/out"
+"$bench" save tiny "$D" "$tmp/durable.eqx" --sync --reps 2 | grep -q "^identical tiny"
+cmp "$D/tiny.eqx" "$tmp/durable.eqx"
+for how in "" --borrowed; do
+  "$bench" async-save tiny "$D" "$tmp/steps" --reps 2 --verify $how | tee "$tmp/out"
+  grep -q "^async-save${how:+-borrowed} tiny [0-9.]* s .*rep 2/2$" "$tmp/out"
+  grep -q "^async-durable${how:+-borrowed} tiny [0-9.]* s .*rep 2/2$" "$tmp/out"
+  # The last step, byte for byte numpy's stream (borrowed: though its
+  # buffers were overwritten as soon as the call returned).
+  grep -q "^identical tiny numpy stream sha256 .* (async${how:+, borrowed})$" "$tmp/out"
+done
+"$bench" save tiny "$D" "$tmp/indexed.eqx" --manifest >/dev/null
+test -f "$tmp/indexed.eqx.json"
+"$bench" open tiny "$D" "$tmp/indexed.eqx" --reps 2 --verify | tee "$tmp/out"
+for what in open-scan open-manifest read-leaf pread-leaf; do
+  grep -q "^$what tiny [0-9.]* s .*rep 2/2$" "$tmp/out"
+done
+# The middle byte of the file lies in .layers[1].w's record (624 + 152 B).
+grep -q "^verify tiny leaf .layers\[1\].w ok (152 B at 624)$" "$tmp/out"
+fails "has no usable manifest" "$bench" open tiny "$D" "$tmp/durable.eqx"
+fails "usage" "$bench" copy tiny "$D" "$tmp/x.eqx"
+
+# bench/run's new groups end to end on a small workload, one round, and
+# the chart of their RATIO lines.
+shared=${LF_SHARED_BENCH:-}
+# As bench/run looks for it: beside the source tree, or one level up.
+for cand in "$shared" "$LF_BENCH_SRCDIR/../../shared/bench" \
+            "$LF_BENCH_SRCDIR/../../../shared/bench"; do
+  if [ -n "$cand" ] && [ -f "$cand/limits.c" ]; then shared=$cand; break; fi
+done
+if [ -f "$shared/limits.c" ] && command -v gcc >/dev/null; then
+  echo "== bench/run --workload little"
+  mkdir -p "$tmp/scratch/data"
+  cp "$D/little.json" "$D/little.eqx" "$tmp/scratch/data/"
+  LF_SHARED_BENCH=$shared "$LF_PYTHON" "$LF_BENCH_SRCDIR/run" --rounds 1 \
+    --scratch "$tmp/scratch" --workload little \
+    --only first-load,durable-save,async-save,random-access >"$tmp/run.out" 2>&1 ||
+    { cat "$tmp/run.out" >&2; exit 1; }
+  cat "$tmp/run.out"
+  for r in first_load_large_vs_numpy first_load_large_vs_read_fresh_limit \
+           durable_save_large_vs_write_fsync_limit async_save_owned_vs_1ms \
+           async_save_borrowed_vs_memcpy open_manifest_vs_1ms open_scan_vs_5ms \
+           read_leaf_vs_pread random_leaf_vs_numpy_whole_file; do
+    grep -q "^RATIO $r [0-9][0-9.]*\( target [0-9.]*\)\?$" "$tmp/run.out" ||
+      { echo "test-bench: no value for RATIO $r" >&2; exit 1; }
+  done
+  if "$LF_PYTHON" -c "import matplotlib" 2>/dev/null; then
+    "$LF_PYTHON" "$LF_BENCH_SRCDIR/plot" -o "$tmp/ratios.svg" "$tmp/run.out" | tee "$tmp/out"
+    grep -q "^bench/plot: 1[0-9] ratios, [0-9]* of [0-9]* targets met" "$tmp/out"
+    grep -q "<svg" "$tmp/ratios.svg"
+    grep -q "random leaf vs numpy whole file" "$tmp/ratios.svg"
+  fi
+else
+  echo "test-bench: no shared/bench or no gcc: bench/run part skipped"
+fi
 
 # The shuffled group's save: blosc records of tiny that load back equal.
 if [ -e "${LEAFIO_PLUGIN_PATH:-}/blosc.so" ]; then

@@ -1,12 +1,15 @@
 /* The fast paths of saving and loading give the same bytes and the same
  * trees as the plain ones: big reads into their own mappings (one thread
- * and two, recycled), mapped loads that hand out slices (aligned records) or copies
+ * and two, recycled, carved out of one reservation for the file, freed
+ * alone), middle-sized reads in recycled slabs, mapped loads that hand out slices (aligned records) or copies
  * (misaligned records), the npy(align=N) layout, the header-parse cache and
  * the writev save path. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
+#include <valgrind/valgrind.h>
 #include "test-common.h"
 
 /* An array whose bytes follow a pattern that differs per leaf. */
@@ -132,6 +135,45 @@ START_TEST (test_writers_agree)
   ck_assert (memcmp ((const guint8 *) g_bytes_get_data (by_fd, NULL) + 3,
                      g_bytes_get_data (want, NULL), g_bytes_get_size (want)) == 0);
   LF_ASSERT_NO_ERROR (error);
+}
+END_TEST
+
+/* A synced path save hands its pages to the disk every 32 MiB as it
+ * writes them (write-behind): the file is still exactly the stream, through
+ * big records (writev) and many small ones (buffered writes). */
+START_TEST (test_synced_save_writes_behind)
+{
+  GPtrArray *leaves = g_ptr_array_new ();
+  for (guint i = 0; i < 3; i++)
+    {
+      gsize n = ((gsize) 12 << 20) / 4 + i;   /* 12 MiB of float32, odd sizes */
+      float *data = g_new (float, n);
+      for (gsize k = 0; k < n; k++)
+        data[k] = (float) (k % 1000) + (float) i;
+      g_ptr_array_add (leaves, lf_array_new_take (LF_DTYPE_FLOAT32, 1, &n, data));
+    }
+  for (guint i = 0; i < 200; i++)
+    {
+      gsize n = 32768 + i;                      /* 32 KiB of uint8 each */
+      guint8 *data = g_malloc (n);
+      memset (data, (int) i, n);
+      g_ptr_array_add (leaves, lf_array_new_take (LF_DTYPE_UINT8, 1, &n, data));
+    }
+  g_autoptr (LfNode) tree = lf_list_new (leaves->len, (LfNode *const *) leaves->pdata);
+  g_ptr_array_set_free_func (leaves, (GDestroyNotify) lf_node_unref);
+  g_ptr_array_free (leaves, TRUE);
+  GError *error = NULL;
+  g_autoptr (LfStream) mem = lf_stream_new_memory ();
+  ck_assert (lf_tree_serialise_leaves_to_stream (mem, tree, NULL, NULL, NULL, &error));
+  g_autoptr (GBytes) want = lf_stream_steal_bytes (mem);
+  ck_assert_uint_gt (g_bytes_get_size (want), (gsize) 40 << 20);
+
+  g_autofree char *file = lf_test_path ("synced.eqx");
+  ck_assert (lf_tree_serialise_leaves_full (file, tree, NULL, NULL, NULL, LF_SAVE_DEFAULT,
+                                            &error));
+  LF_ASSERT_NO_ERROR (error);
+  g_autoptr (GBytes) saved = lf_test_read_file (file);
+  ck_assert (g_bytes_equal (saved, want));
 }
 END_TEST
 
@@ -340,6 +382,113 @@ START_TEST (test_read_buffers_recycled)
 }
 END_TEST
 
+/* Saves `tree` to the test folder's `name`; returns the path. */
+static char *
+saved (LfNode *tree, const char *name)
+{
+  char *file = lf_test_path (name);
+  GError *error = NULL;
+  ck_assert (lf_tree_serialise_leaves_full (file, tree, NULL, NULL, NULL, LF_SAVE_NO_SYNC,
+                                            &error));
+  LF_ASSERT_NO_ERROR (error);
+  return file;
+}
+
+/* Big leaves of one load share a reservation for the file, but each owns
+ * its pages: with the pool off (freed pieces are unmapped), freeing the
+ * leaves one by one in any order leaves every other leaf whole. */
+START_TEST (test_arena_pieces_freed_alone)
+{
+  g_setenv ("LEAFIO_BUFFER_POOL_MB", "0", TRUE);
+  lf_release_read_buffers ();
+  g_autoptr (LfNode) tree = lf_list_new_take (
+      7, patterned (LF_DTYPE_FLOAT32, (300 << 10) / 4 + 1, 1),
+      patterned (LF_DTYPE_UINT8, (3 << 19) + 5, 2), patterned (LF_DTYPE_INT8, 9, 3),
+      patterned (LF_DTYPE_FLOAT64, (5 << 20) / 8, 4), patterned (LF_DTYPE_INT16, 100, 5),
+      patterned (LF_DTYPE_UINT8, (2 << 20) + 100, 6),
+      patterned (LF_DTYPE_FLOAT32, (260 << 10) / 4, 7));
+  g_autoptr (LfNode) like = abstract_like (tree);
+  g_autofree char *file = saved (tree, "arena.eqx");
+  LfNode *loaded = load (file, like, NULL, LF_LOAD_DEFAULT);
+  ck_assert (lf_tree_equal (loaded, tree));
+  assert_aligned (loaded);
+
+  enum { N = 7 };
+  LfNode *leaves[N];
+  for (gsize i = 0; i < N; i++)
+    leaves[i] = lf_node_ref (lf_node_get_child (loaded, i));
+  lf_node_unref (loaded);
+  /* The big ones (from 256 KiB) share no page. */
+  const gsize big[] = { 0, 1, 3, 5, 6 };
+  for (gsize a = 0; a < G_N_ELEMENTS (big); a++)
+    for (gsize b = 0; b < G_N_ELEMENTS (big); b++)
+      {
+        guintptr sa = (guintptr) lf_array_get_data (leaves[big[a]]);
+        guintptr sb = (guintptr) lf_array_get_data (leaves[big[b]]);
+        guintptr ea = sa + lf_array_get_n_bytes (leaves[big[a]]) - 1;
+        ck_assert (a == b || ea / 4096 < sb / 4096
+                   || (sb + lf_array_get_n_bytes (leaves[big[b]]) - 1) / 4096 < sa / 4096);
+      }
+  const gsize order[N] = { 3, 0, 5, 2, 6, 1, 4 };
+  for (gsize k = 0; k < N; k++)
+    {
+      for (gsize j = k; j < N; j++)
+        ck_assert (lf_tree_equal (leaves[order[j]], lf_node_get_child (tree, order[j])));
+      lf_node_unref (leaves[order[k]]);
+    }
+  g_unsetenv ("LEAFIO_BUFFER_POOL_MB");
+}
+END_TEST
+
+static glong
+minor_faults (void)
+{
+  struct rusage usage;
+  getrusage (RUSAGE_SELF, &usage);
+  return usage.ru_minflt;
+}
+
+/* Leaves of a few KiB to 256 KiB are read into slabs that the pool
+ * recycles: a second load of such a tree overwrites every byte and takes
+ * almost no page fault (the heap gave a freed tree's memory back to the
+ * kernel, and the next load faulted all of it in again). */
+START_TEST (test_middle_reads_recycled)
+{
+  enum { N = 120 };
+  LfNode *items[N];
+  gsize total = 0;
+  for (gsize i = 0; i < N; i++)
+    {
+      gsize n = 4096 + (i * 7919) % (240 << 10);
+      items[i] = patterned (LF_DTYPE_UINT8, n, (guint) i);
+      total += n;
+    }
+  g_autoptr (LfNode) tree = lf_list_new (N, items);
+  for (gsize i = 0; i < N; i++)
+    lf_node_unref (items[i]);
+  g_autoptr (LfNode) like = abstract_like (tree);
+  g_autofree char *file = saved (tree, "middle.eqx");
+
+  LfNode *first = load (file, like, NULL, LF_LOAD_DEFAULT);
+  ck_assert (lf_tree_equal (first, tree));
+  for (gsize i = 0; i < N; i++)
+    {
+      LfNode *leaf = lf_node_get_child (first, i);
+      memset ((gpointer) lf_array_get_data (leaf), 0xEE, lf_array_get_n_bytes (leaf));
+    }
+  lf_node_unref (first);
+
+  glong before = minor_faults ();
+  g_autoptr (LfNode) again = load (file, like, NULL, LF_LOAD_DEFAULT);
+  glong faults = minor_faults () - before;
+  ck_assert (lf_tree_equal (again, tree));
+  /* valgrind's own memory faults too. */
+  if (!RUNNING_ON_VALGRIND)
+    ck_assert_msg (faults < (glong) (total / 4096 / 4), "%ld page faults reloading %"
+                   G_GSIZE_FORMAT " bytes", faults, total);
+}
+END_TEST
+
 Suite *
 lf_test_suite (void)
 {
@@ -351,6 +500,8 @@ lf_test_suite (void)
   tcase_add_test (tc, test_big_record_truncated);
   tcase_add_test (tc, test_header_cache);
   tcase_add_test (tc, test_read_buffers_recycled);
+  tcase_add_test (tc, test_arena_pieces_freed_alone);
+  tcase_add_test (tc, test_middle_reads_recycled);
   suite_add_tcase (suite, tc);
   /* Its own case: interop-align.sh runs it alone to get a file for numpy. */
   tc = tcase_create ("align");
@@ -361,6 +512,7 @@ lf_test_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_writers_agree);
   tcase_add_test (tc, test_writev_error);
+  tcase_add_test (tc, test_synced_save_writes_behind);
   suite_add_tcase (suite, tc);
   return suite;
 }

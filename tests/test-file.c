@@ -3,6 +3,7 @@
  * load gives it, one leaf costs exactly its record's bytes, mapped reads
  * share the mapping, stale manifests and damaged files are reported, and
  * threads read one open file at once. */
+#include <unistd.h>
 #include <glib/gstdio.h>
 #include "test-common.h"
 
@@ -498,6 +499,40 @@ START_TEST (test_checksum_on_read)
 }
 END_TEST
 
+/* Records of 512 KiB and 4 MiB: a byte changed in either half is caught
+ * by the checksum, and a file cut short after the open is reported. */
+START_TEST (test_checksum_big_records)
+{
+  static const gsize rows[] = { 2048, 16384 };   /* weights of 512 KiB and 4 MiB */
+  for (guint r = 0; r < G_N_ELEMENTS (rows); r++)
+    for (guint part = 1; part <= 3; part += 2)
+      {
+        g_autoptr (LfNode) tree = model (rows[r]);
+        g_autofree char *path = save_model ("big-sum.eqx", tree, NULL, LF_SAVE_MANIFEST);
+        g_autoptr (LfFile) file = open_ok (path, tree, NULL, LF_FILE_DEFAULT);
+        assert_reads_match (file, tree);
+        const LfFileEntry *weight = lf_file_lookup (file, ".layers[0].weight");
+        /* A quarter (first half) or three quarters (second half) in. */
+        guint64 where = weight->offset + weight->size / 4 * part;
+        g_autoptr (GBytes) contents = lf_test_read_file (path);
+        guint8 *damaged = g_memdup2 (g_bytes_get_data (contents, NULL),
+                                     g_bytes_get_size (contents));
+        damaged[where] ^= 0x01;
+        lf_test_write_file (path, damaged, g_bytes_get_size (contents));
+        g_free (damaged);
+        g_autoptr (LfFile) reopened = open_ok (path, tree, NULL, LF_FILE_DEFAULT);
+        ck_assert (lf_file_is_indexed_from_manifest (reopened));
+        GError *error = NULL;
+        ck_assert (lf_file_read (reopened, ".layers[0].weight", &error) == NULL);
+        LF_ASSERT_ERROR (error, LF_ERROR_CHECKSUM, "the manifest says");
+        /* Cut short, after the open, where the damage was. */
+        ck_assert_int_eq (truncate (path, (off_t) where), 0);
+        ck_assert (lf_file_read (reopened, ".layers[0].weight", &error) == NULL);
+        LF_ASSERT_ERROR (error, LF_ERROR_TRUNCATED, "the file shrank");
+      }
+}
+END_TEST
+
 START_TEST (test_bad_files)
 {
   g_autoptr (LfNode) tree = model (10);
@@ -607,6 +642,7 @@ lf_test_suite (void)
   tc = tcase_create ("bad input");
   tcase_add_test (tc, test_stale_manifest);
   tcase_add_test (tc, test_checksum_on_read);
+  tcase_add_test (tc, test_checksum_big_records);
   tcase_add_test (tc, test_bad_files);
   suite_add_tcase (s, tc);
   return s;

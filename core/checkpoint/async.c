@@ -69,66 +69,105 @@ lf_checkpoint_manager_wait (LfCheckpointManager *manager, GError **error)
   return _lf_checkpoint_take_async_error (manager, error);
 }
 
-/* Copies of 1 MiB and more come from the read buffers' pool (see
- * lf_read_buffer_new), whose memory the previous save's copies left
- * mapped: no page faults for it. */
+/* The borrowed arrays are copied into one buffer: one allocation and no
+ * system call per leaf.  From 1 MiB on it comes from the read buffers'
+ * pool (see lf_read_buffer_new), where the previous save's copies left it
+ * mapped: no page faults.  Each big array's copy sits at its source's
+ * address modulo 4 KiB, where a copy runs at full speed (a destination a
+ * little ahead of its source modulo 4 KiB runs at a third of it). */
 #define POOLED_COPY_MIN ((gsize) 1 << 20)
-
-/* A copy of a borrowed array, or NULL with LF_ERROR_TOO_LARGE. */
-static LfNode *
-copy_array (const LfNode *array, const char *path, GError **error)
-{
-  gsize size = lf_array_get_n_bytes (array);
-  guint8 *data = NULL;
-  g_autoptr (GBytes) bytes = size >= POOLED_COPY_MIN ? lf_read_buffer_new (size, 0, &data)
-                                                     : NULL;
-  if (bytes == NULL && (data = g_try_malloc (MAX (size, 1))) != NULL)
-    bytes = g_bytes_new_take (data, size);
-  if (bytes == NULL)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_TOO_LARGE,
-                   "%s: no memory to copy the borrowed array (%" G_GSIZE_FORMAT " bytes) "
-                   "for an asynchronous save", *path ? path : "root", size);
-      return NULL;
-    }
-  memcpy (data, lf_array_get_data (array), size);
-  return lf_array_new_from_bytes (lf_array_get_dtype (array), lf_array_get_ndim (array),
-                                  lf_array_get_shape (array), bytes);
-}
+#define PAGE ((gsize) 4096)
+#define CONGRUENT_MIN ((gsize) 64 << 10)
 
 typedef struct {
-  GPtrArray *copies;   /* one entry a leaf: a copy, or NULL to share it */
-  gboolean any;
-  GError **error;
+  GPtrArray *leaves;   /* every leaf, in order (borrowed references) */
+  GArray *places;      /* gsize per leaf: its copy's offset, or G_MAXSIZE to share it */
+  gsize total;         /* bytes of the buffer */
+  guint n_copies;
 } Snapshot;
 
+/* Where an array of `size` bytes at `source` goes at or after `cursor`. */
+static gsize
+place_copy (gsize cursor, gconstpointer source, gsize size)
+{
+  if (size < CONGRUENT_MIN)
+    return (cursor + 63) & ~(gsize) 63;
+  gsize place = (cursor & ~(PAGE - 1)) + (guintptr) source % PAGE;
+  return place >= cursor ? place : place + PAGE;
+}
+
 static gboolean
-snapshot_leaf (const LfPath *path, LfNode *leaf, gpointer user_data)
+plan_leaf (const LfPath *path, LfNode *leaf, gpointer user_data)
 {
   Snapshot *snapshot = user_data;
-  LfNode *copy = NULL;
+  gsize place = G_MAXSIZE;
   if (lf_node_get_kind (leaf) == LF_NODE_ARRAY && leaf->array.borrowed)
     {
-      g_autofree char *text = lf_path_to_string (path);
-      copy = copy_array (leaf, text, snapshot->error);
-      if (copy == NULL)
-        return FALSE;
-      snapshot->any = TRUE;
+      gsize size = lf_array_get_n_bytes (leaf);
+      place = place_copy (snapshot->total, lf_array_get_data (leaf), size);
+      snapshot->total = place + size;
+      snapshot->n_copies++;
     }
-  g_ptr_array_add (snapshot->copies, copy);
+  g_ptr_array_add (snapshot->leaves, leaf);
+  g_array_append_val (snapshot->places, place);
   return TRUE;
+}
+
+/* A buffer of `size` bytes (page-aligned from POOLED_COPY_MIN on), or NULL. */
+static GBytes *
+copy_buffer_new (gsize size, guint8 **data)
+{
+  GBytes *bytes = size >= POOLED_COPY_MIN ? lf_read_buffer_new (size, 0, data) : NULL;
+  if (bytes == NULL && (*data = g_try_malloc (MAX (size, 1))) != NULL)
+    bytes = g_bytes_new_take (*data, size);
+  return bytes;
+}
+
+/* The leaves of the snapshot: borrowed arrays copied into `buffer`. */
+static GPtrArray *
+copy_leaves (const Snapshot *snapshot, GBytes *buffer, guint8 *data)
+{
+  GPtrArray *copies = g_ptr_array_new_full (snapshot->leaves->len,
+                                            (GDestroyNotify) lf_node_unref);
+  for (guint i = 0; i < snapshot->leaves->len; i++)
+    {
+      LfNode *leaf = g_ptr_array_index (snapshot->leaves, i);
+      gsize place = g_array_index (snapshot->places, gsize, i);
+      if (place == G_MAXSIZE)
+        {
+          g_ptr_array_add (copies, NULL);   /* shared */
+          continue;
+        }
+      gsize size = lf_array_get_n_bytes (leaf);
+      memcpy (data + place, lf_array_get_data (leaf), size);
+      g_autoptr (GBytes) slice = g_bytes_new_from_bytes (buffer, place, size);
+      g_ptr_array_add (copies, lf_array_new_from_bytes (lf_array_get_dtype (leaf),
+                                                        lf_array_get_ndim (leaf),
+                                                        lf_array_get_shape (leaf), slice));
+    }
+  return copies;
 }
 
 /* `tree` with each borrowed array replaced by a copy (transfer full). */
 static LfNode *
 take_snapshot (LfNode *tree, GError **error)
 {
-  g_autoptr (GPtrArray) copies = g_ptr_array_new_with_free_func ((GDestroyNotify) lf_node_unref);
-  Snapshot snapshot = { copies, FALSE, error };
-  if (!lf_tree_foreach_leaf (tree, NULL, NULL, snapshot_leaf, &snapshot))
-    return NULL;
-  if (!snapshot.any)
+  g_autoptr (GPtrArray) leaves = g_ptr_array_new ();
+  g_autoptr (GArray) places = g_array_new (FALSE, FALSE, sizeof (gsize));
+  Snapshot snapshot = { leaves, places, 0, 0 };
+  lf_tree_foreach_leaf (tree, NULL, NULL, plan_leaf, &snapshot);
+  if (snapshot.n_copies == 0)
     return lf_node_ref (tree);
+  guint8 *data = NULL;
+  g_autoptr (GBytes) buffer = copy_buffer_new (snapshot.total, &data);
+  if (buffer == NULL)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_TOO_LARGE,
+                   "no memory to copy the %u borrowed arrays (%" G_GSIZE_FORMAT " bytes) for "
+                   "an asynchronous save", snapshot.n_copies, snapshot.total);
+      return NULL;
+    }
+  g_autoptr (GPtrArray) copies = copy_leaves (&snapshot, buffer, data);
   return lf_tree_replace_leaves (tree, NULL, NULL, (LfNode *const *) copies->pdata);
 }
 

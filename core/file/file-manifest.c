@@ -126,7 +126,8 @@ parse_entry (JsonNode *node, guint64 file_size, LfManifestEntry *entry)
 }
 
 static LfManifestIndex *
-parse_manifest (JsonNode *root, const char *manifest_path, GError **error)
+parse_manifest (JsonNode *root, const char *manifest_path, gboolean with_skeleton,
+                GError **error)
 {
   JsonObject *object = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
   const char *format = object != NULL ? get_string (object, "format") : NULL;
@@ -154,8 +155,8 @@ parse_manifest (JsonNode *root, const char *manifest_path, GError **error)
                    manifest_path);
       return NULL;
     }
-  index->skeleton = _lf_tree_from_json_node (skeleton, error);
-  if (index->skeleton == NULL)
+  /* Building the tree is a sixth of the open: only when it is used. */
+  if (with_skeleton && (index->skeleton = _lf_tree_from_json_node (skeleton, error)) == NULL)
     {
       g_prefix_error (error, "%s: skeleton: ", manifest_path);
       return NULL;
@@ -175,7 +176,8 @@ parse_manifest (JsonNode *root, const char *manifest_path, GError **error)
 }
 
 LfManifestIndex *
-_lf_manifest_index_read (const char *manifest_path, gboolean *present, GError **error)
+_lf_manifest_index_read (const char *manifest_path, gboolean with_skeleton,
+                         gboolean *present, GError **error)
 {
   g_autofree char *text = NULL;
   gsize length;
@@ -192,5 +194,5 @@ _lf_manifest_index_read (const char *manifest_path, gboolean *present, GError **
       return NULL;
     }
   g_autoptr (JsonNode) root = _lf_json_parse (text, (gssize) length, manifest_path, error);
-  return root != NULL ? parse_manifest (root, manifest_path, error) : NULL;
+  return root != NULL ? parse_manifest (root, manifest_path, with_skeleton, error) : NULL;
 }

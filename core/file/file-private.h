@@ -67,11 +67,13 @@ typedef struct {
   gsize n_entries;
 } LfManifestIndex;
 
-/* Reads the manifest at `manifest_path`.  NULL with `*present` FALSE when
- * there is none; NULL with `*present` TRUE and `error` set when it cannot
- * be used (malformed, another version, a record past its stated size). */
-LfManifestIndex *_lf_manifest_index_read (const char *manifest_path, gboolean *present,
-                                          GError **error);
+/* Reads the manifest at `manifest_path`; its skeleton (NULL otherwise)
+ * only `with_skeleton`, for a caller without `like`.  NULL with `*present`
+ * FALSE when there is none; NULL with `*present` TRUE and `error` set when
+ * it cannot be used (malformed, another version, a record past its stated
+ * size). */
+LfManifestIndex *_lf_manifest_index_read (const char *manifest_path, gboolean with_skeleton,
+                                          gboolean *present, GError **error);
 void _lf_manifest_index_free (LfManifestIndex *index);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LfManifestIndex, _lf_manifest_index_free)
 

@@ -177,7 +177,8 @@ lf_file_open_full (const char *path, LfNode *like, LfSpec *spec, LfIsLeafFunc is
   if (!(flags & LF_FILE_IGNORE_MANIFEST))
     {
       g_autofree char *manifest_path = g_strconcat (target, ".json", NULL);
-      manifest = _lf_manifest_index_read (manifest_path, &present, &manifest_error);
+      manifest = _lf_manifest_index_read (manifest_path, file->like == NULL, &present,
+                                          &manifest_error);
     }
   if (file->like == NULL && manifest != NULL)
     file->like = lf_node_ref (manifest->skeleton);

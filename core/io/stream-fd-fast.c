@@ -56,6 +56,7 @@ typedef struct {
   guint8 *buffer;
   gsize count;
   guint64 offset;
+  guint8 *populate;        /* fresh memory from here to the part's end, or NULL */
   gsize done;
   int saved_errno;
 } ReadPart;
@@ -65,6 +66,9 @@ static gpointer
 read_part (gpointer data)
 {
   ReadPart *part = data;
+  if (part->populate != NULL)
+    _lf_read_buffer_populate (part->populate,
+                              (gsize) (part->buffer + part->count - part->populate));
   while (part->done < part->count)
     {
       gsize want = MIN (part->count - part->done, (gsize) 1 << 30);
@@ -94,20 +98,23 @@ split_reads_enabled (void)
 
 /* Reads `rest` bytes at the fd's offset into `buffer`; from SPLIT_READ_MIN
  * on, a second thread reads the second half meanwhile (its page faults and
- * copy run on the other core).  Returns the bytes read; `*saved_errno` is
- * the first error. */
+ * copy run on the other core).  When `fresh` is not NULL, the memory from
+ * there to the end is fresh: each part faults its pages in first.  Returns
+ * the bytes read; `*saved_errno` is the first error. */
 static gsize
-read_split (int fd, guint8 *buffer, gsize rest, guint64 offset, int *saved_errno)
+read_split (int fd, guint8 *buffer, gsize rest, guint64 offset, guint8 *fresh,
+            int *saved_errno)
 {
   ReadPart parts[2] = {
-    { fd, buffer, rest, offset, 0, 0 },
-    { fd, NULL, 0, 0, 0, 0 },
+    { fd, buffer, rest, offset, fresh, 0, 0 },
+    { fd, NULL, 0, 0, NULL, 0, 0 },
   };
   GThread *helper = NULL;
   if (rest >= SPLIT_READ_MIN && split_reads_enabled ())
     {
       gsize first = (rest / 2) & ~(gsize) (PAGE - 1);
-      parts[1] = (ReadPart) { fd, buffer + first, rest - first, offset + first, 0, 0 };
+      parts[1] = (ReadPart) { fd, buffer + first, rest - first, offset + first,
+                              fresh != NULL ? buffer + first : NULL, 0, 0 };
       parts[0].count = first;
       helper = g_thread_try_new ("leafio-read", read_part, &parts[1], NULL);
       if (helper == NULL)
@@ -133,16 +140,21 @@ _lf_path_read_bytes (LfStream *stream, gsize count, GError **error)
   if (!stream->size_known)
     return NULL;
   gsize avail = stream->rbuf_len - stream->rbuf_pos;
+  guint64 at = path->raw_offset - avail;
   guint8 *data;
-  GBytes *bytes = lf_read_buffer_new (count, path->raw_offset - avail, &data);
+  gboolean fresh;
+  GBytes *bytes = _lf_read_buffer_new_in (&path->arena, count, at,
+                                          stream->input_size - MIN (at, stream->input_size),
+                                          &data, &fresh);
   if (bytes == NULL)
     return NULL;
+  /* The head out of the window after the parts faulted its pages in. */
   gsize head = MIN (avail, count);
+  int saved;
+  gsize read = read_split (path->fd, data + head, count - head, path->raw_offset,
+                           fresh ? data : NULL, &saved);
   memcpy (data, stream->rbuf + stream->rbuf_pos, head);
   stream->rbuf_pos += head;
-
-  int saved;
-  gsize read = read_split (path->fd, data + head, count - head, path->raw_offset, &saved);
   gsize got = head + read;
   /* Our own fd: move it past what the parts read with pread. */
   path->raw_offset += read;
@@ -234,6 +246,32 @@ _lf_fd_flush (LfStream *stream, GError **error)
   return TRUE;
 }
 
+/* ---- write-behind ------------------------------------------------------------------ */
+
+/* A file that will be synced has its writeback started every this many
+ * bytes: the disk then writes while we copy the next ones into the page
+ * cache, and the final fsync waits for the last piece only. */
+#define WRITE_BEHIND_STEP ((gsize) 32 << 20)
+
+void
+_lf_fd_wrote (FdStream *self, gsize count)
+{
+  if (!self->write_behind)
+    return;
+  self->unsynced += count;
+  if (self->unsynced < WRITE_BEHIND_STEP)
+    return;
+#ifdef SYNC_FILE_RANGE_WRITE
+  /* The bytes just written end at the fd's offset.  Best effort: the sync
+   * that follows the save reports any error. */
+  off_t end = lseek (self->fd, 0, SEEK_CUR);
+  if (end >= (off_t) self->unsynced)
+    (void) sync_file_range (self->fd, end - (off_t) self->unsynced, (off_t) self->unsynced,
+                            SYNC_FILE_RANGE_WRITE);
+#endif
+  self->unsynced = 0;
+}
+
 /* ---- a header and a big body in one call ------------------------------------------ */
 
 /* Writes the pieces with writev until all is written. */
@@ -279,9 +317,11 @@ _lf_fd_write2 (LfStream *stream, gconstpointer header, gsize header_size,
   };
   _lf_fd_reserve (stream, stream->position - stream->wbuf_len, stream->wbuf_len + data_size);
   int first = stream->wbuf_len > 0 ? 0 : 1;
+  gsize count = stream->wbuf_len + data_size;
   stream->wbuf_len = 0;  /* dropped even on failure, as a buffer flush does */
   if (!writev_all (stream, ((FdStream *) stream)->fd, iov + first, 2 - first, error))
     return FALSE;
+  _lf_fd_wrote ((FdStream *) stream, count);
   stream->position += data_size;
   return TRUE;
 }

@@ -42,7 +42,9 @@ path_read (LfStream *stream, void *buffer, gsize count, GError **error)
 static void
 path_finalize (LfStream *stream)
 {
-  close (((PathStream *) stream)->fd);
+  PathStream *path = (PathStream *) stream;
+  close (path->fd);
+  _lf_read_arena_free (path->arena);
 }
 
 static const LfStreamClass path_class = {
@@ -137,6 +139,7 @@ static gboolean
 fd_write (LfStream *stream, const guint8 *data, gsize count, GError **error)
 {
   int fd = ((FdStream *) stream)->fd;
+  gsize total = count;
   while (count > 0)
     {
       gssize n = write (fd, data, MIN (count, (gsize) G_MAXSSIZE));
@@ -150,6 +153,7 @@ fd_write (LfStream *stream, const guint8 *data, gsize count, GError **error)
       data += n;
       count -= (gsize) n;
     }
+  _lf_fd_wrote ((FdStream *) stream, total);
   return TRUE;
 }
 
@@ -209,4 +213,11 @@ _lf_stream_set_owns_tail (LfStream *stream)
 {
   g_return_if_fail (stream != NULL && stream->klass == &fd_class);
   ((FdStream *) stream)->owns_tail = TRUE;
+}
+
+void
+_lf_stream_set_write_behind (LfStream *stream)
+{
+  g_return_if_fail (stream != NULL && stream->klass == &fd_class);
+  ((FdStream *) stream)->write_behind = TRUE;
 }

@@ -21,3 +21,7 @@ G_GNUC_INTERNAL void _lf_stream_consume (LfStream *stream, gsize count);
  * temporary file): big writes and lf_stream_expect may then extend the file
  * ahead of the data, and lf_stream_flush cuts it back to what was written. */
 G_GNUC_INTERNAL void _lf_stream_set_owns_tail (LfStream *stream);
+/* Declares that the fd stream's file will be synced when written: its
+ * pages are handed to the disk as they are written, so that the sync
+ * waits for the last of them only (the disk works while we write). */
+G_GNUC_INTERNAL void _lf_stream_set_write_behind (LfStream *stream);

@@ -39,6 +39,9 @@ struct _LfStream {
   gsize rbuf_cap;
   guint8 peek_byte;        /* the window of lf_stream_at_end's one byte */
 
+  /* Where middle-sized reads go (read-buffer-private.h; NULL until one). */
+  struct _LfReadSlab *slab;
+
   /* The write buffer (LF_STREAM_WRITE_BUFFER_SIZE, allocated on first use). */
   guint8 *wbuf;
   gsize wbuf_len;

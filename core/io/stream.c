@@ -10,6 +10,7 @@
 #include "config.h"
 #include <string.h>
 #include <leafio/leafio.h>
+#include "read-buffer-private.h"
 #include "stream-private.h"
 #include "stream-source-private.h"
 
@@ -60,6 +61,7 @@ lf_stream_free (LfStream *stream)
   lf_stream_flush (stream, NULL);
   if (stream->klass->finalize != NULL)
     stream->klass->finalize (stream);
+  _lf_read_slab_release (stream->slab);
   g_free (stream->rbuf_base);
   g_free (stream->wbuf);
   g_free (stream->name);
@@ -225,15 +227,33 @@ check_remaining (LfStream *stream, gsize count, GError **error)
   return TRUE;
 }
 
+/* Memory for `count` bytes read from the stream (copied from `source`
+ * when it is in the window): a piece of a slab for middle sizes, which the
+ * next load reuses without page faults, else the heap. */
+static GBytes *
+new_read_bytes (LfStream *stream, gsize count, const guint8 *source, guint8 **data)
+{
+  if (count >= LF_READ_SLAB_MIN && count <= LF_READ_SLAB_MAX)
+    {
+      GBytes *bytes = _lf_read_slab_new (&stream->slab, count, source, data);
+      if (bytes != NULL)
+        return bytes;
+    }
+  *data = g_malloc (MAX (count, 1));
+  return g_bytes_new_take (*data, count);
+}
+
 /* Small data already in the window: one copy, no calls. */
 static GBytes *
 copy_from_window (LfStream *stream, gsize count)
 {
-  guint8 *data = g_malloc (MAX (count, 1));
+  const guint8 *source = stream->rbuf + stream->rbuf_pos;
+  guint8 *data;
+  GBytes *bytes = new_read_bytes (stream, count, source, &data);
   if (count > 0)
-    memcpy (data, stream->rbuf + stream->rbuf_pos, count);
+    memcpy (data, source, count);
   _lf_stream_consume (stream, count);
-  return g_bytes_new_take (data, count);
+  return bytes;
 }
 
 GBytes *
@@ -267,13 +287,14 @@ lf_stream_read_bytes (LfStream *stream, gsize count, GError **error)
     return copy_from_window (stream, count);
   if (known)
     {
-      guint8 *data = g_malloc (count);
+      guint8 *data;
+      GBytes *bytes = new_read_bytes (stream, count, NULL, &data);
       if (!lf_stream_read (stream, data, count, error))
         {
-          g_free (data);
+          g_bytes_unref (bytes);
           return NULL;
         }
-      return g_bytes_new_take (data, count);
+      return bytes;
     }
 
   /* Unknown size: grow chunk by chunk so the allocation follows the input. */

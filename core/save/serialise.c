@@ -111,6 +111,8 @@ lf_tree_serialise_leaves_full (const char *path, LfNode *tree, LfSpec *spec,
   LfStream *stream = lf_stream_new_for_fd (lf_atomic_file_get_fd (file), FALSE);
   lf_stream_set_name (stream, target);
   _lf_stream_set_owns_tail (stream);
+  if (!(flags & LF_SAVE_NO_SYNC))
+    _lf_stream_set_write_behind (stream);
   gboolean ok = _lf_walk_save (stream, tree, spec, is_leaf, is_leaf_data, log, error)
                 && lf_stream_flush (stream, error);
   lf_stream_free (stream);

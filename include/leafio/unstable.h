@@ -191,10 +191,11 @@ LF_API void lf_stream_expect (LfStream *stream, guint64 count);
  * lf_release_read_buffers:
  *
  * Returns the memory of the read-buffer pool to the system now.  Arrays
- * loaded from a path own buffers of their own; when one of 1 MiB or more
- * is freed, its memory is kept (marked MADV_FREE, so the kernel can still
- * take it back) and reused by the next load, which then skips the page
- * faults and zeroing of fresh memory.  The pool holds at most
+ * loaded from a path own buffers of their own (from 256 KiB; from 4 KiB
+ * they share 2 MiB slabs, and a slab is freed with its last array); when
+ * one is freed, its memory is kept (marked MADV_FREE, so the kernel can
+ * still take it back) and reused by the next load, which then skips the
+ * page faults and zeroing of fresh memory.  The pool holds at most
  * `$LEAFIO_BUFFER_POOL_MB` mebibytes (default 1024; 0 turns it off).
  * Thread-safe.
  *
