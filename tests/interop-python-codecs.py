@@ -133,7 +133,8 @@ def main():
     for spec in ["npy", "npy(align=128)", "skip-arrays", "float16",
                  "float16(inner=npy(align=64))", "compressed",
                  "compressed(level=19, inner=float16)", "compressed(level=-3, inner=skip-arrays)",
-                 "cast", "cast(lossy=allow, inner=compressed(level=1))", spec_tree]:
+                 "cast", "cast(lossy=allow, inner=compressed(level=1))", "blosc",
+                 "blosc(shuffle=bit, clevel=5, compressor=lz4)", spec_tree]:
         check_spec(d, tree, spec, skel)
     check_errors(d, tree, skel)
     check_cast(d, tree)

@@ -2,7 +2,6 @@
 (python/leafio/codecs/blosc.py, on python3-blosc) reads what leafio wrote,
 and leafio loads what the module wrote, every dtype, 0-d, empty, big-endian,
 Fortran-ordered and multi-chunk arrays among them."""
-import importlib.util
 import io
 import os
 import re
@@ -15,10 +14,8 @@ import numpy as np
 srcdir = os.environ.get("LF_TEST_SRCDIR", ".")
 builddir = os.environ.get("LF_TEST_BUILDDIR", ".")
 topbuild = os.environ.get("LF_TOP_BUILDDIR", "..")
-spec = importlib.util.spec_from_file_location(
-    "leafio_blosc_codec", os.path.join(srcdir, "..", "python", "leafio", "codecs", "blosc.py"))
-codec = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(codec)
+sys.path.insert(0, os.path.join(srcdir, "..", "python"))
+from leafio.codecs import blosc as codec  # noqa: E402
 leafio = os.path.join(topbuild, "tools", "leafio")
 
 failures = checks = 0

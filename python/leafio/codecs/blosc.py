@@ -4,16 +4,21 @@ compressed by c-blosc in chunks (docs/FORMAT.md, "The blosc record").
     read(f, like, options)    -> numpy array, reading exactly one record
     write(f, value, options)  writes one record
 
-Needs python3-blosc.  The checksum is written and checked when the
-`xxhash` package is installed; without it records are written with flag 0
-(no checksum) and read without checking, as the format allows.
+Needs python3-blosc.  The checksum is XXH3-64 as leafio.checksum computes
+it (python3-xxhash or libxxhash); where neither is found records are
+written with flag 0 (no checksum) and read without checking, as the
+format allows.
 """
 import io
+import os
 import struct
 
 import blosc as _blosc
 import numpy as np
 from numpy.lib import format as _npy
+
+from .. import npyfmt
+from ..checksum import xxh3_64
 
 NAME = "blosc"
 
@@ -34,14 +39,6 @@ SHUFFLES = {"byte": _blosc.SHUFFLE, "bit": _blosc.BITSHUFFLE, "none": _blosc.NOS
 COMPRESSORS = ("zstd", "lz4", "lz4hc", "blosclz", "zlib")
 DEFAULTS = {"shuffle": "byte", "clevel": 1, "compressor": "zstd", "chunk_mb": 1,
             "threads": 0, "blocksize": 0}
-
-
-def _xxh3():
-    try:
-        import xxhash
-    except ImportError:
-        return None
-    return xxhash.xxh3_64_intdigest
 
 
 def _read_exact(f, n, what):
@@ -119,7 +116,7 @@ def read(f, like=None, options=None):
         raise ValueError("blosc record: expected %s array of shape %s, found %s array of shape %s"
                          % (like.dtype, like.shape, dtype, shape))
     raw = _read_chunks(f, data_size, chunk, compressed)
-    digest = _xxh3()
+    digest = xxh3_64
     if flags & FLAG_CHECKSUM and digest is not None and digest(bytes(raw)) != checksum:
         raise ValueError("blosc record: checksum mismatch: the record is corrupt")
     return np.frombuffer(raw, dtype=dtype).reshape(shape, order="F" if fortran else "C")
@@ -143,16 +140,6 @@ def _options(options):
     return o
 
 
-def _npy_header(array):
-    bio = io.BytesIO()
-    header = _npy.header_data_from_array_1_0(array)
-    try:
-        _npy.write_array_header_1_0(bio, header)
-    except ValueError:
-        _npy.write_array_header_2_0(bio, header)
-    return bio.getvalue()
-
-
 def write(f, value, options=None):
     """Writes `value` (an array or a scalar, stored as a 0-d array) as one
     blosc record; threads= only changes the speed, never the bytes."""
@@ -161,13 +148,24 @@ def write(f, value, options=None):
     # "V2" is how numpy without ml_dtypes holds bfloat16.
     if array.dtype.hasobject or array.dtype.kind not in "biufcV" or array.dtype.names:
         raise TypeError("blosc: cannot store dtype %s" % array.dtype)
-    npy = _npy_header(array)
+    # Stored little-endian, as the C plugin stores what leafio holds natively.
+    if array.dtype.kind != "V" and array.dtype.byteorder == ">":
+        array = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
+    npy = npyfmt.format_header(array.dtype, array.shape)
     data = memoryview(array.reshape(-1).view(np.uint8)) if array.size else memoryview(b"")
     unit = array.dtype.itemsize // (2 if array.dtype.kind == "c" else 1)
     chunk = o["chunk_mb"] << 20
     chunks = []
     if o["blocksize"]:
         _blosc.set_blocksize(o["blocksize"])
+    # leafio's plugin always splits a block's bytes into streams (smaller
+    # files of float weights); python-blosc has no setter for that, but
+    # c-blosc's compressor reads it from the environment.
+    split_before = os.environ.get("BLOSC_SPLITMODE")
+    os.environ["BLOSC_SPLITMODE"] = "ALWAYS"
+    # c-blosc's threads order a chunk's blocks as they finish: one thread
+    # writes the bytes the C plugin writes.
+    threads_before = _blosc.set_nthreads(1)
     try:
         for at in range(0, len(data), chunk):
             piece = bytes(data[at:at + chunk])
@@ -175,9 +173,14 @@ def write(f, value, options=None):
             chunks.append(_blosc.compress(piece, typesize=typesize, clevel=o["clevel"],
                                           shuffle=SHUFFLES[o["shuffle"]], cname=o["compressor"]))
     finally:
+        _blosc.set_nthreads(threads_before)
+        if split_before is None:
+            del os.environ["BLOSC_SPLITMODE"]
+        else:
+            os.environ["BLOSC_SPLITMODE"] = split_before
         if o["blocksize"]:
             _blosc.set_blocksize(0)
-    digest = _xxh3()
+    digest = xxh3_64
     flags, checksum = (FLAG_CHECKSUM, digest(bytes(data))) if digest else (0, 0)
     compressed = sum(len(c) for c in chunks)
     f.write(HEADER.pack(MAGIC, VERSION, flags, 0, len(npy), chunk, compressed, checksum))
