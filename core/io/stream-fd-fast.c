@@ -153,7 +153,8 @@ _lf_path_read_bytes (LfStream *stream, gsize count, GError **error)
   int saved;
   gsize read = read_split (path->fd, data + head, count - head, path->raw_offset,
                            fresh ? data : NULL, &saved);
-  memcpy (data, stream->rbuf + stream->rbuf_pos, head);
+  if (head > 0)
+    memcpy (data, stream->rbuf + stream->rbuf_pos, head);
   stream->rbuf_pos += head;
   gsize got = head + read;
   /* Our own fd: move it past what the parts read with pread. */

@@ -247,7 +247,8 @@ new_read_bytes (LfStream *stream, gsize count, const guint8 *source, guint8 **da
 static GBytes *
 copy_from_window (LfStream *stream, gsize count)
 {
-  const guint8 *source = stream->rbuf + stream->rbuf_pos;
+  /* An empty read may come before the window has a buffer. */
+  const guint8 *source = stream->rbuf != NULL ? stream->rbuf + stream->rbuf_pos : NULL;
   guint8 *data;
   GBytes *bytes = new_read_bytes (stream, count, source, &data);
   if (count > 0)
