@@ -5,6 +5,7 @@
 #include "config.h"
 #include <string.h>
 #include "checkpoint-private.h"
+#include "parallel-copy-private.h"
 #include "tree-private.h"
 
 typedef struct {
@@ -123,12 +124,15 @@ copy_buffer_new (gsize size, guint8 **data)
   return bytes;
 }
 
-/* The leaves of the snapshot: borrowed arrays copied into `buffer`. */
+/* The leaves of the snapshot: borrowed arrays copied into `buffer`, by
+ * every CPU at once (the caller waits for the whole copy). */
 static GPtrArray *
 copy_leaves (const Snapshot *snapshot, GBytes *buffer, guint8 *data)
 {
   GPtrArray *copies = g_ptr_array_new_full (snapshot->leaves->len,
                                             (GDestroyNotify) lf_node_unref);
+  g_autofree LfCopyJob *jobs = g_new (LfCopyJob, snapshot->n_copies);
+  guint n_jobs = 0;
   for (guint i = 0; i < snapshot->leaves->len; i++)
     {
       LfNode *leaf = g_ptr_array_index (snapshot->leaves, i);
@@ -139,12 +143,13 @@ copy_leaves (const Snapshot *snapshot, GBytes *buffer, guint8 *data)
           continue;
         }
       gsize size = lf_array_get_n_bytes (leaf);
-      memcpy (data + place, lf_array_get_data (leaf), size);
+      jobs[n_jobs++] = (LfCopyJob) { data + place, lf_array_get_data (leaf), size };
       g_autoptr (GBytes) slice = g_bytes_new_from_bytes (buffer, place, size);
       g_ptr_array_add (copies, lf_array_new_from_bytes (lf_array_get_dtype (leaf),
                                                         lf_array_get_ndim (leaf),
                                                         lf_array_get_shape (leaf), slice));
     }
+  _lf_parallel_copy (jobs, n_jobs);
   return copies;
 }
 
