@@ -25,3 +25,13 @@ G_GNUC_INTERNAL void _lf_stream_set_owns_tail (LfStream *stream);
  * pages are handed to the disk as they are written, so that the sync
  * waits for the last of them only (the disk works while we write). */
 G_GNUC_INTERNAL void _lf_stream_set_write_behind (LfStream *stream);
+
+/* Hashing what is written, so that a manifest's record checksums need no
+ * second pass over the file: from _lf_stream_hash_begin on, every byte
+ * written goes into an XXH3-64 state, and _lf_stream_hash_end gives the
+ * digest of the bytes written since, which is XXH3_64bits () of them.
+ * _lf_stream_hash_end returns FALSE when some of those bytes were
+ * rewritten (lf_stream_rewrite: a codec filling in its header last): only
+ * the file knows their digest then. */
+G_GNUC_INTERNAL void _lf_stream_hash_begin (LfStream *stream);
+G_GNUC_INTERNAL gboolean _lf_stream_hash_end (LfStream *stream, guint64 *hash);

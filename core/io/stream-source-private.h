@@ -45,6 +45,14 @@ struct _LfStream {
   /* The write buffer (LF_STREAM_WRITE_BUFFER_SIZE, allocated on first use). */
   guint8 *wbuf;
   gsize wbuf_len;
+
+  /* What is written goes into `hashing` (an XXH3 state, NULL when off)
+   * from stream position hash_start on (_lf_stream_hash_begin); a rewrite
+   * at or after hash_start sets hash_broken.  hash_state is the state
+   * kept for the next record. */
+  struct XXH3_state_s *hashing, *hash_state;
+  guint64 hash_start;
+  gboolean hash_broken;
 };
 
 struct _LfStreamClass {

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 #include <string.h>
+#include <xxhash.h>
 #include <leafio/leafio.h>
 #include "read-buffer-private.h"
 #include "stream-private.h"
@@ -64,6 +65,7 @@ lf_stream_free (LfStream *stream)
   _lf_read_slab_release (stream->slab);
   g_free (stream->rbuf_base);
   g_free (stream->wbuf);
+  XXH3_freeState (stream->hash_state);
   g_free (stream->name);
   g_free (stream);
 }
@@ -514,6 +516,8 @@ lf_stream_write (LfStream *stream, gconstpointer data, gsize count, GError **err
 
   if (!check_writable (stream, error))
     return FALSE;
+  if (stream->hashing != NULL)
+    XXH3_64bits_update (stream->hashing, data, count);
   if (!stream->klass->buffer_writes)
     {
       if (!stream->klass->write (stream, data, count, error))
@@ -552,7 +556,17 @@ _lf_stream_write2 (LfStream *stream, gconstpointer header, gsize header_size,
   if (stream->klass->write2 == NULL || data_size < LF_STREAM_WRITE_BUFFER_SIZE)
     return lf_stream_write (stream, header, header_size, error)
            && lf_stream_write (stream, data, data_size, error);
-  return stream->klass->write2 (stream, header, header_size, data, data_size, error);
+  /* The class writes the header through lf_stream_write: both are hashed
+   * here, in order, and not again there. */
+  XXH3_state_t *hashing = g_steal_pointer (&stream->hashing);
+  if (hashing != NULL)
+    {
+      XXH3_64bits_update (hashing, header, header_size);
+      XXH3_64bits_update (hashing, data, data_size);
+    }
+  gboolean ok = stream->klass->write2 (stream, header, header_size, data, data_size, error);
+  stream->hashing = hashing;
+  return ok;
 }
 
 void
@@ -611,7 +625,33 @@ lf_stream_rewrite (LfStream *stream, guint64 position, gconstpointer data, gsize
                    "or a memory buffer)", stream->name);
       return FALSE;
     }
+  if (stream->hashing != NULL && position + count > stream->hash_start)
+    stream->hash_broken = TRUE;
   return stream->klass->rewrite (stream, position, data, count, error);
+}
+
+/* ---- hashing what is written ---------------------------------------------- */
+
+void
+_lf_stream_hash_begin (LfStream *stream)
+{
+  if (stream->hash_state == NULL)
+    stream->hash_state = XXH3_createState ();
+  /* Without a state (no memory), every record is left to the file. */
+  stream->hash_broken = stream->hash_state == NULL
+                        || XXH3_64bits_reset (stream->hash_state) != XXH_OK;
+  stream->hashing = stream->hash_broken ? NULL : stream->hash_state;
+  stream->hash_start = stream->position;
+}
+
+gboolean
+_lf_stream_hash_end (LfStream *stream, guint64 *hash)
+{
+  gboolean ok = !stream->hash_broken && stream->hashing != NULL;
+  if (ok)
+    *hash = XXH3_64bits_digest (stream->hashing);
+  stream->hashing = NULL;
+  return ok;
 }
 
 GBytes *

@@ -22,6 +22,12 @@
 /* "model.eqx" -> "model.eqx.json".  Free with g_free. */
 char *_lf_manifest_path (const char *eqx_path);
 
+/* A record's XXH3-64 when the writer took it while writing (`known`). */
+typedef struct {
+  gboolean known;
+  guint64 xxh3;
+} LfRecordHash;
+
 /* Writes the manifest for the finished file at `eqx_path`, saved from `tree`
  * (one of `leaves` per leaf, in order).  Checksums are computed from the
  * file as it is on disk.  Atomic: a temporary file renamed into place.
@@ -31,13 +37,14 @@ gboolean _lf_manifest_write (const char *eqx_path, LfNode *tree, LfIsLeafFunc is
                              gsize n_leaves, GError **error);
 
 /* The text of the manifest for `eqx_path` saved from `tree` (one of
- * `leaves` per leaf), with checksums computed from the bytes now at
- * `data_path` (the save's temporary file, or `eqx_path` itself).  Free
- * with g_free. */
+ * `leaves` per leaf), for the bytes now at `data_path` (the save's
+ * temporary file, or `eqx_path` itself).  A record's checksum is taken
+ * from `hashes` (nullable; one per leaf) when known there, otherwise read
+ * from `data_path`.  Free with g_free. */
 char *_lf_manifest_build (const char *eqx_path, const char *data_path, LfNode *tree,
                           LfIsLeafFunc is_leaf, gpointer is_leaf_data,
-                          const LfManifestLeaf *leaves, gsize n_leaves, gsize *length,
-                          GError **error);
+                          const LfManifestLeaf *leaves, const LfRecordHash *hashes,
+                          gsize n_leaves, gsize *length, GError **error);
 
 /* Puts `text` in place as the manifest of `eqx_path`, atomically. */
 gboolean _lf_manifest_put (const char *eqx_path, const char *text, gsize length,

@@ -3,6 +3,7 @@
  * reported by leaf path instead of loading garbage. */
 #include "config.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,9 +63,107 @@ add_leaf_description (JsonBuilder *builder, LfNode *leaf)
                                   lf_array_get_shape (leaf));
 }
 
+/* The data file a manifest is built for: its size, and where to read the
+ * records whose checksums the writer could not take while writing. */
+typedef struct {
+  const char *eqx_path;
+  const char *data_path;
+  int fd;
+  guint64 size;
+  guint8 *chunk;         /* for reading records back; made on first use */
+} DataFile;
+
+#define READ_BACK_CHUNK ((gsize) 1 << 20)
+
+/* XXH3-64 of the `size` bytes at `offset` of the data file, read a piece
+ * at a time: a mapping of the file would count every page of it in the
+ * saving process's resident memory. */
 static gboolean
-add_leaf (JsonBuilder *builder, const LfManifestLeaf *record, guint index,
-          GMappedFile *mapped, const char *eqx_path, GError **error)
+read_back_hash (DataFile *file, guint64 offset, guint64 size, guint64 *hash, GError **error)
+{
+  XXH3_state_t *state = XXH3_createState ();
+  if (state == NULL || XXH3_64bits_reset (state) != XXH_OK)
+    {
+      XXH3_freeState (state);
+      g_set_error (error, LF_ERROR, LF_ERROR_TOO_LARGE, "%s: no memory for a checksum",
+                   file->eqx_path);
+      return FALSE;
+    }
+  if (file->chunk == NULL)
+    file->chunk = g_malloc (READ_BACK_CHUNK);
+  for (guint64 done = 0; done < size;)
+    {
+      ssize_t n = pread (file->fd, file->chunk, (size_t) MIN (size - done, READ_BACK_CHUNK),
+                         (off_t) (offset + done));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          int saved_errno = n < 0 ? errno : EIO;
+          g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: cannot read at offset %"
+                       G_GUINT64_FORMAT ": %s", file->data_path, offset + done,
+                       n < 0 ? g_strerror (saved_errno) : "the file is shorter than it was");
+          XXH3_freeState (state);
+          return FALSE;
+        }
+      XXH3_64bits_update (state, file->chunk, (size_t) n);
+      done += (guint64) n;
+    }
+  *hash = XXH3_64bits_digest (state);
+  XXH3_freeState (state);
+  return TRUE;
+}
+
+static gboolean
+data_file_open (DataFile *file, const char *eqx_path, const char *data_path, GError **error)
+{
+  *file = (DataFile) { eqx_path, data_path, -1, 0, NULL };
+  struct stat st;
+  file->fd = open (data_path, O_RDONLY | O_CLOEXEC);
+  if (file->fd < 0 || fstat (file->fd, &st) != 0)
+    {
+      int saved_errno = errno;
+      g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: cannot open: %s", data_path,
+                   g_strerror (saved_errno));
+      return FALSE;
+    }
+  file->size = (guint64) st.st_size;
+  return TRUE;
+}
+
+static void
+data_file_close (DataFile *file)
+{
+  if (file->fd >= 0)
+    close (file->fd);
+  g_free (file->chunk);
+}
+
+/* The checksum of record `index`: the writer's, or read back from the file. */
+static gboolean
+record_hash (DataFile *file, const LfManifestLeaf *record, const LfRecordHash *known,
+             guint index, guint64 *hash, GError **error)
+{
+  if (record->offset > file->size || record->size > file->size - record->offset)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_FAILED,
+                   "%s: record %u (%s) at offset %" G_GUINT64_FORMAT ", %"
+                   G_GUINT64_FORMAT " bytes, lies beyond the end of the file",
+                   file->eqx_path, index, record->path != NULL ? record->path : "",
+                   record->offset, record->size);
+      return FALSE;
+    }
+  if (known != NULL && known->known)
+    {
+      *hash = known->xxh3;
+      return TRUE;
+    }
+  return read_back_hash (file, record->offset, record->size, hash, error);
+}
+
+static gboolean
+add_leaf (JsonBuilder *builder, const LfManifestLeaf *record, const LfRecordHash *known,
+          guint index, DataFile *file, GError **error)
 {
   const char *path = record->path != NULL ? record->path : "";
   json_builder_begin_object (builder);
@@ -79,18 +178,11 @@ add_leaf (JsonBuilder *builder, const LfManifestLeaf *record, guint index,
     json_builder_add_null_value (builder);
   else
     {
-      const guint8 *bytes = record_bytes (mapped, record->offset, record->size);
-      if (bytes == NULL)
-        {
-          g_set_error (error, LF_ERROR, LF_ERROR_FAILED,
-                       "%s: record %u (%s) at offset %" G_GUINT64_FORMAT ", %"
-                       G_GUINT64_FORMAT " bytes, lies beyond the end of the file",
-                       eqx_path, index, path, record->offset, record->size);
-          return FALSE;
-        }
+      guint64 value;
+      if (!record_hash (file, record, known, index, &value, error))
+        return FALSE;
       char hash[17];
-      g_snprintf (hash, sizeof hash, "%016" G_GINT64_MODIFIER "x",
-                  (guint64) XXH3_64bits (bytes, (size_t) record->size));
+      g_snprintf (hash, sizeof hash, "%016" G_GINT64_MODIFIER "x", value);
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "offset");
       json_builder_add_int_value (builder, (gint64) record->offset);
@@ -104,18 +196,17 @@ add_leaf (JsonBuilder *builder, const LfManifestLeaf *record, guint index,
   return TRUE;
 }
 
-/* The manifest's JSON for `tree` saved as `leaves`; the checksums come
- * from the bytes of `mapped`. */
+/* The manifest's JSON for `tree` saved as `leaves` into `file`. */
 static JsonNode *
-build_manifest (const char *eqx_path, GMappedFile *mapped, LfNode *tree,
-                const LfManifestLeaf *leaves, gsize n_leaves, GError **error)
+build_manifest (DataFile *file, LfNode *tree, const LfManifestLeaf *leaves,
+                const LfRecordHash *hashes, gsize n_leaves, GError **error)
 {
   gsize n_records = 0;
   for (gsize i = 0; i < n_leaves; i++)
     n_records += leaves[i].has_record ? 1 : 0;
 
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autofree char *basename = g_path_get_basename (eqx_path);
+  g_autofree char *basename = g_path_get_basename (file->eqx_path);
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "format");
   json_builder_add_string_value (builder, MANIFEST_FORMAT);
@@ -124,7 +215,7 @@ build_manifest (const char *eqx_path, GMappedFile *mapped, LfNode *tree,
   json_builder_set_member_name (builder, "file");
   json_builder_add_string_value (builder, basename);
   json_builder_set_member_name (builder, "size");
-  json_builder_add_int_value (builder, (gint64) g_mapped_file_get_length (mapped));
+  json_builder_add_int_value (builder, (gint64) file->size);
   json_builder_set_member_name (builder, "checksum");
   json_builder_add_string_value (builder, "xxh3-64");
   json_builder_set_member_name (builder, "n_leaves");
@@ -136,7 +227,8 @@ build_manifest (const char *eqx_path, GMappedFile *mapped, LfNode *tree,
   json_builder_set_member_name (builder, "leaves");
   json_builder_begin_array (builder);
   for (gsize i = 0; i < n_leaves; i++)
-    if (!add_leaf (builder, &leaves[i], (guint) i, mapped, eqx_path, error))
+    if (!add_leaf (builder, &leaves[i], hashes != NULL ? &hashes[i] : NULL, (guint) i, file,
+                   error))
       return NULL;
   json_builder_end_array (builder);
   json_builder_end_object (builder);
@@ -166,7 +258,7 @@ check_name_fits (const char *eqx_path, GError **error)
 char *
 _lf_manifest_build (const char *eqx_path, const char *data_path, LfNode *tree,
                     LfIsLeafFunc is_leaf, gpointer is_leaf_data, const LfManifestLeaf *leaves,
-                    gsize n_leaves, gsize *length, GError **error)
+                    const LfRecordHash *hashes, gsize n_leaves, gsize *length, GError **error)
 {
   g_return_val_if_fail (eqx_path != NULL && data_path != NULL, NULL);
   g_return_val_if_fail (tree != NULL, NULL);
@@ -175,10 +267,11 @@ _lf_manifest_build (const char *eqx_path, const char *data_path, LfNode *tree,
 
   if (!check_name_fits (eqx_path, error))
     return NULL;
-  g_autoptr (GMappedFile) mapped = map_file (data_path, error);
-  if (mapped == NULL)
-    return NULL;
-  g_autoptr (JsonNode) root = build_manifest (eqx_path, mapped, tree, leaves, n_leaves, error);
+  DataFile file;
+  g_autoptr (JsonNode) root = data_file_open (&file, eqx_path, data_path, error)
+                              ? build_manifest (&file, tree, leaves, hashes, n_leaves, error)
+                              : NULL;
+  data_file_close (&file);
   if (root == NULL)
     return NULL;
   g_autoptr (JsonGenerator) generator = json_generator_new ();
@@ -223,7 +316,8 @@ _lf_manifest_write (const char *eqx_path, LfNode *tree, LfIsLeafFunc is_leaf,
 {
   gsize length = 0;
   g_autofree char *text = _lf_manifest_build (eqx_path, eqx_path, tree, is_leaf,
-                                              is_leaf_data, leaves, n_leaves, &length, error);
+                                              is_leaf_data, leaves, NULL, n_leaves, &length,
+                                              error);
   return text != NULL && _lf_manifest_put (eqx_path, text, length, TRUE, error);
 }
 

@@ -35,12 +35,14 @@ lf_path_with_eqx_suffix (const char *path)
 }
 
 /* The manifest's text for a save whose data is in `file`'s temporary
- * file, from the walker's log of every leaf. */
+ * file, from the walker's log of every leaf and the checksums it took
+ * while writing. */
 static char *
 manifest_text (LfAtomicFile *file, LfNode *tree, LfIsLeafFunc is_leaf,
                gpointer is_leaf_data, GArray *log, gsize *length, GError **error)
 {
   g_autofree LfManifestLeaf *leaves = g_new (LfManifestLeaf, log->len + 1);
+  g_autofree LfRecordHash *hashes = g_new (LfRecordHash, log->len + 1);
   for (guint i = 0; i < log->len; i++)
     {
       const LfWalkRecord *record = &g_array_index (log, LfWalkRecord, i);
@@ -52,10 +54,11 @@ manifest_text (LfAtomicFile *file, LfNode *tree, LfIsLeafFunc is_leaf,
         .offset = record->offset,
         .size = record->size,
       };
+      hashes[i] = (LfRecordHash) { record->hashed, record->xxh3 };
     }
   return _lf_manifest_build (lf_atomic_file_get_destination (file),
                              lf_atomic_file_get_temporary_path (file), tree, is_leaf,
-                             is_leaf_data, leaves, log->len, length, error);
+                             is_leaf_data, leaves, hashes, log->len, length, error);
 }
 
 /* Puts a path save's data (and, with a `log`, its manifest) in place.

@@ -13,13 +13,16 @@ typedef struct {
   gboolean has_record; /* FALSE when the codec wrote/read nothing for it */
   guint64 offset;      /* record start, bytes from the stream's start */
   guint64 size;        /* record length in bytes (0 without a record) */
+  gboolean hashed;     /* saves: xxh3 is the record's XXH3-64, taken as it was written */
+  guint64 xxh3;
 } LfWalkRecord;
 
 /* Frees the members of a record (for g_array_set_clear_func). */
 void _lf_walk_record_clear (gpointer record);
 
 /* Writes the leaves of `tree` to `stream`.  When `log` is not NULL, appends
- * one LfWalkRecord per leaf. */
+ * one LfWalkRecord per leaf, with each record's checksum where the stream
+ * could take it while writing. */
 gboolean _lf_walk_save (LfStream *stream, LfNode *tree, LfSpec *spec,
                         LfIsLeafFunc is_leaf, gpointer is_leaf_data,
                         GArray *log, GError **error);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "encode-ahead-private.h"
 #include "spec-private.h"
+#include "stream-private.h"
 #include "traverse-private.h"
 #include "walk-private.h"
 
@@ -63,9 +64,24 @@ fail_at_record (Walk *w, guint64 offset, GError *local)
   fail_at_record_path (w, offset, current_path_text (w), local);
 }
 
+/* A save with a log hashes each record as it is written (the manifest's
+ * checksums): between record_begin and record_end. */
+static void
+record_begin (Walk *w)
+{
+  if (w->log != NULL)
+    _lf_stream_hash_begin (w->stream);
+}
+
+static gboolean
+record_end (Walk *w, guint64 *hash)
+{
+  return w->log != NULL && _lf_stream_hash_end (w->stream, hash);
+}
+
 static void
 log_leaf_path (Walk *w, const char *path, LfNode *leaf, LfCodec *codec, gboolean has_record,
-               guint64 offset)
+               guint64 offset, gboolean hashed, guint64 hash)
 {
   if (w->log == NULL)
     return;
@@ -76,6 +92,8 @@ log_leaf_path (Walk *w, const char *path, LfNode *leaf, LfCodec *codec, gboolean
     .has_record = has_record,
     .offset = offset,
     .size = has_record ? lf_stream_tell (w->stream) - offset : 0,
+    .hashed = hashed,
+    .xxh3 = hash,
   };
   g_array_append_val (w->log, record);
 }
@@ -84,7 +102,15 @@ static void
 log_leaf (Walk *w, LfNode *leaf, LfCodec *codec, gboolean has_record, guint64 offset)
 {
   if (w->log != NULL)
-    log_leaf_path (w, current_path_text (w), leaf, codec, has_record, offset);
+    log_leaf_path (w, current_path_text (w), leaf, codec, has_record, offset, FALSE, 0);
+}
+
+static void
+log_saved_leaf (Walk *w, LfNode *leaf, LfCodec *codec, guint64 offset, gboolean hashed,
+                guint64 hash)
+{
+  if (w->log != NULL)
+    log_leaf_path (w, current_path_text (w), leaf, codec, TRUE, offset, hashed, hash);
 }
 
 /* ---- leaves ------------------------------------------------------------------ */
@@ -96,14 +122,17 @@ write_encoded (Walk *w)
   LfEncodedRecord *r = _lf_encode_ahead_pop (w->ahead);
   guint64 offset = lf_stream_tell (w->stream);
   GError *local = NULL;
+  record_begin (w);
   gboolean ok = r->error == NULL
                 && lf_stream_write (w->stream, g_bytes_get_data (r->bytes, NULL),
                                     g_bytes_get_size (r->bytes), &local);
+  guint64 hash = 0;
+  gboolean hashed = record_end (w, &hash);
   /* The path's text only when someone reads it. */
   g_autofree char *path = ok && w->log == NULL ? NULL : lf_path_to_string (r->path);
   if (ok)
     {
-      log_leaf_path (w, path, r->leaf, r->codec, TRUE, offset);
+      log_leaf_path (w, path, r->leaf, r->codec, TRUE, offset, hashed, hash);
       w->n_records++;
     }
   else
@@ -160,12 +189,16 @@ save_leaf (Walk *w, LfNode *leaf, LfCodec *codec)
       return TRUE;
     }
   GError *local = NULL;
-  if (!lf_codec_serialise (codec, w->stream, w->path, leaf, &local))
+  record_begin (w);
+  gboolean ok = lf_codec_serialise (codec, w->stream, w->path, leaf, &local);
+  guint64 hash = 0;
+  gboolean hashed = record_end (w, &hash);
+  if (!ok)
     {
       fail_at_record (w, offset, local);
       return FALSE;
     }
-  log_leaf (w, leaf, codec, TRUE, offset);
+  log_saved_leaf (w, leaf, codec, offset, hashed, hash);
   w->n_records++;
   return TRUE;
 }
