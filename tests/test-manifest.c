@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <xxhash.h>
 #include "test-common.h"
 #include "manifest-private.h"
 #include "json-private.h"
@@ -343,6 +344,167 @@ START_TEST (test_load_names_the_codec)
 }
 END_TEST
 
+
+/* ---- checksums taken while the walker writes ------------------------------- */
+
+static LfNode *
+ramp_floats (gsize n, float scale)
+{
+  float *data = g_new (float, MAX (n, 1));
+  for (gsize i = 0; i < n; i++)
+    data[i] = (float) (i % 251) * scale + (float) (i / 4096);
+  return lf_array_new_take (LF_DTYPE_FLOAT32, 1, &n, data);
+}
+
+/* Many small leaves (scalars, an opaque leaf without a record) and three
+ * big ones (past the write buffer, past compressed's threaded size and
+ * blosc's chunk) between them. */
+static LfNode *
+small_and_big_leaves (void)
+{
+  GPtrArray *items = g_ptr_array_new ();
+  for (guint i = 0; i < 300; i++)
+    {
+      if (i == 5)
+        g_ptr_array_add (items, lf_opaque_new ("str", (gpointer) "x", NULL));
+      else if (i == 40 || i == 150 || i == 299)
+        g_ptr_array_add (items, ramp_floats ((gsize) (5u << 20) / 4 + i, 0.25f));
+      else if (i % 7 == 3)
+        g_ptr_array_add (items, lf_scalar_new_int (i));
+      else
+        g_ptr_array_add (items, ramp_floats ((gsize) (i * 13 % 3000) + 1, 0.5f + (float) i));
+    }
+  LfNode *list = lf_list_new (items->len, (LfNode *const *) items->pdata);
+  g_ptr_array_set_free_func (items, (GDestroyNotify) lf_node_unref);
+  g_ptr_array_free (items, TRUE);
+  return list;
+}
+
+/* Every checksum of the manifest beside `file` against XXH3 of the file's
+ * bytes; returns how many records there were. */
+static guint
+assert_checksums_match_file (const char *file)
+{
+  g_autoptr (GBytes) data = lf_test_read_file (file);
+  gsize size;
+  const guint8 *bytes = g_bytes_get_data (data, &size);
+  g_autofree char *manifest = _lf_manifest_path (file);
+  g_autofree char *text = NULL;
+  ck_assert (g_file_get_contents (manifest, &text, NULL, NULL));
+  GError *error = NULL;
+  g_autoptr (JsonNode) root = _lf_json_parse (text, -1, "manifest", &error);
+  LF_ASSERT_NO_ERROR (error);
+  JsonObject *object = json_node_get_object (root);
+  ck_assert_int_eq (json_object_get_int_member (object, "size"), (gint64) size);
+  JsonArray *leaves = json_object_get_array_member (object, "leaves");
+  guint n_records = 0;
+  for (guint i = 0; i < json_array_get_length (leaves); i++)
+    {
+      JsonObject *leaf = json_array_get_object_element (leaves, i);
+      if (json_object_get_null_member (leaf, "record"))
+        continue;
+      JsonObject *record = json_object_get_object_member (leaf, "record");
+      gint64 offset = json_object_get_int_member (record, "offset");
+      gint64 length = json_object_get_int_member (record, "size");
+      ck_assert (offset >= 0 && length >= 0 && (gsize) (offset + length) <= size);
+      g_autofree char *want = g_strdup_printf ("%016" G_GINT64_MODIFIER "x",
+                                               (guint64) XXH3_64bits (bytes + offset,
+                                                                      (size_t) length));
+      ck_assert_str_eq (json_object_get_string_member (record, "xxh3"), want);
+      n_records++;
+    }
+  return n_records;
+}
+
+/* The checksums the walker takes as it writes are XXH3 of what is in the
+ * file, for every kind of writer: npy (header and data in one call),
+ * float16 (lf_stream_expect), compressed and blosc (small leaves encoded
+ * ahead on a pool, big ones streamed with the header filled in last). */
+START_TEST (test_checksums_taken_while_writing)
+{
+  g_autoptr (LfNode) tree = small_and_big_leaves ();
+  const char *specs[] = { "npy", "float16", "compressed", "compressed(level=1,threads=2)",
+                          "blosc" };
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("written-%u.eqx", i);
+      g_autofree char *file = lf_test_path (name);
+      g_autoptr (LfSpec) spec = lf_test_spec (specs[i]);
+      GError *error = NULL;
+      ck_assert (lf_tree_serialise_leaves_full (file, tree, spec, NULL, NULL,
+                                                LF_SAVE_MANIFEST | LF_SAVE_NO_SYNC, &error));
+      LF_ASSERT_NO_ERROR (error);
+      ck_assert_uint_eq (assert_checksums_match_file (file), 299);
+      ck_assert (lf_manifest_verify (file, tree, NULL, NULL, &error));
+      LF_ASSERT_NO_ERROR (error);
+    }
+}
+END_TEST
+
+/* lf_manifest_write (savers outside the walker) reads the file back. */
+START_TEST (test_public_write_reads_the_file)
+{
+  g_autofree char *file = lf_test_path ("by-hand.eqx");
+  g_autoptr (LfNode) tree = model (300000, LF_DTYPE_FLOAT64);
+  save (file, tree);
+  ck_assert_uint_eq (assert_checksums_match_file (file), 3);
+}
+END_TEST
+
+/* A save that fails part-way through a record leaves neither the file nor
+ * a manifest, and the next save of the path is whole. */
+static gboolean
+fail_third (LfStream *out, const LfPath *path, LfNode *leaf, gpointer user_data,
+            GError **error)
+{
+  guint *calls = user_data;
+  if (++*calls == 3)
+    {
+      lf_stream_write (out, "\x93NUMPY", 6, NULL);
+      g_set_error (error, LF_ERROR, LF_ERROR_FAILED, "injected failure");
+      return FALSE;
+    }
+  return lf_npy_write (out, leaf, 0, error);
+}
+
+static LfNode *
+read_npy (LfStream *in, const LfPath *path, LfNode *like, gpointer user_data, GError **error)
+{
+  return lf_npy_read (in, error);
+}
+
+static gboolean
+arrays_and_scalars (const LfNode *leaf)
+{
+  return lf_node_get_kind (leaf) == LF_NODE_ARRAY || lf_node_get_kind (leaf) == LF_NODE_SCALAR;
+}
+
+START_TEST (test_failed_save_leaves_no_manifest)
+{
+  g_autoptr (LfRegistry) registry = lf_registry_new ();
+  guint calls = 0;
+  GError *error = NULL;
+  ck_assert (lf_registry_register_func (registry, "third-fails", "fails at its third leaf",
+                                        arrays_and_scalars, fail_third, read_npy, &calls, NULL,
+                                        &error));
+  g_autoptr (LfSpec) spec = lf_spec_new_for_reference (registry, "third-fails", &error);
+  LF_ASSERT_NO_ERROR (error);
+  g_autoptr (LfNode) tree = small_and_big_leaves ();
+  g_autofree char *file = lf_test_path ("failed.eqx");
+  g_autofree char *manifest = _lf_manifest_path (file);
+  ck_assert (!lf_tree_serialise_leaves_full (file, tree, spec, NULL, NULL,
+                                             LF_SAVE_MANIFEST | LF_SAVE_NO_SYNC, &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_FAILED, "injected failure");
+  ck_assert (!g_file_test (file, G_FILE_TEST_EXISTS));
+  ck_assert (!g_file_test (manifest, G_FILE_TEST_EXISTS));
+  calls = 1000;
+  ck_assert (lf_tree_serialise_leaves_full (file, tree, spec, NULL, NULL,
+                                            LF_SAVE_MANIFEST | LF_SAVE_NO_SYNC, &error));
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert_uint_eq (assert_checksums_match_file (file), 299);
+}
+END_TEST
+
 Suite *
 lf_test_suite (void)
 {
@@ -356,6 +518,9 @@ lf_test_suite (void)
   tcase_add_test (tc, test_record_out_of_range);
   tcase_add_test (tc, test_public_verify);
   tcase_add_test (tc, test_load_names_the_codec);
+  tcase_add_test (tc, test_checksums_taken_while_writing);
+  tcase_add_test (tc, test_public_write_reads_the_file);
+  tcase_add_test (tc, test_failed_save_leaves_no_manifest);
   suite_add_tcase (suite, tc);
   return suite;
 }
