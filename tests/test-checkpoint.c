@@ -952,6 +952,73 @@ START_TEST (test_async_errors)
 }
 END_TEST
 
+/* Many small borrowed leaves and a few big ones, freed by the caller as
+ * soon as save_async returns: the snapshot copied them all (split over
+ * `threads` threads, big leaves cut between them), and the step holds what
+ * the tree held at the call. */
+static void
+check_async_many_borrowed (const char *threads)
+{
+  g_setenv ("LEAFIO_COPY_THREADS", threads, TRUE);
+  g_autofree char *name = g_strdup_printf ("async-many-%s", threads);
+  g_autofree char *dir = fresh_dir (name);
+  Io io;
+  io_init (&io, TRUE, FALSE);
+  LfCheckpointManager *manager = open_ok (dir);
+  lf_checkpoint_manager_set_io (manager, &test_io, &io);
+  enum { N_LEAVES = 600 };
+  gpointer buffers[N_LEAVES];
+  LfNode *borrowed[N_LEAVES], *copies[N_LEAVES];
+  for (guint i = 0; i < N_LEAVES; i++)
+    {
+      /* Three big leaves (9, 13 and 5 MiB) among small ones of 1 B to 40 KiB. */
+      gsize n = i == 100 ? (9u << 20) : i == 300 ? (13u << 20) + 17 : i == 599 ? (5u << 20)
+                : (gsize) (i * 7919 % 40000) + 1;
+      guint8 *data = g_malloc (n);
+      for (gsize j = 0; j < n; j++)
+        data[j] = (guint8) (j * 31 + i);
+      buffers[i] = data;
+      borrowed[i] = lf_array_new_borrowed (LF_DTYPE_UINT8, 1, &n, data, NULL, NULL);
+      copies[i] = lf_array_new_copy (LF_DTYPE_UINT8, 1, &n, data);
+    }
+  g_autoptr (LfNode) tree = lf_list_new (N_LEAVES, borrowed);
+  g_autoptr (LfNode) expected = lf_list_new (N_LEAVES, copies);
+  GError *error = NULL;
+  ck_assert (lf_checkpoint_manager_save_async (manager, 1, tree, NULL, NULL, &error));
+  LF_ASSERT_NO_ERROR (error);
+  /* The caller's buffers go at once (a use of them would be caught by
+   * the sanitizers and valgrind); the save has not started yet. */
+  for (guint i = 0; i < N_LEAVES; i++)
+    {
+      memset (buffers[i], 0xee, lf_array_get_n_bytes (copies[i]));
+      g_free (buffers[i]);
+      lf_node_unref (borrowed[i]);
+      lf_node_unref (copies[i]);
+    }
+  g_clear_pointer (&tree, lf_node_unref);
+  open_gate (&io);
+  ck_assert (lf_checkpoint_manager_wait (manager, &error));
+  LF_ASSERT_NO_ERROR (error);
+  g_autoptr (LfNode) got = lf_checkpoint_manager_restore (manager, 1, expected, NULL, &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (lf_tree_equal (got, expected));
+  close_ok (manager);
+  io_clear (&io);
+  g_unsetenv ("LEAFIO_COPY_THREADS");
+}
+
+START_TEST (test_async_many_borrowed)
+{
+  check_async_many_borrowed ("2");
+}
+END_TEST
+
+START_TEST (test_async_many_borrowed_more_threads)
+{
+  check_async_many_borrowed ("5");
+}
+END_TEST
+
 Suite *
 lf_test_suite (void)
 {
@@ -976,6 +1043,8 @@ lf_test_suite (void)
   tcase_add_test (tc, test_async_snapshot);
   tcase_add_test (tc, test_async_order);
   tcase_add_test (tc, test_async_errors);
+  tcase_add_test (tc, test_async_many_borrowed);
+  tcase_add_test (tc, test_async_many_borrowed_more_threads);
   suite_add_tcase (s, tc);
   return s;
 }
