@@ -11,6 +11,7 @@
 #include <string.h>
 #include <xxhash.h>
 #include <leafio/leafio.h>
+#include "helper-threads-private.h"
 #include "read-buffer-private.h"
 #include "stream-private.h"
 #include "stream-source-private.h"
@@ -507,17 +508,50 @@ flush_write_buffer (LfStream *stream, GError **error)
   return len == 0 || stream->klass->write (stream, stream->wbuf, len, error);
 }
 
-gboolean
-lf_stream_write (LfStream *stream, gconstpointer data, gsize count, GError **error)
-{
-  g_return_val_if_fail (stream != NULL, FALSE);
-  g_return_val_if_fail (data != NULL || count == 0, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+/* Bytes hashed while they are written (_lf_stream_hash_begin): a big
+ * write's on a helper thread while the kernel copies them, both reading
+ * the same memory, so that a save with a manifest takes about as long as
+ * one without. */
+#define HASH_BESIDE_MIN ((gsize) 1 << 20)
 
-  if (!check_writable (stream, error))
-    return FALSE;
-  if (stream->hashing != NULL)
-    XXH3_64bits_update (stream->hashing, data, count);
+typedef struct {
+  XXH3_state_t *state;
+  const void *data;
+  gsize size;
+  LfHelperTask *task;
+} Hashing;
+
+static void
+hash_bytes (gpointer data, gpointer unused)
+{
+  Hashing *h = data;
+  XXH3_64bits_update (h->state, h->data, h->size);
+}
+
+/* Starts hashing `size` bytes at `data` into `state` (may be NULL: off). */
+static void
+hashing_start (Hashing *h, XXH3_state_t *state, const void *data, gsize size)
+{
+  *h = (Hashing) { state, data, size, NULL };
+  if (state == NULL)
+    return;
+  if (size >= HASH_BESIDE_MIN)
+    h->task = _lf_helper_start (hash_bytes, h);
+  else
+    hash_bytes (h, NULL);
+}
+
+/* Returns once the bytes are hashed. */
+static void
+hashing_finish (Hashing *h)
+{
+  if (h->task != NULL)
+    _lf_helper_finish (g_steal_pointer (&h->task));
+}
+
+static gboolean
+write_unhashed (LfStream *stream, gconstpointer data, gsize count, GError **error)
+{
   if (!stream->klass->buffer_writes)
     {
       if (!stream->klass->write (stream, data, count, error))
@@ -550,6 +584,22 @@ lf_stream_write (LfStream *stream, gconstpointer data, gsize count, GError **err
 }
 
 gboolean
+lf_stream_write (LfStream *stream, gconstpointer data, gsize count, GError **error)
+{
+  g_return_val_if_fail (stream != NULL, FALSE);
+  g_return_val_if_fail (data != NULL || count == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!check_writable (stream, error))
+    return FALSE;
+  Hashing hashing;
+  hashing_start (&hashing, stream->hashing, data, count);
+  gboolean ok = write_unhashed (stream, data, count, error);
+  hashing_finish (&hashing);
+  return ok;
+}
+
+gboolean
 _lf_stream_write2 (LfStream *stream, gconstpointer header, gsize header_size,
                    gconstpointer data, gsize data_size, GError **error)
 {
@@ -558,14 +608,14 @@ _lf_stream_write2 (LfStream *stream, gconstpointer header, gsize header_size,
            && lf_stream_write (stream, data, data_size, error);
   /* The class writes the header through lf_stream_write: both are hashed
    * here, in order, and not again there. */
-  XXH3_state_t *hashing = g_steal_pointer (&stream->hashing);
-  if (hashing != NULL)
-    {
-      XXH3_64bits_update (hashing, header, header_size);
-      XXH3_64bits_update (hashing, data, data_size);
-    }
+  XXH3_state_t *state = g_steal_pointer (&stream->hashing);
+  if (state != NULL)
+    XXH3_64bits_update (state, header, header_size);
+  Hashing hashing;
+  hashing_start (&hashing, state, data, data_size);
   gboolean ok = stream->klass->write2 (stream, header, header_size, data, data_size, error);
-  stream->hashing = hashing;
+  hashing_finish (&hashing);
+  stream->hashing = state;
   return ok;
 }
 
