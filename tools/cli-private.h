@@ -261,6 +261,11 @@ gboolean cli_reader_walk (CliReader *reader, const CliSkeleton *skeleton, const 
                           CliMatchFunc func, CliUnknownFunc unknown_func, gpointer user_data,
                           GError **error);
 
+/* The skeleton of a file read without one: a list with one abstract array
+ * a record, of the dtype and shape its codec describes (what `leafio
+ * skeleton` prints).  Transfer full. */
+LfNode *cli_records_skeleton (CliReader *reader, const char *label, GError **error);
+
 /* ---- output.c: atomic output files ---------------------------------------- */
 
 /* Writes to a temporary file next to `path` (an LfAtomicFile); only
