@@ -75,7 +75,8 @@ lf_checkpoint_manager_wait (LfCheckpointManager *manager, GError **error)
  * pool (see lf_read_buffer_new), where the previous save's copies left it
  * mapped: no page faults.  Each big array's copy sits at its source's
  * address modulo 4 KiB, where a copy runs at full speed (a destination a
- * little ahead of its source modulo 4 KiB runs at a third of it). */
+ * little ahead of its source modulo 4 KiB runs at a third of it).  The
+ * copying itself is shared out over the CPUs (parallel-copy.c). */
 #define POOLED_COPY_MIN ((gsize) 1 << 20)
 #define PAGE ((gsize) 4096)
 #define CONGRUENT_MIN ((gsize) 64 << 10)
