@@ -2,9 +2,19 @@
  * all of a machine's memory bandwidth, and a caller that waits for a copy
  * (an asynchronous save's snapshot) waits for all of it.  The work is cut
  * into one byte range per thread; the caller copies the first range and
- * helper threads (helper-threads.c) the others. */
+ * helper threads (helper-threads.c) the others.
+ *
+ * Big pieces are copied with streaming stores, which write memory without
+ * reading the destination's lines into the cache first: memcpy does so
+ * only for single copies bigger than most of the cache, and a snapshot of
+ * many leaves of a few MiB each, copied with plain stores, moved half as
+ * much data again and took 1.4-1.5 times as long as one big copy. */
 #include "config.h"
 #include <string.h>
+#if defined(__x86_64__) && defined(__SSE2__)
+#include <emmintrin.h>
+#define HAVE_STREAMING_STORES 1
+#endif
 #include "helper-threads-private.h"
 #include "parallel-copy-private.h"
 #include "settings-private.h"
@@ -34,6 +44,36 @@ copy_threads (void)
                                    CLAMP (g_get_num_processors (), 1, MAX_THREADS));
 }
 
+/* Pieces from this size on bypass the cache. */
+#define STREAMING_MIN ((gsize) 256 << 10)
+
+static void
+copy_piece (guint8 *dest, const guint8 *source, gsize size)
+{
+#ifdef HAVE_STREAMING_STORES
+  if (size >= STREAMING_MIN)
+    {
+      gsize head = (16 - (guintptr) dest % 16) % 16;
+      memcpy (dest, source, head);
+      gsize i = head;
+      for (; i + 64 <= size; i += 64)
+        {
+          __m128i a = _mm_loadu_si128 ((const __m128i *) (source + i));
+          __m128i b = _mm_loadu_si128 ((const __m128i *) (source + i + 16));
+          __m128i c = _mm_loadu_si128 ((const __m128i *) (source + i + 32));
+          __m128i d = _mm_loadu_si128 ((const __m128i *) (source + i + 48));
+          _mm_stream_si128 ((__m128i *) (dest + i), a);
+          _mm_stream_si128 ((__m128i *) (dest + i + 16), b);
+          _mm_stream_si128 ((__m128i *) (dest + i + 32), c);
+          _mm_stream_si128 ((__m128i *) (dest + i + 48), d);
+        }
+      memcpy (dest + i, source + i, size - i);
+      return;
+    }
+#endif
+  memcpy (dest, source, size);
+}
+
 static void
 copy_range (const Range *range)
 {
@@ -43,8 +83,13 @@ copy_range (const Range *range)
     {
       gsize start = j == range->from.job ? range->from.offset : 0;
       gsize end = j == range->to.job ? range->to.offset : jobs[j].size;
-      memcpy (jobs[j].dest + start, jobs[j].source + start, end - start);
+      copy_piece (jobs[j].dest + start, jobs[j].source + start, end - start);
     }
+#ifdef HAVE_STREAMING_STORES
+  /* Streaming stores are weakly ordered: all of them land before whoever
+   * waits for this range is told it is done. */
+  _mm_sfence ();
+#endif
 }
 
 static void
