@@ -224,7 +224,8 @@ END_TEST
  * narrowed dtype. */
 START_TEST (test_float16_chunked_same_bytes)
 {
-  /* From 2^20 elements on, a second thread writes while the first converts. */
+  /* From 2^20 elements on, a second thread converts ahead while the first
+   * writes (test-float16-write.c has the writer's boundaries). */
   gsize n = 16 * 65536 + 5;
   gsize shape[2] = { 7, n / 7 };
   float *f = g_new (float, shape[0] * shape[1]);
@@ -268,7 +269,7 @@ START_TEST (test_float16_chunked_same_bytes)
     }
   LF_ASSERT_NO_ERROR (error);
 
-  /* An output that fails while the writer thread is busy: an error, and
+  /* An output that fails while the second thread converts: an error, and
    * nothing left running. */
   g_autoptr (LfSpec) spec = lf_test_spec ("float16");
   for (gsize fail_after = 0; fail_after < (2u << 20); fail_after += 700 * 1000)
