@@ -8,6 +8,8 @@
  *
  *   - slots of 1 MiB: writes of that size cost the kernel least per byte,
  *     and a slot takes long enough to write that handing it over is noise;
+ *     an array's first slots are smaller (1/8, 1/8, 1/4, 1/2), so that the
+ *     writer starts writing soon and the converter gets ahead sooner;
  *   - a thread sleeps only when it has to, and the converter, once the
  *     ring is full, sleeps until half of it is free, so that every wake-up
  *     (a cross-core interrupt, dear on a virtual machine) buys several slots;
@@ -27,8 +29,10 @@
 /* Elements a slot holds: 1 MiB of halves. */
 #define SLOT_ELEMENTS ((gsize) 512 * 1024)
 #define RING_SLOTS 4
-/* From this many elements on, a second thread converts ahead. */
-#define PIPELINE_MIN_ELEMENTS (2 * SLOT_ELEMENTS)
+/* The slots before the first whole one: 1/8, 1/8, 1/4 and 1/2 of it. */
+#define RAMP_SLOTS 4
+/* From this many elements (three slots) on, a second thread converts ahead. */
+#define PIPELINE_MIN_ELEMENTS (SLOT_ELEMENTS / 2)
 
 void
 float16_convert (LfDType dtype, gconstpointer src, gsize first, gsize count, guint16 *half)
@@ -66,25 +70,22 @@ float16_ring_cache_clear (Float16RingCache *cache)
 
 /* ---- one thread ------------------------------------------------------------------ */
 
+/* Arrays under PIPELINE_MIN_ELEMENTS fit one slot. */
+G_STATIC_ASSERT (PIPELINE_MIN_ELEMENTS <= SLOT_ELEMENTS);
+
 static gboolean
-write_in_order (LfStream *out, LfDType dtype, gconstpointer src, gsize n, guint16 *slot,
-                GError **error)
+write_small (LfStream *out, LfDType dtype, gconstpointer src, gsize n, guint16 *slot,
+             GError **error)
 {
-  for (gsize done = 0; done < n; done += SLOT_ELEMENTS)
-    {
-      gsize count = MIN (SLOT_ELEMENTS, n - done);
-      float16_convert (dtype, src, done, count, slot);
-      if (!lf_stream_write (out, slot, count * sizeof (guint16), error))
-        return FALSE;
-    }
-  return TRUE;
+  float16_convert (dtype, src, 0, n, slot);
+  return lf_stream_write (out, slot, n * sizeof (guint16), error);
 }
 
 /* ---- two threads ----------------------------------------------------------------- */
 
-/* Slot i of the array is elements [i * SLOT_ELEMENTS, (i + 1) * SLOT_ELEMENTS)
- * and goes to ring slot i % RING_SLOTS.  Everything below `lock` is
- * guarded by it. */
+/* Slot i of the array is elements [slot_start (i), slot_start (i + 1)) and
+ * goes to ring slot i % RING_SLOTS.  Everything below `lock` is guarded by
+ * it. */
 typedef struct {
   LfDType dtype;
   gconstpointer src;
@@ -107,16 +108,38 @@ slot_memory (Pipeline *p, gsize i)
   return p->ring + (i % RING_SLOTS) * SLOT_ELEMENTS;
 }
 
+/* The first element of slot i: the ramp's slots, then whole ones. */
+static gsize
+slot_start (const Pipeline *p, gsize i)
+{
+  gsize start = i == 0 ? 0
+                : i < RAMP_SLOTS ? SLOT_ELEMENTS >> (RAMP_SLOTS - i)
+                                 : (i - RAMP_SLOTS + 1) * SLOT_ELEMENTS;
+  return MIN (start, p->n);
+}
+
+/* How many slots hold `n` > 0 elements. */
+static gsize
+count_slots (gsize n)
+{
+  if (n > SLOT_ELEMENTS)
+    return RAMP_SLOTS - 1 + (n + SLOT_ELEMENTS - 1) / SLOT_ELEMENTS;
+  gsize i = 1;
+  while ((SLOT_ELEMENTS >> (RAMP_SLOTS - i)) < n)
+    i++;
+  return i;
+}
+
 static gsize
 slot_elements (const Pipeline *p, gsize i)
 {
-  return MIN (SLOT_ELEMENTS, p->n - i * SLOT_ELEMENTS);
+  return slot_start (p, i + 1) - slot_start (p, i);
 }
 
 static void
 convert_slot (Pipeline *p, gsize i)
 {
-  float16_convert (p->dtype, p->src, i * SLOT_ELEMENTS, slot_elements (p, i), slot_memory (p, i));
+  float16_convert (p->dtype, p->src, slot_start (p, i), slot_elements (p, i), slot_memory (p, i));
 }
 
 /* The second thread: converts the next free slot until there is none. */
@@ -184,8 +207,8 @@ static gboolean
 write_pipelined (LfStream *out, LfDType dtype, gconstpointer src, gsize n, guint16 *ring,
                  GError **error)
 {
-  Pipeline p = { .dtype = dtype, .src = src, .n = n, .ring = ring,
-                 .n_slots = (n + SLOT_ELEMENTS - 1) / SLOT_ELEMENTS };
+  Pipeline p = { .dtype = dtype, .src = src, .n = n, .n_slots = count_slots (n),
+                 .ring = ring };
   g_mutex_init (&p.lock);
   g_cond_init (&p.converter_wakes);
   g_cond_init (&p.writer_wakes);
@@ -217,7 +240,7 @@ float16_write_halves (Float16RingCache *cache, LfStream *out, LfNode *leaf, GErr
     return TRUE;
   guint16 *ring = ring_take (cache);
   gboolean ok = n >= PIPELINE_MIN_ELEMENTS ? write_pipelined (out, dtype, src, n, ring, error)
-                                           : write_in_order (out, dtype, src, n, ring, error);
+                                           : write_small (out, dtype, src, n, ring, error);
   ring_give_back (cache, ring);
   return ok;
 }

@@ -1,16 +1,19 @@
 /* The float16 codec's own writer (plugins/float16-write.c): arrays
- * converted a slot of 2^19 elements at a time, by a second thread for
- * arrays of two slots and more, into a ring of four slots kept by the codec
- * instance.  Whatever the sizes, the thread that converts a slot and the
- * output, the record must be the npy record of the whole array converted
- * at once, which is what numpy writes (interop-float16.sh). */
+ * converted a slot of 2^19 elements at a time (the first four slots of an
+ * array 1/8, 1/8, 1/4 and 1/2 of that), by a second thread from 2^18
+ * elements on, into a ring of four slots kept by the codec instance.
+ * Whatever the sizes, the thread that converts a slot and the output, the
+ * record must be the npy record of the whole array converted at once,
+ * which is what numpy writes (interop-float16.sh). */
 #include <math.h>
 
 #include "test-common.h"
 
-/* The writer's slot, in elements, and its ring's length. */
+/* The writer's slot, in elements, its ring's length, and the slots of an
+ * array's first whole slot's worth. */
 #define SLOT ((gsize) 1 << 19)
 #define RING 4
+#define RAMP 4
 
 /* Values every rounding rule meets: ties, subnormals, overflow to
  * infinity, infinities, NaNs with payloads (signalling ones too), zeros of
@@ -112,13 +115,15 @@ assert_saves_as (LfNode *tree, const char *reference, GBytes *expected)
 
 /* ---- sizes around the slots ------------------------------------------------------- */
 
-/* Sizes on both sides of every boundary the writer has: a slot, the
- * second thread (two slots), the ring (four) and its wrap-around. */
+/* Sizes on both sides of every boundary the writer has: the vector
+ * kernel's 8 lanes, the ramp's slots (the second thread starts at half a
+ * slot), whole slots, the ring and its wrap-around. */
 START_TEST (test_slot_boundaries)
 {
   static const gsize sizes[] = {
-    1, 7, 8, 9, SLOT - 1, SLOT, SLOT + 1, 2 * SLOT - 1, 2 * SLOT, 2 * SLOT + 1,
-    RING * SLOT, (RING + 2) * SLOT + 7,
+    1, 7, 8, 9, SLOT / 8 + 1, SLOT / 4 + 1, SLOT / 2 - 1, SLOT / 2, SLOT / 2 + 1,
+    SLOT - 1, SLOT, SLOT + 1, 2 * SLOT - 1, 2 * SLOT, 2 * SLOT + 1,
+    (RING + 1) * SLOT, (RING + RAMP + 1) * SLOT + 7,
   };
   g_autoptr (GPtrArray) leaves = g_ptr_array_new_with_free_func ((GDestroyNotify) lf_node_unref);
   for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
@@ -223,16 +228,16 @@ START_TEST (test_file_and_callbacks)
 }
 END_TEST
 
-/* An output that fails before, inside and after the ring's first round,
- * and on the last slot: an I/O error, and no thread left behind (the
- * test would hang or valgrind complain). */
+/* An output that fails in the header, in the ramp, inside and after the
+ * ring's first round, and on the last slot: an I/O error, and no thread
+ * left behind (the test would hang or valgrind complain). */
 START_TEST (test_failing_output)
 {
   gsize n = (RING + 2) * SLOT + 7;
   g_autoptr (LfNode) tree = lf_list_new_take (1, vector_of (LF_DTYPE_FLOAT32, n));
   g_autoptr (LfSpec) spec = lf_test_spec ("float16");
   const gsize fail_after[] = {
-    0, 100, 2 * SLOT + 1, 2 * SLOT * 3, 2 * SLOT * (RING + 1) + 17, 2 * n,
+    0, 100, 2 * (SLOT / 8) + 200, 2 * SLOT + 1, 2 * SLOT * 3, 2 * SLOT * (RING + 1) + 17, 2 * n,
   };
   for (gsize i = 0; i < G_N_ELEMENTS (fail_after); i++)
     {
