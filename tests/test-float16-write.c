@@ -173,41 +173,6 @@ END_TEST
 
 /* ---- outputs ---------------------------------------------------------------------- */
 
-/* Collects what a stream writes, failing once `fail_after` bytes have gone. */
-typedef struct {
-  GByteArray *bytes;
-  gsize fail_after;
-} Sink;
-
-static gboolean
-sink_write (gpointer user_data, const void *buffer, gsize count, GError **error)
-{
-  Sink *sink = user_data;
-  if (sink->bytes->len + count > sink->fail_after)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_IO, "the sink is full");
-      return FALSE;
-    }
-  g_byte_array_append (sink->bytes, buffer, (guint) count);
-  return TRUE;
-}
-
-/* `tree` saved with `spec` into a sink; NULL with `error` set on failure. */
-static GBytes *
-save_into_sink (LfNode *tree, LfSpec *spec, gsize fail_after, GError **error)
-{
-  Sink sink = { g_byte_array_new (), fail_after };
-  LfStream *out = lf_stream_new_for_callbacks (NULL, sink_write, &sink, NULL);
-  gboolean ok = lf_tree_serialise_leaves_to_stream (out, tree, spec, NULL, NULL, error)
-                && lf_stream_flush (out, error);
-  lf_stream_free (out);
-  GBytes *bytes = g_byte_array_free_to_bytes (sink.bytes);
-  if (ok)
-    return bytes;
-  g_bytes_unref (bytes);
-  return NULL;
-}
-
 /* A file and a stream over callbacks get the bytes memory gets. */
 START_TEST (test_file_and_callbacks)
 {
@@ -222,7 +187,7 @@ START_TEST (test_file_and_callbacks)
   g_autoptr (GBytes) file = lf_test_read_file (path);
   ck_assert (g_bytes_equal (file, expected));
 
-  g_autoptr (GBytes) called = save_into_sink (tree, spec, G_MAXSIZE, &error);
+  g_autoptr (GBytes) called = lf_test_save_into_sink (tree, spec, G_MAXSIZE, &error);
   LF_ASSERT_NO_ERROR (error);
   ck_assert (g_bytes_equal (called, expected));
 }
@@ -242,13 +207,13 @@ START_TEST (test_failing_output)
   for (gsize i = 0; i < G_N_ELEMENTS (fail_after); i++)
     {
       GError *error = NULL;
-      ck_assert_ptr_null (save_into_sink (tree, spec, fail_after[i], &error));
+      ck_assert_ptr_null (lf_test_save_into_sink (tree, spec, fail_after[i], &error));
       LF_ASSERT_ERROR (error, LF_ERROR_IO, "the sink is full");
     }
   /* The codec still works after failures. */
   g_autoptr (GBytes) expected = expected_bytes (tree, "npy");
   GError *error = NULL;
-  g_autoptr (GBytes) got = save_into_sink (tree, spec, G_MAXSIZE, &error);
+  g_autoptr (GBytes) got = lf_test_save_into_sink (tree, spec, G_MAXSIZE, &error);
   LF_ASSERT_NO_ERROR (error);
   ck_assert (g_bytes_equal (got, expected));
 }
@@ -270,7 +235,7 @@ save_three_times (gpointer data)
   for (int i = 0; i < 3; i++)
     {
       GError *error = NULL;
-      GBytes *got = save_into_sink (shared->tree, shared->spec, G_MAXSIZE, &error);
+      GBytes *got = lf_test_save_into_sink (shared->tree, shared->spec, G_MAXSIZE, &error);
       if (got == NULL || !g_bytes_equal (got, shared->expected))
         g_atomic_int_inc (&shared->mismatches);
       g_clear_error (&error);
