@@ -20,7 +20,7 @@
 typedef struct {
   LfCodec *inner;
   gboolean overflow_error;
-  Float16RingCache rings;
+  Float16RingCache rings;   /* the one mutable part: taken and given back atomically */
 } Float16Options;
 
 static const char *const overflow_choices[] = { "inf", "error", NULL };
