@@ -253,6 +253,33 @@ def check_replacing(d, tree):
     print("ok saves remove stale manifests")
 
 
+def check_concurrent_save(d, tree):
+    """A save between a load's open and its check makes the check fail on
+    the other save's manifest; the load starts again, as C's does."""
+    p = os.path.join(d, "busy.eqx")
+    old, new = {"x": np.arange(3.0)}, {"x": np.arange(3.0) + 10}
+    leafio.save(p, old, manifest=True)
+    real = leafio.manifest.verify
+    saves, calls = [new], []
+
+    def verify_after_a_save(path, f, leaves):
+        calls.append(path)
+        if saves:
+            leafio.save(p, saves.pop(), "compressed", manifest=True)
+        return real(path, f, leaves)
+    leafio.manifest.verify = verify_after_a_save
+    try:
+        check_tree(leafio.load(p, old, "compressed"), new, "load meeting a save")
+        assert len(calls) == 2, f"the check ran {len(calls)} times, expected 2"
+        saves.extend({"x": np.arange(3.0) + i} for i in range(20, 23))
+        expect_error("load meeting saves", [f"{p}.json: stale: {p} was saved again while it "
+                                            "was being checked (3 times)"],
+                     leafio.load, p, old, "compressed")
+    finally:
+        leafio.manifest.verify = real
+    print("ok a load that meets a save checks again")
+
+
 def main():
     d = tmpdir()
     tree = make_tree()
@@ -261,6 +288,7 @@ def main():
     check_python_checks_c_manifests(d, tree)
     check_malformed(d, tree)
     check_replacing(d, tree)
+    check_concurrent_save(d, tree)
     print("interop-python-manifest: ok")
 
 

@@ -236,12 +236,7 @@ def load(path, like, spec=None, verify=True):
         return read_leaves(path, like, spec, getattr(path, "name", "<stream>"))
     path = _with_suffix(path)
     spec = _spec(spec)
-    with _open_file(path) as f:
-        if verify:
-            leaves = []
-            walk(like, spec, lambda p, leaf, ref: leaves.append((p, leaf)))
-            _manifest.verify(path, f, leaves)
-            f.seek(0)
+    with _open_checked(path, like, spec, verify) as f:
         tree = read_leaves(f, like, spec, path)
         end = f.tell()
         left = os.fstat(f.fileno()).st_size - end
@@ -249,6 +244,46 @@ def load(path, like, spec=None, verify=True):
         raise LeafioError(f"{path}: {left} bytes left after the last leaf at offset {end}: "
                           f"like does not describe the whole file")
     return tree
+
+
+# A load that meets a save of the same path starts its check again this
+# many times, as the C library's does.
+_VERIFY_ATTEMPTS = 3
+
+
+def _open_checked(path, like, spec, verify):
+    """``path`` opened for reading, its manifest (if any) checked first.  A
+    check that fails because the file was replaced while it ran (a save in
+    between: the manifest is another save's) is started again."""
+    leaves = []
+    if verify:
+        walk(like, spec, lambda p, leaf, ref: leaves.append((p, leaf)))
+    for _ in range(_VERIFY_ATTEMPTS):
+        f = _open_file(path)
+        try:
+            if verify:
+                _manifest.verify(path, f, leaves)
+            return f
+        except LeafioError:
+            f_stat = os.fstat(f.fileno())
+            f.close()
+            if not _replaced(path, f_stat):
+                raise
+        except BaseException:
+            f.close()
+            raise
+    raise LeafioError(f"{_manifest.path_of(_manifest.data_path(path))}: stale: {path} was saved "
+                      f"again while it was being checked ({_VERIFY_ATTEMPTS} times); the file "
+                      f"is not damaged, load it again")
+
+
+def _replaced(path, opened):
+    """Whether ``path`` is no longer the file whose fstat is ``opened``."""
+    try:
+        now = os.stat(path)
+    except OSError:
+        return True
+    return (now.st_ino, now.st_dev) != (opened.st_ino, opened.st_dev)
 
 
 def _open_file(path):
