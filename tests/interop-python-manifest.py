@@ -3,9 +3,11 @@ interop-python-manifest.sh): Python writes the manifest C writes, byte for
 byte, and C's tools use it; Python's loads check C's manifests with C's
 messages; saves without a manifest remove a stale one."""
 
+import fcntl
 import json
 import os
 import sys
+import threading
 
 from interop_python_common import (CLI, CONVERT, check_tree, expect_error, leafio, leaves,
                                    make_tree, np, run, tmpdir)
@@ -278,6 +280,21 @@ def check_concurrent_save(d, tree):
     finally:
         leafio.manifest.verify = real
     print("ok a load that meets a save checks again")
+
+    # The commit waits for the directory's lock, the one C saves hold for
+    # theirs (flock on the directory).
+    before = read_manifest(p)
+    lock = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    saver = threading.Thread(target=leafio.save, args=(p, old), kwargs={"manifest": True})
+    saver.start()
+    saver.join(0.5)
+    waited = saver.is_alive() and read_manifest(p) == before
+    os.close(lock)
+    saver.join()
+    assert waited, "the save did not wait for the directory's lock"
+    check_tree(leafio.load(p, old), old, "after the lock was released")
+    print("ok saves commit under the directory's lock")
 
 
 def main():

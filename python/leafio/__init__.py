@@ -161,14 +161,8 @@ def _commit(temporary, path, manifest_text):
     writing the new one (if any), holding the directory's lock as the C
     library does, so that a concurrent save of the same path by either never
     leaves one save's data beside the other's manifest."""
+    lock = _lock_directory(path)
     try:
-        lock = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY | os.O_DIRECTORY
-                       | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        lock = None        # as C: a directory that cannot be opened is not locked
-    try:
-        if lock is not None:
-            fcntl.flock(lock, fcntl.LOCK_EX)
         _manifest.remove(path)
         os.replace(temporary, path)
         if manifest_text is not None:
@@ -176,6 +170,22 @@ def _commit(temporary, path, manifest_text):
     finally:
         if lock is not None:
             os.close(lock)
+
+
+def _lock_directory(path):
+    """The directory of ``path`` opened and locked (flock, as C saves lock
+    it), or None when it cannot be: as in C, the save then goes on unlocked."""
+    try:
+        fd = os.open(os.path.dirname(os.path.abspath(path)),
+                     os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def fit_leaf(like, value):
