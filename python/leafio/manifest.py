@@ -82,22 +82,30 @@ def build(eqx_path, tree, entries, size):
     }
 
 
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f]')
+_NAMED_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n",
+                  "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_one(match):
+    c = match.group(0)
+    return _NAMED_ESCAPES.get(c) or f"\\u{ord(c):04x}"
+
+
 def _escape(text):
     """A JSON string as json-glib writes one: quotes, backslashes, control
     characters and DEL escaped, everything else (UTF-8 too) as it is.  One
     difference: json-glib 1.6 leaves U+001F raw, which is not JSON; it is
     escaped here (and :func:`parse` accepts it raw)."""
-    named = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
-             "\t": "\\t"}
-
-    def one(match):
-        c = match.group(0)
-        return named.get(c) or f"\\u{ord(c):04x}"
-    return '"' + re.sub(r'["\\\x00-\x1f\x7f]', one, text) + '"'
+    if _NEEDS_ESCAPE.search(text) is None:
+        return '"' + text + '"'
+    return '"' + _NEEDS_ESCAPE.sub(_escape_one, text) + '"'
 
 
-def _number(value):
-    if isinstance(value, bool):
+def _scalar_text(value):
+    if value is None:
+        return "null"
+    if value is True or value is False:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
@@ -108,31 +116,28 @@ def _number(value):
 
 
 def _dump(value, level, out):
-    pad = " " * level
-    if value == {}:
-        out.append("{  }")          # json-glib's empty object
-    elif value == []:
-        out.append("[]")
-    elif isinstance(value, dict):
-        out.append("{\n")
-        for i, (key, item) in enumerate(value.items()):
-            out.append(f"{pad} {_escape(key)} : ")
-            _dump(item, level + 1, out)
-            out.append(",\n" if i + 1 < len(value) else "\n")
-        out.append(pad + "}")
-    elif isinstance(value, list):
-        out.append("[\n")
-        for i, item in enumerate(value):
-            out.append(pad + " ")
-            _dump(item, level + 1, out)
-            out.append(",\n" if i + 1 < len(value) else "\n")
-        out.append(pad + "]")
-    elif value is None:
-        out.append("null")
-    elif isinstance(value, str):
+    """json-glib's pretty layout: one member or element a line, indented
+    one space a level, " : " after names, "[]" and "{  }" when empty."""
+    kind = type(value)
+    if kind is str:
         out.append(_escape(value))
+    elif kind is dict or kind is list:
+        if not value:
+            out.append("{  }" if kind is dict else "[]")
+            return
+        pad = " " * level
+        between = ",\n" + pad + " "
+        out.append(("{" if kind is dict else "[") + "\n" + pad + " ")
+        items = value.items() if kind is dict else enumerate(value)
+        for i, (key, item) in enumerate(items):
+            if i:
+                out.append(between)
+            if kind is dict:
+                out.append(_escape(key) + " : ")
+            _dump(item, level + 1, out)
+        out.append("\n" + pad + ("}" if kind is dict else "]"))
     else:
-        out.append(_number(value))
+        out.append(_scalar_text(value))
 
 
 def dumps(manifest):
