@@ -80,9 +80,15 @@ def check_c_uses_python_manifests(d, tree):
         if out.strip() != "7":
             sys.exit(f"FAIL: leafio show ['count'] of Python's {spec} file: {out!r}")
         print(f"ok Python's manifest is C's, and C uses it: {spec}")
-    # C's load of a path checks the manifest Python wrote.
+    # Python's own random access indexes the file from it too.
     py = os.path.join(d, "py.eqx")
     leafio.save(py, tree, "npy", manifest=True)
+    with leafio.open(py) as f:
+        assert f.from_manifest
+        loaded = f.load()
+        assert loaded["name"] == leafio.Opaque("str"), loaded["name"]
+        check_tree(loaded, dict(tree, name=loaded["name"]), "leafio.open of a file saved "
+                   "with a manifest")
     bad = bytearray(open(py, "rb").read())
     bad[-1] ^= 0xFF
     open(py, "wb").write(bad)
