@@ -261,6 +261,33 @@ def check_replacing(d, tree):
     print("ok saves remove stale manifests")
 
 
+def check_links(d, tree):
+    """A save through a link replaces the file it names and keeps the link
+    (and a replaced file its mode), as C saves do; the manifest goes beside
+    the file, where C's loads and tools look."""
+    step, latest = os.path.join(d, "step_1.eqx"), os.path.join(d, "newest.eqx")
+    leafio.save(step, {"x": np.arange(3.0)})
+    os.chmod(step, 0o640)
+    os.symlink("step_1.eqx", latest)
+    leafio.save(latest, tree, "compressed", manifest=True)
+    assert os.path.islink(latest), "the save replaced the link"
+    assert os.stat(step).st_mode & 0o777 == 0o640, oct(os.stat(step).st_mode)
+    assert os.path.exists(step + ".json") and not os.path.exists(latest + ".json")
+    assert json.loads(read_manifest(step))["file"] == "step_1.eqx"
+    run([CLI, "verify", step])
+    check_tree(leafio.load(latest, tree, "compressed"), tree, "load through the link")
+    leafio.save(latest, tree)                             # no manifest: the file's goes
+    assert not os.path.exists(step + ".json")
+    os.symlink("nowhere.eqx", os.path.join(d, "dangling.eqx"))
+    expect_error("a dangling link", ["dangling.eqx: is a symbolic link to nowhere.eqx, which "
+                                     "does not exist"], leafio.save,
+                 os.path.join(d, "dangling.eqx"), tree)
+    os.mkdir(os.path.join(d, "dir.eqx"))
+    expect_error("a directory", ["dir.eqx: is a directory; a save replaces only regular files"],
+                 leafio.save, os.path.join(d, "dir.eqx"), tree)
+    print("ok saves through links replace the file and put the manifest beside it")
+
+
 def check_concurrent_save(d, tree):
     """A save between a load's open and its check makes the check fail on
     the other save's manifest; the load starts again, as C's does."""
@@ -311,6 +338,7 @@ def main():
     check_python_checks_c_manifests(d, tree)
     check_malformed(d, tree)
     check_replacing(d, tree)
+    check_links(d, tree)
     check_concurrent_save(d, tree)
     print("interop-python-manifest: ok")
 

@@ -17,12 +17,11 @@ are byte for byte the C library's for the same tree and spec.
 """
 
 import builtins
-import fcntl
 import os
 
 import numpy as np
 
-from . import checksum, codecs, npyfmt
+from . import atomic, checksum, codecs, npyfmt
 from . import manifest as _manifest
 from .errors import LeafioError
 from .file import File
@@ -120,7 +119,9 @@ def write_leaves(f, tree, spec=None, name="<stream>", log=None):
 def save(path, tree, spec=None, manifest=False):
     """Saves ``tree``'s leaves to ``path`` (".eqx" added without a suffix), or
     to a binary file object.  A path is written to a temporary file renamed
-    over it when complete, so a failed save keeps the previous file.
+    over it when complete, so a failed save keeps the previous file.  As in
+    the C library, a replaced file keeps its mode, and a symbolic link to a
+    file replaces that file and stays (see :mod:`leafio.atomic`).
 
     With ``manifest``, ``PATH.json`` is written beside it (docs/MANIFEST.md:
     the skeleton, each leaf's codec, each record's offset, size and
@@ -135,21 +136,22 @@ def save(path, tree, spec=None, manifest=False):
         write_leaves(path, tree, spec, getattr(path, "name", "<stream>"))
         return
     path = _with_suffix(path)
+    target, mode = atomic.destination(path)     # a link's file, as C saves
     if manifest:
         if not checksum.AVAILABLE:
             raise LeafioError(f"{path}: a manifest needs XXH3-64 (python3-xxhash or "
                               f"libxxhash), and neither was found")
-        _manifest.check_name_fits(path)
+        _manifest.check_name_fits(target)
     log = [] if manifest else None
-    temporary = _manifest.temporary_beside(path)
+    temporary = atomic.temporary_beside(target)
     try:
-        with _manifest.create_new(temporary) as f:
+        with atomic.create_new(temporary, mode) as f:
             write_leaves(f, tree, spec, path, log)
             size = f.tell()
         text = None
         if manifest:
-            text = _manifest.dumps(_manifest.build(path, tree, log, size))
-        _commit(temporary, path, text)
+            text = _manifest.dumps(_manifest.build(target, tree, log, size))
+        _commit(temporary, target, text)
     except BaseException:
         if os.path.lexists(temporary):
             os.unlink(temporary)
@@ -161,7 +163,7 @@ def _commit(temporary, path, manifest_text):
     writing the new one (if any), holding the directory's lock as the C
     library does, so that a concurrent save of the same path by either never
     leaves one save's data beside the other's manifest."""
-    lock = _lock_directory(path)
+    lock = atomic.lock_directory(path)
     try:
         _manifest.remove(path)
         os.replace(temporary, path)
@@ -170,22 +172,6 @@ def _commit(temporary, path, manifest_text):
     finally:
         if lock is not None:
             os.close(lock)
-
-
-def _lock_directory(path):
-    """The directory of ``path`` opened and locked (flock, as C saves lock
-    it), or None when it cannot be: as in C, the save then goes on unlocked."""
-    try:
-        fd = os.open(os.path.dirname(os.path.abspath(path)),
-                     os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
 
 
 def fit_leaf(like, value):

@@ -15,9 +15,8 @@ import json
 import mmap
 import os
 import re
-import secrets
 
-from . import npyfmt
+from . import atomic, npyfmt
 from .checksum import xxh3_64
 from .errors import LeafioError
 from .skeleton import skeleton_object
@@ -151,46 +150,21 @@ def dumps(manifest):
 def check_name_fits(eqx_path):
     """Refuses a data file name too long to have a manifest beside it."""
     directory, base = os.path.split(os.path.abspath(eqx_path))
-    try:
-        name_max = os.pathconf(directory, "PC_NAME_MAX")
-    except (OSError, ValueError):
-        name_max = 255
+    limit = atomic.name_max(directory)
     length = len(os.fsencode(base)) + len(".json")
-    if length > name_max:
+    if length > limit:
         raise LeafioError(f"{eqx_path}: the manifest's name would be {length} bytes, too long "
-                          f"for this filesystem ({name_max} at most); save it under a shorter "
+                          f"for this filesystem ({limit} at most); save it under a shorter "
                           f"name or without a manifest")
-
-
-def temporary_beside(path):
-    """A new temporary file's name in ``path``'s directory, ``path``'s name
-    cut so that the whole fits the filesystem's limit on names."""
-    directory, name = os.path.split(os.path.abspath(path))
-    try:
-        name_max = os.pathconf(directory, "PC_NAME_MAX")
-    except (OSError, ValueError):
-        name_max = 255
-    suffix = f".{secrets.token_hex(6)}.tmp"
-    room = max(1, name_max - len(suffix) - 1)
-    cut = os.fsencode(name)[:room].decode(errors="ignore") or "leafio"
-    return os.path.join(directory, f".{cut}{suffix}")
-
-
-def create_new(path):
-    """Opens a new file for writing, created as open() would create it
-    (0666 less the umask)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
-                 0o666)
-    return os.fdopen(fd, "wb")
 
 
 def put(eqx_path, text):
     """Puts ``text`` in place as the manifest of ``eqx_path``: written to a
     temporary file renamed over the target, so no reader sees half."""
     target = path_of(eqx_path)
-    temporary = temporary_beside(target)
+    temporary = atomic.temporary_beside(target)
     try:
-        with create_new(temporary) as f:
+        with atomic.create_new(temporary) as f:
             f.write(text.encode())
         os.replace(temporary, target)
     except OSError as e:
