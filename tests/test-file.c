@@ -533,6 +533,81 @@ START_TEST (test_checksum_big_records)
 }
 END_TEST
 
+/* Records are hashed beside the read from 2 MiB on, in pieces of 256 KiB
+ * (core/file/file-read.c): sizes on both sides of the threshold and of a
+ * piece, damaged in the first byte, on either side of a piece boundary, in
+ * the middle and in the last byte; read, and mapped. */
+#define HASH_BESIDE_MIN ((gsize) 2 << 20)
+#define PIECE ((gsize) 256 * 1024)
+
+/* A tree of one uint8 vector whose record is `record_size` bytes. */
+static LfNode *
+one_record (gsize record_size)
+{
+  gsize header = 128;   /* numpy's header for a short 1-d shape */
+  return lf_list_new_take (1, vector (LF_DTYPE_UINT8, record_size - header, 9));
+}
+
+START_TEST (test_checksum_pieces)
+{
+  static const gsize sizes[] = {
+    HASH_BESIDE_MIN - 1, HASH_BESIDE_MIN, HASH_BESIDE_MIN + 1, HASH_BESIDE_MIN + PIECE,
+    HASH_BESIDE_MIN + PIECE + 1, 3 * HASH_BESIDE_MIN + 7,
+  };
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      g_autoptr (LfNode) tree = one_record (sizes[s]);
+      g_autofree char *path = save_model ("pieces.eqx", tree, NULL, LF_SAVE_MANIFEST);
+      g_autoptr (GBytes) contents = lf_test_read_file (path);
+      gsize size = g_bytes_get_size (contents);
+      ck_assert_uint_eq (size, sizes[s]);
+      const gsize damage[] = { 0, PIECE - 1, PIECE, size / 2, size - 1 };
+      for (guint d = 0; d < G_N_ELEMENTS (damage); d++)
+        for (int mapped = 0; mapped < 2; mapped++)
+          {
+            GError *error = NULL;
+            lf_test_write_file (path, g_bytes_get_data (contents, NULL), size);
+            g_autoptr (LfFile) file = open_ok (path, tree, NULL, mapped ? LF_FILE_MMAP : 0);
+            g_autoptr (LfNode) good = lf_file_read (file, "[0]", &error);
+            LF_ASSERT_NO_ERROR (error);
+            ck_assert (lf_tree_equal (good, lf_node_get_child (tree, 0)));
+            guint8 *damaged = g_memdup2 (g_bytes_get_data (contents, NULL), size);
+            damaged[damage[d]] ^= 0x10;
+            lf_test_write_file (path, damaged, size);
+            g_free (damaged);
+            g_autoptr (LfFile) reopened = open_ok (path, tree, NULL,
+                                                   mapped ? LF_FILE_MMAP : 0);
+            ck_assert (lf_file_read (reopened, "[0]", &error) == NULL);
+            g_autofree char *expected = g_strdup_printf ("record 0 at offset 0 ([0]): the "
+                                                         "record (%" G_GSIZE_FORMAT " bytes) "
+                                                         "has checksum", size);
+            LF_ASSERT_ERROR (error, LF_ERROR_CHECKSUM, expected);
+          }
+    }
+}
+END_TEST
+
+/* A record of no data (a header only) and a file of no records. */
+START_TEST (test_empty_records)
+{
+  gsize none = 0;
+  g_autoptr (LfNode) tree = lf_list_new_take (2, ramp (LF_DTYPE_FLOAT32, 1, &none, 0),
+                                              lf_none_new ());
+  g_autofree char *path = save_model ("empty.eqx", tree, NULL, LF_SAVE_MANIFEST);
+  for (int mapped = 0; mapped < 2; mapped++)
+    {
+      g_autoptr (LfFile) file = open_ok (path, tree, NULL, mapped ? LF_FILE_MMAP : 0);
+      ck_assert (lf_file_is_indexed_from_manifest (file));
+      assert_reads_match (file, tree);
+    }
+  g_autoptr (LfNode) nothing = lf_list_new_take (1, lf_none_new ());
+  g_autofree char *empty = save_model ("nothing.eqx", nothing, NULL, LF_SAVE_MANIFEST);
+  g_autoptr (LfFile) file = open_ok (empty, nothing, NULL, LF_FILE_DEFAULT);
+  ck_assert (lf_file_is_indexed_from_manifest (file));
+  assert_reads_match (file, nothing);
+}
+END_TEST
+
 START_TEST (test_bad_files)
 {
   g_autoptr (LfNode) tree = model (10);
@@ -643,6 +718,8 @@ lf_test_suite (void)
   tcase_add_test (tc, test_stale_manifest);
   tcase_add_test (tc, test_checksum_on_read);
   tcase_add_test (tc, test_checksum_big_records);
+  tcase_add_test (tc, test_checksum_pieces);
+  tcase_add_test (tc, test_empty_records);
   tcase_add_test (tc, test_bad_files);
   suite_add_tcase (s, tc);
   return s;
