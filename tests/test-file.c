@@ -533,11 +533,11 @@ START_TEST (test_checksum_big_records)
 }
 END_TEST
 
-/* Records are hashed beside the read from 2 MiB on, in pieces of 256 KiB
- * (core/file/file-read.c): sizes on both sides of the threshold and of a
+/* Records are read with a helper thread from 2 MiB on, in pieces of 256
+ * KiB hashed in order (core/file/file-read.c): sizes on both sides of the threshold and of a
  * piece, damaged in the first byte, on either side of a piece boundary, in
  * the middle and in the last byte; read, and mapped. */
-#define HASH_BESIDE_MIN ((gsize) 2 << 20)
+#define SHARED_READ_MIN ((gsize) 2 << 20)
 #define PIECE ((gsize) 256 * 1024)
 
 /* A tree of one uint8 vector whose record is `record_size` bytes. */
@@ -551,8 +551,8 @@ one_record (gsize record_size)
 START_TEST (test_checksum_pieces)
 {
   static const gsize sizes[] = {
-    HASH_BESIDE_MIN - 1, HASH_BESIDE_MIN, HASH_BESIDE_MIN + 1, HASH_BESIDE_MIN + PIECE,
-    HASH_BESIDE_MIN + PIECE + 1, 3 * HASH_BESIDE_MIN + 7,
+    SHARED_READ_MIN - 1, SHARED_READ_MIN, SHARED_READ_MIN + 1, SHARED_READ_MIN + PIECE,
+    SHARED_READ_MIN + PIECE + 1, 3 * SHARED_READ_MIN + 7,
   };
   for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
     {
@@ -652,6 +652,7 @@ typedef struct {
   LfFile *file;
   LfNode *tree;
   guint seed;
+  guint rounds;
   gboolean ok;
 } Reader;
 
@@ -661,7 +662,7 @@ read_many (gpointer data)
   Reader *reader = data;
   g_autoptr (GPtrArray) leaves = lf_tree_get_leaves (reader->tree, NULL, NULL);
   reader->ok = TRUE;
-  for (guint round = 0; round < 200 && reader->ok; round++)
+  for (guint round = 0; round < reader->rounds && reader->ok; round++)
     {
       gsize i = (round * 7 + reader->seed * 3) % leaves->len;
       const LfFileEntry *entry = lf_file_get_entry (reader->file, i);
@@ -676,22 +677,28 @@ read_many (gpointer data)
 
 START_TEST (test_threads)
 {
-  g_autoptr (LfNode) tree = model (300);
-  g_autofree char *path = save_model ("threads.eqx", tree, NULL, LF_SAVE_MANIFEST);
-  for (int mapped = 0; mapped < 2; mapped++)
+  /* Small records, and weights of 2.3 MB that each read shares with a
+   * helper thread. */
+  static const struct { gsize rows; guint rounds; } cases[] = { { 300, 200 }, { 9000, 16 } };
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
     {
-      g_autoptr (LfFile) file = open_ok (path, tree, NULL, mapped ? LF_FILE_MMAP : 0);
-      Reader readers[4];
-      GThread *threads[4];
-      for (guint t = 0; t < 4; t++)
+      g_autoptr (LfNode) tree = model (cases[c].rows);
+      g_autofree char *path = save_model ("threads.eqx", tree, NULL, LF_SAVE_MANIFEST);
+      for (int mapped = 0; mapped < 2; mapped++)
         {
-          readers[t] = (Reader) { file, tree, t, FALSE };
-          threads[t] = g_thread_new ("reader", read_many, &readers[t]);
-        }
-      for (guint t = 0; t < 4; t++)
-        {
-          g_thread_join (threads[t]);
-          ck_assert_msg (readers[t].ok, "thread %u read a wrong leaf", t);
+          g_autoptr (LfFile) file = open_ok (path, tree, NULL, mapped ? LF_FILE_MMAP : 0);
+          Reader readers[4];
+          GThread *threads[4];
+          for (guint t = 0; t < 4; t++)
+            {
+              readers[t] = (Reader) { file, tree, t, cases[c].rounds, FALSE };
+              threads[t] = g_thread_new ("reader", read_many, &readers[t]);
+            }
+          for (guint t = 0; t < 4; t++)
+            {
+              g_thread_join (threads[t]);
+              ck_assert_msg (readers[t].ok, "thread %u read a wrong leaf", t);
+            }
         }
     }
 }

@@ -2,171 +2,188 @@
  *
  * Hashing a big record after reading it cost about as much as the read
  * (the kernel's copy out of the page cache and XXH3 run at about the same
- * speed here, 16 GB/s), and hashing each piece right after it landed saved
- * nothing: the hash is bound by its own arithmetic, not by memory.  So a
- * big record is hashed on a second thread that follows the read piece by
- * piece, and the read costs little more than the copy.  When no thread
- * has started on the hash by the time the read is done, the reader hashes
- * the record itself. */
+ * speed here, 16 GB/s), and hashing each piece right after it landed, still
+ * in cache, saved nothing: the hash is bound by its own arithmetic.  So a
+ * big record is read in pieces by the caller and by a helper thread, and
+ * the caller hashes the pieces in order as they land.  The caller never
+ * waits for the helper to start: pieces go to whoever asks first, so on a
+ * busy machine the caller reads and hashes them all itself, as before. */
 #include "config.h"
 #include <xxhash.h>
 #include "file-private.h"
 
-/* Records from this size on are hashed beside the read. */
-#define HASH_BESIDE_MIN ((gsize) 2 << 20)
-/* The pieces the read hands to the hashing thread: small enough that the
- * hash of the last one adds little after the read, big enough that the
- * handing over costs nothing (64 KiB to 2 MiB measured alike). */
+/* Records from this size on are read with a helper. */
+#define SHARED_READ_MIN ((gsize) 2 << 20)
+/* Small enough that the hash of the last piece adds little after the
+ * read, big enough that the handing over costs nothing (64 KiB to 2 MiB
+ * measured alike). */
 #define PIECE ((gsize) 256 * 1024)
 
-/* One record being read and hashed; shared by the reader and the hashing
- * thread, freed by whoever drops the last reference. */
+/* One record being read by the caller and a helper; freed by whoever
+ * drops the last reference. */
 typedef struct {
   gint refs;
   GMutex lock;
   GCond cond;
-  const guint8 *data;
+  LfFile *file;          /* borrowed: the caller waits for the helper's reads */
+  guint8 *buffer;
   gsize count;
-  gsize landed;       /* bytes read so far */
-  gboolean stopped;   /* the read failed: no more will land */
-  gboolean claimed;   /* someone is hashing (or has hashed) */
-  gboolean hashed;
-  guint64 hash;
-} HashJob;
+  guint64 offset;
+  guint n_pieces;
+  guint next;            /* the next piece nobody reads yet */
+  guint8 *landed;        /* per piece: read */
+  guint helper_reading;  /* pieces the helper is reading */
+  gboolean failed;       /* a read failed: nobody starts another */
+} SharedRead;
 
 static void
-job_unref (HashJob *job)
+shared_unref (SharedRead *job)
 {
   if (!g_atomic_int_dec_and_test (&job->refs))
     return;
   g_mutex_clear (&job->lock);
   g_cond_clear (&job->cond);
+  g_free (job->landed);
   g_free (job);
 }
 
 static gboolean
-job_claim (HashJob *job)
+read_piece (SharedRead *job, guint piece)
 {
-  g_mutex_lock (&job->lock);
-  gboolean mine = !job->claimed;
-  job->claimed = TRUE;
-  g_mutex_unlock (&job->lock);
-  return mine;
+  gsize from = (gsize) piece * PIECE;
+  return _lf_file_read_part (job->file, job->buffer, job->count, job->offset, from,
+                             MIN (PIECE, job->count - from), NULL);
 }
 
-/* Hashes the record as it lands; stops early when the read failed. */
-static void
-job_hash (HashJob *job)
+/* The next piece to read, or n_pieces when all are taken (or a read
+ * failed).  Called locked. */
+static guint
+take_piece (SharedRead *job)
 {
-  XXH3_state_t *state = XXH3_createState ();
-  gboolean whole = state == NULL;   /* no memory for a state: at the end */
-  if (state != NULL)
-    XXH3_64bits_reset (state);
-  gsize done = 0;
-  gboolean stopped = FALSE;
-  while (done < job->count && !stopped)
+  return job->failed || job->next >= job->n_pieces ? job->n_pieces : job->next++;
+}
+
+static void
+land_piece (SharedRead *job, guint piece, gboolean ok)
+{
+  if (ok)
+    job->landed[piece] = TRUE;
+  else
+    job->failed = TRUE;
+  g_cond_broadcast (&job->cond);
+}
+
+static void
+help_read (gpointer data, G_GNUC_UNUSED gpointer user_data)
+{
+  SharedRead *job = data;
+  g_mutex_lock (&job->lock);
+  for (guint piece; (piece = take_piece (job)) < job->n_pieces;)
     {
-      g_mutex_lock (&job->lock);
-      while (job->landed == done && !job->stopped)
-        g_cond_wait (&job->cond, &job->lock);
-      gsize landed = job->landed;
-      stopped = job->stopped;
+      job->helper_reading++;
       g_mutex_unlock (&job->lock);
-      if (!whole)
-        XXH3_64bits_update (state, job->data + done, landed - done);
-      done = landed;
+      gboolean ok = read_piece (job, piece);
+      g_mutex_lock (&job->lock);
+      job->helper_reading--;
+      land_piece (job, piece, ok);
     }
-  guint64 hash = 0;
-  if (!stopped)
-    hash = whole ? XXH3_64bits (job->data, job->count) : XXH3_64bits_digest (state);
-  if (state != NULL)
-    XXH3_freeState (state);
-  g_mutex_lock (&job->lock);
-  job->hash = hash;
-  job->hashed = TRUE;
-  g_cond_signal (&job->cond);
   g_mutex_unlock (&job->lock);
-}
-
-static void
-run_job (gpointer data, G_GNUC_UNUSED gpointer user_data)
-{
-  HashJob *job = data;
-  if (job_claim (job))
-    job_hash (job);
-  job_unref (job);
+  shared_unref (job);
 }
 
 /* Threads shared by every file's reads; idle ones are kept a while by
  * GLib, so a series of reads does not start a thread each. */
 static GThreadPool *
-hash_pool (void)
+helper_pool (void)
 {
   static GThreadPool *pool;
   if (g_once_init_enter (&pool))
-    g_once_init_leave (&pool, g_thread_pool_new (run_job, NULL,
+    g_once_init_leave (&pool, g_thread_pool_new (help_read, NULL,
                                                  (gint) MAX (g_get_num_processors (), 1),
                                                  FALSE, NULL));
   return pool;
 }
 
-static void
-job_land (HashJob *job, gsize landed, gboolean stopped)
+/* Hashes the pieces in order, reading the next untaken one whenever the
+ * one due has not landed.  FALSE when a read failed. */
+static gboolean
+read_and_hash (SharedRead *job, XXH3_state_t *state)
 {
+  guint hashed = 0;
   g_mutex_lock (&job->lock);
-  job->landed = landed;
-  job->stopped = stopped;
-  g_cond_signal (&job->cond);
+  while (hashed < job->n_pieces && !job->failed)
+    {
+      if (job->landed[hashed])
+        {
+          g_mutex_unlock (&job->lock);
+          gsize from = (gsize) hashed * PIECE;
+          XXH3_64bits_update (state, job->buffer + from, MIN (PIECE, job->count - from));
+          hashed++;
+          g_mutex_lock (&job->lock);
+          continue;
+        }
+      guint piece = take_piece (job);
+      if (piece == job->n_pieces)
+        {
+          g_cond_wait (&job->cond, &job->lock);   /* the helper has it */
+          continue;
+        }
+      g_mutex_unlock (&job->lock);
+      gboolean ok = read_piece (job, piece);
+      g_mutex_lock (&job->lock);
+      land_piece (job, piece, ok);
+    }
+  /* The buffer is the caller's again once the helper's reads are over. */
+  job->failed = TRUE;
+  while (job->helper_reading > 0)
+    g_cond_wait (&job->cond, &job->lock);
   g_mutex_unlock (&job->lock);
+  return hashed == job->n_pieces;
 }
 
-/* Reads with a hashing thread following; the hash once both are done. */
-static gboolean
-read_hashed_beside (LfFile *file, HashJob *job, guint8 *buffer, guint64 offset,
-                    guint64 *hash, GError **error)
+static SharedRead *
+shared_new (LfFile *file, guint8 *buffer, gsize count, guint64 offset)
 {
-  gsize done = 0;
-  gboolean ok = TRUE;
-  while (ok && done < job->count)
-    {
-      gsize piece = MIN (job->count - done, PIECE);
-      ok = _lf_file_read_part (file, buffer, job->count, offset, done, piece, error);
-      done += ok ? piece : 0;
-      job_land (job, done, !ok);
-    }
-  if (job_claim (job))
-    job_hash (job);   /* no thread got to it: the bytes are all here */
-  g_mutex_lock (&job->lock);
-  while (!job->hashed)
-    g_cond_wait (&job->cond, &job->lock);
-  *hash = job->hash;
-  g_mutex_unlock (&job->lock);
-  return ok;
+  SharedRead *job = g_new0 (SharedRead, 1);
+  job->refs = 1;
+  g_mutex_init (&job->lock);
+  g_cond_init (&job->cond);
+  job->file = file;
+  job->buffer = buffer;
+  job->count = count;
+  job->offset = offset;
+  job->n_pieces = (guint) ((count + PIECE - 1) / PIECE);
+  job->landed = g_new0 (guint8, job->n_pieces);
+  return job;
 }
 
 gboolean
 _lf_file_read_hashed (LfFile *file, guint8 *buffer, gsize count, guint64 offset,
                       guint64 *hash, GError **error)
 {
-  if (count < HASH_BESIDE_MIN || g_get_num_processors () < 2)
+  XXH3_state_t *state = count >= SHARED_READ_MIN && count / PIECE < G_MAXUINT
+                        && g_get_num_processors () > 1 ? XXH3_createState () : NULL;
+  if (state != NULL)
     {
-      if (!_lf_file_read_exact (file, buffer, count, offset, error))
-        return FALSE;
-      *hash = XXH3_64bits (buffer, count);
-      return TRUE;
+      XXH3_64bits_reset (state);
+      SharedRead *job = shared_new (file, buffer, count, offset);
+      GThreadPool *pool = helper_pool ();
+      g_atomic_int_inc (&job->refs);
+      if (pool == NULL || !g_thread_pool_push (pool, job, NULL))
+        shared_unref (job);   /* no helper: the caller reads it all */
+      gboolean ok = read_and_hash (job, state);
+      shared_unref (job);
+      *hash = XXH3_64bits_digest (state);
+      XXH3_freeState (state);
+      if (ok)
+        return TRUE;
+      /* A piece could not be read: read it all again for the error that
+       * names the whole record (the file changed if this succeeds). */
     }
-  HashJob *job = g_new0 (HashJob, 1);
-  job->refs = 2;
-  g_mutex_init (&job->lock);
-  g_cond_init (&job->cond);
-  job->data = buffer;
-  job->count = count;
-  GThreadPool *pool = hash_pool ();
-  if (pool == NULL || !g_thread_pool_push (pool, job, NULL))
-    job_unref (job);   /* never runs: the reader hashes */
-  gboolean ok = read_hashed_beside (file, job, buffer, offset, hash, error);
-  job_unref (job);
-  return ok;
+  if (!_lf_file_read_exact (file, buffer, count, offset, error))
+    return FALSE;
+  *hash = XXH3_64bits (buffer, count);
+  return TRUE;
 }
 
 guint64
