@@ -98,6 +98,20 @@ cat "$tmp/npy/000001.npy" | "$leafio" pack -q "$tmp/twice.eqx" - "$tmp/npy/00000
 has "$tmp/err" "named twice"
 cat "$tmp/npy/000001.npy" | "$leafio" pack -q - "$tmp/npy/000000.npy" - | cmp -s - "$tmp/packed.eqx" \
   || fail "pack OUT '-' with an input from '-' differs"
+# A pipe is read into memory whole, up to LEAFIO_MAX_STDIN (default half the
+# memory): a pipe that never ends stops there, with exit 2 and a message.
+size=$(wc -c <"$tmp/plain.eqx" | tr -d ' ')
+cat "$tmp/plain.eqx" | LEAFIO_MAX_STDIN=$size "$leafio" inspect - >"$tmp/out" \
+  || fail "inspect - of a pipe at LEAFIO_MAX_STDIN failed"
+cat "$tmp/plain.eqx" | LEAFIO_MAX_STDIN=$((size - 1)) "$leafio" inspect - 2>"$tmp/err" \
+  && fail "inspect - read past LEAFIO_MAX_STDIN"
+has "$tmp/err" "stdin: more than $((size - 1)) bytes: too large to hold in memory"
+cat /dev/zero | LEAFIO_MAX_STDIN=3M "$leafio" inspect - 2>"$tmp/err" \
+  && fail "inspect - of an endless pipe succeeded"
+has "$tmp/err" "stdin: more than 3145728 bytes"; has "$tmp/err" "LEAFIO_MAX_STDIN"
+LEAFIO_MAX_STDIN=lots "$leafio" inspect - </dev/null 2>"$tmp/err" \
+  && fail "a bad LEAFIO_MAX_STDIN was taken"
+has "$tmp/err" "LEAFIO_MAX_STDIN: expected a size in bytes"
 # --like reads stdin as a stream.
 "$leafio" skeleton "$tmp/plain.eqx" >"$tmp/skel.json"
 cat "$tmp/plain.eqx" | "$leafio" convert -q --like "$tmp/skel.json" --spec float16 - - \

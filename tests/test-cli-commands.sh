@@ -134,9 +134,33 @@ expect 2 "$leafio" show model.eqx "weight"
 has err "weight"
 expect 2 "$leafio" show model.eqx "['layers']"
 has err "is a subtree"
-# No manifest and no --like: nothing says where the leaf is.
+# No manifest and no --like: the records are named [0], [1], ... as inspect
+# numbers them (numpy's own files, every dtype), and a tree path says so.
 expect 2 "$leafio" show model-plain.eqx "['n']"
-has err "model-plain.eqx"
+has err "model-plain.eqx: no key \['n'\] in list of 4"
+has err "named by record: \[0\] to \[3\]"
+expect 0 "$leafio" show model-plain.eqx "[3]"
+[ "$(cat out)" = "[0 1 2 3 4 5]" ] || fail "show [3] by record: $(cat out)"
+expect 2 "$leafio" show model-plain.eqx "[4]"
+has err "named by record: \[0\] to \[3\]"
+expect 2 "$leafio" show model-plain.eqx ""
+has err "is a subtree"; has err "named by record"
+i=0
+: >many.by-record
+while [ "$i" -lt "$n" ]; do
+  "$leafio" show many.eqx "[$i]" >>many.by-record || fail "show [$i] by record"
+  i=$((i + 1))
+done
+diff -u many.expected many.by-record >&2 || fail "show by record differs from numpy's"
+# A file of one record: "" names its leaf, as for a tree of one leaf.
+"$py" -c 'import numpy as np; np.save("one.eqx", np.arange(3, dtype=np.int16))'
+mv one.eqx.npy one.eqx 2>/dev/null || true
+expect 0 "$leafio" show one.eqx ""
+[ "$(cat out)" = "[0 1 2]" ] || fail "show of a one-record file: $(cat out)"
+expect 0 "$leafio" show one.eqx "[0]"
+: >empty.eqx
+expect 2 "$leafio" show empty.eqx "[0]"
+has err "holds no records"
 expect 2 "$leafio" show --like nope.json model-plain.eqx "['n']"
 has err "nope.json"
 expect 2 "$leafio" show model.eqx

@@ -144,7 +144,12 @@ extern guint64 cli_max_record_size;
 /* "4096", "512K", "4G", "4GiB", "1TB": bytes, with binary units (K is
  * 1024).  LF_ERROR_PARSE naming `what` when `text` is not one. */
 gboolean cli_parse_size (const char *what, const char *text, guint64 *value, GError **error);
-/* Reads LEAFIO_MAX_RECORD_SIZE into cli_max_record_size when it is set. */
+/* The most '-' (stdin) may hold, since it is read into memory whole: half
+ * the machine's memory unless LEAFIO_MAX_STDIN says otherwise (0: only
+ * memory itself). */
+#define CLI_MAX_STDIN_ENV "LEAFIO_MAX_STDIN"
+extern guint64 cli_max_stdin;
+/* Reads LEAFIO_MAX_RECORD_SIZE and LEAFIO_MAX_STDIN when they are set. */
 gboolean cli_limits_init (GError **error);
 /* Adds --max-record-size to `context`'s main group. */
 void cli_limits_add_options (GOptionContext *context);
@@ -260,6 +265,11 @@ typedef void (*CliUnknownFunc) (const CliRecordInfo *info, gpointer user_data);
 gboolean cli_reader_walk (CliReader *reader, const CliSkeleton *skeleton, const char *label,
                           CliMatchFunc func, CliUnknownFunc unknown_func, gpointer user_data,
                           GError **error);
+
+/* The skeleton of a file read without one: a list with one abstract array
+ * a record, of the dtype and shape its codec describes (what `leafio
+ * skeleton` prints).  Transfer full. */
+LfNode *cli_records_skeleton (CliReader *reader, const char *label, GError **error);
 
 /* ---- output.c: atomic output files ---------------------------------------- */
 

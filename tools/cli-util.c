@@ -13,6 +13,7 @@ gboolean cli_quiet = FALSE;
 gboolean cli_force = FALSE;
 gboolean cli_human = FALSE;
 guint64 cli_max_record_size = CLI_DEFAULT_MAX_RECORD_SIZE;
+guint64 cli_max_stdin = G_MAXUINT64;  /* until cli_limits_init */
 
 /* GOption stops at "--" but leaves it among the arguments; every command
  * takes what follows it as file names ("leafio inspect -- -d.eqx"). */
@@ -224,13 +225,31 @@ cli_parse_size (const char *what, const char *text, guint64 *value, GError **err
   return TRUE;
 }
 
+/* Half the physical memory: a pipe that never ends fails before the
+ * machine runs out, not after. */
+static guint64
+default_max_stdin (void)
+{
+  long pages = sysconf (_SC_PHYS_PAGES), page = sysconf (_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0)
+    return G_MAXUINT64;
+  return (guint64) pages / 2 * (guint64) page;
+}
+
 gboolean
 cli_limits_init (GError **error)
 {
-  const char *text = g_getenv (CLI_MAX_RECORD_SIZE_ENV);
-  if (text == NULL)
-    return TRUE;
-  return cli_parse_size (CLI_MAX_RECORD_SIZE_ENV, text, &cli_max_record_size, error);
+  const char *record = g_getenv (CLI_MAX_RECORD_SIZE_ENV);
+  const char *in = g_getenv (CLI_MAX_STDIN_ENV);
+  cli_max_stdin = default_max_stdin ();
+  if (record != NULL
+      && !cli_parse_size (CLI_MAX_RECORD_SIZE_ENV, record, &cli_max_record_size, error))
+    return FALSE;
+  if (in != NULL && !cli_parse_size (CLI_MAX_STDIN_ENV, in, &cli_max_stdin, error))
+    return FALSE;
+  if (cli_max_stdin == 0)
+    cli_max_stdin = G_MAXUINT64;
+  return TRUE;
 }
 
 static gboolean
@@ -276,25 +295,35 @@ cli_claim_stdin (GError **error)
 
 #define STDIN_CHUNK ((gsize) 1 << 20)
 
+static GBytes *
+fail_stdin_too_large (guint8 *data, gsize size, GError **error)
+{
+  g_free (data);
+  g_set_error (error, LF_ERROR, LF_ERROR_TOO_LARGE, "%s: more than %" G_GSIZE_FORMAT
+               " bytes: too large to hold in memory (the limit is %s or half the "
+               "memory); save it to a file and name the file instead", CLI_STDIN_NAME, size,
+               CLI_MAX_STDIN_ENV);
+  return NULL;
+}
+
 GBytes *
 cli_read_stdin (GError **error)
 {
   gsize size = 0, allocated = 0;
   guint8 *data = NULL;
+  /* One byte past the limit is read to tell "at the limit" from "over". */
+  guint64 limit = MIN (cli_max_stdin, (guint64) G_MAXSIZE - STDIN_CHUNK);
   for (;;)
     {
+      if (size > limit)
+        return fail_stdin_too_large (data, (gsize) limit, error);
       if (allocated - size < STDIN_CHUNK)
         {
-          gsize want = MAX (allocated * 2, STDIN_CHUNK);
+          gsize want = (gsize) MIN ((guint64) MAX (allocated * 2, STDIN_CHUNK),
+                                    MAX (limit + 1, (guint64) size + STDIN_CHUNK));
           guint8 *bigger = want > allocated ? g_try_realloc (data, want) : NULL;
           if (bigger == NULL)
-            {
-              g_free (data);
-              g_set_error (error, LF_ERROR, LF_ERROR_TOO_LARGE, "%s: more than %"
-                           G_GSIZE_FORMAT " bytes: too large to hold in memory",
-                           CLI_STDIN_NAME, size);
-              return NULL;
-            }
+            return fail_stdin_too_large (data, size, error);
           data = bigger;
           allocated = want;
         }

@@ -449,18 +449,6 @@ cli_cmd_inspect (int argc, char **argv)
   return ok ? CLI_EXIT_OK : cli_fail (error);
 }
 
-/* The skeleton command's record: an abstract array of its dtype and shape. */
-static gboolean
-add_abstract_leaf (const LfPath *path, const char *path_text, LfNode *leaf,
-                   const CliRecordInfo *info, gpointer user_data, GError **error)
-{
-  const LfRecordInfo *record = info->record;
-  g_ptr_array_add (user_data, lf_array_new_abstract (lf_record_info_get_dtype (record),
-                                                     lf_record_info_get_ndim (record),
-                                                     lf_record_info_get_shape (record)));
-  return TRUE;
-}
-
 int
 cli_cmd_skeleton (int argc, char **argv)
 {
@@ -494,19 +482,20 @@ cli_cmd_skeleton (int argc, char **argv)
       cli_reader_set_codec (reader, codec);
     }
 
-  g_autoptr (GPtrArray) leaves = g_ptr_array_new_with_free_func ((GDestroyNotify) lf_node_unref);
-  if (!cli_reader_walk (reader, NULL, "reading", add_abstract_leaf, NULL, leaves, &error))
+  g_autoptr (LfNode) records = cli_records_skeleton (reader, "reading", &error);
+  if (records == NULL)
     return cli_fail (error);
 
   /* One record a line: as easy to read and edit as the library's pretty
    * form is long. */
   g_autoptr (GString) out = g_string_new ("[");
-  for (guint i = 0; i < leaves->len; i++)
+  gsize n = lf_node_get_n_children (records);
+  for (gsize i = 0; i < n; i++)
     {
-      g_autofree char *item = lf_tree_to_json (g_ptr_array_index (leaves, i), FALSE);
+      g_autofree char *item = lf_tree_to_json (lf_node_get_child (records, i), FALSE);
       g_string_append_printf (out, "%s\n  %s", i > 0 ? "," : "", item);
     }
-  g_string_append (out, leaves->len > 0 ? "\n]" : "]");
+  g_string_append (out, n > 0 ? "\n]" : "]");
   puts (out->str);
   return CLI_EXIT_OK;
 }

@@ -126,8 +126,29 @@ fail_not_found (LfFile *file, const char *path, GError *error)
   return status;
 }
 
+/* A file read without --like or a manifest names its leaves by record. */
 static int
-show_leaf (LfFile *file, const char *path, LfNode *leaf, gboolean stats)
+fail_not_found_by_record (LfFile *file, GError *error)
+{
+  gsize n = lf_file_get_n_entries (file);
+  int status = cli_fail (error);
+  if (n == 0)
+    fprintf (stderr, "%s holds no records\n", lf_file_get_name (file));
+  else
+    fprintf (stderr, "Without a manifest beside it or --like, the leaves of %s are named by "
+             "record: [0] to [%" G_GSIZE_FORMAT "]\n", lf_file_get_name (file), n - 1);
+  return status;
+}
+
+static int
+fail_not_a_leaf (LfFile *file, const char *path, GError *error, gboolean by_record)
+{
+  return by_record ? fail_not_found_by_record (file, error)
+                   : fail_not_found (file, path, error);
+}
+
+static int
+show_leaf (LfFile *file, const char *path, LfNode *leaf, gboolean stats, gboolean by_record)
 {
   const LfFileEntry *entry = lf_file_lookup (file, path);
   LfNodeKind kind = lf_node_get_kind (leaf);
@@ -143,7 +164,7 @@ show_leaf (LfFile *file, const char *path, LfNode *leaf, gboolean stats)
         g_set_error (&error, LF_ERROR, LF_ERROR_NOT_FOUND,
                      "%s: '%s' is a %s leaf: the file holds no values for it",
                      lf_file_get_name (file), path, lf_node_kind_name (kind));
-      return fail_not_found (file, path, g_steal_pointer (&error));
+      return fail_not_a_leaf (file, path, g_steal_pointer (&error), by_record);
     }
   if (stats)
     {
@@ -185,6 +206,8 @@ cli_cmd_show (int argc, char **argv)
     "over 1000 elements show 3 items at each edge around \"...\".\n\n"
     "Only the leaf's record is read: its place comes from the manifest beside\n"
     "FILE or, for files without one (written by numpy or Equinox), from --like.\n"
+    "Without either, the file's records are the leaves of a list, named [0],\n"
+    "[1], ... as `leafio inspect` numbers them.\n"
     "A PATH that is not in the file gets a list of close matches.\n\n"
     "Exit status: 0 success, 2 error.");
   g_option_context_add_main_entries (context, entries, NULL);
@@ -196,12 +219,16 @@ cli_cmd_show (int argc, char **argv)
   if (file == NULL)
     return cli_fail (error);
   const char *path = argv[2];
+  gboolean by_record = like_file == NULL && !lf_file_is_indexed_from_manifest (file);
+  /* "" names the leaf of a file of one leaf, whatever its records say. */
+  if (by_record && *path == '\0' && lf_file_get_n_entries (file) == 1)
+    path = lf_file_get_entry (file, 0)->path;
   g_autoptr (LfNode) leaf = lf_file_read (file, path, &error);
   if (leaf == NULL)
     {
       if (g_error_matches (error, LF_ERROR, LF_ERROR_NOT_FOUND))
-        return fail_not_found (file, path, error);
+        return fail_not_a_leaf (file, path, error, by_record);
       return cli_fail (error);
     }
-  return show_leaf (file, path, leaf, stats);
+  return show_leaf (file, path, leaf, stats, by_record);
 }

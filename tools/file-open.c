@@ -6,6 +6,33 @@
 
 #include "cli-private.h"
 
+/* The like of a file with neither --like nor a manifest (written by numpy
+ * or Equinox): its records as the leaves of a list, [0], [1], ..., each as
+ * its codec describes it.  The records' headers are read; their data is
+ * not. */
+static LfNode *
+records_like (const char *filename, const char *spec_text, GError **error)
+{
+  g_autoptr (CliReader) reader = cli_reader_open (filename, error);
+  if (reader == NULL)
+    return NULL;
+  if (spec_text != NULL)
+    {
+      g_autoptr (LfCodec) codec = cli_codec_for_reading ("--spec", spec_text, error);
+      if (codec == NULL)
+        return NULL;
+      cli_reader_set_codec (reader, codec);
+    }
+  return cli_records_skeleton (reader, "indexing", error);
+}
+
+static gboolean
+has_manifest (const char *filename)
+{
+  g_autofree char *manifest = g_strconcat (filename, ".json", NULL);
+  return g_file_test (manifest, G_FILE_TEST_EXISTS);
+}
+
 LfFile *
 cli_file_open (const char *filename, const char *like_file, const char *spec_text,
                GError **error)
@@ -17,6 +44,9 @@ cli_file_open (const char *filename, const char *like_file, const char *spec_tex
       g_prefix_error (error, "--like: ");
       return NULL;
     }
+  if (like_file == NULL && !cli_is_stdio (filename) && !has_manifest (filename)
+      && (like = records_like (filename, spec_text, error)) == NULL)
+    return NULL;
   if (spec_text != NULL && (spec = cli_spec_load (spec_text, NULL, error)) == NULL)
     {
       g_prefix_error (error, "--spec: ");

@@ -162,3 +162,25 @@ cli_reader_walk (CliReader *reader, const CliSkeleton *skeleton, const char *lab
     }
   return TRUE;
 }
+
+/* The record's leaf in a records skeleton: an abstract array of the dtype
+ * and shape its codec describes. */
+static gboolean
+add_abstract_leaf (const LfPath *path, const char *path_text, LfNode *leaf,
+                   const CliRecordInfo *info, gpointer user_data, GError **error)
+{
+  const LfRecordInfo *record = info->record;
+  g_ptr_array_add (user_data, lf_array_new_abstract (lf_record_info_get_dtype (record),
+                                                     lf_record_info_get_ndim (record),
+                                                     lf_record_info_get_shape (record)));
+  return TRUE;
+}
+
+LfNode *
+cli_records_skeleton (CliReader *reader, const char *label, GError **error)
+{
+  g_autoptr (GPtrArray) leaves = g_ptr_array_new_with_free_func ((GDestroyNotify) lf_node_unref);
+  if (!cli_reader_walk (reader, NULL, label, add_abstract_leaf, NULL, leaves, error))
+    return NULL;
+  return lf_list_new (leaves->len, (LfNode *const *) leaves->pdata);
+}
