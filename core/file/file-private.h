@@ -50,9 +50,10 @@ gboolean _lf_file_read_part (LfFile *file, guint8 *buffer, gsize count, guint64 
 
 /* ---- reading records with their checksum (file-read.c) ---------------------- */
 
-/* _lf_file_read_exact, and the XXH3-64 of the bytes read in `*hash`. */
+/* _lf_file_read_exact, and the XXH3-64 of the bytes read in `*hash`.
+ * `fresh`: the buffer's pages were never touched (faulted in first). */
 gboolean _lf_file_read_hashed (LfFile *file, guint8 *buffer, gsize count, guint64 offset,
-                               guint64 *hash, GError **error);
+                               gboolean fresh, guint64 *hash, GError **error);
 /* The XXH3-64 of `count` bytes. */
 guint64 _lf_file_hash (const guint8 *data, gsize count);
 

@@ -11,6 +11,7 @@
 #include "config.h"
 #include <xxhash.h>
 #include "file-private.h"
+#include "read-buffer-private.h"
 
 /* Records from this size on are read with a helper. */
 #define SHARED_READ_MIN ((gsize) 2 << 20)
@@ -51,8 +52,9 @@ static gboolean
 read_piece (SharedRead *job, guint piece)
 {
   gsize from = (gsize) piece * PIECE;
-  return _lf_file_read_part (job->file, job->buffer, job->count, job->offset, from,
-                             MIN (PIECE, job->count - from), NULL);
+  gsize length = MIN (PIECE, job->count - from);
+  return _lf_file_read_part (job->file, job->buffer, job->count, job->offset, from, length,
+                             NULL);
 }
 
 /* The next piece to read, or n_pieces when all are taken (or a read
@@ -159,8 +161,10 @@ shared_new (LfFile *file, guint8 *buffer, gsize count, guint64 offset)
 
 gboolean
 _lf_file_read_hashed (LfFile *file, guint8 *buffer, gsize count, guint64 offset,
-                      guint64 *hash, GError **error)
+                      gboolean fresh, guint64 *hash, GError **error)
 {
+  if (fresh)
+    _lf_read_buffer_populate (buffer, count);
   XXH3_state_t *state = count >= SHARED_READ_MIN && count / PIECE < G_MAXUINT
                         && g_get_num_processors () > 1 ? XXH3_createState () : NULL;
   if (state != NULL)

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "file-private.h"
+#include "read-buffer-private.h"
 
 /* Records from this size on are read into a pooled buffer placed like the
  * data in the file (see lf_read_buffer_new). */
@@ -321,12 +322,14 @@ mapped_record_bytes (LfFile *file, const LfFileLeaf *leaf, GError **error)
 }
 
 /* Memory for `size` bytes of record: pooled for big ones, which reuses
- * pages an earlier read touched. */
+ * pages an earlier read touched (`*fresh` when they are new). */
 static GBytes *
-record_buffer (const LfFileLeaf *leaf, gsize size, guint8 **data, GError **error)
+record_buffer (const LfFileLeaf *leaf, gsize size, guint8 **data, gboolean *fresh,
+               GError **error)
 {
-  GBytes *bytes = size >= POOLED_READ_MIN ? lf_read_buffer_new (size, leaf->pub.offset, data)
-                                          : NULL;
+  *fresh = FALSE;
+  GBytes *bytes = size >= POOLED_READ_MIN
+                  ? _lf_read_buffer_new_fresh (size, leaf->pub.offset, data, fresh) : NULL;
   if (bytes != NULL)
     return bytes;
   *data = g_try_malloc (MAX (size, 1));
@@ -340,7 +343,7 @@ record_buffer (const LfFileLeaf *leaf, gsize size, guint8 **data, GError **error
 }
 
 /* The bytes of a leaf's record, its checksum checked: a slice of the
- * mapping, or read (and hashed beside the read). */
+ * mapping, or read (and hashed as it lands). */
 static GBytes *
 record_bytes (LfFile *file, const LfFileLeaf *leaf, GError **error)
 {
@@ -348,14 +351,21 @@ record_bytes (LfFile *file, const LfFileLeaf *leaf, GError **error)
     return mapped_record_bytes (file, leaf, error);
   gsize size = (gsize) leaf->pub.size;
   guint8 *data = NULL;
-  g_autoptr (GBytes) bytes = record_buffer (leaf, size, &data, error);
+  gboolean fresh;
+  g_autoptr (GBytes) bytes = record_buffer (leaf, size, &data, &fresh, error);
   if (bytes == NULL)
     return NULL;
   guint64 found;
-  gboolean ok = leaf->has_checksum
-                ? _lf_file_read_hashed (file, data, size, leaf->pub.offset, &found, error)
-                  && check_checksum (leaf, size, found, error)
-                : _lf_file_read_exact (file, data, size, leaf->pub.offset, error);
+  gboolean ok;
+  if (leaf->has_checksum)
+    ok = _lf_file_read_hashed (file, data, size, leaf->pub.offset, fresh, &found, error)
+         && check_checksum (leaf, size, found, error);
+  else
+    {
+      if (fresh)
+        _lf_read_buffer_populate (data, size);
+      ok = _lf_file_read_exact (file, data, size, leaf->pub.offset, error);
+    }
   return ok ? g_steal_pointer (&bytes) : NULL;
 }
 
