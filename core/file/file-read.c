@@ -94,15 +94,20 @@ help_read (gpointer data, G_GNUC_UNUSED gpointer user_data)
 }
 
 /* Threads shared by every file's reads; idle ones are kept a while by
- * GLib, so a series of reads does not start a thread each. */
+ * GLib, so a series of reads does not start a thread each.  NULL on a
+ * machine (or an affinity mask) of one processor. */
 static GThreadPool *
 helper_pool (void)
 {
+  static gsize once;
   static GThreadPool *pool;
-  if (g_once_init_enter (&pool))
-    g_once_init_leave (&pool, g_thread_pool_new (help_read, NULL,
-                                                 (gint) MAX (g_get_num_processors (), 1),
-                                                 FALSE, NULL));
+  if (g_once_init_enter (&once))
+    {
+      guint processors = g_get_num_processors ();
+      if (processors > 1)
+        pool = g_thread_pool_new (help_read, NULL, (gint) processors, FALSE, NULL);
+      g_once_init_leave (&once, 1);
+    }
   return pool;
 }
 
@@ -165,15 +170,15 @@ _lf_file_read_hashed (LfFile *file, guint8 *buffer, gsize count, guint64 offset,
 {
   if (fresh)
     _lf_read_buffer_populate (buffer, count);
-  XXH3_state_t *state = count >= SHARED_READ_MIN && count / PIECE < G_MAXUINT
-                        && g_get_num_processors () > 1 ? XXH3_createState () : NULL;
+  GThreadPool *pool = count >= SHARED_READ_MIN && count / PIECE < G_MAXUINT
+                      ? helper_pool () : NULL;
+  XXH3_state_t *state = pool != NULL ? XXH3_createState () : NULL;
   if (state != NULL)
     {
       XXH3_64bits_reset (state);
       SharedRead *job = shared_new (file, buffer, count, offset);
-      GThreadPool *pool = helper_pool ();
       g_atomic_int_inc (&job->refs);
-      if (pool == NULL || !g_thread_pool_push (pool, job, NULL))
+      if (!g_thread_pool_push (pool, job, NULL))
         shared_unref (job);   /* no helper: the caller reads it all */
       gboolean ok = read_and_hash (job, state);
       shared_unref (job);
