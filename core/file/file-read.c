@@ -5,9 +5,11 @@
  * speed here, 16 GB/s), and hashing each piece right after it landed, still
  * in cache, saved nothing: the hash is bound by its own arithmetic.  So a
  * big record is read in pieces by the caller and by a helper thread, and
- * the caller hashes the pieces in order as they land.  The caller never
- * waits for the helper to start: pieces go to whoever asks first, so on a
- * busy machine the caller reads and hashes them all itself, as before. */
+ * the caller hashes the pieces in order as they land: a 7.1 MB record
+ * then takes about what a pread of it takes.  The caller never waits for
+ * the helper to start: pieces go to whoever asks first, so when no other
+ * processor is free the work is done in turns, at the speed of reading
+ * and then hashing, as before. */
 #include "config.h"
 #include <xxhash.h>
 #include "file-private.h"
