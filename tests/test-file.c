@@ -175,6 +175,35 @@ START_TEST (test_manifest_index)
 }
 END_TEST
 
+/* Through a symbolic link (a "latest.eqx"), the manifest is the one beside
+ * the file the link names, where saves through the link put it. */
+START_TEST (test_manifest_through_link)
+{
+  g_autoptr (LfNode) tree = model (8);
+  g_autofree char *path = save_model ("linked-step.eqx", tree, NULL, LF_SAVE_MANIFEST);
+  g_autofree char *link = lf_test_path ("latest.eqx");
+  g_autofree char *link_stem = lf_test_path ("latest");
+  g_autofree char *beside = g_strconcat (path, ".json", NULL);
+  g_unlink (link);
+  ck_assert_int_eq (symlink (path, link), 0);
+
+  g_autofree char *plain = lf_manifest_get_path (path);
+  g_autofree char *linked = lf_manifest_get_path (link);
+  g_autofree char *no_suffix = lf_manifest_get_path (link_stem);
+  ck_assert_str_eq (plain, beside);
+  ck_assert_str_eq (linked, beside);
+  ck_assert_str_eq (no_suffix, beside);
+
+  g_autoptr (LfFile) file = open_ok (link, NULL, NULL, LF_FILE_DEFAULT);
+  ck_assert (lf_file_is_indexed_from_manifest (file));
+  assert_reads_match (file, tree);
+  GError *error = NULL;
+  ck_assert (lf_manifest_verify (link, tree, NULL, NULL, &error));
+  LF_ASSERT_NO_ERROR (error);
+  g_unlink (link);
+}
+END_TEST
+
 /* Codecs: compressed (no describe: measured by decoding while indexing),
  * float16 (restores like's dtype), skip-arrays (no records for arrays). */
 START_TEST (test_codecs)
@@ -713,6 +742,7 @@ lf_test_suite (void)
   TCase *tc = tcase_create ("index");
   tcase_add_test (tc, test_scan_index);
   tcase_add_test (tc, test_manifest_index);
+  tcase_add_test (tc, test_manifest_through_link);
   tcase_add_test (tc, test_codecs);
   suite_add_tcase (s, tc);
   tc = tcase_create ("read");

@@ -183,7 +183,7 @@ lf_file_open_full (const char *path, LfNode *like, LfSpec *spec, LfIsLeafFunc is
   gboolean present = FALSE;
   if (!(flags & LF_FILE_IGNORE_MANIFEST))
     {
-      g_autofree char *manifest_path = g_strconcat (target, ".json", NULL);
+      g_autofree char *manifest_path = lf_manifest_get_path (target);
       manifest = _lf_manifest_index_read (manifest_path, file->like == NULL, &present,
                                           &manifest_error);
     }
