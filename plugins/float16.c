@@ -15,9 +15,12 @@
 #define LEAFIO_UNSTABLE_API
 #include <leafio/leafio.h>
 
+#include "float16-write.h"
+
 typedef struct {
   LfCodec *inner;
   gboolean overflow_error;
+  Float16RingCache rings;   /* the one mutable part: taken and given back atomically */
 } Float16Options;
 
 static const char *const overflow_choices[] = { "inf", "error", NULL };
@@ -46,6 +49,7 @@ float16_free_options (gpointer data)
   Float16Options *o = data;
 
   lf_codec_unref (o->inner);
+  float16_ring_cache_clear (&o->rings);
   g_free (o);
 }
 
@@ -85,18 +89,6 @@ element_text (LfDType dtype, gconstpointer data, gsize i)
   return g_strdup_printf ("%g", value);
 }
 
-/* Converts `count` elements of `src` from element `first` on into `half`. */
-static void
-convert_chunk (LfDType dtype, const guint8 *src, gsize first, gsize count, guint16 *half)
-{
-  if (dtype == LF_DTYPE_FLOAT32)
-    lf_convert_f32_to_f16 ((const float *) src + first, half, count);
-  else if (dtype == LF_DTYPE_FLOAT64)
-    lf_convert_f64_to_f16 ((const double *) src + first, half, count);
-  else
-    lf_convert_bf16_to_f16 ((const guint16 *) src + first, half, count);
-}
-
 /* `leaf` as a float16 array (transfer full), or NULL on overflow=error. */
 static LfNode *
 to_half (LfNode *leaf, gboolean overflow_error, GError **error)
@@ -106,7 +98,7 @@ to_half (LfNode *leaf, gboolean overflow_error, GError **error)
   gconstpointer src = lf_array_get_data (leaf);
   g_autofree guint16 *half = g_new (guint16, MAX (n, 1));
 
-  convert_chunk (dtype, src, 0, n, half);
+  float16_convert (dtype, src, 0, n, half);
 
   if (overflow_error)
     {
@@ -140,126 +132,23 @@ inner_writes_raw_npy (const LfCodec *inner, guint *data_alignment)
                 == (LF_CODEC_ROW_RANGES | LF_CODEC_RAW_DATA);
 }
 
-/* Elements converted per chunk: the output (128 KiB) stays in cache and no
- * whole-array copy is allocated (fresh memory is what a save pays most for). */
-#define CHUNK_ELEMENTS 65536
-/* From this many elements on, a second thread writes chunks while this one
- * converts the next (see write_halves_pipelined). */
-#define PIPELINE_MIN_ELEMENTS (1u << 20)
-#define PIPELINE_CHUNKS 4
-
-/* The halves of `leaf`, converted and written one chunk at a time. */
-static gboolean
-write_halves (LfStream *out, LfNode *leaf, GError **error)
-{
-  LfDType dtype = lf_array_get_dtype (leaf);
-  gsize n = lf_array_get_n_elements (leaf);
-  const guint8 *src = lf_array_get_data (leaf);
-  g_autofree guint16 *half = g_new (guint16, MIN (n, CHUNK_ELEMENTS) + 1);
-  for (gsize done = 0; done < n; done += CHUNK_ELEMENTS)
-    {
-      gsize count = MIN (CHUNK_ELEMENTS, n - done);
-      convert_chunk (dtype, src, done, count, half);
-      if (!lf_stream_write (out, half, count * sizeof (guint16), error))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-/* Big arrays: this thread converts while a writer thread hands the previous
- * chunks to the stream (which only the writer touches meanwhile), so the
- * conversion and the kernel's copy into the page cache use both cores.
- * Chunks travel full on one queue and come back empty on the other; the
- * bytes written are those of write_halves. */
-typedef struct {
-  guint16 *data;
-  gsize count;      /* 0: no more chunks */
-} Chunk;
-
-typedef struct {
-  LfStream *out;
-  GAsyncQueue *full, *empty;
-  GError *error;    /* the writer's, read after the join */
-  gint failed;      /* atomic: stop converting */
-} Pipeline;
-
-static gpointer
-pipeline_write (gpointer data)
-{
-  Pipeline *p = data;
-  for (;;)
-    {
-      Chunk *chunk = g_async_queue_pop (p->full);
-      gsize count = chunk->count;
-      if (count > 0 && p->error == NULL
-          && !lf_stream_write (p->out, chunk->data, count * sizeof (guint16), &p->error))
-        g_atomic_int_set (&p->failed, 1);
-      g_async_queue_push (p->empty, chunk);
-      if (count == 0)
-        return NULL;
-    }
-}
-
-static gboolean
-write_halves_pipelined (LfStream *out, LfNode *leaf, GError **error)
-{
-  Pipeline p = { .out = out, .full = g_async_queue_new (), .empty = g_async_queue_new () };
-  Chunk chunks[PIPELINE_CHUNKS];
-  for (guint i = 0; i < PIPELINE_CHUNKS; i++)
-    {
-      chunks[i] = (Chunk) { g_new (guint16, CHUNK_ELEMENTS), 0 };
-      g_async_queue_push (p.empty, &chunks[i]);
-    }
-  GThread *writer = g_thread_try_new ("leafio-f16-write", pipeline_write, &p, NULL);
-  gboolean ok;
-  if (writer == NULL)
-    ok = write_halves (out, leaf, error);
-  else
-    {
-      LfDType dtype = lf_array_get_dtype (leaf);
-      gsize n = lf_array_get_n_elements (leaf);
-      const guint8 *src = lf_array_get_data (leaf);
-      for (gsize done = 0; done < n && !g_atomic_int_get (&p.failed); done += CHUNK_ELEMENTS)
-        {
-          Chunk *chunk = g_async_queue_pop (p.empty);
-          chunk->count = MIN (CHUNK_ELEMENTS, n - done);
-          convert_chunk (dtype, src, done, chunk->count, chunk->data);
-          g_async_queue_push (p.full, chunk);
-        }
-      Chunk *last = g_async_queue_pop (p.empty);
-      last->count = 0;
-      g_async_queue_push (p.full, last);
-      g_thread_join (writer);
-      ok = p.error == NULL;
-      if (!ok)
-        g_propagate_error (error, p.error);
-    }
-  for (guint i = 0; i < PIPELINE_CHUNKS; i++)
-    g_free (chunks[i].data);
-  g_async_queue_unref (p.full);
-  g_async_queue_unref (p.empty);
-  return ok;
-}
-
 /* Writes `header` (the inner codec's npy header for the float16 array),
  * then `leaf` converted to float16. */
 static gboolean
-write_half_record (LfStream *out, LfNode *leaf, const char *header, gsize header_len,
-                   GError **error)
+write_half_record (Float16Options *o, LfStream *out, LfNode *leaf, const char *header,
+                   gsize header_len, GError **error)
 {
   if (!lf_stream_write (out, header, header_len, error))
     return FALSE;
   lf_stream_expect (out, lf_array_get_n_elements (leaf) * sizeof (guint16));
-  if (lf_array_get_n_elements (leaf) >= PIPELINE_MIN_ELEMENTS)
-    return write_halves_pipelined (out, leaf, error);
-  return write_halves (out, leaf, error);
+  return float16_write_halves (&o->rings, out, leaf, error);
 }
 
 static gboolean
 float16_serialise (const LfCodec *codec, LfStream *out, const LfPath *path, LfNode *leaf,
                    GError **error)
 {
-  const Float16Options *o = lf_codec_get_data (codec);
+  Float16Options *o = lf_codec_get_data (codec);
 
   if (!is_narrowed (leaf) || lf_array_is_abstract (leaf))
     return lf_codec_serialise (o->inner, out, path, leaf, error);
@@ -273,7 +162,7 @@ float16_serialise (const LfCodec *codec, LfStream *out, const LfPath *path, LfNo
                                                lf_array_get_shape (leaf),
                                                lf_stream_tell (out), align);
       if (header_len > 0)   /* else a big alignment: the inner codec pads it */
-        return write_half_record (out, leaf, header, header_len, error);
+        return write_half_record (o, out, leaf, header, header_len, error);
     }
 
   g_autoptr (LfNode) half = to_half (leaf, o->overflow_error, error);

@@ -10,38 +10,14 @@
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-/* Writes into a GByteArray, failing once `fail_after` bytes have gone. */
-typedef struct {
-  GByteArray *bytes;
-  gsize fail_after;
-} Sink;
-
-static gboolean
-sink_write (gpointer user_data, const void *buffer, gsize count, GError **error)
-{
-  Sink *sink = user_data;
-  if (sink->bytes->len + count > sink->fail_after)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_IO, "the sink is full");
-      return FALSE;
-    }
-  g_byte_array_append (sink->bytes, buffer, (guint) count);
-  return TRUE;
-}
-
 /* Saving `tree` into a sink that fails once `fail_after` bytes have gone
  * is an I/O error saying so, whichever thread was writing. */
 static void
 assert_save_fails_into_full_sink (LfNode *tree, LfSpec *spec, gsize fail_after)
 {
-  Sink sink = { g_byte_array_new (), fail_after };
-  LfStream *out = lf_stream_new_for_callbacks (NULL, sink_write, &sink, NULL);
   GError *error = NULL;
-  ck_assert (!lf_tree_serialise_leaves_to_stream (out, tree, spec, NULL, NULL, &error)
-             || !lf_stream_flush (out, &error));
+  ck_assert_ptr_null (lf_test_save_into_sink (tree, spec, fail_after, &error));
   LF_ASSERT_ERROR (error, LF_ERROR_IO, "the sink is full");
-  lf_stream_free (out);
-  g_byte_array_unref (sink.bytes);
 }
 
 static LfNode *
@@ -224,7 +200,8 @@ END_TEST
  * narrowed dtype. */
 START_TEST (test_float16_chunked_same_bytes)
 {
-  /* From 2^20 elements on, a second thread writes while the first converts. */
+  /* From 2^20 elements on, a second thread converts ahead while the first
+   * writes (test-float16-write.c has the writer's boundaries). */
   gsize n = 16 * 65536 + 5;
   gsize shape[2] = { 7, n / 7 };
   float *f = g_new (float, shape[0] * shape[1]);
@@ -268,7 +245,7 @@ START_TEST (test_float16_chunked_same_bytes)
     }
   LF_ASSERT_NO_ERROR (error);
 
-  /* An output that fails while the writer thread is busy: an error, and
+  /* An output that fails while the second thread converts: an error, and
    * nothing left running. */
   g_autoptr (LfSpec) spec = lf_test_spec ("float16");
   for (gsize fail_after = 0; fail_after < (2u << 20); fail_after += 700 * 1000)
@@ -414,13 +391,8 @@ START_TEST (test_compressed_streamed_outputs)
   g_autoptr (GBytes) file = lf_test_read_file (path);
   ck_assert (g_bytes_equal (memory, file));
 
-  Sink sink = { g_byte_array_new (), G_MAXSIZE };
-  LfStream *out = lf_stream_new_for_callbacks (NULL, sink_write, &sink, NULL);
-  ck_assert (lf_tree_serialise_leaves_to_stream (out, tree, spec, NULL, NULL, &error));
-  ck_assert (lf_stream_flush (out, &error));
+  g_autoptr (GBytes) buffered = lf_test_save_into_sink (tree, spec, G_MAXSIZE, &error);
   LF_ASSERT_NO_ERROR (error);
-  lf_stream_free (out);
-  g_autoptr (GBytes) buffered = g_byte_array_free_to_bytes (sink.bytes);
   ck_assert (g_bytes_equal (memory, buffered));
 
   g_autoptr (LfNode) loaded = lf_test_load_ok (file, tree, "compressed");

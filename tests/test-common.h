@@ -24,6 +24,11 @@ LfCodec *lf_test_codec (const char *reference);
 GBytes *lf_test_save_bytes (LfNode *tree, LfSpec *spec);
 /* The same with a spec of one codec reference. */
 GBytes *lf_test_save_bytes_ref (LfNode *tree, const char *reference);
+/* `tree` saved with `spec` through a stream over callbacks (no file, no
+ * memory stream: the route of pipes) that fails with LF_ERROR_IO "the sink
+ * is full" once `fail_after` bytes have gone (G_MAXSIZE: never); the bytes
+ * written (transfer full), or NULL with `error` set. */
+GBytes *lf_test_save_into_sink (LfNode *tree, LfSpec *spec, gsize fail_after, GError **error);
 /* `bytes` loaded whole with the codec `reference`, from a stream named
  * "test.eqx"; NULL with `error` set on failure.  A load that leaves bytes
  * after the last leaf fails the test. */

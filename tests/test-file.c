@@ -175,6 +175,35 @@ START_TEST (test_manifest_index)
 }
 END_TEST
 
+/* Through a symbolic link (a "latest.eqx"), the manifest is the one beside
+ * the file the link names, where saves through the link put it. */
+START_TEST (test_manifest_through_link)
+{
+  g_autoptr (LfNode) tree = model (8);
+  g_autofree char *path = save_model ("linked-step.eqx", tree, NULL, LF_SAVE_MANIFEST);
+  g_autofree char *link = lf_test_path ("latest.eqx");
+  g_autofree char *link_stem = lf_test_path ("latest");
+  g_autofree char *beside = g_strconcat (path, ".json", NULL);
+  g_unlink (link);
+  ck_assert_int_eq (symlink (path, link), 0);
+
+  g_autofree char *plain = lf_manifest_get_path (path);
+  g_autofree char *linked = lf_manifest_get_path (link);
+  g_autofree char *no_suffix = lf_manifest_get_path (link_stem);
+  ck_assert_str_eq (plain, beside);
+  ck_assert_str_eq (linked, beside);
+  ck_assert_str_eq (no_suffix, beside);
+
+  g_autoptr (LfFile) file = open_ok (link, NULL, NULL, LF_FILE_DEFAULT);
+  ck_assert (lf_file_is_indexed_from_manifest (file));
+  assert_reads_match (file, tree);
+  GError *error = NULL;
+  ck_assert (lf_manifest_verify (link, tree, NULL, NULL, &error));
+  LF_ASSERT_NO_ERROR (error);
+  g_unlink (link);
+}
+END_TEST
+
 /* Codecs: compressed (no describe: measured by decoding while indexing),
  * float16 (restores like's dtype), skip-arrays (no records for arrays). */
 START_TEST (test_codecs)
@@ -533,6 +562,83 @@ START_TEST (test_checksum_big_records)
 }
 END_TEST
 
+/* Records are read with a helper thread from 2 MiB on, in pieces of 256
+ * KiB hashed in order (core/file/file-read.c): sizes on both sides of the threshold and of a
+ * piece, damaged in the first byte, on either side of a piece boundary, in
+ * the middle and in the last byte; read, and mapped. */
+#define SHARED_READ_MIN ((gsize) 2 << 20)
+#define PIECE ((gsize) 256 * 1024)
+
+/* A tree of one uint8 vector whose record is `record_size` bytes. */
+static LfNode *
+one_record (gsize record_size)
+{
+  gsize header = 128;   /* numpy's header for a short 1-d shape */
+  return lf_list_new_take (1, vector (LF_DTYPE_UINT8, record_size - header, 9));
+}
+
+START_TEST (test_checksum_pieces)
+{
+  static const gsize sizes[] = {
+    SHARED_READ_MIN - 1, SHARED_READ_MIN, SHARED_READ_MIN + PIECE + 1,
+    2 * SHARED_READ_MIN + PIECE / 2 + 7,
+  };
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      g_autoptr (LfNode) tree = one_record (sizes[s]);
+      g_autofree char *path = save_model ("pieces.eqx", tree, NULL, LF_SAVE_MANIFEST);
+      g_autoptr (GBytes) contents = lf_test_read_file (path);
+      gsize size = g_bytes_get_size (contents);
+      ck_assert_uint_eq (size, sizes[s]);
+      GError *error = NULL;
+      for (int mapped = 0; mapped < 2; mapped++)
+        {
+          g_autoptr (LfFile) file = open_ok (path, tree, NULL, mapped ? LF_FILE_MMAP : 0);
+          g_autoptr (LfNode) good = lf_file_read (file, "[0]", &error);
+          LF_ASSERT_NO_ERROR (error);
+          ck_assert (lf_tree_equal (good, lf_node_get_child (tree, 0)));
+        }
+      g_autofree char *expected = g_strdup_printf ("record 0 at offset 0 ([0]): the record (%"
+                                                   G_GSIZE_FORMAT " bytes) has checksum", size);
+      const gsize damage[] = { 0, PIECE - 1, PIECE, size / 2, size - 1 };
+      for (guint d = 0; d < G_N_ELEMENTS (damage); d++)
+        {
+          guint8 *damaged = g_memdup2 (g_bytes_get_data (contents, NULL), size);
+          damaged[damage[d]] ^= 0x10;
+          lf_test_write_file (path, damaged, size);
+          g_free (damaged);
+          for (int mapped = 0; mapped < 2; mapped++)
+            {
+              g_autoptr (LfFile) file = open_ok (path, tree, NULL, mapped ? LF_FILE_MMAP : 0);
+              ck_assert (lf_file_read (file, "[0]", &error) == NULL);
+              LF_ASSERT_ERROR (error, LF_ERROR_CHECKSUM, expected);
+            }
+        }
+    }
+}
+END_TEST
+
+/* A record of no data (a header only) and a file of no records. */
+START_TEST (test_empty_records)
+{
+  gsize none = 0;
+  g_autoptr (LfNode) tree = lf_list_new_take (2, ramp (LF_DTYPE_FLOAT32, 1, &none, 0),
+                                              lf_none_new ());
+  g_autofree char *path = save_model ("empty.eqx", tree, NULL, LF_SAVE_MANIFEST);
+  for (int mapped = 0; mapped < 2; mapped++)
+    {
+      g_autoptr (LfFile) file = open_ok (path, tree, NULL, mapped ? LF_FILE_MMAP : 0);
+      ck_assert (lf_file_is_indexed_from_manifest (file));
+      assert_reads_match (file, tree);
+    }
+  g_autoptr (LfNode) nothing = lf_list_new_take (1, lf_none_new ());
+  g_autofree char *empty = save_model ("nothing.eqx", nothing, NULL, LF_SAVE_MANIFEST);
+  g_autoptr (LfFile) file = open_ok (empty, nothing, NULL, LF_FILE_DEFAULT);
+  ck_assert (lf_file_is_indexed_from_manifest (file));
+  assert_reads_match (file, nothing);
+}
+END_TEST
+
 START_TEST (test_bad_files)
 {
   g_autoptr (LfNode) tree = model (10);
@@ -577,6 +683,7 @@ typedef struct {
   LfFile *file;
   LfNode *tree;
   guint seed;
+  guint rounds;
   gboolean ok;
 } Reader;
 
@@ -586,7 +693,7 @@ read_many (gpointer data)
   Reader *reader = data;
   g_autoptr (GPtrArray) leaves = lf_tree_get_leaves (reader->tree, NULL, NULL);
   reader->ok = TRUE;
-  for (guint round = 0; round < 200 && reader->ok; round++)
+  for (guint round = 0; round < reader->rounds && reader->ok; round++)
     {
       gsize i = (round * 7 + reader->seed * 3) % leaves->len;
       const LfFileEntry *entry = lf_file_get_entry (reader->file, i);
@@ -601,22 +708,28 @@ read_many (gpointer data)
 
 START_TEST (test_threads)
 {
-  g_autoptr (LfNode) tree = model (300);
-  g_autofree char *path = save_model ("threads.eqx", tree, NULL, LF_SAVE_MANIFEST);
-  for (int mapped = 0; mapped < 2; mapped++)
+  /* Small records, and weights of 2.3 MB that each read shares with a
+   * helper thread. */
+  static const struct { gsize rows; guint rounds; } cases[] = { { 300, 200 }, { 9000, 16 } };
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
     {
-      g_autoptr (LfFile) file = open_ok (path, tree, NULL, mapped ? LF_FILE_MMAP : 0);
-      Reader readers[4];
-      GThread *threads[4];
-      for (guint t = 0; t < 4; t++)
+      g_autoptr (LfNode) tree = model (cases[c].rows);
+      g_autofree char *path = save_model ("threads.eqx", tree, NULL, LF_SAVE_MANIFEST);
+      for (int mapped = 0; mapped < 2; mapped++)
         {
-          readers[t] = (Reader) { file, tree, t, FALSE };
-          threads[t] = g_thread_new ("reader", read_many, &readers[t]);
-        }
-      for (guint t = 0; t < 4; t++)
-        {
-          g_thread_join (threads[t]);
-          ck_assert_msg (readers[t].ok, "thread %u read a wrong leaf", t);
+          g_autoptr (LfFile) file = open_ok (path, tree, NULL, mapped ? LF_FILE_MMAP : 0);
+          Reader readers[4];
+          GThread *threads[4];
+          for (guint t = 0; t < 4; t++)
+            {
+              readers[t] = (Reader) { file, tree, t, cases[c].rounds, FALSE };
+              threads[t] = g_thread_new ("reader", read_many, &readers[t]);
+            }
+          for (guint t = 0; t < 4; t++)
+            {
+              g_thread_join (threads[t]);
+              ck_assert_msg (readers[t].ok, "thread %u read a wrong leaf", t);
+            }
         }
     }
 }
@@ -629,6 +742,7 @@ lf_test_suite (void)
   TCase *tc = tcase_create ("index");
   tcase_add_test (tc, test_scan_index);
   tcase_add_test (tc, test_manifest_index);
+  tcase_add_test (tc, test_manifest_through_link);
   tcase_add_test (tc, test_codecs);
   suite_add_tcase (s, tc);
   tc = tcase_create ("read");
@@ -638,12 +752,16 @@ lf_test_suite (void)
   tcase_add_test (tc, test_reader_errors);
   tcase_add_test (tc, test_mmap_views);
   tcase_add_test (tc, test_threads);
+  tcase_set_timeout (tc, 60);   /* records of several MB, read many times */
   suite_add_tcase (s, tc);
   tc = tcase_create ("bad input");
   tcase_add_test (tc, test_stale_manifest);
   tcase_add_test (tc, test_checksum_on_read);
   tcase_add_test (tc, test_checksum_big_records);
+  tcase_add_test (tc, test_checksum_pieces);
+  tcase_add_test (tc, test_empty_records);
   tcase_add_test (tc, test_bad_files);
+  tcase_set_timeout (tc, 60);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -179,6 +179,39 @@ lf_test_save_bytes_ref (LfNode *tree, const char *reference)
   return lf_test_save_bytes (tree, spec);
 }
 
+typedef struct {
+  GByteArray *bytes;
+  gsize fail_after;
+} Sink;
+
+static gboolean
+sink_write (gpointer user_data, const void *buffer, gsize count, GError **error)
+{
+  Sink *sink = user_data;
+  if (sink->bytes->len + count > sink->fail_after)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_IO, "the sink is full");
+      return FALSE;
+    }
+  g_byte_array_append (sink->bytes, buffer, (guint) count);
+  return TRUE;
+}
+
+GBytes *
+lf_test_save_into_sink (LfNode *tree, LfSpec *spec, gsize fail_after, GError **error)
+{
+  Sink sink = { g_byte_array_new (), fail_after };
+  LfStream *out = lf_stream_new_for_callbacks (NULL, sink_write, &sink, NULL);
+  gboolean ok = lf_tree_serialise_leaves_to_stream (out, tree, spec, NULL, NULL, error)
+                && lf_stream_flush (out, error);
+  lf_stream_free (out);
+  GBytes *bytes = g_byte_array_free_to_bytes (sink.bytes);
+  if (ok)
+    return bytes;
+  g_bytes_unref (bytes);
+  return NULL;
+}
+
 LfNode *
 lf_test_load_bytes (GBytes *bytes, LfNode *like, const char *reference, GError **error)
 {

@@ -176,6 +176,16 @@ START_TEST (test_bad_json)
   assert_parse_error ("\"a\" x", LF_ERROR_PARSE, "unexpected data");
   assert_parse_error ("{\"a\": \"a\",\n \"a\": \"b\"}", LF_ERROR_PARSE,
                       "line 2, column 9: duplicate member \"a\"");
+  /* Duplicates are found by counting members against colons, then named by
+   * a second parse: deep inside, written with an escape, after colons in
+   * strings, and before a string that is not UTF-8. */
+  assert_parse_error ("{\"x:\": \"a:b\", \"y\": [{\"b\": \"c\", \"c\": 1},\n {\"b\": 1, \"b\": 2}]}",
+                      LF_ERROR_PARSE, "line 2, column 16: duplicate member \"b\"");
+  assert_parse_error ("{\"ab\": 1, \"a\\u0062\": 2}", LF_ERROR_PARSE,
+                      "duplicate member \"ab\"");
+  assert_parse_error ("{\"a\\udc00b\": 1, \"c\": 1, \"c\": 2}", LF_ERROR_PARSE,
+                      "duplicate member \"c\"");
+  assert_parse_error ("{\"a\\udc00b\": 1, \"c\": 2}", LF_ERROR_PARSE, "not valid UTF-8");
   /* Nesting deep enough to overflow json-glib's stack is refused first. */
   GString *deep = g_string_new (NULL);
   for (int i = 0; i < 100000; i++)

@@ -365,8 +365,7 @@ record_paths (const char *filename, const DiffOptions *options, GError **error)
     {
       /* Only a manifest that is present is worth a try: without one the
        * records are numbered, as they always were. */
-      g_autofree char *target = lf_path_with_eqx_suffix (filename);
-      g_autofree char *manifest = g_strconcat (target, ".json", NULL);
+      g_autofree char *manifest = lf_manifest_get_path (filename);
       if (!g_file_test (manifest, G_FILE_TEST_IS_REGULAR))
         return NULL;
     }

@@ -338,7 +338,7 @@ show_unknown (const CliRecordInfo *info, gpointer user_data)
 static LfFile *
 open_with_manifest (const char *filename, char **manifest_out)
 {
-  g_autofree char *manifest = g_strconcat (filename, ".json", NULL);
+  g_autofree char *manifest = lf_manifest_get_path (filename);
   if (!g_file_test (manifest, G_FILE_TEST_IS_REGULAR))
     return NULL;
   g_autoptr (GError) error = NULL;

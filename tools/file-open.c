@@ -29,7 +29,7 @@ records_like (const char *filename, const char *spec_text, GError **error)
 static gboolean
 has_manifest (const char *filename)
 {
-  g_autofree char *manifest = g_strconcat (filename, ".json", NULL);
+  g_autofree char *manifest = lf_manifest_get_path (filename);
   return g_file_test (manifest, G_FILE_TEST_EXISTS);
 }
 

@@ -43,6 +43,20 @@ struct _LfFile {
 gboolean _lf_file_read_exact (LfFile *file, void *buffer, gsize count, guint64 offset,
                               GError **error);
 
+/* Reads bytes [from, from + length) of the `count` bytes at `offset` into
+ * the same place of `buffer`; a truncation names the whole range. */
+gboolean _lf_file_read_part (LfFile *file, guint8 *buffer, gsize count, guint64 offset,
+                             gsize from, gsize length, GError **error);
+
+/* ---- reading records with their checksum (file-read.c) ---------------------- */
+
+/* _lf_file_read_exact, and the XXH3-64 of the bytes read in `*hash`.
+ * `fresh`: the buffer's pages were never touched (faulted in first). */
+gboolean _lf_file_read_hashed (LfFile *file, guint8 *buffer, gsize count, guint64 offset,
+                               gboolean fresh, guint64 *hash, GError **error);
+/* The XXH3-64 of `count` bytes. */
+guint64 _lf_file_hash (const guint8 *data, gsize count);
+
 /* Sets a leaf's dtype and shape (copied). */
 void _lf_file_leaf_set_shape (LfFileLeaf *leaf, LfDType dtype, guint ndim,
                               const gsize *shape);

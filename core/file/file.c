@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 #include "file-private.h"
+#include "read-buffer-private.h"
 
 /* Records from this size on are read into a pooled buffer placed like the
  * data in the file (see lf_read_buffer_new). */
@@ -37,13 +37,13 @@ fd_read_at (gpointer user_data, void *buffer, gsize count, guint64 offset, GErro
 }
 
 gboolean
-_lf_file_read_exact (LfFile *file, void *buffer, gsize count, guint64 offset,
-                     GError **error)
+_lf_file_read_part (LfFile *file, guint8 *buffer, gsize count, guint64 offset, gsize from,
+                    gsize length, GError **error)
 {
-  gsize done = 0;
-  while (done < count)
+  gsize done = from;
+  while (done < from + length)
     {
-      gssize n = file->read_func (file->read_data, (guint8 *) buffer + done, count - done,
+      gssize n = file->read_func (file->read_data, buffer + done, from + length - done,
                                   offset + done, error);
       if (n < 0)
         return FALSE;
@@ -58,6 +58,13 @@ _lf_file_read_exact (LfFile *file, void *buffer, gsize count, guint64 offset,
       done += (gsize) n;
     }
   return TRUE;
+}
+
+gboolean
+_lf_file_read_exact (LfFile *file, void *buffer, gsize count, guint64 offset,
+                     GError **error)
+{
+  return _lf_file_read_part (file, buffer, count, offset, 0, count, error);
 }
 
 /* ---- opening ------------------------------------------------------------------------ */
@@ -176,7 +183,7 @@ lf_file_open_full (const char *path, LfNode *like, LfSpec *spec, LfIsLeafFunc is
   gboolean present = FALSE;
   if (!(flags & LF_FILE_IGNORE_MANIFEST))
     {
-      g_autofree char *manifest_path = g_strconcat (target, ".json", NULL);
+      g_autofree char *manifest_path = lf_manifest_get_path (target);
       manifest = _lf_manifest_index_read (manifest_path, file->like == NULL, &present,
                                           &manifest_error);
     }
@@ -284,57 +291,82 @@ lf_file_lookup (LfFile *file, const char *path)
 
 /* ---- reading leaves ------------------------------------------------------------------ */
 
-/* The bytes of a leaf's record: a slice of the mapping, or read. */
-static GBytes *
-record_bytes (LfFile *file, const LfFileLeaf *leaf, GError **error)
-{
-  gsize size = (gsize) leaf->pub.size;
-  if (file->mapped != NULL)
-    {
-      if (leaf->pub.offset + size > g_bytes_get_size (file->mapped))
-        {
-          g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
-                       "%s: the record lies past the end of the mapped file", file->name);
-          return NULL;
-        }
-      return g_bytes_new_from_bytes (file->mapped, (gsize) leaf->pub.offset, size);
-    }
-  guint8 *data = NULL;
-  GBytes *bytes = size >= POOLED_READ_MIN ? lf_read_buffer_new (size, leaf->pub.offset, &data)
-                                          : NULL;
-  if (bytes == NULL)
-    {
-      data = g_try_malloc (MAX (size, 1));
-      if (data == NULL)
-        {
-          g_set_error (error, LF_ERROR, LF_ERROR_TOO_LARGE,
-                       "cannot allocate %" G_GSIZE_FORMAT " bytes for the record", size);
-          return NULL;
-        }
-      bytes = g_bytes_new_take (data, size);
-    }
-  if (!_lf_file_read_exact (file, data, size, leaf->pub.offset, error))
-    {
-      g_bytes_unref (bytes);
-      return NULL;
-    }
-  return bytes;
-}
-
 static gboolean
-check_checksum (const LfFileLeaf *leaf, GBytes *bytes, GError **error)
+check_checksum (const LfFileLeaf *leaf, gsize size, guint64 found, GError **error)
 {
-  if (!leaf->has_checksum)
-    return TRUE;
-  gsize size;
-  gconstpointer data = g_bytes_get_data (bytes, &size);
-  guint64 found = XXH3_64bits (data, size);
   if (found == leaf->checksum)
     return TRUE;
   g_set_error (error, LF_ERROR, LF_ERROR_CHECKSUM,
                "the record (%" G_GSIZE_FORMAT " bytes) has checksum %016" G_GINT64_MODIFIER
                "x, the manifest says %016" G_GINT64_MODIFIER "x", size, found, leaf->checksum);
   return FALSE;
+}
+
+/* A slice of the mapping, its checksum checked. */
+static GBytes *
+mapped_record_bytes (LfFile *file, const LfFileLeaf *leaf, GError **error)
+{
+  gsize size = (gsize) leaf->pub.size;
+  if (leaf->pub.offset + size > g_bytes_get_size (file->mapped))
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
+                   "%s: the record lies past the end of the mapped file", file->name);
+      return NULL;
+    }
+  GBytes *bytes = g_bytes_new_from_bytes (file->mapped, (gsize) leaf->pub.offset, size);
+  if (leaf->has_checksum
+      && !check_checksum (leaf, size, _lf_file_hash (g_bytes_get_data (bytes, NULL), size),
+                          error))
+    g_clear_pointer (&bytes, g_bytes_unref);
+  return bytes;
+}
+
+/* Memory for `size` bytes of record: pooled for big ones, which reuses
+ * pages an earlier read touched (`*fresh` when they are new). */
+static GBytes *
+record_buffer (const LfFileLeaf *leaf, gsize size, guint8 **data, gboolean *fresh,
+               GError **error)
+{
+  *fresh = FALSE;
+  GBytes *bytes = size >= POOLED_READ_MIN
+                  ? _lf_read_buffer_new_fresh (size, leaf->pub.offset, data, fresh) : NULL;
+  if (bytes != NULL)
+    return bytes;
+  *data = g_try_malloc (MAX (size, 1));
+  if (*data == NULL)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_TOO_LARGE,
+                   "cannot allocate %" G_GSIZE_FORMAT " bytes for the record", size);
+      return NULL;
+    }
+  return g_bytes_new_take (*data, size);
+}
+
+/* The bytes of a leaf's record, its checksum checked: a slice of the
+ * mapping, or read (and hashed as it lands). */
+static GBytes *
+record_bytes (LfFile *file, const LfFileLeaf *leaf, GError **error)
+{
+  if (file->mapped != NULL)
+    return mapped_record_bytes (file, leaf, error);
+  gsize size = (gsize) leaf->pub.size;
+  guint8 *data = NULL;
+  gboolean fresh;
+  g_autoptr (GBytes) bytes = record_buffer (leaf, size, &data, &fresh, error);
+  if (bytes == NULL)
+    return NULL;
+  guint64 found;
+  gboolean ok;
+  if (leaf->has_checksum)
+    ok = _lf_file_read_hashed (file, data, size, leaf->pub.offset, fresh, &found, error)
+         && check_checksum (leaf, size, found, error);
+  else
+    {
+      if (fresh)
+        _lf_read_buffer_populate (data, size);
+      ok = _lf_file_read_exact (file, data, size, leaf->pub.offset, error);
+    }
+  return ok ? g_steal_pointer (&bytes) : NULL;
 }
 
 /* What a load does with one record (see check_before_decoding in the
@@ -372,8 +404,7 @@ read_leaf (LfFile *file, const LfFileLeaf *leaf, GError **error)
     return lf_node_ref (leaf->like);
   GError *local = NULL;
   g_autoptr (GBytes) bytes = record_bytes (file, leaf, &local);
-  LfNode *out = bytes != NULL && check_checksum (leaf, bytes, &local)
-                ? decode_record (file, leaf, bytes, &local) : NULL;
+  LfNode *out = bytes != NULL ? decode_record (file, leaf, bytes, &local) : NULL;
   if (out == NULL)
     g_propagate_prefixed_error (error, local, "%s: record %u at offset %" G_GUINT64_FORMAT
                                 " (%s): ", file->name, leaf->record_index, leaf->pub.offset,

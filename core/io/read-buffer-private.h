@@ -21,6 +21,11 @@ G_GNUC_INTERNAL GBytes *_lf_read_buffer_new_in (LfReadArena **arena, gsize size,
                                                 guint64 file_offset, guint64 bytes_left,
                                                 guint8 **data, gboolean *fresh);
 
+/* lf_read_buffer_new, telling in `*fresh` whether the memory was never
+ * touched (see _lf_read_buffer_populate). */
+G_GNUC_INTERNAL GBytes *_lf_read_buffer_new_fresh (gsize size, guint64 file_offset,
+                                                   guint8 **data, gboolean *fresh);
+
 /* Faults in the pages under [data, data + count) of a fresh buffer ahead
  * of a read into it (best effort). */
 G_GNUC_INTERNAL void _lf_read_buffer_populate (guint8 *data, gsize count);

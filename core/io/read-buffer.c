@@ -147,11 +147,14 @@ map_aligned (gsize length)
   return start;
 }
 
+/* A pooled mapping, or a new one (`*fresh`: never touched). */
 static gboolean
-mapping_take (gsize length, Mapping *out)
+mapping_take (gsize length, Mapping *out, gboolean *fresh)
 {
+  *fresh = FALSE;
   if (pool_take (length, out))
     return TRUE;
+  *fresh = TRUE;
   out->start = map_aligned (length);
   out->length = length;
   return out->start != NULL;
@@ -204,17 +207,24 @@ page_shift (guint64 file_offset)
 }
 
 GBytes *
-lf_read_buffer_new (gsize size, guint64 file_offset, guint8 **data)
+_lf_read_buffer_new_fresh (gsize size, guint64 file_offset, guint8 **data, gboolean *fresh)
 {
-  g_return_val_if_fail (data != NULL, NULL);
+  g_return_val_if_fail (data != NULL && fresh != NULL, NULL);
   gsize shift = page_shift (file_offset);
   gsize length = (shift + size + PAGE - 1) & ~(PAGE - 1);
   Mapping mapping;
-  if (!mapping_take (length, &mapping))
+  if (!mapping_take (length, &mapping, fresh))
     return NULL;
   *data = mapping.start + shift;
   advise_huge_pages (*data, size);
   return read_buffer_wrap (mapping, *data, size);
+}
+
+GBytes *
+lf_read_buffer_new (gsize size, guint64 file_offset, guint8 **data)
+{
+  gboolean fresh;
+  return _lf_read_buffer_new_fresh (size, file_offset, data, &fresh);
 }
 
 /* ---- read arenas ------------------------------------------------------------ */
@@ -372,7 +382,8 @@ _lf_read_slab_new (LfReadSlab **slab, gsize count, const guint8 *source, guint8 
       if (current == NULL)
         {
           Mapping mapping;
-          if (!mapping_take (SLAB_SIZE, &mapping))
+          gboolean fresh;
+          if (!mapping_take (SLAB_SIZE, &mapping, &fresh))
             return NULL;
           current = *slab = g_new (LfReadSlab, 1);
           current->mapping = mapping;

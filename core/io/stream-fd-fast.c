@@ -219,6 +219,9 @@ _lf_fd_reserve (LfStream *stream, guint64 position, gsize count)
   FdStream *self = (FdStream *) stream;
   if (count < PREALLOCATE_MIN || self->no_preallocate || !fd_start_known (self))
     return;
+  /* Already extended this far (lf_stream_expect before chunked writes). */
+  if (self->owns_tail && position + count <= self->reserved_end)
+    return;
   int mode = self->owns_tail ? 0 : FALLOC_FL_KEEP_SIZE;
   if (fallocate (self->fd, mode, (off_t) (self->fd_start + position), (off_t) count) != 0)
     self->no_preallocate = TRUE;

@@ -93,10 +93,14 @@ skip_string (const char *text, gsize length, gsize *i, const char *what, GError 
   return TRUE;
 }
 
+/* Also counts the colons outside strings in `*colons`: one a member in
+ * any text json-glib reads, so at least as many as the parsed objects'
+ * members (see _lf_json_parse). */
 static gboolean
-prescan (const char *text, gsize length, const char *what, GError **error)
+prescan (const char *text, gsize length, const char *what, gsize *colons, GError **error)
 {
   guint depth = 0;
+  *colons = 0;
   gboolean seen_root = FALSE;  /* the root value has started */
   gboolean root_done = FALSE;  /* ... and ended */
 
@@ -148,6 +152,9 @@ prescan (const char *text, gsize length, const char *what, GError **error)
           if (depth > 0 && --depth == 0)
             root_done = TRUE;
           break;
+        case ':':
+          (*colons)++;
+          break;
         default:
           break;
         }
@@ -193,9 +200,10 @@ set_json_glib_error (GError **error, const char *what, const GError *json_error)
 }
 
 /* Whether every member name and string in `node` is UTF-8 (json-glib lets
- * a lone \uD800 surrogate through); the depth is bounded by prescan. */
+ * a lone \uD800 surrogate through); adds its objects' members to
+ * `*members`.  The depth is bounded by prescan. */
 static gboolean
-strings_are_utf8 (JsonNode *node)
+strings_are_utf8 (JsonNode *node, gsize *members)
 {
   switch (JSON_NODE_TYPE (node))
     {
@@ -206,15 +214,18 @@ strings_are_utf8 (JsonNode *node)
         JsonNode *member;
         json_object_iter_init (&iter, json_node_get_object (node));
         while (json_object_iter_next (&iter, &name, &member))
-          if (!g_utf8_validate (name, -1, NULL) || !strings_are_utf8 (member))
-            return FALSE;
+          {
+            (*members)++;
+            if (!g_utf8_validate (name, -1, NULL) || !strings_are_utf8 (member, members))
+              return FALSE;
+          }
         return TRUE;
       }
     case JSON_NODE_ARRAY:
       {
         JsonArray *array = json_node_get_array (node);
         for (guint i = 0; i < json_array_get_length (array); i++)
-          if (!strings_are_utf8 (json_array_get_element (array, i)))
+          if (!strings_are_utf8 (json_array_get_element (array, i), members))
             return FALSE;
         return TRUE;
       }
@@ -226,19 +237,17 @@ strings_are_utf8 (JsonNode *node)
     }
 }
 
-JsonNode *
-_lf_json_parse (const char *text, gssize length, const char *what, GError **error)
+/* Parses with json-glib; with `find_duplicate`, also watches each member
+ * go in (a signal a member: a third of the parse) for the first name an
+ * object already had. */
+static JsonNode *
+parse_text (const char *text, gsize size, const char *what, gboolean find_duplicate,
+            GError **error)
 {
-  g_return_val_if_fail (text != NULL, NULL);
-  g_return_val_if_fail (what != NULL, NULL);
-
-  gsize size = length < 0 ? strlen (text) : (gsize) length;
-  if (!prescan (text, size, what, error))
-    return NULL;
-
   g_autoptr (JsonParser) parser = json_parser_new ();
   ParseState state = { g_hash_table_new (NULL, NULL), NULL, what };
-  g_signal_connect (parser, "object-member", G_CALLBACK (on_object_member), &state);
+  if (find_duplicate)
+    g_signal_connect (parser, "object-member", G_CALLBACK (on_object_member), &state);
   g_autoptr (GError) json_error = NULL;
   gboolean ok = json_parser_load_from_data (parser, text, (gssize) size, &json_error);
   g_hash_table_destroy (state.member_counts);
@@ -257,7 +266,29 @@ _lf_json_parse (const char *text, gssize length, const char *what, GError **erro
   JsonNode *root = json_parser_steal_root (parser);
   if (root == NULL)
     g_set_error (error, LF_ERROR, LF_ERROR_PARSE, "%s: empty document", what);
-  else if (!strings_are_utf8 (root))
+  return root;
+}
+
+JsonNode *
+_lf_json_parse (const char *text, gssize length, const char *what, GError **error)
+{
+  g_return_val_if_fail (text != NULL, NULL);
+  g_return_val_if_fail (what != NULL, NULL);
+
+  gsize size = length < 0 ? strlen (text) : (gsize) length;
+  gsize colons;
+  if (!prescan (text, size, what, &colons, error))
+    return NULL;
+  JsonNode *root = parse_text (text, size, what, FALSE, error);
+  gsize members = 0;
+  if (root == NULL || (strings_are_utf8 (root, &members) && members == colons))
+    return root;
+  /* An object keeps one member a name, so fewer members than colons means
+   * a name came twice: parsed again, watching for it, to name it and where
+   * it is (before a string that is not UTF-8, as the first parse would). */
+  json_node_unref (root);
+  root = parse_text (text, size, what, TRUE, error);
+  if (root != NULL && !strings_are_utf8 (root, &members))
     {
       g_set_error (error, LF_ERROR, LF_ERROR_PARSE,
                    "%s: a string is not valid UTF-8 once its escapes are read", what);

@@ -365,6 +365,15 @@ lf_manifest_remove (const char *path, GError **error)
   return _lf_manifest_remove (target, error);
 }
 
+char *
+lf_manifest_get_path (const char *path)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  g_autofree char *target = lf_path_with_eqx_suffix (path);
+  g_autofree char *data_path = _lf_manifest_data_path (target);
+  return _lf_manifest_path (data_path);
+}
+
 gboolean
 lf_manifest_verify (const char *path, LfNode *like, LfIsLeafFunc is_leaf,
                     gpointer is_leaf_data, GError **error)

@@ -85,6 +85,22 @@ LF_API gboolean lf_manifest_write (const char *path, LfNode *tree, LfIsLeafFunc 
 LF_API gboolean lf_manifest_remove (const char *path, GError **error);
 
 /**
+ * lf_manifest_get_path:
+ * @path: the file; ".eqx" is added when it has no suffix
+ *
+ * Where the manifest of @path is, whether or not it exists: beside the
+ * file, `model.eqx.json` for `model.eqx`.  For a symbolic link (a
+ * `latest.eqx` pointing at a step), beside the file the link names, since
+ * saves through a link replace that file and put its manifest there.
+ * Copy or remove it with the data file.
+ *
+ * Returns: (transfer full): the manifest's path; free with g_free().
+ *
+ * Since: 0.2
+ */
+LF_API char *lf_manifest_get_path (const char *path);
+
+/**
  * lf_manifest_verify:
  * @path: the file; ".eqx" is added when it has no suffix
  * @like: (nullable): the tree the file should hold (its skeleton is

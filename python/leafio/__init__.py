@@ -1,7 +1,10 @@
 """leafio for Python: Equinox's ``.eqx`` files, with leafio's codecs.
 
-    leafio.save(path, tree, spec=None)      write a tree's leaves
-    leafio.load(path, like, spec=None)      read them back into ``like``'s structure
+    leafio.save(path, tree, spec=None, manifest=False)
+                                            write a tree's leaves (and PATH.json)
+    leafio.load(path, like, spec=None, verify=True)
+                                            read them back into ``like``'s structure
+                                            (checking PATH.json when it is there)
     leafio.skeleton(tree)                   the skeleton JSON the C tools' --like take
     leafio.open(path, like=None, spec=None) random access: one leaf at a time
 
@@ -15,11 +18,11 @@ are byte for byte the C library's for the same tree and spec.
 
 import builtins
 import os
-import secrets
 
 import numpy as np
 
-from . import codecs, npyfmt
+from . import atomic, checksum, codecs, npyfmt
+from . import manifest as _manifest
 from .errors import LeafioError
 from .file import File
 from .refs import Reference, parse
@@ -60,13 +63,43 @@ def _fail(name, index, offset, path, error):
                       f"{error}") from error
 
 
-def write_leaves(f, tree, spec=None, name="<stream>"):
+class _HashingWriter:
+    """Passes writes to ``f`` and hashes them, so a save with a manifest
+    gets each record's XXH3-64 without reading the file back.  Codecs write
+    forward only (write and tell), which is all this offers."""
+
+    __slots__ = ("_f", "_hash", "name")
+
+    def __init__(self, f, name):
+        self._f, self.name = f, name
+        self._hash = checksum.Xxh3Stream()
+
+    def write(self, data):
+        self._hash.update(data)
+        return self._f.write(data)
+
+    def tell(self):
+        return self._f.tell()
+
+    def take_digest(self):
+        """The hash of what was written since the last call."""
+        digest = self._hash.intdigest()
+        self._hash.reset()
+        return digest
+
+
+def write_leaves(f, tree, spec=None, name="<stream>", log=None):
     """Writes ``tree``'s records to the binary file object ``f``; returns the
-    number of records."""
+    number of records.  With a ``log`` (a list), appends one manifest entry
+    a leaf (see :func:`leafio.manifest.build`)."""
     count = [0]
+    if log is not None:
+        f = _HashingWriter(f, name)
 
     def visit(path, leaf, ref):
         if not codecs.handles(ref, leaf):
+            if log is not None:
+                log.append((path, leaf, str(ref), None))
             return
         offset = f.tell()
         try:
@@ -76,31 +109,69 @@ def write_leaves(f, tree, spec=None, name="<stream>"):
         except (LeafioError, ValueError, TypeError, OverflowError) as e:
             _fail(name, count[0], offset, path, e)
         count[0] += 1
+        if log is not None:
+            log.append((path, leaf, str(ref), (offset, f.tell() - offset, f.take_digest())))
 
     walk(tree, _spec(spec), visit)
     return count[0]
 
 
-def save(path, tree, spec=None):
+def save(path, tree, spec=None, manifest=False):
     """Saves ``tree``'s leaves to ``path`` (".eqx" added without a suffix), or
     to a binary file object.  A path is written to a temporary file renamed
-    over it when complete, so a failed save keeps the previous file."""
+    over it when complete, so a failed save keeps the previous file.  As in
+    the C library, a replaced file keeps its mode, and a symbolic link to a
+    file replaces that file and stays (see :mod:`leafio.atomic`).
+
+    With ``manifest``, ``PATH.json`` is written beside it (docs/MANIFEST.md:
+    the skeleton, each leaf's codec, each record's offset, size and
+    XXH3-64), after the data and through a temporary file of its own.  Any
+    manifest of an earlier save is removed before the new data is renamed
+    into place, with or without ``manifest``: it would describe other data.
+    """
     if hasattr(path, "write"):
+        if manifest:
+            raise LeafioError(f"{getattr(path, 'name', '<stream>')}: a manifest is written "
+                              f"beside a file: save to a path")
         write_leaves(path, tree, spec, getattr(path, "name", "<stream>"))
         return
     path = _with_suffix(path)
-    directory, name = os.path.split(os.path.abspath(path))
-    temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
-    # Created as open() would create the file: 0666 less the umask.
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
-                 0o666)
+    target, mode = atomic.destination(path)     # a link's file, as C saves
+    if manifest:
+        if not checksum.AVAILABLE:
+            raise LeafioError(f"{path}: a manifest needs XXH3-64 (python3-xxhash or "
+                              f"libxxhash), and neither was found")
+        _manifest.check_name_fits(target)
+    log = [] if manifest else None
+    temporary = atomic.temporary_beside(target)
     try:
-        with os.fdopen(fd, "wb") as f:
-            write_leaves(f, tree, spec, path)
-        os.replace(temporary, path)
+        with atomic.create_new(temporary, mode) as f:
+            write_leaves(f, tree, spec, path, log)
+            size = f.tell()
+        text = None
+        if manifest:
+            text = _manifest.dumps(_manifest.build(target, tree, log, size))
+        _commit(temporary, target, text)
     except BaseException:
-        os.unlink(temporary)
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
         raise
+
+
+def _commit(temporary, path, manifest_text):
+    """Renames the data into place between removing the old manifest and
+    writing the new one (if any), holding the directory's lock as the C
+    library does, so that a concurrent save of the same path by either never
+    leaves one save's data beside the other's manifest."""
+    lock = atomic.lock_directory(path)
+    try:
+        _manifest.remove(path)
+        os.replace(temporary, path)
+        if manifest_text is not None:
+            _manifest.put(path, manifest_text)
+    finally:
+        if lock is not None:
+            os.close(lock)
 
 
 def fit_leaf(like, value):
@@ -144,17 +215,24 @@ def read_leaves(f, like, spec=None, name="<stream>"):
     return rebuild(like, _spec(spec), visit)
 
 
-def load(path, like, spec=None):
+def load(path, like, spec=None, verify=True):
     """Loads the file at ``path`` (or a binary file object) into a new tree
     of ``like``'s structure.  ``like`` may be a tree, or a skeleton (its JSON text
     from :func:`skeleton`).  A path with bytes after the last record
-    is refused: ``like`` does not describe the file."""
+    is refused: ``like`` does not describe the file.
+
+    With ``verify`` (the default), a manifest beside the file
+    (``PATH.json``) is checked first, as the C library's loads do
+    (docs/MANIFEST.md): like's leaves (paths, kinds, arrays' dtype and
+    shape), then the file's size and every record's checksum; a difference
+    raises LeafioError starting with the manifest's name."""
     if isinstance(like, str):
         like = from_skeleton(like)
     if hasattr(path, "read"):
         return read_leaves(path, like, spec, getattr(path, "name", "<stream>"))
     path = _with_suffix(path)
-    with _open_file(path) as f:
+    spec = _spec(spec)
+    with _open_checked(path, like, spec, verify) as f:
         tree = read_leaves(f, like, spec, path)
         end = f.tell()
         left = os.fstat(f.fileno()).st_size - end
@@ -162,6 +240,46 @@ def load(path, like, spec=None):
         raise LeafioError(f"{path}: {left} bytes left after the last leaf at offset {end}: "
                           f"like does not describe the whole file")
     return tree
+
+
+# A load that meets a save of the same path starts its check again this
+# many times, as the C library's does.
+_VERIFY_ATTEMPTS = 3
+
+
+def _open_checked(path, like, spec, verify):
+    """``path`` opened for reading, its manifest (if any) checked first.  A
+    check that fails because the file was replaced while it ran (a save in
+    between: the manifest is another save's) is started again."""
+    leaves = []
+    if verify:
+        walk(like, spec, lambda p, leaf, ref: leaves.append((p, leaf)))
+    for _ in range(_VERIFY_ATTEMPTS):
+        f = _open_file(path)
+        try:
+            if verify:
+                _manifest.verify(path, f, leaves)
+            return f
+        except LeafioError:
+            f_stat = os.fstat(f.fileno())
+            f.close()
+            if not _replaced(path, f_stat):
+                raise
+        except BaseException:
+            f.close()
+            raise
+    raise LeafioError(f"{_manifest.path_of(_manifest.data_path(path))}: stale: {path} was saved "
+                      f"again while it was being checked ({_VERIFY_ATTEMPTS} times); the file "
+                      f"is not damaged, load it again")
+
+
+def _replaced(path, opened):
+    """Whether ``path`` is no longer the file whose fstat is ``opened``."""
+    try:
+        now = os.stat(path)
+    except OSError:
+        return True
+    return (now.st_ino, now.st_dev) != (opened.st_ino, opened.st_dev)
 
 
 def _open_file(path):

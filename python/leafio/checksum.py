@@ -2,13 +2,17 @@
 
 Debian's python3-xxhash when it is installed; otherwise libxxhash itself
 (which every leafio installation has, since libleafio links it) through
-ctypes.  ``xxh3_64`` is None when neither is found: checksums are then not
-verified, and :data:`AVAILABLE` says so."""
+ctypes.  ``xxh3_64(data)`` hashes bytes at once; ``Xxh3Stream()`` hashes
+what its ``update`` is given, piece by piece (``intdigest()`` and
+``reset()``).  Both are None when neither source is found: checksums are
+then not verified, and :data:`AVAILABLE` says so."""
 
 import ctypes
 import ctypes.util
 
-__all__ = ["xxh3_64", "AVAILABLE"]
+import numpy as np
+
+__all__ = ["xxh3_64", "Xxh3Stream", "AVAILABLE"]
 
 
 def _from_module():
@@ -16,7 +20,79 @@ def _from_module():
         import xxhash
     except ImportError:
         return None
-    return xxhash.xxh3_64_intdigest
+
+    class Stream:
+        """xxhash's streaming XXH3-64 under this module's names."""
+
+        __slots__ = ("_state",)
+
+        def __init__(self):
+            self._state = xxhash.xxh3_64()
+
+        def update(self, data):
+            self._state.update(memoryview(data).cast("B"))
+
+        def intdigest(self):
+            return self._state.intdigest()
+
+        def reset(self):
+            self._state.reset()
+
+    return xxhash.xxh3_64_intdigest, Stream
+
+
+def _address(view):
+    """The address of a contiguous buffer's first byte (read-only buffers
+    too, through numpy, so nothing is copied)."""
+    return np.frombuffer(view, dtype=np.uint8).ctypes.data
+
+
+def _bind(lib):
+    fn = lib.XXH3_64bits
+    fn.restype = ctypes.c_uint64
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    create, free = lib.XXH3_createState, lib.XXH3_freeState
+    create.restype = ctypes.c_void_p
+    free.argtypes = [ctypes.c_void_p]
+    reset, update, digest = lib.XXH3_64bits_reset, lib.XXH3_64bits_update, lib.XXH3_64bits_digest
+    reset.argtypes = [ctypes.c_void_p]
+    update.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+    digest.restype = ctypes.c_uint64
+    digest.argtypes = [ctypes.c_void_p]
+
+    def xxh3(data):
+        view = memoryview(data).cast("B")
+        if view.nbytes == 0:
+            return fn(None, 0)
+        return fn(_address(view), view.nbytes)
+
+    class Stream:
+        """libxxhash's XXH3_state_t, freed with the object."""
+
+        __slots__ = ("_state",)
+
+        def __init__(self):
+            self._state = create()
+            if not self._state:
+                raise MemoryError("XXH3_createState failed")
+            reset(self._state)
+
+        def __del__(self, free=free):
+            if getattr(self, "_state", None):
+                free(self._state)
+
+        def update(self, data):
+            view = memoryview(data).cast("B")
+            if view.nbytes:
+                update(self._state, _address(view), view.nbytes)
+
+        def intdigest(self):
+            return digest(self._state)
+
+        def reset(self):
+            reset(self._state)
+
+    return xxh3, Stream
 
 
 def _from_library():
@@ -24,25 +100,11 @@ def _from_library():
         if not name:
             continue
         try:
-            lib = ctypes.CDLL(name)
-            fn = lib.XXH3_64bits
+            return _bind(ctypes.CDLL(name))
         except (OSError, AttributeError):
             continue
-        fn.restype = ctypes.c_uint64
-        fn.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
-
-        def xxh3(data, fn=fn):
-            view = memoryview(data).cast("B")
-            if view.nbytes == 0:
-                return fn(None, 0)
-            if view.readonly:
-                buffer = ctypes.c_char_p(bytes(view))
-                return fn(buffer, view.nbytes)
-            address = ctypes.addressof(ctypes.c_char.from_buffer(view))
-            return fn(address, view.nbytes)
-        return xxh3
     return None
 
 
-xxh3_64 = _from_module() or _from_library()
+xxh3_64, Xxh3Stream = _from_module() or _from_library() or (None, None)
 AVAILABLE = xxh3_64 is not None

@@ -12,13 +12,13 @@ read-only ``numpy.memmap`` views; every other leaf is read and decoded.
 
 import builtins
 import io
-import json
 import os
 import warnings
 
 import numpy as np
 
 from . import codecs
+from . import manifest as manifest_module
 from .checksum import xxh3_64
 from .errors import LeafioError
 from .refs import parse
@@ -51,25 +51,19 @@ class Entry:
 def _manifest(path):
     """The parsed manifest beside ``path``, None when there is none, or a
     LeafioError saying what is wrong with it."""
-    name = path + ".json"
     try:
-        with builtins.open(name, "rb") as f:
-            data = json.load(f)
-    except FileNotFoundError:
+        found = manifest_module.read(path)
+    except LeafioError as e:
+        return e
+    if found is None:
         return None
-    except (OSError, ValueError) as e:
-        return LeafioError(f"{name}: not a readable manifest: {e}")
-    if not isinstance(data, dict) or data.get("format") != "leafio-manifest":
-        return LeafioError(f"{name}: not a leafio manifest")
-    if data.get("version") != 1:
-        return LeafioError(f"{name}: manifest version {data.get('version')!r}; this reader "
-                           f"knows version 1")
+    name, data = found
     size = os.path.getsize(path)
-    if data.get("size") != size:
-        return LeafioError(f"{name}: the manifest describes a file of {data.get('size')} "
+    if data["size"] != size:
+        return LeafioError(f"{name}: the manifest describes a file of {data['size']} "
                            f"bytes, {path} has {size}: it is stale")
-    if not isinstance(data.get("leaves"), list) or "skeleton" not in data:
-        return LeafioError(f"{name}: the manifest lacks its leaves or skeleton")
+    if "skeleton" not in data:
+        return LeafioError(f"{name}: the manifest lacks the skeleton")
     return data
 
 
@@ -118,7 +112,7 @@ class File:
         return leaves
 
     def _index_manifest(self, manifest, like, spec):
-        name = self.path + ".json"
+        name = manifest_module.path_of(manifest_module.data_path(self.path))
         recorded = manifest["leaves"]
         leaves = self._leaves(like, spec)
         if len(leaves) != len(recorded):

@@ -36,6 +36,11 @@ def _float(value):
         return "nan"
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
+    # As the C library: a value whose 17 digits have an exponent but no dot
+    # (1e+22) is text, since json-glib would write it as 1e+22.0.
+    text = "%.17g" % value
+    if "e" in text and "." not in text:
+        return text
     return value
 
 

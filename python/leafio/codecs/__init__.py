@@ -16,6 +16,8 @@ A codec module exposes
     writes one record for the leaf ``value``: a numpy array, or a Python or
     numpy scalar.  ``f`` is a binary file object; ``f.tell()`` gives the
     record's offset in the file being written (``npy(align=N)`` needs it).
+    Use only ``f.write`` and ``f.tell``: a save with a manifest passes a
+    writer that hashes the record as it goes by, and has nothing else.
 
 and optionally
 
