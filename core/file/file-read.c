@@ -11,8 +11,10 @@
  * processor is free the work is done in turns, at the speed of reading
  * and then hashing, as before. */
 #include "config.h"
+#include <string.h>
 #include <xxhash.h>
 #include "file-private.h"
+#include "helper-threads-private.h"
 #include "read-buffer-private.h"
 
 /* Records from this size on are read with a helper. */
@@ -22,10 +24,8 @@
  * measured alike). */
 #define PIECE ((gsize) 256 * 1024)
 
-/* One record being read by the caller and a helper; freed by whoever
- * drops the last reference. */
+/* One record being read by the caller and a helper. */
 typedef struct {
-  gint refs;
   GMutex lock;
   GCond cond;
   LfFile *file;          /* borrowed: the caller waits for the helper's reads */
@@ -38,17 +38,6 @@ typedef struct {
   guint helper_reading;  /* pieces the helper is reading */
   gboolean failed;       /* a read failed: nobody starts another */
 } SharedRead;
-
-static void
-shared_unref (SharedRead *job)
-{
-  if (!g_atomic_int_dec_and_test (&job->refs))
-    return;
-  g_mutex_clear (&job->lock);
-  g_cond_clear (&job->cond);
-  g_free (job->landed);
-  g_free (job);
-}
 
 static gboolean
 read_piece (SharedRead *job, guint piece)
@@ -92,25 +81,6 @@ help_read (gpointer data, G_GNUC_UNUSED gpointer user_data)
       land_piece (job, piece, ok);
     }
   g_mutex_unlock (&job->lock);
-  shared_unref (job);
-}
-
-/* Threads shared by every file's reads; idle ones are kept a while by
- * GLib, so a series of reads does not start a thread each.  NULL on a
- * machine (or an affinity mask) of one processor. */
-static GThreadPool *
-helper_pool (void)
-{
-  static gsize once;
-  static GThreadPool *pool;
-  if (g_once_init_enter (&once))
-    {
-      guint processors = g_get_num_processors ();
-      if (processors > 1)
-        pool = g_thread_pool_new (help_read, NULL, (gint) processors, FALSE, NULL);
-      g_once_init_leave (&once, 1);
-    }
-  return pool;
 }
 
 /* Hashes the pieces in order, reading the next untaken one whenever the
@@ -150,11 +120,10 @@ read_and_hash (SharedRead *job, XXH3_state_t *state)
   return hashed == job->n_pieces;
 }
 
-static SharedRead *
-shared_new (LfFile *file, guint8 *buffer, gsize count, guint64 offset)
+static void
+shared_init (SharedRead *job, LfFile *file, guint8 *buffer, gsize count, guint64 offset)
 {
-  SharedRead *job = g_new0 (SharedRead, 1);
-  job->refs = 1;
+  memset (job, 0, sizeof *job);
   g_mutex_init (&job->lock);
   g_cond_init (&job->cond);
   job->file = file;
@@ -163,7 +132,14 @@ shared_new (LfFile *file, guint8 *buffer, gsize count, guint64 offset)
   job->offset = offset;
   job->n_pieces = (guint) ((count + PIECE - 1) / PIECE);
   job->landed = g_new0 (guint8, job->n_pieces);
-  return job;
+}
+
+static void
+shared_clear (SharedRead *job)
+{
+  g_mutex_clear (&job->lock);
+  g_cond_clear (&job->cond);
+  g_free (job->landed);
 }
 
 gboolean
@@ -172,18 +148,18 @@ _lf_file_read_hashed (LfFile *file, guint8 *buffer, gsize count, guint64 offset,
 {
   if (fresh)
     _lf_read_buffer_populate (buffer, count);
-  GThreadPool *pool = count >= SHARED_READ_MIN && count / PIECE < G_MAXUINT
-                      ? helper_pool () : NULL;
-  XXH3_state_t *state = pool != NULL ? XXH3_createState () : NULL;
+  gboolean shared = count >= SHARED_READ_MIN && count / PIECE < G_MAXUINT
+                    && _lf_helpers_available ();
+  XXH3_state_t *state = shared ? XXH3_createState () : NULL;
   if (state != NULL)
     {
       XXH3_64bits_reset (state);
-      SharedRead *job = shared_new (file, buffer, count, offset);
-      g_atomic_int_inc (&job->refs);
-      if (!g_thread_pool_push (pool, job, NULL))
-        shared_unref (job);   /* no helper: the caller reads it all */
-      gboolean ok = read_and_hash (job, state);
-      shared_unref (job);
+      SharedRead job;
+      shared_init (&job, file, buffer, count, offset);
+      LfHelperTask *helper = _lf_helper_start (help_read, &job);
+      gboolean ok = read_and_hash (&job, state);
+      _lf_helper_finish (helper);   /* done with `job` once this returns */
+      shared_clear (&job);
       *hash = XXH3_64bits_digest (state);
       XXH3_freeState (state);
       if (ok)
