@@ -389,6 +389,14 @@ START_TEST (test_load_directory)
   GError *load_error = g_ptr_array_index (errors, 0);
   ck_assert_int_eq (load_error->code, LF_ERROR_PLUGIN_LOAD);
   ck_assert (strstr (load_error->message, "broken.so") != NULL);
+
+  /* A codec that is not there names the plugin that did not load. */
+  ck_assert_ptr_null (lf_registry_resolve (reg, "float16", &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_UNKNOWN_CODEC, "a plugin load error: ");
+  g_autoptr (LfRegistry) empty = lf_registry_new ();
+  ck_assert_ptr_null (lf_registry_resolve (empty, "float16", &error));
+  ck_assert (strstr (error->message, "load error") == NULL);
+  LF_ASSERT_ERROR (error, LF_ERROR_UNKNOWN_CODEC, "registered: none");
 }
 END_TEST
 

@@ -5,6 +5,21 @@
 #include "codec-private.h"
 #include "registry-private.h"
 
+/* Why a codec may be missing: what went wrong loading plugins (a relative
+ * LEAFIO_PLUGIN_PATH entry, a broken or foreign .so), or "". */
+static char *
+load_errors_text (LfRegistry *registry)
+{
+  GPtrArray *errors = lf_registry_get_load_errors (registry);
+  if (errors == NULL || errors->len == 0)
+    return g_strdup ("");
+  const GError *first = g_ptr_array_index (errors, 0);
+  if (errors->len == 1)
+    return g_strdup_printf ("; a plugin load error: %s", first->message);
+  return g_strdup_printf ("; %u plugin load errors, the first: %s", errors->len,
+                          first->message);
+}
+
 /* The class `ast` names, or NULL with the reason: a quoted string, an
  * unknown name, options for a codec that takes none. */
 static const LfCodecClass *
@@ -21,9 +36,10 @@ find_class (LfRegistry *registry, const LfRefAst *ast, GError **error)
     {
       g_auto (GStrv) names = lf_registry_list (registry);
       g_autofree char *list = g_strjoinv (", ", names);
+      g_autofree char *why = load_errors_text (registry);
       g_set_error (error, LF_ERROR, LF_ERROR_UNKNOWN_CODEC,
-                   "unknown codec '%s' (registered: %s)", ast->name,
-                   *list ? list : "none; is LEAFIO_PLUGIN_PATH right?");
+                   "unknown codec '%s' (registered: %s%s)", ast->name,
+                   *list ? list : "none; is LEAFIO_PLUGIN_PATH right?", why);
       return NULL;
     }
   if (!_lf_registry_check_uncontested (registry, ast->name, error))
