@@ -9,6 +9,7 @@
 #include "test-common.h"
 #include "manifest-private.h"
 #include "json-private.h"
+#include "range-hash-private.h"
 
 static LfNode *
 model (gsize rows, LfDType dtype)
@@ -441,6 +442,73 @@ START_TEST (test_checksums_taken_while_writing)
 }
 END_TEST
 
+/* Checks read the file a piece at a time (256 KiB pieces in a ring of 8):
+ * ranges that start and end anywhere give XXH3 of their bytes, and a
+ * range past the end, or an unreadable file, is an error naming where. */
+START_TEST (test_range_hash)
+{
+  const gsize piece = 256 << 10;
+  gsize size = 9 * piece + 17;
+  g_autofree guint8 *bytes = g_malloc (size);
+  for (gsize i = 0; i < size; i++)
+    bytes[i] = (guint8) (i * 131 + (i >> 11));
+  g_autofree char *file = lf_test_path ("range-hash.bin");
+  lf_test_write_file (file, bytes, size);
+  int fd = open (file, O_RDONLY);
+  ck_assert_int_ge (fd, 0);
+  const gsize offsets[] = { 0, 1, piece - 1, piece, 3 * piece + 5 };
+  const gsize lengths[] = { 0, 1, piece - 1, piece, piece + 1, 8 * piece, 8 * piece + 3 };
+  for (guint i = 0; i < G_N_ELEMENTS (offsets); i++)
+    for (guint j = 0; j < G_N_ELEMENTS (lengths); j++)
+      {
+        gsize from = offsets[i], length = MIN (lengths[j], size - from);
+        guint64 hash = 0, failed_at = 0;
+        int error_number = -1;
+        ck_assert (_lf_range_hash (fd, from, length, &hash, &error_number, &failed_at));
+        ck_assert_msg (hash == XXH3_64bits (bytes + from, length),
+                       "offset %" G_GSIZE_FORMAT ", %" G_GSIZE_FORMAT " bytes", from, length);
+      }
+  guint64 hash, failed_at = 0;
+  int error_number = -1;
+  ck_assert (!_lf_range_hash (fd, piece, size, &hash, &error_number, &failed_at));
+  ck_assert_int_eq (error_number, 0);          /* the file ends first */
+  ck_assert_uint_eq (failed_at, size);
+  close (fd);
+  ck_assert (!_lf_range_hash (fd, 0, 3 * piece, &hash, &error_number, &failed_at));
+  ck_assert_int_eq (error_number, EBADF);
+  ck_assert_uint_eq (failed_at, 0);
+}
+END_TEST
+
+/* A damaged byte anywhere in a big record, at the ends of the pieces it is
+ * read in included, fails the check; so does a file cut short after the
+ * size check (a record that now lies past the end). */
+START_TEST (test_damage_across_pieces)
+{
+  const gsize piece = 256 << 10;
+  gsize n = (5 * piece + 100) / 4;
+  g_autoptr (LfNode) tree = lf_list_new_take (1, lf_array_new_take (LF_DTYPE_FLOAT32, 1, &n,
+                                                                    g_malloc0 (n * 4)));
+  g_autofree char *file = lf_test_path ("pieces.eqx");
+  save (file, tree);
+  g_autoptr (GBytes) saved = lf_test_read_file (file);
+  gsize size;
+  const guint8 *original = g_bytes_get_data (saved, &size);
+  const gsize spots[] = { 0, 127, 128, piece - 1, piece, 4 * piece + 7, size - 1 };
+  for (guint i = 0; i < G_N_ELEMENTS (spots); i++)
+    {
+      g_autofree guint8 *data = g_memdup2 (original, size);
+      data[spots[i]] ^= 0x40;
+      lf_test_write_file (file, data, size);
+      assert_verify_error (file, tree, LF_ERROR_CHECKSUM, "pieces.eqx.json: [0]: record 0");
+    }
+  lf_test_write_file (file, original, size);
+  GError *error = NULL;
+  ck_assert (_lf_manifest_verify (file, tree, NULL, NULL, &error));
+  LF_ASSERT_NO_ERROR (error);
+}
+END_TEST
+
 /* lf_manifest_write (savers outside the walker) reads the file back. */
 START_TEST (test_public_write_reads_the_file)
 {
@@ -520,6 +588,8 @@ lf_test_suite (void)
   tcase_add_test (tc, test_load_names_the_codec);
   tcase_add_test (tc, test_checksums_taken_while_writing);
   tcase_add_test (tc, test_public_write_reads_the_file);
+  tcase_add_test (tc, test_range_hash);
+  tcase_add_test (tc, test_damage_across_pieces);
   tcase_add_test (tc, test_failed_save_leaves_no_manifest);
   suite_add_tcase (suite, tc);
   return suite;

@@ -13,6 +13,7 @@
 #include <xxhash.h>
 #include "json-private.h"
 #include "manifest-private.h"
+#include "range-hash-private.h"
 #include "side-file-private.h"
 
 #define MANIFEST_FORMAT "leafio-manifest"
@@ -22,26 +23,6 @@ char *
 _lf_manifest_path (const char *eqx_path)
 {
   return g_strconcat (eqx_path, ".json", NULL);
-}
-
-static GMappedFile *
-map_file (const char *path, GError **error)
-{
-  g_autoptr (GError) map_error = NULL;
-  GMappedFile *mapped = g_mapped_file_new (path, FALSE, &map_error);
-  if (mapped == NULL)
-    g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s", map_error->message);
-  return mapped;
-}
-
-/* The bytes of a record, or NULL when it lies outside the file. */
-static const guint8 *
-record_bytes (GMappedFile *mapped, guint64 offset, guint64 size)
-{
-  guint64 length = g_mapped_file_get_length (mapped);
-  if (offset > length || size > length - offset)
-    return NULL;
-  return (const guint8 *) g_mapped_file_get_contents (mapped) + offset;
 }
 
 /* ---- writing ------------------------------------------------------------- */
@@ -63,61 +44,36 @@ add_leaf_description (JsonBuilder *builder, LfNode *leaf)
                                   lf_array_get_shape (leaf));
 }
 
-/* The data file a manifest is built for: its size, and where to read the
- * records whose checksums the writer could not take while writing. */
+/* The data file a manifest is built for, or checked against: its size,
+ * and where to read the records whose checksums the writer could not take
+ * while writing. */
 typedef struct {
   const char *eqx_path;
   const char *data_path;
   int fd;
   guint64 size;
-  guint8 *chunk;         /* for reading records back; made on first use */
 } DataFile;
 
-#define READ_BACK_CHUNK ((gsize) 1 << 20)
-
-/* XXH3-64 of the `size` bytes at `offset` of the data file, read a piece
- * at a time: a mapping of the file would count every page of it in the
- * saving process's resident memory. */
+/* XXH3-64 of the `size` bytes at `offset` of the data file, read, not
+ * mapped (range-hash.c says why). */
 static gboolean
 read_back_hash (DataFile *file, guint64 offset, guint64 size, guint64 *hash, GError **error)
 {
-  XXH3_state_t *state = XXH3_createState ();
-  if (state == NULL || XXH3_64bits_reset (state) != XXH_OK)
-    {
-      XXH3_freeState (state);
-      g_set_error (error, LF_ERROR, LF_ERROR_TOO_LARGE, "%s: no memory for a checksum",
-                   file->eqx_path);
-      return FALSE;
-    }
-  if (file->chunk == NULL)
-    file->chunk = g_malloc (READ_BACK_CHUNK);
-  for (guint64 done = 0; done < size;)
-    {
-      ssize_t n = pread (file->fd, file->chunk, (size_t) MIN (size - done, READ_BACK_CHUNK),
-                         (off_t) (offset + done));
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        {
-          int saved_errno = n < 0 ? errno : EIO;
-          g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: cannot read at offset %"
-                       G_GUINT64_FORMAT ": %s", file->data_path, offset + done,
-                       n < 0 ? g_strerror (saved_errno) : "the file is shorter than it was");
-          XXH3_freeState (state);
-          return FALSE;
-        }
-      XXH3_64bits_update (state, file->chunk, (size_t) n);
-      done += (guint64) n;
-    }
-  *hash = XXH3_64bits_digest (state);
-  XXH3_freeState (state);
-  return TRUE;
+  int error_number;
+  guint64 failed_at;
+  if (_lf_range_hash (file->fd, offset, size, hash, &error_number, &failed_at))
+    return TRUE;
+  g_set_error (error, LF_ERROR, error_number == ENOMEM ? LF_ERROR_TOO_LARGE : LF_ERROR_IO,
+               "%s: cannot read at offset %" G_GUINT64_FORMAT ": %s", file->data_path,
+               failed_at, error_number != 0 ? g_strerror (error_number)
+                                            : "the file is shorter than it was");
+  return FALSE;
 }
 
 static gboolean
 data_file_open (DataFile *file, const char *eqx_path, const char *data_path, GError **error)
 {
-  *file = (DataFile) { eqx_path, data_path, -1, 0, NULL };
+  *file = (DataFile) { eqx_path, data_path, -1, 0 };
   struct stat st;
   file->fd = open (data_path, O_RDONLY | O_CLOEXEC);
   if (file->fd < 0 || fstat (file->fd, &st) != 0)
@@ -136,7 +92,6 @@ data_file_close (DataFile *file)
 {
   if (file->fd >= 0)
     close (file->fd);
-  g_free (file->chunk);
 }
 
 /* The checksum of record `index`: the writer's, or read back from the file. */
@@ -605,10 +560,10 @@ parse_hash (const char *text, guint64 *hash)
 
 /* The file's size must be the one the manifest was written for. */
 static gboolean
-check_file_size (Reader *reader, JsonNode *size_node, GMappedFile *mapped,
+check_file_size (Reader *reader, JsonNode *size_node, const DataFile *file,
                  const char *eqx_path, GError **error)
 {
-  guint64 file_size = g_mapped_file_get_length (mapped);
+  guint64 file_size = file->size;
   if ((guint64) json_node_get_int (size_node) == file_size)
     return TRUE;
   reader_error (reader, error, LF_ERROR_CHECKSUM,
@@ -622,7 +577,7 @@ check_file_size (Reader *reader, JsonNode *size_node, GMappedFile *mapped,
  * `path` against the bytes of the file: in bounds, same checksum. */
 static gboolean
 check_record (Reader *reader, JsonObject *record, const char *path, guint record_index,
-              GMappedFile *mapped, const char *eqx_path, GError **error)
+              DataFile *file, const char *eqx_path, GError **error)
 {
   JsonNode *offset_node = get_member (reader, record, "offset", G_TYPE_INT64, error);
   JsonNode *length_node = offset_node != NULL
@@ -641,17 +596,17 @@ check_record (Reader *reader, JsonObject *record, const char *path, guint record
                     reader->json_path.text->str, json_node_get_string (hash_node));
       return FALSE;
     }
-  const guint8 *bytes = record_bytes (mapped, offset, length);
-  if (bytes == NULL)
+  if (offset > file->size || length > file->size - offset)
     {
       reader_error (reader, error, LF_ERROR_CHECKSUM,
                     "%s: record %u at offset %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT
                     " bytes, lies beyond the end of %s (%" G_GUINT64_FORMAT " bytes)",
-                    path, record_index, offset, length, eqx_path,
-                    (guint64) g_mapped_file_get_length (mapped));
+                    path, record_index, offset, length, eqx_path, file->size);
       return FALSE;
     }
-  guint64 found = XXH3_64bits (bytes, (size_t) length);
+  guint64 found;
+  if (!read_back_hash (file, offset, length, &found, error))
+    return FALSE;
   if (found == expected)
     return TRUE;
   reader_error (reader, error, LF_ERROR_CHECKSUM,
@@ -663,16 +618,9 @@ check_record (Reader *reader, JsonObject *record, const char *path, guint record
 }
 
 static gboolean
-check_records (Reader *reader, JsonObject *manifest, JsonArray *entries,
-               const char *eqx_path, GError **error)
+check_each_record (Reader *reader, JsonArray *entries, DataFile *file, const char *eqx_path,
+                   GError **error)
 {
-  JsonNode *size_node = get_member (reader, manifest, "size", G_TYPE_INT64, error);
-  if (size_node == NULL)
-    return FALSE;
-  g_autoptr (GMappedFile) mapped = map_file (eqx_path, error);
-  if (mapped == NULL || !check_file_size (reader, size_node, mapped, eqx_path, error))
-    return FALSE;
-
   guint record_index = 0;  /* records counted as in the walker's messages */
   for (guint i = 0; i < json_array_get_length (entries); i++)
     {
@@ -690,13 +638,31 @@ check_records (Reader *reader, JsonObject *manifest, JsonArray *entries,
             return FALSE;
           _lf_json_path_push_member (&reader->json_path, "record");
           if (!check_record (reader, json_node_get_object (record_node),
-                             json_node_get_string (path_node), record_index++, mapped,
+                             json_node_get_string (path_node), record_index++, file,
                              eqx_path, error))
             return FALSE;
         }
       _lf_json_path_pop (&reader->json_path, saved);
     }
   return TRUE;
+}
+
+static gboolean
+check_records (Reader *reader, JsonObject *manifest, JsonArray *entries,
+               const char *eqx_path, GError **error)
+{
+  JsonNode *size_node = get_member (reader, manifest, "size", G_TYPE_INT64, error);
+  if (size_node == NULL)
+    return FALSE;
+  /* Read a piece at a time, not mapped: a mapping would count the whole
+   * file in the loading process's resident memory, and a file cut short
+   * while it is checked would end the process with SIGBUS. */
+  DataFile file;
+  gboolean ok = data_file_open (&file, eqx_path, eqx_path, error)
+                && check_file_size (reader, size_node, &file, eqx_path, error)
+                && check_each_record (reader, entries, &file, eqx_path, error);
+  data_file_close (&file);
+  return ok;
 }
 
 /* The top-level checks: format, version, and a `leaves` array of objects. */
