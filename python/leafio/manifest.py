@@ -12,12 +12,11 @@ indexes a file with it.
 import builtins
 import errno
 import json
-import mmap
 import os
 import re
 
 from . import atomic, npyfmt
-from .checksum import xxh3_64
+from .checksum import Xxh3Stream
 from .errors import LeafioError
 from .skeleton import skeleton_object
 from .tree import leaf_kind
@@ -317,18 +316,37 @@ def _check_records(name, manifest, path, f):
         raise LeafioError(f"{name}: {path} is {size} bytes, the manifest says "
                           f"{manifest['size']} (the file changed after the manifest was "
                           f"written)")
-    if xxh3_64 is None or size == 0:
+    if Xxh3Stream is None or size == 0:
         return
-    with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-        data = memoryview(mapped)
+    _check_checksums(name, manifest["leaves"], path, f.fileno(), size)
+
+
+_CHUNK = 1 << 20
+
+
+def _hash_range(fd, offset, length, path):
+    """XXH3-64 of ``length`` bytes of ``fd`` from ``offset``, read a piece at
+    a time: a mapping would end the interpreter with SIGBUS if the file
+    were cut short while it is checked."""
+    state, buffer = Xxh3Stream(), bytearray(min(length, _CHUNK))
+    view, done = memoryview(buffer), 0
+    while done < length:
+        want = min(length - done, _CHUNK)
         try:
-            _check_checksums(name, manifest["leaves"], path, data)
-        finally:
-            data.release()
+            got = os.preadv(fd, [view[:want]], offset + done)
+        except OSError as e:
+            raise LeafioError(f"{path}: cannot read at offset {offset + done}: "
+                              f"{e.strerror}") from None
+        if got <= 0:
+            raise LeafioError(f"{path}: cannot read at offset {offset + done}: the file is "
+                              f"shorter than it was")
+        state.update(view[:got])
+        done += got
+    return state.intdigest()
 
 
-def _check_checksums(name, entries, path, data):
-    index, size = 0, len(data)
+def _check_checksums(name, entries, path, fd, size):
+    index = 0
     for entry in entries:
         record = entry.get("record")
         if record is None:
@@ -337,7 +355,7 @@ def _check_checksums(name, entries, path, data):
         if offset > size or length > size - offset:
             raise LeafioError(f"{name}: {entry['path']}: record {index} at offset {offset}, "
                               f"{length} bytes, lies beyond the end of {path} ({size} bytes)")
-        found, expected = xxh3_64(data[offset:offset + length]), int(record["xxh3"], 16)
+        found, expected = _hash_range(fd, offset, length, path), int(record["xxh3"], 16)
         if found != expected:
             raise LeafioError(f"{name}: {entry['path']}: record {index} at offset {offset} "
                               f"({length} bytes) has checksum {found:016x}, the manifest "
