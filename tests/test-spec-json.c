@@ -220,6 +220,36 @@ START_TEST (test_unknown_codec)
 }
 END_TEST
 
+/* lf_spec_parse: JSON when the text starts with {, [ or ", white space
+ * first or not; any other text is one reference. */
+START_TEST (test_parse_either_form)
+{
+  const char *texts[] = { "b", "  b", "\"b\"", " [\"b\", \"b\", \"b\"]",
+                          "\n{\"x\": \"b\", \"y\": [\"b\", \"b\"]}" };
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      GError *error = NULL;
+      g_autoptr (LfSpec) spec = lf_spec_parse (registry, texts[i], &error);
+      LF_ASSERT_NO_ERROR (error);
+      LfNode *tree = i < 4 ? lf_list_new_take (3, leaf (), leaf (), leaf ())
+                           : lf_dict_new_take ("x", leaf (), "y", lf_list_new_take (2, leaf (),
+                                                                                    leaf ()),
+                                               NULL);
+      g_autofree char *tags = save_tags (tree, spec);
+      ck_assert_str_eq (tags, "BBB");
+      lf_node_unref (tree);
+    }
+  GError *error = NULL;
+  ck_assert_ptr_null (lf_spec_parse (registry, "float61", &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_UNKNOWN_CODEC, "unknown codec 'float61'");
+  ck_assert_ptr_null (lf_spec_parse (registry, "[\"b\"", &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_PARSE, "JSON spec");
+  ck_assert_ptr_null (lf_spec_parse (registry, "b(level=", &error));
+  ck_assert (error != NULL && error->code != LF_ERROR_UNKNOWN_CODEC);
+  g_clear_error (&error);
+}
+END_TEST
+
 START_TEST (test_bad_forms)
 {
   assert_parse_error ("{\"a\": 3}", LF_ERROR_PARSE,
@@ -264,6 +294,7 @@ lf_test_suite (void)
   tcase_add_test (tc, test_bad_json);
   tcase_add_test (tc, test_unknown_codec);
   tcase_add_test (tc, test_bad_forms);
+  tcase_add_test (tc, test_parse_either_form);
   tcase_add_test (tc, test_preconditions);
   suite_add_tcase (suite, tc);
   return suite;

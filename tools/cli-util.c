@@ -86,17 +86,6 @@ cli_fail (GError *error)
   return CLI_EXIT_ERROR;
 }
 
-static LfSpec *
-spec_from_text (const char *text, GError **error)
-{
-  const char *start = text;
-  while (g_ascii_isspace (*start))
-    start++;
-  if (*start == '{' || *start == '[')
-    return lf_spec_parse_json (NULL, text, error);
-  return lf_spec_new_for_reference (NULL, text, error);
-}
-
 LfSpec *
 cli_spec_load (const char *text, const char *rules_file, GError **error)
 {
@@ -120,7 +109,7 @@ cli_spec_load (const char *text, const char *rules_file, GError **error)
   if (rules_file != NULL)
     spec = lf_spec_load_rules_file (NULL, rules_file, text, error);
   else if (text != NULL)
-    spec = spec_from_text (text, error);
+    spec = lf_spec_parse (NULL, text, error);
   else
     spec = lf_spec_new_for_reference (NULL, LF_CODEC_DEFAULT, error);
   return spec;

@@ -65,3 +65,17 @@ lf_spec_parse_json (LfRegistry *registry, const char *text, GError **error)
     }
   return lf_spec_new_tree (tree, error);
 }
+
+LfSpec *
+lf_spec_parse (LfRegistry *registry, const char *text, GError **error)
+{
+  g_return_val_if_fail (text != NULL, NULL);
+  const char *start = text;
+  while (g_ascii_isspace (*start))
+    start++;
+  /* The first character of every JSON form a spec tree takes; a codec
+   * reference starts with its name. */
+  if (*start == '{' || *start == '[' || *start == '"')
+    return lf_spec_parse_json (registry, text, error);
+  return lf_spec_new_for_reference (registry, text, error);
+}

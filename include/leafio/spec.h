@@ -206,6 +206,27 @@ LF_API LfSpec *lf_spec_parse_json (LfRegistry *registry, const char *text,
                                    GError **error);
 
 /**
+ * lf_spec_parse:
+ * @registry: (nullable): where to resolve codecs; %NULL: the default
+ *   registry
+ * @text: a codec reference ("float16", "compressed(level=9)") or a JSON
+ *   spec tree (an object, an array or a quoted reference)
+ * @error: return location for a #GError, or %NULL
+ *
+ * Parses a spec as people write it in an option or a setting: text that
+ * starts (after white space) with `{`, `[` or `"` is JSON, as
+ * lf_spec_parse_json() reads it; any other text is one codec reference
+ * for every leaf, as lf_spec_new_for_reference() reads it.  A reference
+ * never starts with those characters.
+ *
+ * Returns: (transfer full) (nullable): the spec, or %NULL with the errors
+ *   of lf_spec_parse_json() or lf_spec_new_for_reference().
+ *
+ * Since: 0.2
+ */
+LF_API LfSpec *lf_spec_parse (LfRegistry *registry, const char *text, GError **error);
+
+/**
  * lf_spec_parse_rules:
  * @registry: (nullable): where to resolve codecs; %NULL: the default
  *   registry
