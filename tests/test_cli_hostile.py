@@ -278,6 +278,30 @@ def test_plugin_rules():
     assert "npy" in out, out
 
 
+def test_stdout_full():
+    """leafio inspect F > /dev/full: output that never reached stdout is an
+    error (exit 2, a message), not a silent success; --help's too, and
+    convert to stdout names stdout once."""
+    if not os.path.exists("/dev/full"):
+        return
+    filename = small_file("to-full.eqx")
+    for args in (["inspect", filename], ["skeleton", filename], ["codecs"], ["--help"],
+                 ["inspect", "--help"], ["diff", "--json", filename, filename],
+                 ["show", filename, "[0]"], ["convert", "-q", "--spec", "npy", filename, "-"]):
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run([LEAFIO] + args, stdout=full, stderr=subprocess.PIPE,
+                                  text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+        assert proc.returncode == 2, (args, proc.returncode, proc.stderr)
+        assert "leafio: stdout: cannot write" in proc.stderr, (args, proc.stderr)
+        assert "stdout: stdout" not in proc.stderr, (args, proc.stderr)
+    # A command that prints nothing does not need stdout at all (`>&-`).
+    proc = subprocess.run([LEAFIO, "convert", "-q", "--spec", "npy", filename,
+                           path("to-full-copy.eqx")], stderr=subprocess.PIPE, text=True,
+                          timeout=TIMEOUT, stdin=subprocess.DEVNULL,
+                          preexec_fn=lambda: os.close(1))
+    assert proc.returncode == 0, proc.stderr
+
+
 def main():
     tests = [(name, fn) for name, fn in globals().items()
              if name.startswith("test_") and callable(fn)]

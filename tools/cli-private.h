@@ -129,6 +129,9 @@ void cli_print_result (const char *in_name, guint64 in_bytes, const char *out_na
 /* Routes GLib warnings (from the library: a stale manifest, say) to
  * stderr as "leafio: warning: MESSAGE". */
 void cli_log_init (void);
+/* Makes the exit status 2, with a message, when what was printed to
+ * stdout could not be written. */
+void cli_check_stdout_at_exit (void);
 /* How many warnings cli_log_init()'s handler has printed. */
 extern guint cli_n_warnings;
 

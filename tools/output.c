@@ -77,10 +77,8 @@ write_all (gpointer user_data, const void *buffer, gsize count, GError **error)
           if (errno == EINTR)
             continue;
           int errsv = errno;
-          g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: cannot write: %s",
-                       output->file != NULL ? lf_atomic_file_get_target (output->file)
-                                            : CLI_STDOUT_NAME,
-                       g_strerror (errsv));
+          /* The stream names the file before this message. */
+          g_set_error (error, LF_ERROR, LF_ERROR_IO, "cannot write: %s", g_strerror (errsv));
           return FALSE;
         }
       p += n;
