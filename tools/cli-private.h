@@ -37,12 +37,19 @@ char *cli_format_double (double x);
  * float32).  Transfer full. */
 char *cli_format_element (LfDType dtype, const LfElement *element);
 
+typedef struct _CliReader CliReader;
+
 /* ---- file-open.c: random access ----------------------------------------------- */
 
 /* lf_file_open() with the skeleton in `like_file` and the spec `spec_text`
  * (cli_spec_load; NULL: none), errors prefixed with the option. */
 LfFile *cli_file_open (const char *filename, const char *like_file, const char *spec_text,
                        GError **error);
+/* cli_file_open() over the bytes `reader` holds (a file read from stdin),
+ * called "stdin" in messages; `destroy` (NULL: none) frees `reader` when
+ * the file is done with it.  The reader is rewound afterwards. */
+LfFile *cli_file_open_reader (CliReader *reader, GDestroyNotify destroy,
+                              const char *like_file, const char *spec_text, GError **error);
 /* Up to 8 of the file's leaf paths close to `path`, one a line indented by
  * two spaces, or NULL when none is close.  Transfer full. */
 char *cli_file_suggest_paths (LfFile *file, const char *path);
@@ -176,7 +183,6 @@ typedef struct {
  * skeleton leaf must fit it; one read without is checked against
  * cli_max_record_size before it is decoded (listing it needs no limit).
  * Every error is prefixed "FILE: record N (offset X): ". */
-typedef struct _CliReader CliReader;
 
 /* "-" reads stdin (named "stdin" in messages), once. */
 CliReader *cli_reader_open (const char *filename, GError **error);
@@ -193,6 +199,10 @@ guint cli_reader_get_index (CliReader *reader);
 gboolean cli_reader_at_end (CliReader *reader);
 /* Goes back to the first record (for a second pass over the file). */
 void cli_reader_rewind (CliReader *reader);
+/* Copies up to `count` bytes of the file from `offset` (an
+ * LfFileReadFunc: random access to a file read from stdin). */
+gssize cli_reader_read_at (gpointer reader, void *buffer, gsize count, guint64 offset,
+                           GError **error);
 /* Describes the next record as it describes itself and moves past it.  A
  * record no codec recognises fills `info` (codec NULL, size: the rest of
  * the file) and fails with LF_ERROR_CORRUPT giving each codec's reason. */

@@ -11,11 +11,8 @@
  * its codec describes it.  The records' headers are read; their data is
  * not. */
 static LfNode *
-records_like (const char *filename, const char *spec_text, GError **error)
+records_like (CliReader *reader, const char *spec_text, GError **error)
 {
-  g_autoptr (CliReader) reader = cli_reader_open (filename, error);
-  if (reader == NULL)
-    return NULL;
   if (spec_text != NULL)
     {
       g_autoptr (LfCodec) codec = cli_codec_for_reading ("--spec", spec_text, error);
@@ -23,7 +20,9 @@ records_like (const char *filename, const char *spec_text, GError **error)
         return NULL;
       cli_reader_set_codec (reader, codec);
     }
-  return cli_records_skeleton (reader, "indexing", error);
+  LfNode *like = cli_records_skeleton (reader, "indexing", error);
+  cli_reader_rewind (reader);
+  return like;
 }
 
 static gboolean
@@ -33,24 +32,64 @@ has_manifest (const char *filename)
   return g_file_test (manifest, G_FILE_TEST_EXISTS);
 }
 
+static gboolean
+load_options (const char *like_file, const char *spec_text, LfNode **like, LfSpec **spec,
+              GError **error)
+{
+  if (like_file != NULL && (*like = lf_tree_from_json_file (like_file, error)) == NULL)
+    {
+      g_prefix_error (error, "--like: ");
+      return FALSE;
+    }
+  if (spec_text != NULL && (*spec = cli_spec_load (spec_text, NULL, error)) == NULL)
+    {
+      g_prefix_error (error, "--spec: ");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+LfFile *
+cli_file_open_reader (CliReader *reader, GDestroyNotify destroy, const char *like_file,
+                      const char *spec_text, GError **error)
+{
+  g_autoptr (LfNode) like = NULL;
+  g_autoptr (LfSpec) spec = NULL;
+  if (!load_options (like_file, spec_text, &like, &spec, error)
+      || (like == NULL && (like = records_like (reader, spec_text, error)) == NULL))
+    {
+      if (destroy != NULL)
+        destroy (reader);
+      return NULL;
+    }
+  return lf_file_new_for_reader (cli_reader_get_filename (reader),
+                                 cli_reader_get_size (reader), cli_reader_read_at, reader,
+                                 destroy, like, spec, NULL, NULL, error);
+}
+
 LfFile *
 cli_file_open (const char *filename, const char *like_file, const char *spec_text,
                GError **error)
 {
+  /* stdin has no manifest and cannot be read twice: it is read whole
+   * once and indexed from memory. */
+  if (cli_is_stdio (filename))
+    {
+      CliReader *reader = cli_reader_open (filename, error);
+      if (reader == NULL)
+        return NULL;
+      return cli_file_open_reader (reader, (GDestroyNotify) cli_reader_free, like_file,
+                                   spec_text, error);
+    }
   g_autoptr (LfNode) like = NULL;
   g_autoptr (LfSpec) spec = NULL;
-  if (like_file != NULL && (like = lf_tree_from_json_file (like_file, error)) == NULL)
-    {
-      g_prefix_error (error, "--like: ");
-      return NULL;
-    }
-  if (like_file == NULL && !cli_is_stdio (filename) && !has_manifest (filename)
-      && (like = records_like (filename, spec_text, error)) == NULL)
+  if (!load_options (like_file, spec_text, &like, &spec, error))
     return NULL;
-  if (spec_text != NULL && (spec = cli_spec_load (spec_text, NULL, error)) == NULL)
+  if (like == NULL && !has_manifest (filename))
     {
-      g_prefix_error (error, "--spec: ");
-      return NULL;
+      g_autoptr (CliReader) reader = cli_reader_open (filename, error);
+      if (reader == NULL || (like = records_like (reader, spec_text, error)) == NULL)
+        return NULL;
     }
   return lf_file_open (filename, like, spec, LF_FILE_DEFAULT, error);
 }
