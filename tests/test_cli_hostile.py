@@ -302,6 +302,29 @@ def test_stdout_full():
     assert proc.returncode == 0, proc.stderr
 
 
+def test_unpack_names_from_hostile_keys():
+    """unpack --like names files after keys: '..' and '/etc/x' stay inside
+    DIR, and a key too long for a file name stops the command before it
+    writes anything, with --force too."""
+    filename = path("keys.eqx")
+    save_eqx(filename, [np.arange(3.0) * i for i in range(4)])
+    leaf = {"dtype": "float64", "shape": [3]}
+    like = path("keys.json")
+    with open(like, "w") as f:
+        json.dump({"..": leaf, "../../x": leaf, "/etc/x": leaf, "b": leaf}, f)
+    out = path("keys-out")
+    run(["unpack", "-q", "--like", like, filename, out])
+    assert sorted(os.listdir(out)) == ["%2E%2E%2F%2E%2E%2Fx.npy", "%2E%2E.npy",
+                                       "%2Fetc%2Fx.npy", "b.npy"], os.listdir(out)
+    with open(like, "w") as f:
+        json.dump({"a": leaf, "b": leaf, "c": leaf, "d" * 300: leaf}, f)
+    for force in ([], ["-f"]):
+        long_out = path("long-out")
+        _, err = run(["unpack", "-q"] + force + ["--like", like, filename, long_out], rc=2)
+        assert "is 304 bytes long" in err and "'ddd" in err, err
+        assert not os.path.exists(long_out), os.listdir(long_out)
+
+
 def main():
     tests = [(name, fn) for name, fn in globals().items()
              if name.startswith("test_") and callable(fn)]
