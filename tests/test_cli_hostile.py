@@ -325,6 +325,17 @@ def test_unpack_names_from_hostile_keys():
         assert not os.path.exists(long_out), os.listdir(long_out)
 
 
+def test_pack_short_npy_named_once():
+    """pack of an .npy file cut short: the message names the file once."""
+    short = path("short.npy")
+    np.save(short, np.arange(3.0))
+    with open(short, "r+b") as f:
+        f.truncate(os.path.getsize(short) - 8)
+    _, err = run(["pack", "-q", path("short-out.eqx"), short], rc=2)
+    assert err.count("short.npy") == 1 and "16 remain" in err, err
+    assert not os.path.exists(path("short-out.eqx"))
+
+
 def main():
     tests = [(name, fn) for name, fn in globals().items()
              if name.startswith("test_") and callable(fn)]

@@ -35,7 +35,11 @@ read_npy_file (const char *path, guint64 *in_bytes, GError **error)
   g_autoptr (LfNode) leaf = lf_npy_read (stream, error);
   if (leaf == NULL)
     {
-      g_prefix_error (error, "%s: ", path);
+      /* The stream names the file in its own errors (a short read); the
+       * header's errors do not. */
+      g_autofree char *prefix = g_strdup_printf ("%s: ", path);
+      if (error != NULL && *error != NULL && !g_str_has_prefix ((*error)->message, prefix))
+        g_prefix_error (error, "%s", prefix);
       return NULL;
     }
   gboolean at_end = FALSE;
