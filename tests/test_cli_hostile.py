@@ -336,6 +336,27 @@ def test_pack_short_npy_named_once():
     assert not os.path.exists(path("short-out.eqx"))
 
 
+def test_ls_metric_names_escaped():
+    """leafio ls prints metric names from the directory's commit records
+    with control characters escaped: a name holding a newline or a
+    terminal escape cannot break the table or drive the terminal."""
+    ck = path("ck-names")
+    os.mkdir(ck)
+    record = {"format": "leafio-checkpoint", "version": 1, "step": 8, "state": "committed",
+              "time": "2026-01-01T00:00:00Z", "size": 2,
+              "metrics": {"loss\n": 1.5, "\x1b[2J": 2}}
+    with open(os.path.join(ck, "step-00000008.meta.json"), "w") as f:
+        json.dump(record, f)
+    with open(os.path.join(ck, "step-00000008.eqx"), "w") as f:
+        f.write("x\n")
+    out, _ = run(["ls", ck])
+    assert "\x1b" not in out and "loss\\x0a=1.5" in out and "\\x1b[2J=2" in out, repr(out)
+    assert len(out.splitlines()) == 3, repr(out)
+    # JSON keeps the names as they are.
+    out, _ = run(["ls", "--json", ck])
+    assert json.loads(out)["steps"][0]["metrics"] == {"loss\n": 1.5, "\x1b[2J": 2}, out
+
+
 def main():
     tests = [(name, fn) for name, fn in globals().items()
              if name.startswith("test_") and callable(fn)]
