@@ -365,4 +365,8 @@ has err "^leafio: stdin: record 1 (offset 152)"
 expect 1 sh -c "cat model-plain.eqx | \"\$1\" diff --like model.skel.json - plain-f16.eqx" \
   sh "$leafio"
 has out "^\['layers'\]\[1\] (record 2, offsets"
+expect 0 sh -c "\"\$1\" verify --like model.skel.json - < model-plain.eqx" sh "$leafio"
+has out "^stdin: OK (4 records"
+expect 2 sh -c "\"\$1\" verify - < model-plain.eqx" sh "$leafio"
+has err "^leafio: stdin: no manifest to check against; give --like"
 echo "PASS: show, verify, ls, diff"
