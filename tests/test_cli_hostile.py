@@ -357,6 +357,22 @@ def test_ls_metric_names_escaped():
     assert json.loads(out)["steps"][0]["metrics"] == {"loss\n": 1.5, "\x1b[2J": 2}, out
 
 
+def test_output_naming_a_directory():
+    """convert/pack to "" or "." (a path with an empty name, which Equinox
+    refuses) fail instead of writing a hidden .eqx in the directory."""
+    filename = small_file("for-empty-name.eqx")
+    sub = path("empty-name")
+    os.mkdir(sub)
+    for out in ("", ".", "./", "/"):
+        _, err = run(["convert", "-q", "-f", "--spec", "npy", filename, out], rc=2, cwd=sub)
+        assert "the path names a directory" in err, (out, err)
+        _, err = run(["pack", "-q", "-f", out, filename], rc=2, cwd=sub)
+        assert "the path names a directory" in err, (out, err)
+    assert os.listdir(sub) == [], os.listdir(sub)
+    run(["convert", "-q", "--spec", "npy", filename, "named/."], cwd=sub)
+    assert os.listdir(sub) == ["named.eqx"], os.listdir(sub)
+
+
 def main():
     tests = [(name, fn) for name, fn in globals().items()
              if name.startswith("test_") and callable(fn)]

@@ -303,8 +303,9 @@ gboolean cli_output_commit (CliOutput *output, GError **error);
 /* Bytes written so far. */
 guint64 cli_output_get_written (CliOutput *output);
 /* The file cli_save_tree() writes for `path`: ".eqx" added when it has no
- * suffix; "-" stays stdout (transfer full). */
-char *cli_output_target (const char *path);
+ * suffix; "-" stays stdout (transfer full).  NULL with an error for a path
+ * that names a directory ("", ".", "/"), as Equinox refuses it. */
+char *cli_output_target (const char *path, GError **error);
 /* cli_save_tree() that also gives the bytes written (`written` may be NULL). */
 gboolean cli_save_tree_full (const char *path, LfNode *tree, LfSpec *spec, guint64 *written,
                              GError **error);

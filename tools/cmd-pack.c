@@ -102,8 +102,8 @@ cli_cmd_pack (int argc, char **argv)
 
   GError *error = NULL;
   gint64 start_us = g_get_monotonic_time ();
-  g_autofree char *target = cli_output_target (out);
-  if (!cli_check_overwrite (target, &error))
+  g_autofree char *target = cli_output_target (out, &error);
+  if (target == NULL || !cli_check_overwrite (target, &error))
     return cli_fail (error);
   g_autoptr (LfSpec) spec = cli_spec_load (spec_text, rules_file, &error);
   if (spec == NULL)
