@@ -289,12 +289,32 @@ measure_record (LfFile *file, LfFileLeaf *leaf, LfRecordInfo *info, GError **err
   return TRUE;
 }
 
+/* A partial index ends at leaf `first`: it and the leaves after it that
+ * have a record are not read, and `why` says why. */
+static void
+stop_index (LfFile *file, gsize first, guint64 offset, GError *why)
+{
+  file->index_error = why;
+  file->index_stop = first;
+  guint record_index = file->leaves[first].record_index;
+  for (gsize i = first; i < file->n_leaves; i++)
+    {
+      LfFileLeaf *leaf = &file->leaves[i];
+      leaf->pub.offset = offset;
+      leaf->pub.size = 0;
+      leaf->unindexed = leaf->pub.has_record;
+      if (leaf->unindexed)
+        leaf->record_index = record_index++;
+    }
+}
+
 gboolean
-_lf_file_index_by_scanning (LfFile *file, GError **error)
+_lf_file_index_by_scanning (LfFile *file, gboolean partial, GError **error)
 {
   g_autoptr (LfRecordInfo) info = lf_record_info_new ();
   guint64 offset = 0;
   guint record_index = 0;
+  GError *local = NULL;
   for (gsize i = 0; i < file->n_leaves; i++)
     {
       LfFileLeaf *leaf = &file->leaves[i];
@@ -304,24 +324,29 @@ _lf_file_index_by_scanning (LfFile *file, GError **error)
       if (!leaf->pub.has_record)
         continue;
       leaf->record_index = record_index++;
-      GError *local = NULL;
       if (!measure_record (file, leaf, info, &local))
         {
-          g_propagate_prefixed_error (error, local, "%s: record %u at offset %"
-                                      G_GUINT64_FORMAT " (%s): ", file->name,
-                                      leaf->record_index, offset,
-                                      *leaf->path_text ? leaf->path_text : "root");
-          return FALSE;
+          g_prefix_error (&local, "%s: record %u at offset %" G_GUINT64_FORMAT " (%s): ",
+                          file->name, leaf->record_index, offset,
+                          *leaf->path_text ? leaf->path_text : "root");
+          if (!partial)
+            break;
+          stop_index (file, i, offset, g_steal_pointer (&local));
+          return TRUE;
         }
       offset += leaf->pub.size;
     }
-  if (offset != file->size)
+  if (local == NULL && offset != file->size)
+    g_set_error (&local, LF_ERROR, LF_ERROR_TRAILING_DATA,
+                 "%s: %" G_GUINT64_FORMAT " bytes after the last record (which ends at "
+                 "offset %" G_GUINT64_FORMAT "): like or the spec does not describe "
+                 "this file", file->name, file->size - offset, offset);
+  if (local != NULL && partial)
     {
-      g_set_error (error, LF_ERROR, LF_ERROR_TRAILING_DATA,
-                   "%s: %" G_GUINT64_FORMAT " bytes after the last record (which ends at "
-                   "offset %" G_GUINT64_FORMAT "): like or the spec does not describe "
-                   "this file", file->name, file->size - offset, offset);
-      return FALSE;
+      file->index_error = local;  /* every leaf was indexed: the bytes after are not read */
+      return TRUE;
     }
-  return TRUE;
+  if (local != NULL)
+    g_propagate_error (error, local);
+  return local == NULL;
 }
