@@ -5,6 +5,7 @@
  * is decoded (with the memory to show for it); broken records get errors
  * that say what is wrong.  Also each codec's declared capabilities. */
 #include "config.h"
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -22,6 +23,24 @@
 #define TAIL_LEN 4
 
 /* ---- helpers ------------------------------------------------------------------ */
+
+/* Every zstd decompression in this program, the plugins' included, comes
+ * here (the program exports the name: -export-dynamic), and the bytes zstd
+ * gives are counted before the real function's result is returned. */
+static gsize zstd_bytes_out;
+
+size_t
+ZSTD_decompressStream (ZSTD_DCtx *dctx, ZSTD_outBuffer *output, ZSTD_inBuffer *input)
+{
+  static size_t (*real) (ZSTD_DCtx *, ZSTD_outBuffer *, ZSTD_inBuffer *);
+  if (real == NULL)
+    *(void **) &real = dlsym (RTLD_NEXT, "ZSTD_decompressStream");
+  ck_assert_msg (real != NULL, "libzstd's ZSTD_decompressStream not found");
+  gsize before = output->pos;
+  size_t status = real (dctx, output, input);
+  zstd_bytes_out += output->pos - before;
+  return status;
+}
 
 static void
 ensure_int8_affine (void)
@@ -397,6 +416,60 @@ START_TEST (test_describe_compressed)
   ck_assert_int_eq (lf_record_info_get_stored_dtype (inner), LF_DTYPE_FLOAT16);
   ck_assert_uint_eq (lf_record_info_get_stored_size (inner), 128 + 12);
   ck_assert_uint_eq (lf_record_info_get_header_size (inner), 128);
+}
+END_TEST
+
+/* A load right after describe, as the walker and lf_file_read() do, goes
+ * on from the bytes describe decompressed instead of decompressing them
+ * again; a record whose frame differs from the described one in those
+ * bytes is decompressed from its start. */
+START_TEST (test_compressed_load_after_describe_decompresses_once)
+{
+  gsize n = 1024;
+  g_autofree guint32 *values = g_new (guint32, n);
+  guint32 x = 88172645u;
+  for (gsize i = 0; i < n; i++)
+    values[i] = x = x * 1664525u + 1013904223u;
+  g_autoptr (LfNode) leaf = lf_array_new_copy (LF_DTYPE_UINT32, 1, &n, values);
+  g_autoptr (LfNode) like = abstract (LF_DTYPE_UINT32, n, 0);
+  g_autoptr (LfCodec) codec = codec_for ("compressed");
+  g_autoptr (GBytes) record = record_of ("compressed", leaf);
+  gsize raw_size = 128 + n * 4;   /* the npy record inside */
+  GError *error = NULL;
+
+  zstd_bytes_out = 0;
+  g_autoptr (LfStream) in = lf_stream_new_for_bytes (record);
+  g_autoptr (LfRecordInfo) info = lf_record_info_new ();
+  ck_assert (lf_codec_describe (codec, in, like, info, &error));
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert_uint_gt (zstd_bytes_out, 0);
+  g_autoptr (LfNode) loaded = lf_codec_deserialise (codec, in, NULL, like, &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (lf_tree_equal (loaded, leaf));
+  ck_assert_uint_eq (zstd_bytes_out, raw_size);
+
+  /* The same head, another frame: a byte of what describe took changed. */
+  gsize size = g_bytes_get_size (record);
+  g_autofree guint8 *changed = g_memdup2 (g_bytes_get_data (record, NULL), size);
+  gsize frame_start = 40 + strlen ("npy");
+  changed[frame_start + 8] ^= 0x55;
+  g_autoptr (LfStream) again = lf_stream_new_for_bytes (record);
+  ck_assert (lf_codec_describe (codec, again, like, info, &error));
+  g_autoptr (LfStream) other = lf_stream_new_for_data (changed, size);
+  ck_assert (lf_codec_deserialise (codec, other, NULL, like, &error) == NULL);
+  ck_assert (error != NULL);
+  g_clear_error (&error);
+
+  /* Wrapped twice: each level's load finds its own describe's state, or
+   * none, never the other's. */
+  g_autoptr (LfCodec) nested = codec_for ("compressed(inner=compressed(level=1))");
+  g_autoptr (GBytes) nested_record = record_of ("compressed(inner=compressed(level=1))", leaf);
+  g_autoptr (LfStream) nested_in = lf_stream_new_for_bytes (nested_record);
+  ck_assert (lf_codec_describe (nested, nested_in, like, info, &error));
+  g_autoptr (LfNode) nested_loaded = lf_codec_deserialise (nested, nested_in, NULL, like,
+                                                           &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (lf_tree_equal (nested_loaded, leaf));
 }
 END_TEST
 
@@ -1089,6 +1162,7 @@ lf_test_suite (void)
   tcase_add_test (tc, test_describe_cast);
   tcase_add_test (tc, test_describe_compressed);
   tcase_add_test (tc, test_describe_compressed_big);
+  tcase_add_test (tc, test_compressed_load_after_describe_decompresses_once);
   tcase_add_test (tc, test_describe_int8_affine);
   tcase_add_test (tc, test_describe_truncated_or_corrupt);
   tcase_add_test (tc, test_window_cap_same_in_describe_and_load);
