@@ -683,6 +683,54 @@ START_TEST (test_wrapper_around_codec_without_describe)
 }
 END_TEST
 
+/* lf_codec_measure_record(), the step file scans share: a record's size
+ * from its description (the stream stays put) or, for a codec without
+ * describe, by decoding it (the stream moves past it); a record that does
+ * not fit `like`, or that is longer than the file has left, is refused. */
+START_TEST (test_measure_record)
+{
+  GError *error = NULL;
+  LfRegistry *registry = lf_registry_get_default ();
+  if (lf_registry_lookup (registry, "raw-bytes") == NULL)
+    ck_assert (lf_registry_register_func (registry, "raw-bytes", "raw bytes, no header", NULL,
+                                          raw_serialise, raw_deserialise, NULL, NULL, &error));
+  g_autoptr (LfNode) leaf = f32_array_2x3 ();
+  g_autoptr (LfNode) like = abstract (LF_DTYPE_FLOAT32, 2, 3);
+  g_autoptr (LfRecordInfo) info = lf_record_info_new ();
+  guint64 size;
+  LfNode *decoded;
+
+  g_autoptr (LfCodec) npy = codec_for ("npy");
+  g_autoptr (GBytes) record = record_of ("npy", leaf);
+  g_autoptr (LfStream) in = lf_stream_new_for_bytes (record);
+  ck_assert (lf_codec_measure_record (npy, in, NULL, like, 1000, info, &size, &decoded,
+                                      &error));
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert_uint_eq (size, g_bytes_get_size (record));
+  ck_assert (decoded == NULL);
+  ck_assert_uint_eq (lf_stream_tell (in), 0);
+  ck_assert_int_eq (lf_record_info_get_dtype (info), LF_DTYPE_FLOAT32);
+  ck_assert (!lf_codec_measure_record (npy, in, NULL, like, size - 1, info, &size, &decoded,
+                                       &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_TRUNCATED, "the record needs 152 bytes, the file has 151");
+  g_autoptr (LfNode) wrong = abstract (LF_DTYPE_FLOAT32, 3, 2);
+  ck_assert (!lf_codec_measure_record (npy, in, NULL, wrong, 1000, info, &size, &decoded,
+                                       &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_MISMATCH, "shape (3, 2)");
+
+  g_autoptr (LfCodec) raw = codec_for ("raw-bytes");
+  g_autoptr (GBytes) raw_record = record_of ("raw-bytes", leaf);
+  g_autoptr (LfStream) raw_in = lf_stream_new_for_bytes (raw_record);
+  ck_assert (lf_codec_measure_record (raw, raw_in, NULL, like, 1000, info, &size, &decoded,
+                                      &error));
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert_uint_eq (size, 24);
+  ck_assert_uint_eq (lf_stream_tell (raw_in), 24);
+  ck_assert (decoded != NULL && lf_tree_equal (decoded, leaf));
+  lf_node_unref (decoded);
+}
+END_TEST
+
 /* Codecs whose describe step breaks the contract: each writes the raw
  * bytes of a leaf, as raw-bytes does, and describes them wrongly. */
 static gboolean
@@ -1178,6 +1226,7 @@ lf_test_suite (void)
   tc = tcase_create ("capabilities");
   tcase_add_test (tc, test_capabilities);
   tcase_add_test (tc, test_wrapper_around_codec_without_describe);
+  tcase_add_test (tc, test_measure_record);
   tcase_add_test (tc, test_misbehaving_describe_refused);
   tcase_add_test (tc, test_describe_compressed_big_first_block);
   suite_add_tcase (suite, tc);

@@ -241,50 +241,22 @@ leaf_describe_loaded (LfFileLeaf *leaf, const LfNode *loaded)
     _lf_file_leaf_set_shape (leaf, lf_scalar_get_dtype (loaded), 0, NULL);
 }
 
-/* Decodes the record to learn where it ends: for codecs that cannot
- * describe it or tell its size. */
-static gboolean
-measure_by_reading (LfStream *stream, LfFileLeaf *leaf, guint64 *size, GError **error)
-{
-  g_autoptr (LfNode) loaded = lf_codec_deserialise (leaf->codec, stream, leaf->path,
-                                                    leaf->like, error);
-  g_autoptr (LfNode) fitted = loaded != NULL ? lf_codec_fit_to_like (leaf->like, loaded, error)
-                                             : NULL;
-  if (fitted == NULL)
-    return FALSE;
-  leaf_describe_loaded (leaf, loaded);
-  *size = lf_stream_tell (stream);
-  return TRUE;
-}
-
 static gboolean
 measure_record (LfFile *file, LfFileLeaf *leaf, LfRecordInfo *info, GError **error)
 {
   Cursor cursor = { file, leaf->pub.offset };
   g_autoptr (LfStream) stream = lf_stream_new_for_callbacks (cursor_read, NULL, &cursor, NULL);
   lf_stream_set_name (stream, file->name);
-  guint64 size = LF_RECORD_SIZE_UNKNOWN;
-  if (lf_codec_can_describe (leaf->codec))
-    {
-      if (!lf_codec_describe (leaf->codec, stream, leaf->like, info, error)
-          || !lf_record_info_check_like (info, leaf->like, 0, error))
-        return FALSE;
-      size = lf_record_info_get_stored_size (info);
-      if (size != LF_RECORD_SIZE_UNKNOWN)
-        _lf_file_leaf_set_shape (leaf, lf_record_info_get_dtype (info),
-                                 lf_record_info_get_ndim (info),
-                                 lf_record_info_get_shape (info));
-    }
-  if (size == LF_RECORD_SIZE_UNKNOWN && !measure_by_reading (stream, leaf, &size, error))
+  guint64 size;
+  g_autoptr (LfNode) decoded = NULL;
+  if (!lf_codec_measure_record (leaf->codec, stream, leaf->path, leaf->like,
+                                file->size - leaf->pub.offset, info, &size, &decoded, error))
     return FALSE;
-  guint64 left = file->size - leaf->pub.offset;
-  if (size > left)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
-                   "the record needs %" G_GUINT64_FORMAT " bytes, the file has %"
-                   G_GUINT64_FORMAT " left", size, left);
-      return FALSE;
-    }
+  if (decoded != NULL)
+    leaf_describe_loaded (leaf, decoded);
+  else
+    _lf_file_leaf_set_shape (leaf, lf_record_info_get_dtype (info),
+                             lf_record_info_get_ndim (info), lf_record_info_get_shape (info));
   leaf->pub.size = size;
   return TRUE;
 }
