@@ -650,10 +650,8 @@ raw_deserialise (LfStream *in, const LfPath *path, LfNode *like, gpointer user_d
   return g_steal_pointer (&leaf);
 }
 
-/* A wrapping codec is only as describable as its inner codec: around one
- * without a describe step, records load as they did before codecs could
- * describe (the walker checks the loaded leaf instead). */
-START_TEST (test_wrapper_around_codec_without_describe)
+static void
+ensure_raw_bytes (void)
 {
   GError *error = NULL;
   LfRegistry *registry = lf_registry_get_default ();
@@ -661,6 +659,15 @@ START_TEST (test_wrapper_around_codec_without_describe)
     ck_assert (lf_registry_register_func (registry, "raw-bytes", "raw bytes, no header", NULL,
                                           raw_serialise, raw_deserialise, NULL, NULL, &error));
   LF_ASSERT_NO_ERROR (error);
+}
+
+/* A wrapping codec is only as describable as its inner codec: around one
+ * without a describe step, records load as they did before codecs could
+ * describe (the walker checks the loaded leaf instead). */
+START_TEST (test_wrapper_around_codec_without_describe)
+{
+  GError *error = NULL;
+  ensure_raw_bytes ();
   static const char *const references[] = { "raw-bytes", "compressed(inner=raw-bytes)" };
   for (gsize i = 0; i < G_N_ELEMENTS (references); i++)
     {
@@ -690,10 +697,7 @@ END_TEST
 START_TEST (test_measure_record)
 {
   GError *error = NULL;
-  LfRegistry *registry = lf_registry_get_default ();
-  if (lf_registry_lookup (registry, "raw-bytes") == NULL)
-    ck_assert (lf_registry_register_func (registry, "raw-bytes", "raw bytes, no header", NULL,
-                                          raw_serialise, raw_deserialise, NULL, NULL, &error));
+  ensure_raw_bytes ();
   g_autoptr (LfNode) leaf = f32_array_2x3 ();
   g_autoptr (LfNode) like = abstract (LF_DTYPE_FLOAT32, 2, 3);
   g_autoptr (LfRecordInfo) info = lf_record_info_new ();
