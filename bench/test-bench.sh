@@ -132,6 +132,8 @@ done
 # The middle byte of the file lies in .layers[1].w's record (624 + 152 B).
 grep -q "^verify tiny leaf .layers\[1\].w ok (152 B at 624)$" "$tmp/out"
 fails "has no usable manifest" "$bench" open tiny "$D" "$tmp/durable.eqx"
+# A load of a file with a manifest checks each record as it reads it.
+"$bench" load tiny "$D" "$tmp/indexed.eqx" --verify | grep -q "^verify tiny ok"
 fails "usage" "$bench" copy tiny "$D" "$tmp/x.eqx"
 
 # bench/run's new groups end to end on a small workload, one round, and
@@ -152,6 +154,7 @@ if [ -f "$shared/limits.c" ] && command -v gcc >/dev/null; then
     { cat "$tmp/run.out" >&2; exit 1; }
   cat "$tmp/run.out"
   for r in first_load_large_vs_numpy first_load_large_vs_read_fresh_limit \
+           first_checked_load_large_vs_numpy \
            durable_save_large_vs_write_fsync_limit async_save_owned_vs_1ms \
            async_save_borrowed_vs_memcpy open_manifest_vs_1ms open_scan_vs_5ms \
            read_leaf_vs_pread random_leaf_vs_numpy_whole_file; do

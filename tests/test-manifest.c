@@ -442,6 +442,101 @@ START_TEST (test_checksums_taken_while_writing)
 }
 END_TEST
 
+/* Counts the loads that fell back to checking the whole file. */
+static void
+count_fallbacks (const gchar *domain, GLogLevelFlags level, const gchar *message,
+                 gpointer user_data)
+{
+  if (strstr (message, "checking the whole file against its manifest") != NULL)
+    (*(guint *) user_data)++;
+}
+
+/* Offset and size of the record of leaf `index` in the manifest of `file`. */
+static void
+record_of (const char *file, guint index, gsize *offset, gsize *size)
+{
+  g_autofree char *manifest = _lf_manifest_path (file);
+  g_autofree char *text = NULL;
+  ck_assert (g_file_get_contents (manifest, &text, NULL, NULL));
+  GError *error = NULL;
+  g_autoptr (JsonNode) root = _lf_json_parse (text, -1, "manifest", &error);
+  LF_ASSERT_NO_ERROR (error);
+  JsonArray *leaves = json_object_get_array_member (json_node_get_object (root), "leaves");
+  JsonObject *record = json_object_get_object_member (json_array_get_object_element (leaves,
+                                                                                      index),
+                                                      "record");
+  *offset = (gsize) json_object_get_int_member (record, "offset");
+  *size = (gsize) json_object_get_int_member (record, "size");
+}
+
+/* Flips one bit of the byte at `offset` of `file`. */
+static void
+flip_byte (const char *file, gsize offset)
+{
+  g_autoptr (GBytes) bytes = lf_test_read_file (file);
+  gsize size;
+  gconstpointer original = g_bytes_get_data (bytes, &size);
+  g_autofree guint8 *data = g_memdup2 (original, size);
+  data[offset] ^= 0x10;
+  lf_test_write_file (file, data, size);
+}
+
+static void
+assert_load_fails (const char *file, LfNode *like, LfLoadFlags flags, const char *needle)
+{
+  GError *error = NULL;
+  LfNode *loaded = lf_tree_deserialise_leaves_full (file, like, NULL, NULL, NULL, flags,
+                                                    &error);
+  ck_assert (loaded == NULL);
+  LF_ASSERT_ERROR (error, LF_ERROR_CHECKSUM, needle);
+}
+
+/* A load checks each record as it reads it, through every way a codec
+ * reads (the read-ahead window, middle-sized and split big reads, header
+ * peeks), so the file is read once: no load of an intact file falls back
+ * to the whole check.  A damaged record, small or big, is reported as the
+ * whole check reports it, and so is one in a mapped load. */
+START_TEST (test_load_checks_while_reading)
+{
+  g_autoptr (LfNode) tree = small_and_big_leaves ();
+  const char *specs[] = { "npy", "float16", "compressed", "blosc" };
+  guint fallbacks = 0;
+  guint handler = g_log_set_handler ("leafio", G_LOG_LEVEL_DEBUG, count_fallbacks, &fallbacks);
+  for (guint i = 0; i < G_N_ELEMENTS (specs); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("checked-%u.eqx", i);
+      g_autofree char *file = lf_test_path (name);
+      g_autoptr (LfSpec) spec = lf_test_spec (specs[i]);
+      GError *error = NULL;
+      ck_assert (lf_tree_serialise_leaves_full (file, tree, spec, NULL, NULL,
+                                                LF_SAVE_MANIFEST | LF_SAVE_NO_SYNC, &error));
+      LF_ASSERT_NO_ERROR (error);
+      g_autoptr (LfNode) checked = lf_tree_deserialise_leaves_full (file, tree, spec, NULL, NULL,
+                                                                    LF_LOAD_DEFAULT, &error);
+      LF_ASSERT_NO_ERROR (error);
+      g_autoptr (LfNode) unchecked
+        = lf_tree_deserialise_leaves_full (file, tree, spec, NULL, NULL,
+                                           LF_LOAD_IGNORE_MANIFEST, &error);
+      LF_ASSERT_NO_ERROR (error);
+      ck_assert (lf_tree_equal (checked, unchecked));
+      ck_assert_msg (fallbacks == 0, "%s: the load read the file twice", specs[i]);
+    }
+
+  g_autofree char *file = lf_test_path ("checked-0.eqx");
+  gsize offset, size;
+  record_of (file, 40, &offset, &size);   /* 2.5 MiB: read in two halves */
+  flip_byte (file, offset + size / 2);
+  assert_load_fails (file, tree, LF_LOAD_DEFAULT, "[40]: record 39 at offset");
+  ck_assert_uint_eq (fallbacks, 1);
+  assert_load_fails (file, tree, LF_LOAD_MMAP, "[40]: record 39 at offset");
+  flip_byte (file, offset + size / 2);
+  record_of (file, 3, &offset, &size);    /* a scalar in the read-ahead window */
+  flip_byte (file, offset + size - 1);
+  assert_load_fails (file, tree, LF_LOAD_DEFAULT, "[3]: record 3 at offset");
+  g_log_remove_handler ("leafio", handler);
+}
+END_TEST
+
 /* Checks read the file a piece at a time (256 KiB pieces in a ring of 8):
  * ranges that start and end anywhere give XXH3 of their bytes, and a
  * range past the end, or an unreadable file, is an error naming where. */
@@ -588,6 +683,7 @@ lf_test_suite (void)
   tcase_add_test (tc, test_load_names_the_codec);
   tcase_add_test (tc, test_checksums_taken_while_writing);
   tcase_add_test (tc, test_public_write_reads_the_file);
+  tcase_add_test (tc, test_load_checks_while_reading);
   tcase_add_test (tc, test_range_hash);
   tcase_add_test (tc, test_damage_across_pieces);
   tcase_add_test (tc, test_failed_save_leaves_no_manifest);

@@ -18,7 +18,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include <leafio/leafio.h>
+#include "helper-threads-private.h"
 #include "settings-private.h"
+#include "shared-read-private.h"
 #include "stream-private.h"
 #include "stream-fd-private.h"
 
@@ -130,6 +132,44 @@ read_split (int fd, guint8 *buffer, gsize rest, guint64 offset, guint8 *fresh,
   return parts[0].done + parts[1].done;
 }
 
+static gboolean
+pread_piece (gpointer data, guint8 *buffer, gsize length, guint64 offset)
+{
+  int fd = *(const int *) data;
+  for (gsize done = 0; done < length;)
+    {
+      gssize n = pread (fd, buffer + done, length - done, (off_t) (offset + done));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      done += (gsize) n;
+    }
+  return TRUE;
+}
+
+/* A checked load (the stream hashes what it hands out): the caller and a
+ * helper read the range in pieces and the caller hashes each as it lands,
+ * instead of hashing the whole buffer from memory afterwards.  FALSE when
+ * a piece could not be read; read_split then reads again for the error. */
+static gboolean
+read_hashed (LfStream *stream, int fd, guint8 *data, gsize head, gsize count,
+             guint64 offset, gboolean fresh)
+{
+  if (stream->hashing == NULL || count - head < LF_SHARED_READ_MIN
+      || !_lf_helpers_available ())
+    return FALSE;
+  XXH3_64bits_update (stream->hashing, data, head);
+  if (_lf_shared_read_hashed (pread_piece, &fd, data + head, count - head, offset, fresh,
+                              stream->hashing))
+    {
+      _lf_stream_hashed (stream, count);
+      return TRUE;
+    }
+  stream->hash_broken = TRUE;
+  return FALSE;
+}
+
 /* Reads `count` bytes (known to be in the file) into a big buffer: what the
  * window holds first, then the rest straight from the file.  NULL with
  * `*error` unset when the size is unknown or no buffer could be mapped. */
@@ -148,13 +188,20 @@ _lf_path_read_bytes (LfStream *stream, gsize count, GError **error)
                                           &data, &fresh);
   if (bytes == NULL)
     return NULL;
-  /* The head out of the window after the parts faulted its pages in. */
   gsize head = MIN (avail, count);
-  int saved;
-  gsize read = read_split (path->fd, data + head, count - head, path->raw_offset,
-                           fresh ? data : NULL, &saved);
+  int saved = 0;
+  gsize read;
   if (head > 0)
     memcpy (data, stream->rbuf + stream->rbuf_pos, head);
+  if (read_hashed (stream, path->fd, data, head, count, path->raw_offset, fresh))
+    read = count - head;
+  else
+    {
+      read = read_split (path->fd, data + head, count - head, path->raw_offset,
+                         fresh ? data + head : NULL, &saved);
+      if (saved == 0 && head + read == count)
+        _lf_stream_hash_read (stream, data, count);
+    }
   stream->rbuf_pos += head;
   gsize got = head + read;
   /* Our own fd: move it past what the parts read with pread. */

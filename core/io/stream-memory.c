@@ -28,6 +28,7 @@ memory_read_bytes (LfStream *stream, gsize count, GError **error)
 {
   GBytes *slice = g_bytes_new_from_bytes (((MemoryStream *) stream)->bytes, stream->rbuf_pos,
                                           count);
+  _lf_stream_hash_read (stream, stream->rbuf + stream->rbuf_pos, count);
   stream->rbuf_pos += count;
   stream->position += count;
   return slice;

@@ -26,12 +26,13 @@ G_GNUC_INTERNAL void _lf_stream_set_owns_tail (LfStream *stream);
  * waits for the last of them only (the disk works while we write). */
 G_GNUC_INTERNAL void _lf_stream_set_write_behind (LfStream *stream);
 
-/* Hashing what is written, so that a manifest's record checksums need no
- * second pass over the file: from _lf_stream_hash_begin on, every byte
- * written goes into an XXH3-64 state, and _lf_stream_hash_end gives the
- * digest of the bytes written since, which is XXH3_64bits () of them.
- * _lf_stream_hash_end returns FALSE when some of those bytes were
- * rewritten (lf_stream_rewrite: a codec filling in its header last): only
- * the file knows their digest then. */
+/* Hashing a record's bytes as they pass, so that neither a manifest's
+ * checksums on save nor their check on load need a second pass over the
+ * file: from _lf_stream_hash_begin on, every byte written, or read and
+ * handed out, goes into an XXH3-64 state, and _lf_stream_hash_end gives
+ * the digest of those bytes, which is XXH3_64bits () of them.
+ * _lf_stream_hash_end returns FALSE when the digest is not theirs: some
+ * were rewritten (lf_stream_rewrite: a codec filling in its header last)
+ * or passed by without being hashed; only the file knows it then. */
 G_GNUC_INTERNAL void _lf_stream_hash_begin (LfStream *stream);
 G_GNUC_INTERNAL gboolean _lf_stream_hash_end (LfStream *stream, guint64 *hash);

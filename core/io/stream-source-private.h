@@ -46,12 +46,13 @@ struct _LfStream {
   guint8 *wbuf;
   gsize wbuf_len;
 
-  /* What is written goes into `hashing` (an XXH3 state, NULL when off)
-   * from stream position hash_start on (_lf_stream_hash_begin); a rewrite
-   * at or after hash_start sets hash_broken.  hash_state is the state
-   * kept for the next record. */
+  /* What is written or read goes into `hashing` (an XXH3 state, NULL when
+   * off) from stream position hash_start on (_lf_stream_hash_begin);
+   * hashed_to is the position hashed through.  A rewrite at or after
+   * hash_start, or bytes handed out without passing through the hash,
+   * set hash_broken.  hash_state is the state kept for the next record. */
   struct XXH3_state_s *hashing, *hash_state;
-  guint64 hash_start;
+  guint64 hash_start, hashed_to;
   gboolean hash_broken;
 };
 
@@ -114,3 +115,19 @@ G_GNUC_INTERNAL void _lf_stream_set_truncated (GError **error, const LfStream *s
 /* A memory stream over a mapped file's bytes (taken), for
  * lf_stream_new_for_path. */
 G_GNUC_INTERNAL LfStream *_lf_stream_new_for_mapping (const char *name, GBytes *mapping);
+
+/* Every source hands the bytes it gives out to _lf_stream_hash_read, just
+ * before it moves `position` past them, so that a load can check each
+ * record's checksum as it reads it (_lf_stream_hash_begin). */
+G_GNUC_INTERNAL void _lf_stream_hash_update (LfStream *stream, const void *data,
+                                             gsize count);
+/* For a source that fed the `count` bytes it hands out into `hashing`
+ * itself (a big read hashed as its pieces land). */
+G_GNUC_INTERNAL void _lf_stream_hashed (LfStream *stream, gsize count);
+
+static inline void
+_lf_stream_hash_read (LfStream *stream, const void *data, gsize count)
+{
+  if (stream->hashing != NULL)
+    _lf_stream_hash_update (stream, data, count);
+}

@@ -144,13 +144,17 @@ lf_stream_read_some (LfStream *stream, void *buffer, gsize count, GError **error
     {
       gsize n = MIN (avail, count);
       memcpy (buffer, stream->rbuf + stream->rbuf_pos, n);
+      _lf_stream_hash_read (stream, buffer, n);
       stream->rbuf_pos += n;
       stream->position += n;
       return (gssize) n;
     }
   gssize n = source_read (stream, buffer, count, error);
   if (n > 0)
-    stream->position += (guint64) n;
+    {
+      _lf_stream_hash_read (stream, buffer, (gsize) n);
+      stream->position += (guint64) n;
+    }
   return n;
 }
 
@@ -405,6 +409,8 @@ _lf_stream_peek (LfStream *stream, gsize *available)
 void
 _lf_stream_consume (LfStream *stream, gsize count)
 {
+  if (count > 0)
+    _lf_stream_hash_read (stream, stream->rbuf + stream->rbuf_pos, count);
   stream->rbuf_pos += count;
   stream->position += count;
 }
@@ -594,6 +600,8 @@ lf_stream_write (LfStream *stream, gconstpointer data, gsize count, GError **err
     return FALSE;
   Hashing hashing;
   hashing_start (&hashing, stream->hashing, data, count);
+  if (stream->hashing != NULL)
+    stream->hashed_to += count;
   gboolean ok = write_unhashed (stream, data, count, error);
   hashing_finish (&hashing);
   return ok;
@@ -610,7 +618,10 @@ _lf_stream_write2 (LfStream *stream, gconstpointer header, gsize header_size,
    * here, in order, and not again there. */
   XXH3_state_t *state = g_steal_pointer (&stream->hashing);
   if (state != NULL)
-    XXH3_64bits_update (state, header, header_size);
+    {
+      XXH3_64bits_update (state, header, header_size);
+      stream->hashed_to += header_size + data_size;
+    }
   Hashing hashing;
   hashing_start (&hashing, state, data, data_size);
   gboolean ok = stream->klass->write2 (stream, header, header_size, data, data_size, error);
@@ -680,7 +691,7 @@ lf_stream_rewrite (LfStream *stream, guint64 position, gconstpointer data, gsize
   return stream->klass->rewrite (stream, position, data, count, error);
 }
 
-/* ---- hashing what is written ---------------------------------------------- */
+/* ---- hashing what is written or read -------------------------------------- */
 
 void
 _lf_stream_hash_begin (LfStream *stream)
@@ -691,13 +702,30 @@ _lf_stream_hash_begin (LfStream *stream)
   stream->hash_broken = stream->hash_state == NULL
                         || XXH3_64bits_reset (stream->hash_state) != XXH_OK;
   stream->hashing = stream->hash_broken ? NULL : stream->hash_state;
-  stream->hash_start = stream->position;
+  stream->hash_start = stream->hashed_to = stream->position;
+}
+
+void
+_lf_stream_hashed (LfStream *stream, gsize count)
+{
+  /* Bytes that skipped the hash on their way out leave a gap. */
+  if (stream->hashed_to != stream->position)
+    stream->hash_broken = TRUE;
+  stream->hashed_to = stream->position + count;
+}
+
+void
+_lf_stream_hash_update (LfStream *stream, const void *data, gsize count)
+{
+  XXH3_64bits_update (stream->hashing, data, count);
+  _lf_stream_hashed (stream, count);
 }
 
 gboolean
 _lf_stream_hash_end (LfStream *stream, guint64 *hash)
 {
-  gboolean ok = !stream->hash_broken && stream->hashing != NULL;
+  gboolean ok = !stream->hash_broken && stream->hashing != NULL
+                && stream->hashed_to == stream->position;
   if (ok)
     *hash = XXH3_64bits_digest (stream->hashing);
   stream->hashing = NULL;

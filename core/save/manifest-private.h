@@ -60,6 +60,15 @@ gboolean _lf_manifest_put (const char *eqx_path, const char *text, gsize length,
 gboolean _lf_manifest_verify (const char *eqx_path, LfNode *like, LfIsLeafFunc is_leaf,
                               gpointer is_leaf_data, GError **error);
 
+/* For a load that checks each record as it reads it: reads the manifest
+ * beside `eqx_path` and checks all but the bytes of the file (format,
+ * version, leaves against `like`), as _lf_manifest_verify does first.
+ * *records (transfer full) is then each record's LfRecordCheck
+ * (walk-private.h) in file order, or NULL when there is no manifest.
+ * Errors as _lf_manifest_verify's. */
+gboolean _lf_manifest_read_checks (const char *eqx_path, LfNode *like, LfIsLeafFunc is_leaf,
+                                   gpointer is_leaf_data, GArray **records, GError **error);
+
 /* The file whose manifest `eqx_path` has: itself, or for a symbolic link
  * the file it names (saves replace that file and put its manifest beside
  * it).  Free with g_free. */

@@ -15,6 +15,7 @@
 #include "manifest-private.h"
 #include "range-hash-private.h"
 #include "side-file-private.h"
+#include "walk-private.h"
 
 #define MANIFEST_FORMAT "leafio-manifest"
 #define MANIFEST_VERSION 1
@@ -573,11 +574,9 @@ check_file_size (Reader *reader, JsonNode *size_node, const DataFile *file,
   return FALSE;
 }
 
-/* Checks record `record` (an entry's "record" object) of the leaf at
- * `path` against the bytes of the file: in bounds, same checksum. */
+/* The offset, size and checksum of `record` (an entry's "record" object). */
 static gboolean
-check_record (Reader *reader, JsonObject *record, const char *path, guint record_index,
-              DataFile *file, const char *eqx_path, GError **error)
+parse_record (Reader *reader, JsonObject *record, LfRecordCheck *out, GError **error)
 {
   JsonNode *offset_node = get_member (reader, record, "offset", G_TYPE_INT64, error);
   JsonNode *length_node = offset_node != NULL
@@ -586,16 +585,23 @@ check_record (Reader *reader, JsonObject *record, const char *path, guint record
                         ? get_member (reader, record, "xxh3", G_TYPE_STRING, error) : NULL;
   if (hash_node == NULL)
     return FALSE;
-  guint64 offset = (guint64) json_node_get_int (offset_node);
-  guint64 length = (guint64) json_node_get_int (length_node);
-  guint64 expected;
-  if (!parse_hash (json_node_get_string (hash_node), &expected))
-    {
-      reader_error (reader, error, LF_ERROR_PARSE,
-                    "%s.xxh3: expected 16 hexadecimal digits, found \"%s\"",
-                    reader->json_path.text->str, json_node_get_string (hash_node));
-      return FALSE;
-    }
+  out->offset = (guint64) json_node_get_int (offset_node);
+  out->size = (guint64) json_node_get_int (length_node);
+  if (parse_hash (json_node_get_string (hash_node), &out->xxh3))
+    return TRUE;
+  reader_error (reader, error, LF_ERROR_PARSE,
+                "%s.xxh3: expected 16 hexadecimal digits, found \"%s\"",
+                reader->json_path.text->str, json_node_get_string (hash_node));
+  return FALSE;
+}
+
+/* Checks record `record_index` of the leaf at `path` against the bytes of
+ * the file: in bounds, same checksum. */
+static gboolean
+check_record (Reader *reader, const LfRecordCheck *record, const char *path,
+              guint record_index, DataFile *file, const char *eqx_path, GError **error)
+{
+  guint64 offset = record->offset, length = record->size;
   if (offset > file->size || length > file->size - offset)
     {
       reader_error (reader, error, LF_ERROR_CHECKSUM,
@@ -607,19 +613,21 @@ check_record (Reader *reader, JsonObject *record, const char *path, guint record
   guint64 found;
   if (!read_back_hash (file, offset, length, &found, error))
     return FALSE;
-  if (found == expected)
+  if (found == record->xxh3)
     return TRUE;
   reader_error (reader, error, LF_ERROR_CHECKSUM,
                 "%s: record %u at offset %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
                 " bytes) has checksum %016" G_GINT64_MODIFIER "x, the manifest says "
                 "%016" G_GINT64_MODIFIER "x", path, record_index, offset, length, found,
-                expected);
+                record->xxh3);
   return FALSE;
 }
 
+/* Reads each entry's record: checks it against `file` when there is one,
+ * or else appends it to `records` for a load to check as it reads. */
 static gboolean
 check_each_record (Reader *reader, JsonArray *entries, DataFile *file, const char *eqx_path,
-                   GError **error)
+                   GArray *records, GError **error)
 {
   guint record_index = 0;  /* records counted as in the walker's messages */
   for (guint i = 0; i < json_array_get_length (entries); i++)
@@ -637,10 +645,15 @@ check_each_record (Reader *reader, JsonArray *entries, DataFile *file, const cha
           if (record_node == NULL)
             return FALSE;
           _lf_json_path_push_member (&reader->json_path, "record");
-          if (!check_record (reader, json_node_get_object (record_node),
-                             json_node_get_string (path_node), record_index++, file,
-                             eqx_path, error))
+          LfRecordCheck record;
+          if (!parse_record (reader, json_node_get_object (record_node), &record, error))
             return FALSE;
+          if (file == NULL)
+            g_array_append_val (records, record);
+          else if (!check_record (reader, &record, json_node_get_string (path_node),
+                                  record_index, file, eqx_path, error))
+            return FALSE;
+          record_index++;
         }
       _lf_json_path_pop (&reader->json_path, saved);
     }
@@ -660,7 +673,7 @@ check_records (Reader *reader, JsonObject *manifest, JsonArray *entries,
   DataFile file;
   gboolean ok = data_file_open (&file, eqx_path, eqx_path, error)
                 && check_file_size (reader, size_node, &file, eqx_path, error)
-                && check_each_record (reader, entries, &file, eqx_path, error);
+                && check_each_record (reader, entries, &file, eqx_path, NULL, error);
   data_file_close (&file);
   return ok;
 }
@@ -729,6 +742,24 @@ manifest_unchanged (const char *manifest_path, const struct stat *read)
          && now.st_mtim.tv_nsec == read->st_mtim.tv_nsec;
 }
 
+/* The manifest at `manifest_path`, parsed, and what fstat said of it; NULL
+ * with *missing set when there is none (or a name too long to have one),
+ * else NULL with `error` set. */
+static JsonNode *
+read_manifest (const char *manifest_path, struct stat *st, gboolean *missing, GError **error)
+{
+  gsize length;
+  *missing = FALSE;
+  g_autoptr (GError) read_error = NULL;
+  g_autofree char *text = _lf_read_side_file_stat (manifest_path, LF_SIDE_FILE_MAX, &length,
+                                                   st, missing, &read_error);
+  if (text != NULL)
+    return _lf_json_parse (text, (gssize) length, manifest_path, error);
+  if (!*missing)
+    g_propagate_error (error, g_steal_pointer (&read_error));
+  return NULL;
+}
+
 /* One check of the manifest beside `data_path`: FALSE with `error` set on a
  * difference; *replaced set when the manifest was replaced meanwhile. */
 static gboolean
@@ -736,23 +767,11 @@ verify_once (const char *data_path, const char *manifest_path, LfNode *like,
              LfIsLeafFunc is_leaf, gpointer is_leaf_data, gboolean *replaced,
              GError **error)
 {
-  gsize length;
   struct stat st;
-  gboolean missing = FALSE;
-  g_autoptr (GError) read_error = NULL;
-  g_autofree char *text = _lf_read_side_file_stat (manifest_path, LF_SIDE_FILE_MAX, &length,
-                                                   &st, &missing, &read_error);
-  if (text == NULL)
-    {
-      /* No manifest (or a name too long to have one): nothing to check. */
-      if (missing)
-        return TRUE;
-      g_propagate_error (error, g_steal_pointer (&read_error));
-      return FALSE;
-    }
-  g_autoptr (JsonNode) root = _lf_json_parse (text, (gssize) length, manifest_path, error);
+  gboolean missing;
+  g_autoptr (JsonNode) root = read_manifest (manifest_path, &st, &missing, error);
   if (root == NULL)
-    return FALSE;
+    return missing;
 
   Reader reader = { manifest_path, { NULL } };
   _lf_json_path_init (&reader.json_path);
@@ -764,6 +783,33 @@ verify_once (const char *data_path, const char *manifest_path, LfNode *like,
                                   error);
   _lf_json_path_clear (&reader.json_path);
   *replaced = !ok && !manifest_unchanged (manifest_path, &st);
+  return ok;
+}
+
+gboolean
+_lf_manifest_read_checks (const char *eqx_path, LfNode *like, LfIsLeafFunc is_leaf,
+                          gpointer is_leaf_data, GArray **records, GError **error)
+{
+  g_return_val_if_fail (eqx_path != NULL && like != NULL && records != NULL, FALSE);
+
+  *records = NULL;
+  g_autofree char *data_path = _lf_manifest_data_path (eqx_path);
+  g_autofree char *manifest_path = _lf_manifest_path (data_path);
+  struct stat st;
+  gboolean missing;
+  g_autoptr (JsonNode) root = read_manifest (manifest_path, &st, &missing, error);
+  if (root == NULL)
+    return missing;
+  Reader reader = { manifest_path, { NULL } };
+  _lf_json_path_init (&reader.json_path);
+  g_autoptr (GArray) found = g_array_new (FALSE, FALSE, sizeof (LfRecordCheck));
+  JsonArray *entries = check_header (&reader, root, error);
+  gboolean ok = entries != NULL
+                && check_structure (&reader, entries, like, is_leaf, is_leaf_data, error)
+                && check_each_record (&reader, entries, NULL, data_path, found, error);
+  _lf_json_path_clear (&reader.json_path);
+  if (ok)
+    *records = g_steal_pointer (&found);
   return ok;
 }
 

@@ -184,6 +184,80 @@ check_nothing_left (LfStream *stream, GError **error)
   return FALSE;
 }
 
+/* Loads `target` through a new stream; checks each record against
+ * `checks` (nullable) as it is read. */
+static LfNode *
+load_path (const char *target, LfNode *like, LfSpec *spec, LfIsLeafFunc is_leaf,
+           gpointer is_leaf_data, LfLoadFlags flags, LfWalkChecks *checks,
+           guint *failed_record, GError **error)
+{
+  LfStream *stream = lf_stream_new_for_path (target, (flags & LF_LOAD_MMAP) != 0, error);
+  if (stream == NULL)
+    return NULL;
+  LfNode *out = _lf_walk_load_checked (stream, like, spec, is_leaf, is_leaf_data, checks,
+                                       failed_record, error);
+  if (out != NULL && !check_nothing_left (stream, error))
+    g_clear_pointer (&out, lf_node_unref);
+  lf_stream_free (stream);
+  return out;
+}
+
+/* A load's own failure (not the manifest's) says which codec wrote the
+ * record it failed on, when the manifest knows. */
+static LfNode *
+load_path_hinted (const char *target, LfNode *like, LfSpec *spec, LfIsLeafFunc is_leaf,
+                  gpointer is_leaf_data, LfLoadFlags flags, GError **error)
+{
+  guint failed_record = 0;
+  LfNode *out = load_path (target, like, spec, is_leaf, is_leaf_data, flags, NULL,
+                           &failed_record, error);
+  if (out == NULL)
+    _lf_manifest_add_codec_hint (target, failed_record, error);
+  return out;
+}
+
+/* A load with the manifest beside `target`: each record is hashed as it
+ * is read and compared with the manifest, so the file is read once.  A
+ * mapped load is checked first instead, since hashing would fault in the
+ * pages a mapping leaves to the kernel. */
+static LfNode *
+load_with_manifest (const char *target, LfNode *like, LfSpec *spec, LfIsLeafFunc is_leaf,
+                    gpointer is_leaf_data, LfLoadFlags flags, GError **error)
+{
+  g_autoptr (GArray) records = NULL;
+  g_autoptr (GError) load_error = NULL;
+  guint failed_record = 0;
+  if (!(flags & LF_LOAD_MMAP)
+      && _lf_manifest_read_checks (target, like, is_leaf, is_leaf_data, &records, NULL))
+    {
+      LfWalkChecks checks = { NULL, 0, FALSE };
+      if (records != NULL)
+        checks = (LfWalkChecks) { (const LfRecordCheck *) records->data, records->len, FALSE };
+      LfNode *out = load_path (target, like, spec, is_leaf, is_leaf_data, flags,
+                               records != NULL ? &checks : NULL, &failed_record, &load_error);
+      if (out != NULL)
+        return out;
+      g_debug ("%s: %s; checking the whole file against its manifest", target,
+               load_error->message);
+      if (checks.failed)
+        g_clear_error (&load_error);
+    }
+  /* Whatever went wrong, the whole check says first what differs, as a
+   * check before the load would have: it names the first damaged record,
+   * and starts again when a save replaced the file meanwhile. */
+  if (!_lf_manifest_verify (target, like, is_leaf, is_leaf_data, error))
+    return NULL;
+  if (load_error != NULL)
+    {
+      /* The file is as its manifest says: the load's own error stands. */
+      _lf_manifest_add_codec_hint (target, failed_record, &load_error);
+      g_propagate_error (error, g_steal_pointer (&load_error));
+      return NULL;
+    }
+  /* Mapped, or the file checks clean now (saved again meanwhile). */
+  return load_path_hinted (target, like, spec, is_leaf, is_leaf_data, flags, error);
+}
+
 LfNode *
 lf_tree_deserialise_leaves_full (const char *path, LfNode *like, LfSpec *spec,
                                  LfIsLeafFunc is_leaf, gpointer is_leaf_data,
@@ -191,21 +265,13 @@ lf_tree_deserialise_leaves_full (const char *path, LfNode *like, LfSpec *spec,
 {
   g_return_val_if_fail (path != NULL && like != NULL, NULL);
   g_autofree char *target = lf_path_with_eqx_suffix (path);
-  if (!(flags & LF_LOAD_IGNORE_MANIFEST)
-      && !_lf_manifest_verify (target, like, is_leaf, is_leaf_data, error))
-    return NULL;
-  LfStream *stream = lf_stream_new_for_path (target, (flags & LF_LOAD_MMAP) != 0, error);
-  if (stream == NULL)
-    return NULL;
-  guint failed_record = 0;
-  LfNode *out = _lf_walk_load_counted (stream, like, spec, is_leaf, is_leaf_data,
-                                       &failed_record, error);
-  if (out == NULL && !(flags & LF_LOAD_IGNORE_MANIFEST))
-    _lf_manifest_add_codec_hint (target, failed_record, error);
-  if (out != NULL && !check_nothing_left (stream, error))
-    g_clear_pointer (&out, lf_node_unref);
-  lf_stream_free (stream);
-  return out;
+  if (flags & LF_LOAD_IGNORE_MANIFEST)
+    {
+      guint failed_record;
+      return load_path (target, like, spec, is_leaf, is_leaf_data, flags, NULL, &failed_record,
+                        error);
+    }
+  return load_with_manifest (target, like, spec, is_leaf, is_leaf_data, flags, error);
 }
 
 LfNode *

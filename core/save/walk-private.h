@@ -27,12 +27,32 @@ gboolean _lf_walk_save (LfStream *stream, LfNode *tree, LfSpec *spec,
                         LfIsLeafFunc is_leaf, gpointer is_leaf_data,
                         GArray *log, GError **error);
 
+/* A record a load expects, from the manifest: where it starts in the
+ * stream, its size and its XXH3-64. */
+typedef struct {
+  guint64 offset;
+  guint64 size;
+  guint64 xxh3;
+} LfRecordCheck;
+
+/* The checks of a load that reads and hashes each record once: the i-th
+ * record read must be records[i].  `failed` is set when one was not (or
+ * could not be hashed), or when the load read another number of records;
+ * the load then fails with LF_ERROR_CHECKSUM. */
+typedef struct {
+  const LfRecordCheck *records;
+  guint n_records;
+  gboolean failed;
+} LfWalkChecks;
+
 /* Reads the leaves for `like` from `stream`; NULL on error (no partial tree). */
 LfNode *_lf_walk_load (LfStream *stream, LfNode *like, LfSpec *spec,
                        LfIsLeafFunc is_leaf, gpointer is_leaf_data,
                        GArray *log, GError **error);
-/* _lf_walk_load(), also telling on failure the index of the record being
- * read (the number of records read before it). */
-LfNode *_lf_walk_load_counted (LfStream *stream, LfNode *like, LfSpec *spec,
+/* _lf_walk_load(), checking each record against `checks` (nullable) as it
+ * reads it, and telling on failure the index of the record being read
+ * (the number of records read before it). */
+LfNode *_lf_walk_load_checked (LfStream *stream, LfNode *like, LfSpec *spec,
                                LfIsLeafFunc is_leaf, gpointer is_leaf_data,
-                               guint *failed_record, GError **error);
+                               LfWalkChecks *checks, guint *failed_record,
+                               GError **error);

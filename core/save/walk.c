@@ -26,6 +26,7 @@ typedef struct {
   LfEncodeAhead *ahead;   /* saves: small leaves encoded on a pool, made on first use */
   gboolean ahead_tried;
   LfRecordInfo *info;     /* loads: scratch for describing each record */
+  LfWalkChecks *checks;   /* loads: what each record must be (nullable) */
   GError **error;
 } Walk;
 
@@ -219,6 +220,36 @@ check_before_decoding (Walk *w, LfNode *like, LfCodec *codec, GError **error)
          && lf_record_info_check_like (w->info, like, 0, error);
 }
 
+/* A checked load hashes each record as the codec reads it. */
+static void
+load_record_begin (Walk *w)
+{
+  if (w->checks != NULL)
+    _lf_stream_hash_begin (w->stream);
+}
+
+/* Whether the record just read from `offset` is the one the manifest
+ * lists next, byte for byte. */
+static gboolean
+load_record_end (Walk *w, guint64 offset)
+{
+  LfWalkChecks *checks = w->checks;
+  if (checks == NULL)
+    return TRUE;
+  guint64 hash = 0;
+  gboolean hashed = _lf_stream_hash_end (w->stream, &hash);
+  const LfRecordCheck *want = w->n_records < checks->n_records
+                              ? &checks->records[w->n_records] : NULL;
+  if (hashed && want != NULL && want->offset == offset
+      && want->size == lf_stream_tell (w->stream) - offset && want->xxh3 == hash)
+    return TRUE;
+  checks->failed = TRUE;
+  GError *local = g_error_new (LF_ERROR, LF_ERROR_CHECKSUM,
+                               "the record's bytes are not those the manifest lists");
+  fail_at_record (w, offset, local);
+  return FALSE;
+}
+
 static gboolean
 load_leaf (Walk *w, LfNode *like, LfCodec *codec, LfNode **out)
 {
@@ -247,11 +278,17 @@ load_leaf (Walk *w, LfNode *like, LfCodec *codec, LfNode **out)
       fail_at_record (w, offset, local);
       return FALSE;
     }
+  load_record_begin (w);
   g_autoptr (LfNode) loaded = lf_codec_deserialise (codec, w->stream, w->path, like, &local);
   LfNode *fitted = loaded != NULL ? lf_codec_fit_to_like (like, loaded, &local) : NULL;
   if (fitted == NULL)
     {
       fail_at_record (w, offset, local);
+      return FALSE;
+    }
+  if (!load_record_end (w, offset))
+    {
+      lf_node_unref (fitted);
       return FALSE;
     }
   log_leaf (w, fitted, codec, TRUE, offset);
@@ -383,17 +420,27 @@ _lf_walk_save (LfStream *stream, LfNode *tree, LfSpec *spec, LfIsLeafFunc is_lea
 /* A load; on failure *failed_record is the index of the record being read. */
 static LfNode *
 walk_load (LfStream *stream, LfNode *like, LfSpec *spec, LfIsLeafFunc is_leaf,
-           gpointer is_leaf_data, GArray *log, guint *failed_record, GError **error)
+           gpointer is_leaf_data, GArray *log, LfWalkChecks *checks, guint *failed_record,
+           GError **error)
 {
   Walk w = {
     .traversal.leaf = load_leaf_at,
     .stream = stream,
     .log = log,
+    .checks = checks,
     .error = error,
   };
   LfNode *out = NULL;
   if (walk (&w, like, spec, is_leaf, is_leaf_data, &out))
-    return out;
+    {
+      if (checks == NULL || w.n_records == checks->n_records)
+        return out;
+      checks->failed = TRUE;
+      g_set_error (error, LF_ERROR, LF_ERROR_CHECKSUM,
+                   "%s: %u records read, the manifest lists %u", lf_stream_get_name (stream),
+                   w.n_records, checks->n_records);
+      lf_node_unref (out);
+    }
   *failed_record = w.n_records;
   return NULL;
 }
@@ -403,12 +450,15 @@ _lf_walk_load (LfStream *stream, LfNode *like, LfSpec *spec, LfIsLeafFunc is_lea
                gpointer is_leaf_data, GArray *log, GError **error)
 {
   guint failed_record;
-  return walk_load (stream, like, spec, is_leaf, is_leaf_data, log, &failed_record, error);
+  return walk_load (stream, like, spec, is_leaf, is_leaf_data, log, NULL, &failed_record,
+                    error);
 }
 
 LfNode *
-_lf_walk_load_counted (LfStream *stream, LfNode *like, LfSpec *spec, LfIsLeafFunc is_leaf,
-                       gpointer is_leaf_data, guint *failed_record, GError **error)
+_lf_walk_load_checked (LfStream *stream, LfNode *like, LfSpec *spec, LfIsLeafFunc is_leaf,
+                       gpointer is_leaf_data, LfWalkChecks *checks, guint *failed_record,
+                       GError **error)
 {
-  return walk_load (stream, like, spec, is_leaf, is_leaf_data, NULL, failed_record, error);
+  return walk_load (stream, like, spec, is_leaf, is_leaf_data, NULL, checks, failed_record,
+                    error);
 }

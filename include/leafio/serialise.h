@@ -192,7 +192,9 @@ LF_API gboolean lf_tree_serialise_leaves_to_stream_full (LfStream *stream, LfNod
  * @error: return location for a #GError, or %NULL
  *
  * Loads the leaves @like describes from @path.  When the file has a
- * manifest it is checked first.
+ * manifest, its leaves are compared with @like first and each record with
+ * its checksum as it is read; on any difference nothing is returned and
+ * the error names the first one (docs/MANIFEST.md).
  *
  * Returns: (transfer full) (nullable): a new tree shaped like @like, or
  *   %NULL with %LF_ERROR_IO, %LF_ERROR_MISMATCH, %LF_ERROR_TRAILING_DATA,
