@@ -58,7 +58,7 @@ typedef struct _LfFile LfFile;
  *   overwritten, not what `like` says) or at bytes after the last record,
  *   the file opens anyway.  The leaves before that record read as usual;
  *   reading that record's leaf or any after it fails with the error that
- *   stopped the indexing (lf_file_get_index_error()).  Since: 0.2
+ *   stopped the indexing (lf_file_get_index_error()).
  *
  * How lf_file_open() opens a file.
  *
