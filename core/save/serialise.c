@@ -237,8 +237,7 @@ load_with_manifest (const char *target, LfNode *like, LfSpec *spec, LfIsLeafFunc
                                records != NULL ? &checks : NULL, &failed_record, &load_error);
       if (out != NULL)
         return out;
-      g_debug ("%s: %s; checking the whole file against its manifest", target,
-               load_error->message);
+      g_debug ("%s; checking the whole file against its manifest", load_error->message);
       if (checks.failed)
         g_clear_error (&load_error);
     }
