@@ -371,7 +371,7 @@ record_paths (const char *filename, const DiffOptions *options, GError **error)
     }
   g_autoptr (GError) local = NULL;
   g_autoptr (LfFile) file = cli_file_open (filename, options->like_file, options->spec_text,
-                                           &local);
+                                           NULL, &local);
   if (file == NULL)
     {
       if (options->like_file != NULL)

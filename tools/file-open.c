@@ -9,9 +9,10 @@
 /* The like of a file with neither --like nor a manifest (written by numpy
  * or Equinox): its records as the leaves of a list, [0], [1], ..., each as
  * its codec describes it.  The records' headers are read; their data is
- * not. */
+ * not.  With `damage`, a record that cannot be described ends the list
+ * there, and its error goes to `*damage`. */
 static LfNode *
-records_like (const char *filename, const char *spec_text, GError **error)
+records_like (const char *filename, const char *spec_text, GError **damage, GError **error)
 {
   g_autoptr (CliReader) reader = cli_reader_open (filename, error);
   if (reader == NULL)
@@ -23,7 +24,9 @@ records_like (const char *filename, const char *spec_text, GError **error)
         return NULL;
       cli_reader_set_codec (reader, codec);
     }
-  return cli_records_skeleton (reader, "indexing", error);
+  if (damage == NULL)
+    return cli_records_skeleton (reader, "indexing", error);
+  return cli_records_skeleton_prefix (reader, "indexing", damage);
 }
 
 static gboolean
@@ -35,24 +38,34 @@ has_manifest (const char *filename)
 
 LfFile *
 cli_file_open (const char *filename, const char *like_file, const char *spec_text,
-               GError **error)
+               GError **damage, GError **error)
 {
   g_autoptr (LfNode) like = NULL;
   g_autoptr (LfSpec) spec = NULL;
+  g_autoptr (GError) records_damage = NULL;
   if (like_file != NULL && (like = lf_tree_from_json_file (like_file, error)) == NULL)
     {
       g_prefix_error (error, "--like: ");
       return NULL;
     }
   if (like_file == NULL && !cli_is_stdio (filename) && !has_manifest (filename)
-      && (like = records_like (filename, spec_text, error)) == NULL)
+      && (like = records_like (filename, spec_text, damage != NULL ? &records_damage : NULL,
+                               error)) == NULL)
     return NULL;
   if (spec_text != NULL && (spec = cli_spec_load (spec_text, NULL, error)) == NULL)
     {
       g_prefix_error (error, "--spec: ");
       return NULL;
     }
-  return lf_file_open (filename, like, spec, LF_FILE_DEFAULT, error);
+  LfFile *file = lf_file_open (filename, like, spec, damage != NULL ? LF_FILE_PARTIAL : 0,
+                               error);
+  /* Without a skeleton, the record that stopped the walk says more than the
+   * bytes after the last record it found. */
+  if (file != NULL && damage != NULL)
+    *damage = records_damage != NULL ? g_steal_pointer (&records_damage)
+              : lf_file_get_index_error (file) != NULL
+              ? g_error_copy (lf_file_get_index_error (file)) : NULL;
+  return file;
 }
 
 /* Levenshtein distance, for suggestions. */

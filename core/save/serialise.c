@@ -84,12 +84,12 @@ commit_with_manifest (LfAtomicFile *file, LfNode *tree, LfIsLeafFunc is_leaf,
     }
   if (sync)
     (void) fdatasync (lf_atomic_file_get_fd (file)); /* errors: the commit's fsync says */
-  int lock = _lf_atomic_file_lock_directory (file);
+  int lock = lf_atomic_file_lock_directory (file);
   gboolean ok = _lf_manifest_remove (destination, error)
                 && lf_atomic_file_commit (file, sync, error)
                 && (manifest == NULL
                     || _lf_manifest_put (destination, manifest, manifest_length, sync, error));
-  _lf_atomic_file_unlock_directory (lock);
+  lf_atomic_file_unlock_directory (lock);
   return ok;
 }
 
