@@ -119,9 +119,26 @@ preallocate (MPI_Comm comm, int rank, LfAtomicFile *atomic, GArray *pieces)
 #endif
 }
 
+/* Rank 0, once every rank has closed the file: under the directory's lock,
+ * the old manifest goes (it must not outlive its file), the file is
+ * renamed into place and `committed` writes the new manifest, so that a
+ * concurrent save of the same path cannot put its manifest beside this
+ * file or this manifest beside its file. */
+static gboolean
+commit_locked (LfAtomicFile *atomic, const char *target, gboolean sync,
+               LfMpiCommittedFunc committed, gpointer committed_data, GError **error)
+{
+  int lock = lf_atomic_file_lock_directory (atomic);
+  gboolean ok = lf_manifest_remove (target, error)
+                && lf_atomic_file_commit (atomic, sync, error)
+                && (committed == NULL || committed (committed_data, error));
+  lf_atomic_file_unlock_directory (lock);
+  return ok;
+}
+
 gboolean
 _lf_mpi_write_file (MPI_Comm comm, const char *target, GArray *pieces, gboolean sync,
-                    GError **error)
+                    LfMpiCommittedFunc committed, gpointer committed_data, GError **error)
 {
   int rank = 0;
   MPI_Comm_rank (comm, &rank);
@@ -160,11 +177,8 @@ _lf_mpi_write_file (MPI_Comm comm, const char *target, GArray *pieces, gboolean 
     }
   if (ok)
     {
-      /* Once every rank has closed the file. */
-      /* A manifest of the previous file must not outlive it (a collective
-       * save writes its own, if asked, once the file is in place). */
-      if (rank == 0 && lf_manifest_remove (target, &local))
-        lf_atomic_file_commit (atomic, sync, &local);
+      if (rank == 0)
+        commit_locked (atomic, target, sync, committed, committed_data, &local);
       ok = _lf_mpi_agree (comm, NULL, &local);
     }
   if (!ok)

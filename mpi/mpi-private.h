@@ -179,9 +179,16 @@ typedef struct {
   gsize size;
 } LfMpiPiece;
 
+/* What rank 0 does once the file is in place, still holding the
+ * directory's lock: write its manifest. */
+typedef gboolean (*LfMpiCommittedFunc) (gpointer user_data, GError **error);
+
 /* Collective: creates a temporary file beside `target` (rank 0), writes
  * every rank's pieces into it with MPI_File_write_at_all, and has rank 0
- * sync it and rename it over `target`.  Any failure: the same error on
- * every rank and the temporary file removed. */
+ * sync it and rename it over `target`.  Rank 0 holds the directory's lock
+ * (lf_atomic_file_lock_directory) from removing the old manifest, through
+ * the rename, to `committed` (nullable), as path saves do.  Any failure:
+ * the same error on every rank and the temporary file removed. */
 gboolean _lf_mpi_write_file (MPI_Comm comm, const char *target, GArray *pieces,
-                             gboolean sync, GError **error);
+                             gboolean sync, LfMpiCommittedFunc committed,
+                             gpointer committed_data, GError **error);

@@ -436,13 +436,24 @@ read_back_scalar (const Save *s, const LfMpiLeaf *leaf, const LeafState *state, 
   return loaded != NULL ? lf_codec_fit_to_like (leaf->leaf, loaded, error) : NULL;
 }
 
-/* Rank 0, once the file is in place: the manifest a serial save of the
- * gathered tree writes.  Its skeleton has sharded leaves at their global
+/* Rank 0, once the file is in place and under the directory's lock: the
+ * manifest a serial save of the gathered tree writes.  Its skeleton has sharded leaves at their global
  * shape and scalars as saved. */
+typedef struct {
+  Save *s;
+  LfNode *tree;
+  LfIsLeafFunc is_leaf;
+  gpointer is_leaf_data;
+} ManifestJob;
+
 static gboolean
-write_manifest (Save *s, LfNode *tree, LfIsLeafFunc is_leaf, gpointer is_leaf_data,
-                GError **error)
+write_manifest (gpointer user_data, GError **error)
 {
+  ManifestJob *job = user_data;
+  Save *s = job->s;
+  LfNode *tree = job->tree;
+  LfIsLeafFunc is_leaf = job->is_leaf;
+  gpointer is_leaf_data = job->is_leaf_data;
   GArray *leaves = s->plan->leaves;
   guint n = leaves->len;
   g_autofree LfNode **replacements = g_new0 (LfNode *, MAX (n, 1));
@@ -534,16 +545,11 @@ lf_mpi_tree_serialise_leaves_full (MPI_Comm comm, const char *path, LfNode *tree
     lay_out (&s, all, pieces, &local);
     if (!_lf_mpi_agree (comm, target, &local))
       goto failed;
-    if (!_lf_mpi_write_file (comm, target, pieces, !(flags & LF_SAVE_NO_SYNC), &local))
+    ManifestJob job = { &s, tree, is_leaf, is_leaf_data };
+    if (!_lf_mpi_write_file (comm, target, pieces, !(flags & LF_SAVE_NO_SYNC),
+                             (flags & LF_SAVE_MANIFEST) ? write_manifest : NULL, &job, &local))
       goto failed;
   }
-  if (flags & LF_SAVE_MANIFEST)
-    {
-      if (s.rank == 0)
-        write_manifest (&s, tree, is_leaf, is_leaf_data, &local);
-      if (!_lf_mpi_agree (comm, target, &local))
-        goto failed;
-    }
   free_states (s.states, n);
   g_free (s.mine);
   _lf_mpi_plan_free (s.plan);

@@ -1,7 +1,8 @@
 /* Rank 0's offset table for a collective load: where each leaf's record
  * starts and how long it is, from the codec's description of it (checked
  * against `like` first, as serial loads do), or, for codecs that cannot
- * describe a record, by decoding it once.  For sharded leaves whose codec
+ * describe a record, by decoding it once: lf_codec_measure_record(), as
+ * lf_file_open() measures each record.  For sharded leaves whose codec
  * splits by rows it also notes what every rank needs to read only its
  * rows, so that no other rank reads a header. */
 #include "config.h"
@@ -69,28 +70,20 @@ scan_record (const LfMpiLeaf *leaf, LfStream *stream, LfRecordInfo *info, LfMpiE
 {
   g_autoptr (LfNode) like = leaf->shard != NULL ? _lf_mpi_global_like (leaf)
                                                  : lf_node_ref (leaf->leaf);
-  guint64 size = LF_RECORD_SIZE_UNKNOWN;
-  if (lf_codec_can_describe (leaf->codec))
+  guint64 size;
+  g_autoptr (LfNode) decoded = NULL;
+  if (!lf_codec_measure_record (leaf->codec, stream, leaf->path, like, left, info, &size,
+                                &decoded, error))
+    return FALSE;
+  entry->size = size;
+  if (decoded != NULL)
+    return TRUE;    /* decoded to find its end: the stream is past it */
+  if (size > G_MAXSIZE)
     {
-      if (!lf_codec_describe (leaf->codec, stream, like, info, error)
-          || !lf_record_info_check_like (info, like, 0, error))
-        return FALSE;
-      size = lf_record_info_get_stored_size (info);
-    }
-  if (size == LF_RECORD_SIZE_UNKNOWN)
-    {
-      g_autoptr (LfNode) value = lf_codec_deserialise (leaf->codec, stream, leaf->path, like,
-                                                       error);
-      entry->size = lf_stream_tell (stream) - entry->offset;
-      return value != NULL;
-    }
-  if (size > left || size > G_MAXSIZE)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED, "expected a record of %"
-                   G_GUINT64_FORMAT " bytes, found %" G_GUINT64_FORMAT, size, left);
+      g_set_error (error, LF_ERROR, LF_ERROR_TOO_LARGE, "a record of %" G_GUINT64_FORMAT
+                   " bytes does not fit in this machine's memory", size);
       return FALSE;
     }
-  entry->size = size;
   if (leaf->shard != NULL && leaf->kind.row_ranges && !note_rows (leaf, stream, info, entry,
                                                                   error))
     return FALSE;

@@ -99,14 +99,36 @@ free_cctx (gpointer cctx)
   ZSTD_freeCCtx (cctx);
 }
 
+/* A thread's decompression context, and what the last describe left in
+ * it.  Describe decompresses the start of a record's frame, which for a
+ * small leaf is all of it (the first block holds up to 16 KiB); the load
+ * of the same record, which the walker runs next on the same thread, goes
+ * on from there instead of decompressing those bytes again.  The state is
+ * the record's only if nothing reset the context since (`resets`), and the
+ * load takes it only for a record of the same head whose frame starts
+ * with the bytes the context has taken. */
+typedef struct {
+  ZSTD_DCtx *dctx;
+  guint resets;
+  gboolean kept;
+  guint64 raw_size, compressed_size, checksum;
+  gboolean frame_done;
+  GByteArray *frame;    /* the frame bytes the context has taken */
+  GByteArray *out;      /* what it gave */
+} Decoder;
+
 static void
-free_dctx (gpointer dctx)
+free_decoder (gpointer data)
 {
-  ZSTD_freeDCtx (dctx);
+  Decoder *decoder = data;
+  ZSTD_freeDCtx (decoder->dctx);
+  g_byte_array_unref (decoder->frame);
+  g_byte_array_unref (decoder->out);
+  g_free (decoder);
 }
 
 static GPrivate cctx_key = G_PRIVATE_INIT (free_cctx);
-static GPrivate dctx_key = G_PRIVATE_INIT (free_dctx);
+static GPrivate decoder_key = G_PRIVATE_INIT (free_decoder);
 
 /* This thread's compression context, reset to default parameters. */
 static ZSTD_CCtx *
@@ -126,17 +148,21 @@ get_cctx (GError **error)
   return cctx;
 }
 
-static ZSTD_DCtx *
-get_dctx (void)
+static Decoder *
+get_decoder (void)
 {
-  ZSTD_DCtx *dctx = g_private_get (&dctx_key);
+  Decoder *decoder = g_private_get (&decoder_key);
 
-  if (dctx == NULL)
+  if (decoder == NULL)
     {
-      dctx = ZSTD_createDCtx ();
-      g_private_set (&dctx_key, dctx);
+      decoder = g_new0 (Decoder, 1);
+      decoder->frame = g_byte_array_new ();
+      decoder->out = g_byte_array_new ();
+      g_private_set (&decoder_key, decoder);
     }
-  return dctx;
+  if (decoder->dctx == NULL)
+    decoder->dctx = ZSTD_createDCtx ();
+  return decoder;
 }
 
 static gboolean
@@ -517,16 +543,20 @@ inner_for_reference (const LfCodec *codec, const char *reference, GError **error
 
 /* ---- zstd frames ------------------------------------------------------------------ */
 
-/* This thread's decompression context, reset and capped. */
+/* This thread's decompression context, reset and capped (whatever
+ * describe kept in it is gone). */
 static ZSTD_DCtx *
 prepared_dctx (GError **error)
 {
-  ZSTD_DCtx *dctx = get_dctx ();
+  Decoder *decoder = get_decoder ();
+  ZSTD_DCtx *dctx = decoder->dctx;
   if (dctx == NULL)
     {
       g_set_error (error, LF_ERROR, LF_ERROR_FAILED, "zstd: cannot create a context");
       return NULL;
     }
+  decoder->resets++;
+  decoder->kept = FALSE;
   ZSTD_DCtx_reset (dctx, ZSTD_reset_session_and_parameters);
   ZSTD_DCtx_setParameter (dctx, ZSTD_d_windowLogMax, LF_ZSTD_MAX_WINDOW_LOG);
   return dctx;
@@ -625,23 +655,44 @@ decompress_all (ZSTD_DCtx *dctx, ZSTD_inBuffer *input, ZSTD_outBuffer *output,
     }
 }
 
-/* Decompresses one whole frame of `raw_size` bytes. */
-static GBytes *
-decompress_record (const guint8 *src, gsize src_size, guint64 raw_size, GError **error)
+/* Whether the context holds what describe left for `head`'s record, whose
+ * frame is `src`. */
+static gboolean
+kept_for (const Decoder *decoder, const RecordHead *head, const guint8 *src, gsize src_size)
 {
-  ZSTD_DCtx *dctx = prepared_dctx (error);
-  if (dctx == NULL || !check_content_size (src, src_size, raw_size, error))
+  return decoder->kept && decoder->raw_size == head->raw_size
+         && decoder->compressed_size == head->compressed_size
+         && decoder->checksum == head->checksum && decoder->frame->len <= src_size
+         && memcmp (src, decoder->frame->data, decoder->frame->len) == 0;
+}
+
+/* Decompresses the whole frame of `head`'s record, going on from where
+ * describe stopped when the context holds its state. */
+static GBytes *
+decompress_record (const guint8 *src, gsize src_size, const RecordHead *head, GError **error)
+{
+  guint64 raw_size = head->raw_size;
+  Decoder *decoder = get_decoder ();
+  gboolean resume = kept_for (decoder, head, src, src_size);
+  decoder->kept = FALSE;
+  ZSTD_DCtx *dctx = resume ? decoder->dctx : prepared_dctx (error);
+  if (dctx == NULL || (!resume && !check_content_size (src, src_size, raw_size, error)))
     return NULL;
 
+  gsize kept_out = resume ? decoder->out->len : 0;
   gsize capacity = (gsize) MAX (MIN (raw_size, MAX ((guint64) src_size * 4, 1u << 16)), 1);
-  ZSTD_inBuffer input = { src, src_size, 0 };
-  ZSTD_outBuffer output = { g_try_malloc (capacity), capacity, 0 };
+  capacity = MAX (capacity, kept_out);
+  ZSTD_inBuffer input = { src, src_size, resume ? decoder->frame->len : 0 };
+  ZSTD_outBuffer output = { g_try_malloc (capacity), capacity, kept_out };
   if (output.dst == NULL)
     {
       refuse_allocation (capacity, error);
       return NULL;
     }
-  if (!decompress_all (dctx, &input, &output, raw_size, error))
+  if (kept_out > 0)
+    memcpy (output.dst, decoder->out->data, kept_out);
+  if (!(resume && decoder->frame_done)
+      && !decompress_all (dctx, &input, &output, raw_size, error))
     {
       g_free (output.dst);
       return NULL;
@@ -661,10 +712,11 @@ decompress_record (const guint8 *src, gsize src_size, guint64 raw_size, GError *
 
 /* Decompresses the start of a frame, of which `src_size` bytes are at hand,
  * into `out` (at most `capacity` bytes).  Returns the bytes produced, or -1
- * with the error set; `*frame_done` says the frame ended. */
+ * with the error set; `*frame_done` says the frame ended, `*consumed` how
+ * many bytes of `src` the context took. */
 static gssize
 decompress_prefix (const guint8 *src, gsize src_size, guint8 *out, gsize capacity,
-                   gboolean *frame_done, GError **error)
+                   gboolean *frame_done, gsize *consumed, GError **error)
 {
   ZSTD_DCtx *dctx = prepared_dctx (error);
   if (dctx == NULL)
@@ -685,6 +737,7 @@ decompress_prefix (const guint8 *src, gsize src_size, guint8 *out, gsize capacit
       if (*frame_done || (input.pos == before_in && output.pos == before_out))
         break;
     }
+  *consumed = input.pos;
   return (gssize) output.pos;
 }
 
@@ -728,6 +781,28 @@ refuse_inner (GError *local, const RecordHead *head, gsize got, gboolean input_s
   return FALSE;
 }
 
+/* Keeps the context's state after describing `head`'s record from the
+ * first `consumed` bytes of its `frame`, which gave `out`, for the load of
+ * the record; not when something reset the context since (`resets`): the
+ * inner codec's describe of a nested compressed record does. */
+static void
+keep_described (const RecordHead *head, const guint8 *frame, gsize consumed,
+                const guint8 *out, gsize got, gboolean frame_done, guint resets)
+{
+  Decoder *decoder = get_decoder ();
+  if (decoder->resets != resets)
+    return;
+  decoder->kept = TRUE;
+  decoder->raw_size = head->raw_size;
+  decoder->compressed_size = head->compressed_size;
+  decoder->checksum = head->checksum;
+  decoder->frame_done = frame_done;
+  g_byte_array_set_size (decoder->frame, 0);
+  g_byte_array_append (decoder->frame, frame, (guint) consumed);
+  g_byte_array_set_size (decoder->out, 0);
+  g_byte_array_append (decoder->out, out, (guint) got);
+}
+
 /* The inner record's description from a prefix of the frame.  The frame
  * is peeked, never past the record's own compressed size (a caller's fd
  * keeps the bytes after the record) nor past LF_STREAM_PEEK_MAX. */
@@ -751,10 +826,12 @@ describe_inner (LfStream *in, const RecordHead *head, const LfCodec *inner, cons
           return FALSE;
         }
       gboolean frame_done;
+      gsize consumed = 0;
       gssize got = -1;
       if (check_content_size (bytes + head_size, frame_want, head->raw_size, error))
         got = decompress_prefix (bytes + head_size, frame_want, out, out_want, &frame_done,
-                                 error);
+                                 &consumed, error);
+      guint resets = get_decoder ()->resets;
       if (got >= 0 && frame_done && (guint64) got != head->raw_size)
         {
           refuse_raw_size (head->raw_size, error);
@@ -770,7 +847,11 @@ describe_inner (LfStream *in, const RecordHead *head, const LfCodec *inner, cons
       lf_stream_set_name (prefix, name);
       GError *local = NULL;
       if (lf_codec_describe (inner, prefix, like, info, &local))
-        return TRUE;
+        {
+          keep_described (head, bytes + head_size, consumed, out, (gsize) got, frame_done,
+                          resets);
+          return TRUE;
+        }
       gboolean input_short = (gsize) got < out_want && !frame_done;
       gboolean more_out = (gsize) got == out_want && out_want < out_max;
       gboolean more_in = input_short && frame_want < frame_max;
@@ -837,7 +918,7 @@ read_inner_record (LfStream *in, const RecordHead *head, GError **error)
     }
   gsize src_size;
   const guint8 *src = g_bytes_get_data (compressed, &src_size);
-  g_autoptr (GBytes) raw = decompress_record (src, src_size, head->raw_size, error);
+  g_autoptr (GBytes) raw = decompress_record (src, src_size, head, error);
   if (raw == NULL)
     {
       g_prefix_error (error, "compressed record: ");

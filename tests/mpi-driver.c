@@ -12,11 +12,16 @@
  *   mpi-driver foreign FILE    rows of big-endian and Fortran-order records
  *   mpi-driver custom DIR      the int8-affine plugin (a custom .so codec):
  *                              collective saves == serial saves, loads back
+ *   mpi-driver lock DIR        a save with a manifest waits for the
+ *                              directory lock path saves hold
  */
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 #include <leafio/leafio-mpi.h>
 #include "mpi-test-common.h"
@@ -1056,6 +1061,57 @@ mode_custom (const char *dir)
   check_no_temporary (dir);
 }
 
+/* ---- the directory lock -------------------------------------------------------------- */
+
+typedef struct {
+  int lock;              /* rank 0's descriptor of the locked directory */
+  const char *file, *manifest;
+  gboolean file_seen, manifest_seen;
+} Holder;
+
+/* Holds the lock a second, as a path save of the same directory would, and
+ * looks whether the collective save put anything in place meanwhile. */
+static gpointer
+hold_lock (gpointer data)
+{
+  Holder *h = data;
+  g_usleep (G_USEC_PER_SEC);
+  h->file_seen = g_file_test (h->file, G_FILE_TEST_EXISTS);
+  h->manifest_seen = g_file_test (h->manifest, G_FILE_TEST_EXISTS);
+  close (h->lock);
+  return NULL;
+}
+
+static void
+mode_lock (const char *dir)
+{
+  GError *error = NULL;
+  g_autofree char *file = g_build_filename (dir, "locked.eqx", NULL);
+  g_autofree char *manifest = lf_manifest_get_path (file);
+  Holder h = { -1, file, manifest, FALSE, FALSE };
+  GThread *holder = NULL;
+  if (rank == 0)
+    {
+      h.lock = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      CHECK (h.lock >= 0 && flock (h.lock, LOCK_EX) == 0, "%s: cannot lock", dir);
+      holder = g_thread_new ("holder", hold_lock, &h);
+    }
+  g_autoptr (LfMpiLayout) layout = lf_mpi_layout_new ();
+  g_autoptr (LfNode) tree = build_tree (rank, n_ranks, layout, FALSE);
+  lf_mpi_tree_serialise_leaves_full (MPI_COMM_WORLD, file, tree, NULL, NULL, NULL, layout,
+                                     LF_SAVE_MANIFEST | LF_SAVE_NO_SYNC, &error);
+  CHECK_NO_ERROR (error);
+  if (rank != 0)
+    return;
+  g_thread_join (holder);
+  CHECK (!h.file_seen, "%s was put in place while the directory was locked", file);
+  CHECK (!h.manifest_seen, "%s was written while the directory was locked", manifest);
+  CHECK (g_file_test (file, G_FILE_TEST_EXISTS) && g_file_test (manifest, G_FILE_TEST_EXISTS),
+         "the save left no file or no manifest");
+  lf_manifest_verify (file, NULL, NULL, NULL, &error);
+  CHECK_NO_ERROR (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1065,7 +1121,8 @@ main (int argc, char **argv)
   if (argc != 3)
     {
       if (rank == 0)
-        fprintf (stderr, "usage: mpi-driver identical|save|load|fail|errors|foreign|custom PATH\n");
+        fprintf (stderr, "usage: mpi-driver identical|save|load|fail|errors|foreign|custom|lock "
+                 "PATH\n");
       MPI_Finalize ();
       return 2;
     }
@@ -1087,6 +1144,8 @@ main (int argc, char **argv)
     mode_foreign (path);
   else if (strcmp (mode, "custom") == 0)
     mode_custom (path);
+  else if (strcmp (mode, "lock") == 0)
+    mode_lock (path);
   else
     CHECK (FALSE, "unknown mode %s", mode);
 

@@ -205,6 +205,40 @@ EOF
 expect 0 "$leafio" show damaged.eqx "['n']"
 [ "$(cat out)" = "[0 1 2 3 4 5]" ] || fail "show of a damaged file: $(cat out)"
 expect 2 "$leafio" show damaged.eqx "['b']"
+# A file whose later records are cut off or followed by garbage: the
+# leaves before the damage show (with a warning naming the broken record),
+# without a manifest, with --like, and with a manifest gone stale; the
+# broken record and those after it are errors that name it.
+head -c 2000 model-plain.eqx >cut.eqx         # inside ['layers'][1], record 2
+{ cat model-plain.eqx; printf 'garbage after the last record'; } >tail.eqx
+expect 0 "$leafio" show cut.eqx "[1]"
+[ "$(cat out)" = "$("$leafio" show model-plain.eqx "[1]")" ] || fail "show [1] of a cut file"
+has err "warning: the file is damaged: cut.eqx: record 2 (offset"
+expect 2 "$leafio" show cut.eqx "[2]"
+has err "cut.eqx: record 2 (offset"; has err "\[0\] to \[1\], can be read"
+expect 2 "$leafio" show cut.eqx "[3]"
+has err "cut.eqx: record 2 (offset"
+expect 0 "$leafio" show tail.eqx "[3]"
+[ "$(cat out)" = "[0 1 2 3 4 5]" ] || fail "show [3] before trailing garbage: $(cat out)"
+has err "warning: the file is damaged: tail.eqx: record 4"
+expect 0 "$leafio" show --like model.skel.json cut.eqx "['layers'][0]"
+has err "record 2 at offset [0-9]* (\['layers'\]\[1\]): the record needs"
+expect 2 "$leafio" show --like model.skel.json cut.eqx "['n']"
+has err "record 3 (\['n'\]) lies past where the index stopped: cut.eqx: record 2"
+expect 0 "$leafio" show --like model.skel.json tail.eqx "['n']"
+has err "bytes after the last record"
+head -c 2000 model.eqx >cut-manifest.eqx
+cp model.eqx.json cut-manifest.eqx.json
+expect 0 "$leafio" show cut-manifest.eqx "['b']"
+has err "not using the manifest"; has err "the file is damaged"
+expect 2 "$leafio" show cut-manifest.eqx "['n']"
+# inspect lists the records it can read before naming the broken one, in
+# JSON as in text.
+expect 2 "$leafio" inspect --json cut.eqx
+"$py" -c 'import json, sys; rows = json.load(open(sys.argv[1]))
+assert [r["record"] for r in rows] == [0, 1], rows' out ||
+  fail "inspect --json of a cut file: $(cat out)"
+has err "cut.eqx: record 2 (offset"
 
 # ---- verify ------------------------------------------------------------------
 expect 0 "$leafio" verify model.eqx
@@ -223,9 +257,10 @@ printf 'more' >>stale.eqx
 expect 1 "$leafio" verify stale.eqx
 has err "the file changed after the manifest was written"
 # show does not trust it either: the records are described instead, and the
-# extra bytes are an error.
-expect 2 "$leafio" show stale.eqx "['n']"
+# extra bytes are reported; the leaf before them shows.
+expect 0 "$leafio" show stale.eqx "['n']"
 has err "not using the manifest"; has err "stale.eqx: 4 bytes after the last record"
+[ "$(cat out)" = "[0 1 2 3 4 5]" ] || fail "show before a stale manifest's extra bytes: $(cat out)"
 # A manifest that lists a record elsewhere than the file has it.
 "$py" - model.eqx.json moved.eqx.json <<'EOF'
 import json, sys

@@ -5,6 +5,7 @@
  * is decoded (with the memory to show for it); broken records get errors
  * that say what is wrong.  Also each codec's declared capabilities. */
 #include "config.h"
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -22,6 +23,24 @@
 #define TAIL_LEN 4
 
 /* ---- helpers ------------------------------------------------------------------ */
+
+/* Every zstd decompression in this program, the plugins' included, comes
+ * here (the program exports the name: -export-dynamic), and the bytes zstd
+ * gives are counted before the real function's result is returned. */
+static gsize zstd_bytes_out;
+
+size_t
+ZSTD_decompressStream (ZSTD_DCtx *dctx, ZSTD_outBuffer *output, ZSTD_inBuffer *input)
+{
+  static size_t (*real) (ZSTD_DCtx *, ZSTD_outBuffer *, ZSTD_inBuffer *);
+  if (real == NULL)
+    *(void **) &real = dlsym (RTLD_NEXT, "ZSTD_decompressStream");
+  ck_assert_msg (real != NULL, "libzstd's ZSTD_decompressStream not found");
+  gsize before = output->pos;
+  size_t status = real (dctx, output, input);
+  zstd_bytes_out += output->pos - before;
+  return status;
+}
 
 static void
 ensure_int8_affine (void)
@@ -400,6 +419,60 @@ START_TEST (test_describe_compressed)
 }
 END_TEST
 
+/* A load right after describe, as the walker and lf_file_read() do, goes
+ * on from the bytes describe decompressed instead of decompressing them
+ * again; a record whose frame differs from the described one in those
+ * bytes is decompressed from its start. */
+START_TEST (test_compressed_load_after_describe_decompresses_once)
+{
+  gsize n = 1024;
+  g_autofree guint32 *values = g_new (guint32, n);
+  guint32 x = 88172645u;
+  for (gsize i = 0; i < n; i++)
+    values[i] = x = x * 1664525u + 1013904223u;
+  g_autoptr (LfNode) leaf = lf_array_new_copy (LF_DTYPE_UINT32, 1, &n, values);
+  g_autoptr (LfNode) like = abstract (LF_DTYPE_UINT32, n, 0);
+  g_autoptr (LfCodec) codec = codec_for ("compressed");
+  g_autoptr (GBytes) record = record_of ("compressed", leaf);
+  gsize raw_size = 128 + n * 4;   /* the npy record inside */
+  GError *error = NULL;
+
+  zstd_bytes_out = 0;
+  g_autoptr (LfStream) in = lf_stream_new_for_bytes (record);
+  g_autoptr (LfRecordInfo) info = lf_record_info_new ();
+  ck_assert (lf_codec_describe (codec, in, like, info, &error));
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert_uint_gt (zstd_bytes_out, 0);
+  g_autoptr (LfNode) loaded = lf_codec_deserialise (codec, in, NULL, like, &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (lf_tree_equal (loaded, leaf));
+  ck_assert_uint_eq (zstd_bytes_out, raw_size);
+
+  /* The same head, another frame: a byte of what describe took changed. */
+  gsize size = g_bytes_get_size (record);
+  g_autofree guint8 *changed = g_memdup2 (g_bytes_get_data (record, NULL), size);
+  gsize frame_start = 40 + strlen ("npy");
+  changed[frame_start + 8] ^= 0x55;
+  g_autoptr (LfStream) again = lf_stream_new_for_bytes (record);
+  ck_assert (lf_codec_describe (codec, again, like, info, &error));
+  g_autoptr (LfStream) other = lf_stream_new_for_data (changed, size);
+  ck_assert (lf_codec_deserialise (codec, other, NULL, like, &error) == NULL);
+  ck_assert (error != NULL);
+  g_clear_error (&error);
+
+  /* Wrapped twice: each level's load finds its own describe's state, or
+   * none, never the other's. */
+  g_autoptr (LfCodec) nested = codec_for ("compressed(inner=compressed(level=1))");
+  g_autoptr (GBytes) nested_record = record_of ("compressed(inner=compressed(level=1))", leaf);
+  g_autoptr (LfStream) nested_in = lf_stream_new_for_bytes (nested_record);
+  ck_assert (lf_codec_describe (nested, nested_in, like, info, &error));
+  g_autoptr (LfNode) nested_loaded = lf_codec_deserialise (nested, nested_in, NULL, like,
+                                                           &error);
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (lf_tree_equal (nested_loaded, leaf));
+}
+END_TEST
+
 /* A leaf of 4 MiB that does not compress: its frame is far longer than
  * describe may look ahead, and written streamed (no content size in the
  * frame).  Describe reads a bounded prefix and the load all of it. */
@@ -577,10 +650,8 @@ raw_deserialise (LfStream *in, const LfPath *path, LfNode *like, gpointer user_d
   return g_steal_pointer (&leaf);
 }
 
-/* A wrapping codec is only as describable as its inner codec: around one
- * without a describe step, records load as they did before codecs could
- * describe (the walker checks the loaded leaf instead). */
-START_TEST (test_wrapper_around_codec_without_describe)
+static void
+ensure_raw_bytes (void)
 {
   GError *error = NULL;
   LfRegistry *registry = lf_registry_get_default ();
@@ -588,6 +659,15 @@ START_TEST (test_wrapper_around_codec_without_describe)
     ck_assert (lf_registry_register_func (registry, "raw-bytes", "raw bytes, no header", NULL,
                                           raw_serialise, raw_deserialise, NULL, NULL, &error));
   LF_ASSERT_NO_ERROR (error);
+}
+
+/* A wrapping codec is only as describable as its inner codec: around one
+ * without a describe step, records load as they did before codecs could
+ * describe (the walker checks the loaded leaf instead). */
+START_TEST (test_wrapper_around_codec_without_describe)
+{
+  GError *error = NULL;
+  ensure_raw_bytes ();
   static const char *const references[] = { "raw-bytes", "compressed(inner=raw-bytes)" };
   for (gsize i = 0; i < G_N_ELEMENTS (references); i++)
     {
@@ -607,6 +687,51 @@ START_TEST (test_wrapper_around_codec_without_describe)
       LF_ASSERT_NO_ERROR (error);
       ck_assert_msg (lf_tree_equal (loaded, tree), "%s", references[i]);
     }
+}
+END_TEST
+
+/* lf_codec_measure_record(), the step file scans share: a record's size
+ * from its description (the stream stays put) or, for a codec without
+ * describe, by decoding it (the stream moves past it); a record that does
+ * not fit `like`, or that is longer than the file has left, is refused. */
+START_TEST (test_measure_record)
+{
+  GError *error = NULL;
+  ensure_raw_bytes ();
+  g_autoptr (LfNode) leaf = f32_array_2x3 ();
+  g_autoptr (LfNode) like = abstract (LF_DTYPE_FLOAT32, 2, 3);
+  g_autoptr (LfRecordInfo) info = lf_record_info_new ();
+  guint64 size;
+  LfNode *decoded;
+
+  g_autoptr (LfCodec) npy = codec_for ("npy");
+  g_autoptr (GBytes) record = record_of ("npy", leaf);
+  g_autoptr (LfStream) in = lf_stream_new_for_bytes (record);
+  ck_assert (lf_codec_measure_record (npy, in, NULL, like, 1000, info, &size, &decoded,
+                                      &error));
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert_uint_eq (size, g_bytes_get_size (record));
+  ck_assert (decoded == NULL);
+  ck_assert_uint_eq (lf_stream_tell (in), 0);
+  ck_assert_int_eq (lf_record_info_get_dtype (info), LF_DTYPE_FLOAT32);
+  ck_assert (!lf_codec_measure_record (npy, in, NULL, like, size - 1, info, &size, &decoded,
+                                       &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_TRUNCATED, "the record needs 152 bytes, the file has 151");
+  g_autoptr (LfNode) wrong = abstract (LF_DTYPE_FLOAT32, 3, 2);
+  ck_assert (!lf_codec_measure_record (npy, in, NULL, wrong, 1000, info, &size, &decoded,
+                                       &error));
+  LF_ASSERT_ERROR (error, LF_ERROR_MISMATCH, "shape (3, 2)");
+
+  g_autoptr (LfCodec) raw = codec_for ("raw-bytes");
+  g_autoptr (GBytes) raw_record = record_of ("raw-bytes", leaf);
+  g_autoptr (LfStream) raw_in = lf_stream_new_for_bytes (raw_record);
+  ck_assert (lf_codec_measure_record (raw, raw_in, NULL, like, 1000, info, &size, &decoded,
+                                      &error));
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert_uint_eq (size, 24);
+  ck_assert_uint_eq (lf_stream_tell (raw_in), 24);
+  ck_assert (decoded != NULL && lf_tree_equal (decoded, leaf));
+  lf_node_unref (decoded);
 }
 END_TEST
 
@@ -1089,6 +1214,7 @@ lf_test_suite (void)
   tcase_add_test (tc, test_describe_cast);
   tcase_add_test (tc, test_describe_compressed);
   tcase_add_test (tc, test_describe_compressed_big);
+  tcase_add_test (tc, test_compressed_load_after_describe_decompresses_once);
   tcase_add_test (tc, test_describe_int8_affine);
   tcase_add_test (tc, test_describe_truncated_or_corrupt);
   tcase_add_test (tc, test_window_cap_same_in_describe_and_load);
@@ -1104,6 +1230,7 @@ lf_test_suite (void)
   tc = tcase_create ("capabilities");
   tcase_add_test (tc, test_capabilities);
   tcase_add_test (tc, test_wrapper_around_codec_without_describe);
+  tcase_add_test (tc, test_measure_record);
   tcase_add_test (tc, test_misbehaving_describe_refused);
   tcase_add_test (tc, test_describe_compressed_big_first_block);
   suite_add_tcase (suite, tc);

@@ -688,6 +688,58 @@ START_TEST (test_bad_files)
 }
 END_TEST
 
+/* LF_FILE_PARTIAL: the leaves before a broken record read as usual; the
+ * broken record, and every record after it, fail with its error. */
+START_TEST (test_partial_index)
+{
+  g_autoptr (LfNode) tree = model (10);
+  g_autofree char *path = save_model ("partial.eqx", tree, NULL, LF_SAVE_DEFAULT);
+  GError *error = NULL;
+  g_autoptr (LfFile) intact = open_ok (path, tree, NULL, LF_FILE_PARTIAL);
+  ck_assert (lf_file_get_index_error (intact) == NULL);
+  assert_reads_match (intact, tree);
+
+  /* Cut inside record 2 (.layers[1].weight). */
+  g_autoptr (LfFile) whole = open_ok (path, tree, NULL, LF_FILE_DEFAULT);
+  const LfFileEntry *broken = lf_file_lookup (whole, ".layers[1].weight");
+  g_autoptr (GBytes) contents = lf_test_read_file (path);
+  g_autofree char *cut = lf_test_path ("partial-cut.eqx");
+  lf_test_write_file (cut, g_bytes_get_data (contents, NULL), (gsize) broken->offset + 200);
+  ck_assert (lf_file_open (cut, tree, NULL, LF_FILE_DEFAULT, &error) == NULL);
+  LF_ASSERT_ERROR (error, LF_ERROR_TRUNCATED, "record 2 at offset");
+  g_autoptr (LfFile) file = open_ok (cut, tree, NULL, LF_FILE_PARTIAL);
+  const GError *why = lf_file_get_index_error (file);
+  ck_assert (why != NULL && g_error_matches (why, LF_ERROR, LF_ERROR_TRUNCATED));
+  ck_assert_ptr_nonnull (strstr (why->message, "record 2 at offset"));
+  ck_assert_ptr_nonnull (strstr (why->message, "(.layers[1].weight)"));
+  g_autoptr (LfNode) first = lf_file_read (file, ".layers[0]", &error);
+  LF_ASSERT_NO_ERROR (error);
+  g_autoptr (LfPath) layer = lf_path_parse (".layers[0]", NULL);
+  ck_assert (lf_tree_equal (first, lf_tree_get (tree, layer, NULL)));
+  g_autoptr (LfNode) act = lf_file_read (file, ".act", &error);  /* no record */
+  LF_ASSERT_NO_ERROR (error);
+  ck_assert (lf_file_read (file, ".layers[1].weight", &error) == NULL);
+  LF_ASSERT_ERROR (error, LF_ERROR_TRUNCATED, "record 2 at offset");
+  ck_assert (lf_file_read (file, ".step", &error) == NULL);
+  LF_ASSERT_ERROR (error, LF_ERROR_TRUNCATED,
+                   "record 4 (.step) lies past where the index stopped");
+  ck_assert (lf_file_read (file, "", &error) == NULL);
+  LF_ASSERT_ERROR (error, LF_ERROR_TRUNCATED, "record 2 at offset");
+
+  /* Bytes after the last record: every leaf reads, and the error says so. */
+  g_autofree char *longer = lf_test_path ("partial-longer.eqx");
+  gsize size = g_bytes_get_size (contents);
+  guint8 *data = g_malloc0 (size + 4);
+  memcpy (data, g_bytes_get_data (contents, NULL), size);
+  lf_test_write_file (longer, data, size + 4);
+  g_free (data);
+  g_autoptr (LfFile) trailing = open_ok (longer, tree, NULL, LF_FILE_PARTIAL);
+  why = lf_file_get_index_error (trailing);
+  ck_assert (why != NULL && g_error_matches (why, LF_ERROR, LF_ERROR_TRAILING_DATA));
+  assert_reads_match (trailing, tree);
+}
+END_TEST
+
 /* ---- threads ------------------------------------------------------------------------ */
 
 typedef struct {
@@ -772,6 +824,7 @@ lf_test_suite (void)
   tcase_add_test (tc, test_checksum_pieces);
   tcase_add_test (tc, test_empty_records);
   tcase_add_test (tc, test_bad_files);
+  tcase_add_test (tc, test_partial_index);
   tcase_set_timeout (tc, 60);
   suite_add_tcase (s, tc);
   return s;

@@ -495,7 +495,8 @@ assert_load_fails (const char *file, LfNode *like, LfLoadFlags flags, const char
  * reads (the read-ahead window, middle-sized and split big reads, header
  * peeks), so the file is read once: no load of an intact file falls back
  * to the whole check.  A damaged record, small or big, is reported as the
- * whole check reports it, and so is one in a mapped load. */
+ * whole check reports it, and so is one in a mapped load; a file of
+ * another size is refused before the load reads it. */
 START_TEST (test_load_checks_while_reading)
 {
   g_autoptr (LfNode) tree = small_and_big_leaves ();
@@ -533,6 +534,12 @@ START_TEST (test_load_checks_while_reading)
   record_of (file, 3, &offset, &size);    /* a scalar in the read-ahead window */
   flip_byte (file, offset + size - 1);
   assert_load_fails (file, tree, LF_LOAD_DEFAULT, "[3]: record 3 at offset");
+  ck_assert_uint_eq (fallbacks, 2);
+  /* A file of another size is refused before any of it is read. */
+  g_autoptr (GBytes) bytes = lf_test_read_file (file);
+  lf_test_write_file (file, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes) - 1);
+  assert_load_fails (file, tree, LF_LOAD_DEFAULT, "bytes, the manifest says");
+  ck_assert_uint_eq (fallbacks, 2);
   g_log_remove_handler ("leafio", handler);
 }
 END_TEST

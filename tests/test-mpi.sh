@@ -3,7 +3,7 @@
 # ones with 2 and 3 ranks (built-in codecs and the example's int8-affine
 # plugin), sharded loads, a file written by 3 ranks loaded by 2 (and 1),
 # injected failures, error paths, and the mpi-checkpoint example giving the
-# same file for any number of ranks.
+# same file for any number of ranks, and the directory lock of saves.
 set -eu
 
 : "${LF_TEST_BUILDDIR:=.}"
@@ -56,6 +56,10 @@ for n in 2 3; do
   run "$n" "$driver" fail "$tmp/fail-$n"
   run "$n" "$driver" errors "$tmp/errors-$n"
 done
+
+# A save with a manifest takes the directory lock path saves take.
+mkdir "$tmp/lock"
+run 2 "$driver" lock "$tmp/lock"
 
 # Written by 3 ranks, read by 2 and by 1; written by 2, read by 3.
 run 3 "$driver" save "$tmp/by3.eqx"

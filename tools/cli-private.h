@@ -42,14 +42,20 @@ typedef struct _CliReader CliReader;
 /* ---- file-open.c: random access ----------------------------------------------- */
 
 /* lf_file_open() with the skeleton in `like_file` and the spec `spec_text`
- * (cli_spec_load; NULL: none), errors prefixed with the option. */
+ * (cli_spec_load; NULL: none), errors prefixed with the option.  With
+ * `damage` (nullable) a damaged file opens as far as its records can be
+ * read (LF_FILE_PARTIAL), and `*damage` is set to the error of the first
+ * record that cannot, if any. */
 LfFile *cli_file_open (const char *filename, const char *like_file, const char *spec_text,
-                       GError **error);
+                       GError **damage, GError **error);
 /* cli_file_open() over the bytes `reader` holds (a file read from stdin),
  * called "stdin" in messages; `destroy` (NULL: none) frees `reader` when
- * the file is done with it.  The reader is rewound afterwards. */
+ * the file is done with it.  The reader is rewound afterwards.  With
+ * `damage` and without `like_file`, the index ends at the first record
+ * that cannot be described, whose error goes to `*damage`. */
 LfFile *cli_file_open_reader (CliReader *reader, GDestroyNotify destroy,
-                              const char *like_file, const char *spec_text, GError **error);
+                              const char *like_file, const char *spec_text,
+                              GError **damage, GError **error);
 /* Up to 8 of the file's leaf paths close to `path`, one a line indented by
  * two spaces, or NULL when none is close.  Transfer full. */
 char *cli_file_suggest_paths (LfFile *file, const char *path);
@@ -283,6 +289,10 @@ gboolean cli_reader_walk (CliReader *reader, const CliSkeleton *skeleton, const 
  * a record, of the dtype and shape its codec describes (what `leafio
  * skeleton` prints).  Transfer full. */
 LfNode *cli_records_skeleton (CliReader *reader, const char *label, GError **error);
+/* The same for the records up to the first that cannot be described,
+ * whose error goes to `*broken` (NULL when every record was read).  Never
+ * NULL: an empty list when the first record is broken. */
+LfNode *cli_records_skeleton_prefix (CliReader *reader, const char *label, GError **broken);
 
 /* ---- output.c: atomic output files ---------------------------------------- */
 

@@ -374,8 +374,8 @@ record_paths (CliReader *reader, const char *filename, const DiffOptions *option
   /* stdin was read once, by `reader`: the file is indexed from it. */
   g_autoptr (LfFile) file =
     cli_is_stdio (filename)
-    ? cli_file_open_reader (reader, NULL, options->like_file, options->spec_text, &local)
-    : cli_file_open (filename, options->like_file, options->spec_text, &local);
+    ? cli_file_open_reader (reader, NULL, options->like_file, options->spec_text, NULL, &local)
+    : cli_file_open (filename, options->like_file, options->spec_text, NULL, &local);
   if (file == NULL)
     {
       if (options->like_file != NULL)

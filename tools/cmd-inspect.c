@@ -42,6 +42,7 @@ typedef struct {
 
 typedef struct {
   gboolean json;
+  gboolean listing;     /* the file is open and its rows are being listed */
   gboolean with_paths;
   JsonBuilder *builder;
   Summary summary;
@@ -50,6 +51,7 @@ typedef struct {
 static void
 print_header (Inspect *self)
 {
+  self->listing = TRUE;
   if (self->json)
     return;
   printf ("%6s  %12s  %12s  %-16s  %-6s  %-10s  %-*s%s\n", "RECORD", "OFFSET", "SIZE",
@@ -438,9 +440,11 @@ cli_cmd_inspect (int argc, char **argv)
   gboolean ok = inspect_file (&self, argv[1], &skeleton, &manifest, &error);
   if (json)
     {
+      /* A damaged file lists the records read before the error, as the
+       * text does: the exit status tells a script it is incomplete. */
       json_builder_end_array (builder);
       g_autoptr (JsonNode) root = json_builder_get_root (builder);
-      if (ok)
+      if (self.listing)
         cli_print_json (root);
     }
   else if (ok)

@@ -140,6 +140,19 @@ fail_not_found_by_record (LfFile *file, GError *error)
   return status;
 }
 
+/* A file read by record whose records stop being readable: the leaf asked
+ * for may lie past the broken record, which is what is reported. */
+static int
+fail_past_damage (LfFile *file, GError *damage)
+{
+  gsize n = lf_file_get_n_entries (file);
+  int status = cli_fail (damage);
+  if (n > 0)
+    fprintf (stderr, "The records before it, [0] to [%" G_GSIZE_FORMAT "], can be read\n",
+             n - 1);
+  return status;
+}
+
 static int
 fail_not_a_leaf (LfFile *file, const char *path, GError *error, gboolean by_record)
 {
@@ -147,8 +160,11 @@ fail_not_a_leaf (LfFile *file, const char *path, GError *error, gboolean by_reco
                    : fail_not_found (file, path, error);
 }
 
+/* `damage`: why the records after some point of the file cannot be read
+ * (the leaf's own are intact), given as a warning. */
 static int
-show_leaf (LfFile *file, const char *path, LfNode *leaf, gboolean stats, gboolean by_record)
+show_leaf (LfFile *file, const char *path, LfNode *leaf, gboolean stats, gboolean by_record,
+           const GError *damage)
 {
   const LfFileEntry *entry = lf_file_lookup (file, path);
   LfNodeKind kind = lf_node_get_kind (leaf);
@@ -166,6 +182,8 @@ show_leaf (LfFile *file, const char *path, LfNode *leaf, gboolean stats, gboolea
                      lf_file_get_name (file), path, lf_node_kind_name (kind));
       return fail_not_a_leaf (file, path, g_steal_pointer (&error), by_record);
     }
+  if (damage != NULL)
+    fprintf (stderr, "leafio: warning: the file is damaged: %s\n", damage->message);
   if (stats)
     {
       print_stats (path, entry, leaf);
@@ -209,26 +227,39 @@ cli_cmd_show (int argc, char **argv)
     "Without either, the file's records are the leaves of a list, named [0],\n"
     "[1], ... as `leafio inspect` numbers them.\n"
     "A PATH that is not in the file gets a list of close matches.\n\n"
+    "A damaged file (cut short, overwritten) still shows the leaves whose\n"
+    "records come before the damage, with a warning that names the broken\n"
+    "record; a leaf at or past it is an error naming that record.\n\n"
     "Exit status: 0 success, 2 error.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!cli_parse_options (context, &argc, &argv, 2))
     return CLI_EXIT_ERROR;
 
   GError *error = NULL;
-  g_autoptr (LfFile) file = cli_file_open (argv[1], like_file, spec_text, &error);
+  /* A damaged file still shows the leaves whose records are intact; only
+   * reading a broken record (or one past it) fails. */
+  GError *damage = NULL;
+  g_autoptr (LfFile) file = cli_file_open (argv[1], like_file, spec_text, &damage, &error);
   if (file == NULL)
     return cli_fail (error);
   const char *path = argv[2];
   gboolean by_record = like_file == NULL && !lf_file_is_indexed_from_manifest (file);
   /* "" names the leaf of a file of one leaf, whatever its records say. */
-  if (by_record && *path == '\0' && lf_file_get_n_entries (file) == 1)
+  if (by_record && *path == '\0' && lf_file_get_n_entries (file) == 1 && damage == NULL)
     path = lf_file_get_entry (file, 0)->path;
   g_autoptr (LfNode) leaf = lf_file_read (file, path, &error);
+  if (leaf == NULL && by_record && damage != NULL
+      && g_error_matches (error, LF_ERROR, LF_ERROR_NOT_FOUND))
+    {
+      g_error_free (error);
+      return fail_past_damage (file, damage);
+    }
+  g_autoptr (GError) damage_owned = damage;
   if (leaf == NULL)
     {
       if (g_error_matches (error, LF_ERROR, LF_ERROR_NOT_FOUND))
         return fail_not_a_leaf (file, path, error, by_record);
       return cli_fail (error);
     }
-  return show_leaf (file, path, leaf, stats, by_record);
+  return show_leaf (file, path, leaf, stats, by_record, damage);
 }

@@ -9,9 +9,13 @@
 /* The like of a file with neither --like nor a manifest (written by numpy
  * or Equinox): its records as the leaves of a list, [0], [1], ..., each as
  * its codec describes it.  The records' headers are read; their data is
- * not. */
+ * not.  With `damage`, a record that cannot be described ends the list
+ * there, and its error goes to `*damage`; `*end` (nullable) is then the
+ * offset where the list ends, the reader's size otherwise.  The reader is
+ * rewound. */
 static LfNode *
-records_like (CliReader *reader, const char *spec_text, GError **error)
+records_like (CliReader *reader, const char *spec_text, GError **damage, guint64 *end,
+              GError **error)
 {
   if (spec_text != NULL)
     {
@@ -20,7 +24,11 @@ records_like (CliReader *reader, const char *spec_text, GError **error)
         return NULL;
       cli_reader_set_codec (reader, codec);
     }
-  LfNode *like = cli_records_skeleton (reader, "indexing", error);
+  LfNode *like = damage == NULL ? cli_records_skeleton (reader, "indexing", error)
+                                : cli_records_skeleton_prefix (reader, "indexing", damage);
+  if (end != NULL)
+    *end = damage != NULL && *damage != NULL ? cli_reader_get_offset (reader)
+                                             : cli_reader_get_size (reader);
   cli_reader_rewind (reader);
   return like;
 }
@@ -51,25 +59,34 @@ load_options (const char *like_file, const char *spec_text, LfNode **like, LfSpe
 
 LfFile *
 cli_file_open_reader (CliReader *reader, GDestroyNotify destroy, const char *like_file,
-                      const char *spec_text, GError **error)
+                      const char *spec_text, GError **damage, GError **error)
 {
   g_autoptr (LfNode) like = NULL;
   g_autoptr (LfSpec) spec = NULL;
+  g_autoptr (GError) records_damage = NULL;
+  /* A damaged file is indexed up to its first broken record: the file the
+   * index sees ends there. */
+  guint64 size = cli_reader_get_size (reader);
   if (!load_options (like_file, spec_text, &like, &spec, error)
-      || (like == NULL && (like = records_like (reader, spec_text, error)) == NULL))
+      || (like == NULL
+          && (like = records_like (reader, spec_text, damage != NULL ? &records_damage : NULL,
+                                   &size, error)) == NULL))
     {
       if (destroy != NULL)
         destroy (reader);
       return NULL;
     }
-  return lf_file_new_for_reader (cli_reader_get_filename (reader),
-                                 cli_reader_get_size (reader), cli_reader_read_at, reader,
-                                 destroy, like, spec, NULL, NULL, error);
+  LfFile *file = lf_file_new_for_reader (cli_reader_get_filename (reader), size,
+                                         cli_reader_read_at, reader, destroy, like, spec,
+                                         NULL, NULL, error);
+  if (file != NULL && damage != NULL)
+    *damage = g_steal_pointer (&records_damage);
+  return file;
 }
 
 LfFile *
 cli_file_open (const char *filename, const char *like_file, const char *spec_text,
-               GError **error)
+               GError **damage, GError **error)
 {
   /* stdin has no manifest and cannot be read twice: it is read whole
    * once and indexed from memory. */
@@ -79,19 +96,31 @@ cli_file_open (const char *filename, const char *like_file, const char *spec_tex
       if (reader == NULL)
         return NULL;
       return cli_file_open_reader (reader, (GDestroyNotify) cli_reader_free, like_file,
-                                   spec_text, error);
+                                   spec_text, damage, error);
     }
   g_autoptr (LfNode) like = NULL;
   g_autoptr (LfSpec) spec = NULL;
+  g_autoptr (GError) records_damage = NULL;
   if (!load_options (like_file, spec_text, &like, &spec, error))
     return NULL;
   if (like == NULL && !has_manifest (filename))
     {
       g_autoptr (CliReader) reader = cli_reader_open (filename, error);
-      if (reader == NULL || (like = records_like (reader, spec_text, error)) == NULL)
+      if (reader == NULL
+          || (like = records_like (reader, spec_text,
+                                   damage != NULL ? &records_damage : NULL, NULL,
+                                   error)) == NULL)
         return NULL;
     }
-  return lf_file_open (filename, like, spec, LF_FILE_DEFAULT, error);
+  LfFile *file = lf_file_open (filename, like, spec, damage != NULL ? LF_FILE_PARTIAL : 0,
+                               error);
+  /* Without a skeleton, the record that stopped the walk says more than the
+   * bytes after the last record it found. */
+  if (file != NULL && damage != NULL)
+    *damage = records_damage != NULL ? g_steal_pointer (&records_damage)
+              : lf_file_get_index_error (file) != NULL
+              ? g_error_copy (lf_file_get_index_error (file)) : NULL;
+  return file;
 }
 
 /* Levenshtein distance, for suggestions. */

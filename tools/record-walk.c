@@ -177,10 +177,22 @@ add_abstract_leaf (const LfPath *path, const char *path_text, LfNode *leaf,
 }
 
 LfNode *
-cli_records_skeleton (CliReader *reader, const char *label, GError **error)
+cli_records_skeleton_prefix (CliReader *reader, const char *label, GError **broken)
 {
   g_autoptr (GPtrArray) leaves = g_ptr_array_new_with_free_func ((GDestroyNotify) lf_node_unref);
-  if (!cli_reader_walk (reader, NULL, label, add_abstract_leaf, NULL, leaves, error))
-    return NULL;
+  cli_reader_walk (reader, NULL, label, add_abstract_leaf, NULL, leaves, broken);
   return lf_list_new (leaves->len, (LfNode *const *) leaves->pdata);
+}
+
+LfNode *
+cli_records_skeleton (CliReader *reader, const char *label, GError **error)
+{
+  GError *broken = NULL;
+  g_autoptr (LfNode) records = cli_records_skeleton_prefix (reader, label, &broken);
+  if (broken != NULL)
+    {
+      g_propagate_error (error, broken);
+      return NULL;
+    }
+  return g_steal_pointer (&records);
 }

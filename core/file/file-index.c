@@ -253,22 +253,6 @@ leaf_describe_loaded (LfFileLeaf *leaf, const LfNode *loaded)
     _lf_file_leaf_set_shape (leaf, lf_scalar_get_dtype (loaded), 0, NULL);
 }
 
-/* Decodes the record to learn where it ends: for codecs that cannot
- * describe it or tell its size. */
-static gboolean
-measure_by_reading (LfStream *stream, LfFileLeaf *leaf, guint64 *size, GError **error)
-{
-  g_autoptr (LfNode) loaded = lf_codec_deserialise (leaf->codec, stream, leaf->path,
-                                                    leaf->like, error);
-  g_autoptr (LfNode) fitted = loaded != NULL ? lf_codec_fit_to_like (leaf->like, loaded, error)
-                                             : NULL;
-  if (fitted == NULL)
-    return FALSE;
-  leaf_describe_loaded (leaf, loaded);
-  *size = lf_stream_tell (stream);
-  return TRUE;
-}
-
 static gboolean
 measure_record (LfFile *file, LfFileLeaf *leaf, LfRecordInfo *info, GError **error)
 {
@@ -276,38 +260,46 @@ measure_record (LfFile *file, LfFileLeaf *leaf, LfRecordInfo *info, GError **err
   g_autoptr (LfStream) stream = lf_stream_new_for_callbacks (cursor_read, NULL, &cursor, NULL);
   lf_stream_set_name (stream, file->name);
   _lf_stream_set_origin (stream, leaf->pub.offset);
-  guint64 size = LF_RECORD_SIZE_UNKNOWN;
-  if (lf_codec_can_describe (leaf->codec))
-    {
-      if (!lf_codec_describe (leaf->codec, stream, leaf->like, info, error)
-          || !lf_record_info_check_like (info, leaf->like, 0, error))
-        return FALSE;
-      size = lf_record_info_get_stored_size (info);
-      if (size != LF_RECORD_SIZE_UNKNOWN)
-        _lf_file_leaf_set_shape (leaf, lf_record_info_get_dtype (info),
-                                 lf_record_info_get_ndim (info),
-                                 lf_record_info_get_shape (info));
-    }
-  if (size == LF_RECORD_SIZE_UNKNOWN && !measure_by_reading (stream, leaf, &size, error))
+  guint64 size;
+  g_autoptr (LfNode) decoded = NULL;
+  if (!lf_codec_measure_record (leaf->codec, stream, leaf->path, leaf->like,
+                                file->size - leaf->pub.offset, info, &size, &decoded, error))
     return FALSE;
-  guint64 left = file->size - leaf->pub.offset;
-  if (size > left)
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
-                   "the record needs %" G_GUINT64_FORMAT " bytes, the file has %"
-                   G_GUINT64_FORMAT " left", size, left);
-      return FALSE;
-    }
+  if (decoded != NULL)
+    leaf_describe_loaded (leaf, decoded);
+  else
+    _lf_file_leaf_set_shape (leaf, lf_record_info_get_dtype (info),
+                             lf_record_info_get_ndim (info), lf_record_info_get_shape (info));
   leaf->pub.size = size;
   return TRUE;
 }
 
+/* A partial index ends at leaf `first`: it and the leaves after it that
+ * have a record are not read, and `why` says why. */
+static void
+stop_index (LfFile *file, gsize first, guint64 offset, GError *why)
+{
+  file->index_error = why;
+  file->index_stop = first;
+  guint record_index = file->leaves[first].record_index;
+  for (gsize i = first; i < file->n_leaves; i++)
+    {
+      LfFileLeaf *leaf = &file->leaves[i];
+      leaf->pub.offset = offset;
+      leaf->pub.size = 0;
+      leaf->unindexed = leaf->pub.has_record;
+      if (leaf->unindexed)
+        leaf->record_index = record_index++;
+    }
+}
+
 gboolean
-_lf_file_index_by_scanning (LfFile *file, GError **error)
+_lf_file_index_by_scanning (LfFile *file, gboolean partial, GError **error)
 {
   g_autoptr (LfRecordInfo) info = lf_record_info_new ();
   guint64 offset = 0;
   guint record_index = 0;
+  GError *local = NULL;
   for (gsize i = 0; i < file->n_leaves; i++)
     {
       LfFileLeaf *leaf = &file->leaves[i];
@@ -317,24 +309,29 @@ _lf_file_index_by_scanning (LfFile *file, GError **error)
       if (!leaf->pub.has_record)
         continue;
       leaf->record_index = record_index++;
-      GError *local = NULL;
       if (!measure_record (file, leaf, info, &local))
         {
-          g_propagate_prefixed_error (error, local, "%s: record %u at offset %"
-                                      G_GUINT64_FORMAT " (%s): ", file->name,
-                                      leaf->record_index, offset,
-                                      *leaf->path_text ? leaf->path_text : "root");
-          return FALSE;
+          g_prefix_error (&local, "%s: record %u at offset %" G_GUINT64_FORMAT " (%s): ",
+                          file->name, leaf->record_index, offset,
+                          *leaf->path_text ? leaf->path_text : "root");
+          if (!partial)
+            break;
+          stop_index (file, i, offset, g_steal_pointer (&local));
+          return TRUE;
         }
       offset += leaf->pub.size;
     }
-  if (offset != file->size)
+  if (local == NULL && offset != file->size)
+    g_set_error (&local, LF_ERROR, LF_ERROR_TRAILING_DATA,
+                 "%s: %" G_GUINT64_FORMAT " bytes after the last record (which ends at "
+                 "offset %" G_GUINT64_FORMAT "): like or the spec does not describe "
+                 "this file", file->name, file->size - offset, offset);
+  if (local != NULL && partial)
     {
-      g_set_error (error, LF_ERROR, LF_ERROR_TRAILING_DATA,
-                   "%s: %" G_GUINT64_FORMAT " bytes after the last record (which ends at "
-                   "offset %" G_GUINT64_FORMAT "): like or the spec does not describe "
-                   "this file", file->name, file->size - offset, offset);
-      return FALSE;
+      file->index_error = local;  /* every leaf was indexed: the bytes after are not read */
+      return TRUE;
     }
-  return TRUE;
+  if (local != NULL)
+    g_propagate_error (error, local);
+  return local == NULL;
 }

@@ -18,6 +18,7 @@ typedef struct {
   guint record_index;   /* counts records only, as load errors do */
   gboolean has_checksum;
   guint64 checksum;     /* XXH3-64 of the record, from the manifest */
+  gboolean unindexed;   /* at or past where a partial index stopped */
 } LfFileLeaf;
 
 struct _LfFile {
@@ -36,6 +37,8 @@ struct _LfFile {
   gsize n_leaves;
   GHashTable *by_path;        /* path text -> LfFileLeaf *, borrowed */
   gboolean from_manifest;
+  GError *index_error;        /* why a partial index stopped, or NULL */
+  gsize index_stop;           /* the leaf where it stopped */
 };
 
 /* Reads exactly `count` bytes at `offset` through the file's read
@@ -103,5 +106,7 @@ gboolean _lf_file_collect_leaves (LfFile *file, LfSpec *spec, GError **error);
  * manifest's codecs, resolved in the default registry. */
 gboolean _lf_file_index_from_manifest (LfFile *file, const LfManifestIndex *manifest,
                                        gboolean use_manifest_codecs, GError **error);
-/* Describes each record in turn and skips past it. */
-gboolean _lf_file_index_by_scanning (LfFile *file, GError **error);
+/* Describes each record in turn and skips past it.  `partial`
+ * (LF_FILE_PARTIAL): a record that cannot be described, or bytes after the
+ * last, end the index there instead of failing it (file->index_error). */
+gboolean _lf_file_index_by_scanning (LfFile *file, gboolean partial, GError **error);

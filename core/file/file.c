@@ -96,6 +96,7 @@ file_free (LfFile *file)
       g_free (leaf->shape);
     }
   g_free (file->leaves);
+  g_clear_error (&file->index_error);
   g_clear_pointer (&file->by_path, g_hash_table_unref);
   lf_node_unref (file->like);
   g_clear_pointer (&file->mapped, g_bytes_unref);
@@ -152,7 +153,7 @@ open_fd (LfFile *file, const char *path, gboolean map, GError **error)
  * and the records are described instead. */
 static gboolean
 index_file (LfFile *file, const char *path, LfManifestIndex *manifest,
-            const GError *manifest_error, LfSpec *spec, GError **error)
+            const GError *manifest_error, LfSpec *spec, gboolean partial, GError **error)
 {
   g_autoptr (GError) why = manifest_error != NULL ? g_error_copy (manifest_error) : NULL;
   if (manifest != NULL
@@ -164,7 +165,7 @@ index_file (LfFile *file, const char *path, LfManifestIndex *manifest,
   if (why != NULL)
     g_warning ("%s: not using the manifest beside it (%s); indexing the file by "
                "describing its records", path, why->message);
-  return _lf_file_index_by_scanning (file, error);
+  return _lf_file_index_by_scanning (file, partial, error);
 }
 
 LfFile *
@@ -200,7 +201,8 @@ lf_file_open_full (const char *path, LfNode *like, LfSpec *spec, LfIsLeafFunc is
       return NULL;
     }
   if (!_lf_file_collect_leaves (file, spec, error)
-      || !index_file (file, target, manifest, manifest_error, spec, error))
+      || !index_file (file, target, manifest, manifest_error, spec,
+                      (flags & LF_FILE_PARTIAL) != 0, error))
     return NULL;
   index_paths (file);
   return g_steal_pointer (&file);
@@ -224,7 +226,8 @@ lf_file_new_for_reader (const char *name, guint64 size, LfFileReadFunc read_func
   file->read_func = read_func;
   file->read_data = user_data;
   file->read_destroy = destroy;
-  if (!_lf_file_collect_leaves (file, spec, error) || !_lf_file_index_by_scanning (file, error))
+  if (!_lf_file_collect_leaves (file, spec, error)
+      || !_lf_file_index_by_scanning (file, FALSE, error))
     return NULL;
   index_paths (file);
   return g_steal_pointer (&file);
@@ -266,6 +269,13 @@ lf_file_is_indexed_from_manifest (LfFile *file)
 {
   g_return_val_if_fail (file != NULL, FALSE);
   return file->from_manifest;
+}
+
+const GError *
+lf_file_get_index_error (LfFile *file)
+{
+  g_return_val_if_fail (file != NULL, NULL);
+  return file->index_error;
 }
 
 gsize
@@ -404,6 +414,16 @@ read_leaf (LfFile *file, const LfFileLeaf *leaf, GError **error)
 {
   if (!leaf->pub.has_record)
     return lf_node_ref (leaf->like);
+  if (leaf->unindexed)
+    {
+      /* The error names the record where the index stopped. */
+      g_propagate_error (error, g_error_copy (file->index_error));
+      if (leaf != &file->leaves[file->index_stop])
+        g_prefix_error (error, "%s: record %u (%s) lies past where the index stopped: ",
+                        file->name, leaf->record_index,
+                        *leaf->path_text ? leaf->path_text : "root");
+      return NULL;
+    }
   GError *local = NULL;
   g_autoptr (GBytes) bytes = record_bytes (file, leaf, &local);
   LfNode *out = bytes != NULL ? decode_record (file, leaf, bytes, &local) : NULL;

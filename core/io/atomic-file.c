@@ -396,8 +396,9 @@ _lf_atomic_file_remove_abandoned (const char *target)
 }
 
 int
-_lf_atomic_file_lock_directory (const LfAtomicFile *file)
+lf_atomic_file_lock_directory (const LfAtomicFile *file)
 {
+  g_return_val_if_fail (file != NULL, -1);
   g_autofree char *dir = g_path_get_dirname (file->destination);
   int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
@@ -412,7 +413,7 @@ _lf_atomic_file_lock_directory (const LfAtomicFile *file)
 }
 
 void
-_lf_atomic_file_unlock_directory (int lock)
+lf_atomic_file_unlock_directory (int lock)
 {
   if (lock >= 0)
     close (lock);

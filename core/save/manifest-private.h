@@ -7,7 +7,7 @@
  * one's data beside the other's manifest:
  *   1. write the .eqx to a temporary file; with LF_SAVE_MANIFEST,
  *      _lf_manifest_build() from that temporary file;
- *   2. lock the directory (_lf_atomic_file_lock_directory);
+ *   2. lock the directory (lf_atomic_file_lock_directory);
  *   3. _lf_manifest_remove() (always, even without LF_SAVE_MANIFEST: a
  *      manifest of the previous save would describe the wrong data);
  *   4. rename the .eqx into place;

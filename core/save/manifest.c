@@ -88,6 +88,21 @@ data_file_open (DataFile *file, const char *eqx_path, const char *data_path, GEr
   return TRUE;
 }
 
+/* The size of the data file, without opening it. */
+static gboolean
+data_file_stat (DataFile *file, struct stat *st, GError **error)
+{
+  if (stat (file->data_path, st) == 0)
+    {
+      file->size = (guint64) st->st_size;
+      return TRUE;
+    }
+  int saved_errno = errno;
+  g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: cannot open: %s", file->data_path,
+               g_strerror (saved_errno));
+  return FALSE;
+}
+
 static void
 data_file_close (DataFile *file)
 {
@@ -804,8 +819,16 @@ _lf_manifest_read_checks (const char *eqx_path, LfNode *like, LfIsLeafFunc is_le
   _lf_json_path_init (&reader.json_path);
   g_autoptr (GArray) found = g_array_new (FALSE, FALSE, sizeof (LfRecordCheck));
   JsonArray *entries = check_header (&reader, root, error);
+  JsonNode *size_node = NULL;
+  /* A file of another size fails here, before the load reads any of it. */
+  struct stat data_st;
+  DataFile file = { eqx_path, data_path, -1, 0 };
   gboolean ok = entries != NULL
                 && check_structure (&reader, entries, like, is_leaf, is_leaf_data, error)
+                && (size_node = get_member (&reader, json_node_get_object (root), "size",
+                                            G_TYPE_INT64, error)) != NULL
+                && data_file_stat (&file, &data_st, error)
+                && check_file_size (&reader, size_node, &file, data_path, error)
                 && check_each_record (&reader, entries, NULL, data_path, found, error);
   _lf_json_path_clear (&reader.json_path);
   if (ok)

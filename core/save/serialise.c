@@ -112,12 +112,12 @@ commit_with_manifest (LfAtomicFile *file, LfNode *tree, LfIsLeafFunc is_leaf,
     }
   if (sync)
     (void) fdatasync (lf_atomic_file_get_fd (file)); /* errors: the commit's fsync says */
-  int lock = _lf_atomic_file_lock_directory (file);
+  int lock = lf_atomic_file_lock_directory (file);
   gboolean ok = _lf_manifest_remove (destination, error)
                 && lf_atomic_file_commit (file, sync, error)
                 && (manifest == NULL
                     || _lf_manifest_put (destination, manifest, manifest_length, sync, error));
-  _lf_atomic_file_unlock_directory (lock);
+  lf_atomic_file_unlock_directory (lock);
   return ok;
 }
 
@@ -267,8 +267,7 @@ load_with_manifest (const char *target, LfNode *like, LfSpec *spec, LfIsLeafFunc
                                records != NULL ? &checks : NULL, &failed_record, &load_error);
       if (out != NULL)
         return out;
-      g_debug ("%s: %s; checking the whole file against its manifest", target,
-               load_error->message);
+      g_debug ("%s; checking the whole file against its manifest", load_error->message);
       if (checks.failed)
         g_clear_error (&load_error);
     }

@@ -53,6 +53,12 @@ typedef struct _LfFile LfFile;
  *   records written by numpy and leafio are), copies where it is not
  * @LF_FILE_IGNORE_MANIFEST: index by describing the records even when a
  *   manifest is present
+ * @LF_FILE_PARTIAL: open a damaged file: when indexing by describing the
+ *   records stops at a record that cannot be described (cut short,
+ *   overwritten, not what `like` says) or at bytes after the last record,
+ *   the file opens anyway.  The leaves before that record read as usual;
+ *   reading that record's leaf or any after it fails with the error that
+ *   stopped the indexing (lf_file_get_index_error()).
  *
  * How lf_file_open() opens a file.
  *
@@ -62,6 +68,7 @@ typedef enum {
   LF_FILE_DEFAULT = 0,
   LF_FILE_MMAP = 1 << 0,
   LF_FILE_IGNORE_MANIFEST = 1 << 1,
+  LF_FILE_PARTIAL = 1 << 2,
 } LfFileFlags;
 
 /**
@@ -155,7 +162,8 @@ LF_API LfFile *lf_file_open (const char *path, LfNode *like, LfSpec *spec, LfFil
  * otherwise it is reported with a g_warning() and the records are
  * described one by one.  Each record is checked against its leaf of @like
  * as a load checks it.  The manifest's checksums are checked as records
- * are read.
+ * are read.  With %LF_FILE_PARTIAL, a record that cannot be described and
+ * bytes after the last record do not fail the open: see #LfFileFlags.
  *
  * Returns: (transfer full) (nullable): the open file, or %NULL with
  *   %LF_ERROR_IO (the file cannot be opened or read), %LF_ERROR_FAILED (no
@@ -261,6 +269,21 @@ LF_API LfNode *lf_file_get_like (LfFile *file);
 LF_API gboolean lf_file_is_indexed_from_manifest (LfFile *file);
 
 /**
+ * lf_file_get_index_error:
+ * @file: an open file
+ *
+ * Why a file opened with %LF_FILE_PARTIAL could not be indexed to its end:
+ * the error naming the first record that could not be described, or the
+ * bytes after the last record.
+ *
+ * Returns: (transfer none) (nullable): the error, valid while @file is, or
+ *   %NULL when every record was indexed.
+ *
+ * Since: 0.2
+ */
+LF_API const GError *lf_file_get_index_error (LfFile *file);
+
+/**
  * lf_file_get_n_entries:
  * @file: an open file
  *
@@ -315,7 +338,8 @@ LF_API const LfFileEntry *lf_file_lookup (LfFile *file, const char *path);
  *   %LF_ERROR_PARSE (@path is not keystr text), %LF_ERROR_NOT_FOUND (no
  *   such node), %LF_ERROR_IO, %LF_ERROR_CHECKSUM (the record differs from
  *   what the manifest says), %LF_ERROR_MISMATCH or a codec's error, each
- *   naming the file, the record, its offset and leaf path.
+ *   naming the file, the record, its offset and leaf path; for a leaf past
+ *   where a %LF_FILE_PARTIAL open stopped, that open's error.
  *
  * Since: 0.2
  */

@@ -5,9 +5,10 @@
  * @stability: Unstable
  *
  * What this header declares serves leafio's own programs: the MPI library
- * reads records by offset into the loader's buffers, the tests and the
- * benchmark switch converter implementations and empty the buffer pool,
- * the built-in codecs parse npy headers into a fixed structure.  None of
+ * reads records by offset into the loader's buffers and takes the
+ * directory lock of saves, the tests and the benchmark switch converter
+ * implementations and empty the buffer pool, the built-in codecs parse npy
+ * headers into a fixed structure.  None of
  * it is part of the stable API: names, signatures and the layout of
  * #LfNpyHeader may change in any release, with no ABI promise, and the
  * ABI check of the library ignores them.
@@ -37,6 +38,9 @@
 #include <leafio/dtype.h>
 #include <leafio/tree.h>
 #include <leafio/checkpoint.h>
+#include <leafio/atomic-file.h>
+#include <leafio/codec.h>
+#include <leafio/record.h>
 
 G_BEGIN_DECLS
 
@@ -184,6 +188,75 @@ LF_API LfNode *lf_npy_read_data (LfStream *stream, const LfNpyHeader *header,
  * Since: 0.1
  */
 LF_API void lf_stream_expect (LfStream *stream, guint64 count);
+
+/* ---- scanning a file's records ---------------------------------------------------- */
+
+/**
+ * lf_codec_measure_record:
+ * @codec: the codec that wrote the record
+ * @stream: a stream at the record's first byte
+ * @path: (nullable): the leaf's path, for a codec's messages
+ * @like: the leaf the record must fit
+ * @left: the bytes from the record's first byte to the end of the file
+ * @info: (out caller-allocates): the record's description, when the codec
+ *   gives one
+ * @size: (out): the record's stored size
+ * @decoded: (out) (transfer full) (nullable): the leaf, when the record had
+ *   to be decoded to find its end; then @stream is past the record and
+ *   @info is not filled in
+ * @error: return location for a #GError, or %NULL
+ *
+ * What a scan of a file's records (lf_file_open(), the MPI library's
+ * offset table) asks of each record before it skips past it: the codec
+ * describes the record (lf_codec_describe(), @stream stays where it is)
+ * and the description is checked against @like, as a load checks it; a
+ * codec that cannot describe its records, or cannot tell their size from
+ * their first bytes, has the record decoded and fitted to @like instead.
+ *
+ * Returns: %TRUE, or %FALSE with the errors of lf_codec_describe(),
+ *   lf_record_info_check_like(), the codec's deserialise and
+ *   lf_codec_fit_to_like(), or %LF_ERROR_TRUNCATED when the record is
+ *   longer than @left.
+ *
+ * Stability: Unstable
+ * Since: 0.2
+ */
+LF_API gboolean lf_codec_measure_record (LfCodec *codec, LfStream *stream, const LfPath *path,
+                                         LfNode *like, guint64 left, LfRecordInfo *info,
+                                         guint64 *size, LfNode **decoded, GError **error);
+
+/* ---- the directory lock of saves -------------------------------------------------- */
+
+/**
+ * lf_atomic_file_lock_directory:
+ * @file: a file not yet committed
+ *
+ * For savers that put a manifest beside the file themselves (the MPI
+ * library): takes the exclusive flock that path saves hold on the
+ * directory @file will be renamed into, from removing the old manifest
+ * (lf_manifest_remove()) through lf_atomic_file_commit() to writing the new
+ * one, so that two saves of one path never leave one's data beside the
+ * other's manifest.  Blocks while another save holds it.
+ *
+ * Returns: the lock, for lf_atomic_file_unlock_directory(); -1 when the
+ *   directory cannot be opened or locked, and the save goes on unlocked,
+ *   as path saves do.
+ *
+ * Stability: Unstable
+ * Since: 0.2
+ */
+LF_API int lf_atomic_file_lock_directory (const LfAtomicFile *file);
+
+/**
+ * lf_atomic_file_unlock_directory:
+ * @lock: what lf_atomic_file_lock_directory() returned (-1 is allowed)
+ *
+ * Releases the directory lock.
+ *
+ * Stability: Unstable
+ * Since: 0.2
+ */
+LF_API void lf_atomic_file_unlock_directory (int lock);
 
 /* ---- read buffers --------------------------------------------------------------- */
 
