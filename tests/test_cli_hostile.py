@@ -294,6 +294,18 @@ def test_stdout_full():
         assert proc.returncode == 2, (args, proc.returncode, proc.stderr)
         assert "leafio: stdout: cannot write" in proc.stderr, (args, proc.stderr)
         assert "stdout: stdout" not in proc.stderr, (args, proc.stderr)
+    # A reader that goes away early (`| head` with SIGPIPE ignored) is no
+    # error: the command's status stands.
+    big = path("many-records.eqx")
+    save_eqx(big, [np.arange(3, dtype=np.int8)] * 20000)
+    proc = subprocess.Popen([LEAFIO, "inspect", big], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            preexec_fn=lambda: signal.signal(signal.SIGPIPE, signal.SIG_IGN))
+    proc.stdout.read(100)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=TIMEOUT) == 0 and err == "", (proc.returncode, err)
     # A command that prints nothing does not need stdout at all (`>&-`).
     proc = subprocess.run([LEAFIO, "convert", "-q", "--spec", "npy", filename,
                            path("to-full-copy.eqx")], stderr=subprocess.PIPE, text=True,

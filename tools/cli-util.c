@@ -438,6 +438,10 @@ check_stdout (void)
   if (fflush (stdout) == 0 && !ferror (stdout))
     return;
   int errsv = errno;
+  /* A reader that went away (`| head`, with SIGPIPE ignored) took what it
+   * wanted: the command's own status stands, as with SIGPIPE's default. */
+  if (errsv == EPIPE)
+    return;
   if (errsv != 0)
     fprintf (stderr, "leafio: %s: cannot write: %s\n", CLI_STDOUT_NAME, g_strerror (errsv));
   else
