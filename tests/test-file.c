@@ -499,6 +499,19 @@ START_TEST (test_stale_manifest)
   g_autoptr (LfFile) garbled = open_warned (path, other, "manifest");
   assert_reads_match (garbled, other);
 
+  /* A FIFO, or a link to an endless device, in the manifest's place is not
+   * read (it would block, or never end): the file is indexed by describing. */
+  g_unlink (manifest);
+  ck_assert_int_eq (mkfifo (manifest, 0600), 0);
+  g_autoptr (LfFile) beside_fifo = open_warned (path, other, "FIFO");
+  assert_reads_match (beside_fifo, other);
+  g_unlink (manifest);
+  ck_assert_int_eq (symlink ("/dev/zero", manifest), 0);
+  g_autoptr (LfFile) beside_device = open_warned (path, other, "device");
+  assert_reads_match (beside_device, other);
+  g_unlink (manifest);
+  lf_test_write_file (manifest, "{\"format\": 3", 12);
+
   /* Without like and without a usable manifest there is no index. */
   GError *error = NULL;
   ck_assert (lf_file_open (path, NULL, NULL, LF_FILE_DEFAULT, &error) == NULL);
