@@ -1,4 +1,4 @@
-/* Helpers shared by npy-header.c and npy-io.c. */
+/* Helpers shared by npy-header.c, npy-dict.c and npy-io.c. */
 #pragma once
 
 #include <leafio/leafio.h>
@@ -16,3 +16,8 @@ G_GNUC_INTERNAL gboolean lf_npy_parse_prefix (const guint8 *bytes, gsize size,
 
 /* Checks a header length read from the length field against the limit. */
 G_GNUC_INTERNAL gboolean lf_npy_check_header_len (guint64 header_len, GError **error);
+
+/* Parses the header dict `text` of a record of version `major` into
+ * `header` (npy-dict.c). */
+G_GNUC_INTERNAL gboolean _lf_npy_parse_dict (const char *text, gsize length, guint8 major,
+                                             LfNpyHeader *header, GError **error);
