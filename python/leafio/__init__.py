@@ -88,9 +88,12 @@ class _HashingWriter:
         return digest
 
 
-# Big reads are hashed this many bytes at a time, each piece while it is
-# still in the processor's caches.
+# What a codec reads is hashed in pieces of at most this size, each while
+# it is still in the processor's caches; smaller reads are kept (up to
+# this size) and hashed at once, as most records are a few small reads
+# and each call to the hash costs more than hashing a few bytes.
 _HASH_PIECE = 1 << 20
+_HASH_KEEP = 64 << 10
 
 
 class _HashingReader:
@@ -99,27 +102,47 @@ class _HashingReader:
     the file twice.  Codecs read forward only (read, readinto and tell),
     which is all this offers, with fileno and name."""
 
-    __slots__ = ("_f", "_hash", "_records", "_index", "name")
+    __slots__ = ("_f", "_hash", "_streamed", "_kept", "_kept_size", "_records", "_index",
+                 "name")
 
     def __init__(self, f, records):
         self._f, self.name = f, f.name
-        self._hash = checksum.Xxh3Stream()
+        self._hash, self._streamed = checksum.Xxh3Stream(), False
+        self._kept, self._kept_size = [], 0
         self._records, self._index = records, 0
+
+    def _stream(self, piece):
+        """Hashes ``piece`` after what is kept."""
+        if self._kept:
+            self._hash.update(b"".join(self._kept))
+            self._kept.clear()
+            self._kept_size = 0
+        self._hash.update(piece)
+        self._streamed = True
 
     def read(self, size=-1):
         data = self._f.read(size)
-        self._hash.update(data)
+        if self._kept_size + len(data) <= _HASH_KEEP:
+            self._kept.append(data)
+            self._kept_size += len(data)
+        else:
+            self._stream(data)
         return data
 
     def readinto(self, buffer):
         view = memoryview(buffer).cast("B")
+        if self._kept_size + view.nbytes <= _HASH_KEEP:
+            got = self._f.readinto(view)
+            self._kept.append(bytes(view[:got]))
+            self._kept_size += got
+            return got
         done = 0
         while done < view.nbytes:
             piece = view[done:done + _HASH_PIECE]
             got = self._f.readinto(piece)
             if not got:
                 break
-            self._hash.update(piece[:got])
+            self._stream(piece[:got])
             done += got
         return done
 
@@ -132,11 +155,18 @@ class _HashingReader:
     def take_record(self, offset):
         """Whether the record just read from ``offset`` is the one the
         manifest lists next, byte for byte."""
+        if self._streamed:
+            self._stream(b"")
+            digest = self._hash.intdigest()
+            self._hash.reset()
+            self._streamed = False
+        else:
+            digest = checksum.xxh3_64(b"".join(self._kept))
+            self._kept.clear()
+            self._kept_size = 0
         want = self._records[self._index] if self._index < len(self._records) else None
-        found = (offset, self._f.tell() - offset, self._hash.intdigest())
-        self._hash.reset()
         self._index += 1
-        return want == found
+        return want == (offset, self._f.tell() - offset, digest)
 
 
 class _RecordDiffers(LeafioError):
