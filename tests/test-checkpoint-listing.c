@@ -3,6 +3,8 @@
  * clean up (which the listing must leave alone). */
 #include "config.h"
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 #include "test-common.h"
 
@@ -121,6 +123,35 @@ START_TEST (test_list_errors)
 }
 END_TEST
 
+/* A commit record that is a FIFO or a link to /dev/zero (a shared
+ * directory, a stray mkfifo) is skipped at once: the listing neither
+ * waits for a writer nor reads without end. */
+START_TEST (test_list_special_records)
+{
+  g_autofree char *dir = lf_test_path ("special");
+  GError *error = NULL;
+  LfCheckpointManager *manager = lf_checkpoint_manager_open (dir, &error);
+  LF_ASSERT_NO_ERROR (error);
+  save_ok (manager, 1, 0.5);
+  ck_assert (lf_checkpoint_manager_close (manager, &error));
+  LF_ASSERT_NO_ERROR (error);
+  const char *names[] = { "step-00000002", "step-00000003" };
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *data = g_strconcat (dir, "/", names[i], ".eqx", NULL);
+      lf_test_write_file (data, "x", 1);
+    }
+  g_autofree char *fifo = g_build_filename (dir, "step-00000002.meta.json", NULL);
+  ck_assert (mkfifo (fifo, 0600) == 0);
+  g_autofree char *zero = g_build_filename (dir, "step-00000003.meta.json", NULL);
+  ck_assert (symlink ("/dev/zero", zero) == 0);
+  g_autoptr (GPtrArray) steps = lf_checkpoint_list_directory (dir, &error);
+  LF_ASSERT_NO_ERROR (error);
+  g_autofree char *text = steps_text (steps);
+  ck_assert_str_eq (text, "1");
+}
+END_TEST
+
 Suite *
 lf_test_suite (void)
 {
@@ -128,6 +159,7 @@ lf_test_suite (void)
   TCase *tc = tcase_create ("listing");
   tcase_add_test (tc, test_list_while_open);
   tcase_add_test (tc, test_list_errors);
+  tcase_add_test (tc, test_list_special_records);
   suite_add_tcase (suite, tc);
   return suite;
 }

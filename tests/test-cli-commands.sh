@@ -388,4 +388,20 @@ head -c "$(stat -c %s model-plain.eqx)" model-plain.eqx >copy.eqx
 "$py" -c "import numpy as np; np.save(open('copy.eqx', 'ab'), np.zeros(2))"
 expect 1 "$leafio" diff --json model-plain.eqx copy.eqx
 has out '"only_in"'; has out '"counts_differ" : true'
+# stdin ('-') is a FILE too: show indexes it from memory, and diff names
+# its records from --like whichever side is stdin.
+expect 0 sh -c "\"\$1\" show - \"[1]\" < many.eqx" sh "$leafio"
+[ "$(cat out)" = "3.5" ] || fail "show - [1]: $(cat out)"
+expect 0 sh -c "cat model-plain.eqx | \"\$1\" show --like model.skel.json - \"['n']\"" \
+  sh "$leafio"
+[ "$(cat out)" = "[0 1 2 3 4 5]" ] || fail "show --like - ['n']: $(cat out)"
+expect 2 sh -c "head -c 200 many.eqx | \"\$1\" show - \"[1]\"" sh "$leafio"
+has err "^leafio: stdin: record 1 (offset 152)"
+expect 1 sh -c "cat model-plain.eqx | \"\$1\" diff --like model.skel.json - plain-f16.eqx" \
+  sh "$leafio"
+has out "^\['layers'\]\[1\] (record 2, offsets"
+expect 0 sh -c "\"\$1\" verify --like model.skel.json - < model-plain.eqx" sh "$leafio"
+has out "^stdin: OK (4 records"
+expect 2 sh -c "\"\$1\" verify - < model-plain.eqx" sh "$leafio"
+has err "^leafio: stdin: no manifest to check against; give --like"
 echo "PASS: show, verify, ls, diff"

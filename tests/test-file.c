@@ -399,6 +399,17 @@ START_TEST (test_reader_errors)
   file = lf_file_new_for_reader ("shorter", g_bytes_get_size (contents), counting_read,
                                  counter, free_counter, tree, NULL, NULL, NULL, &error);
   ck_assert (file == NULL);
+  /* Named once, and the offset is the file's, not the record's (a record
+   * is read on its own, from its offset). */
+  g_autoptr (LfFile) whole = lf_file_open (path, tree, NULL, LF_FILE_DEFAULT, NULL);
+  ck_assert_ptr_nonnull (whole);
+  guint64 record_5 = 0;
+  for (gsize i = 0, n = 0; i < lf_file_get_n_entries (whole); i++)
+    if (lf_file_get_entry (whole, i)->has_record && n++ == 5)
+      record_5 = lf_file_get_entry (whole, i)->offset;
+  g_autofree char *at = g_strdup_printf ("): shorter: expected 128 bytes at offset %"
+                                         G_GUINT64_FORMAT ", found 69", record_5);
+  ck_assert_msg (record_5 > 0 && g_str_has_suffix (error->message, at), "%s", error->message);
   LF_ASSERT_ERROR (error, LF_ERROR_TRUNCATED, "shorter: record 5 at offset");
 
   counter = g_new0 (Counter, 1);
@@ -487,6 +498,19 @@ START_TEST (test_stale_manifest)
   lf_test_write_file (manifest, "{\"format\": 3", 12);
   g_autoptr (LfFile) garbled = open_warned (path, other, "manifest");
   assert_reads_match (garbled, other);
+
+  /* A FIFO, or a link to an endless device, in the manifest's place is not
+   * read (it would block, or never end): the file is indexed by describing. */
+  g_unlink (manifest);
+  ck_assert_int_eq (mkfifo (manifest, 0600), 0);
+  g_autoptr (LfFile) beside_fifo = open_warned (path, other, "FIFO");
+  assert_reads_match (beside_fifo, other);
+  g_unlink (manifest);
+  ck_assert_int_eq (symlink ("/dev/zero", manifest), 0);
+  g_autoptr (LfFile) beside_device = open_warned (path, other, "device");
+  assert_reads_match (beside_device, other);
+  g_unlink (manifest);
+  lf_test_write_file (manifest, "{\"format\": 3", 12);
 
   /* Without like and without a usable manifest there is no index. */
   GError *error = NULL;

@@ -269,6 +269,11 @@ START_TEST (test_malformed_manifest)
                          LF_ERROR_PARSE, "$.leaves[0]: expected an object");
   assert_manifest_error ("{\"format\": \"leafio-manifest\", \"version\": 1, \"leaves\": [{}]}",
                          LF_ERROR_PARSE, "$.leaves[0].path: expected a string");
+  /* A negative dimension is malformed, not a huge one in the message. */
+  assert_manifest_error ("{\"format\": \"leafio-manifest\", \"version\": 1, \"leaves\": "
+                         "[{\"path\": \".w\", \"kind\": \"array\", \"dtype\": \"float32\", "
+                         "\"shape\": [-2, 3]}]}", LF_ERROR_PARSE,
+                         "$.leaves[0].shape[0]: expected a non-negative integer, found a number");
   assert_manifest_error_full ("{\"format\": \"leafio-manifest\", \"version\": 1, \"size\": 424, "
                          "\"leaves\": [{\"path\": \".w\", \"record\": {\"offset\": 0, \"size\": 1, "
                          "\"xxh3\": \"zz\"}}]}", FALSE,

@@ -164,6 +164,10 @@ START_TEST (plugin_path_then_system_dir)
   g_autofree char *missing = g_strdup_printf ("%s/does-not-exist:%s", empty, first);
   Policy with_missing = { empty, missing, "", first_npy, 1, "does-not-exist" };
   assert_policy (&with_missing);
+  /* So is a system directory the environment names that is not there. */
+  g_autofree char *missing_system = g_build_filename (empty, "no-system-dir", NULL);
+  Policy system_missing = { empty, first, missing_system, first_npy, 1, "no-system-dir" };
+  assert_policy (&system_missing);
 }
 END_TEST
 

@@ -58,6 +58,8 @@ static const struct {
   { "npy(align=big)", LF_ERROR_OPTIONS, "option align=big" },
   { "npy(aling=64)", LF_ERROR_OPTIONS, "codec 'npy' has no option aling" },
   { "'npy'", LF_ERROR_PARSE, "expected a codec name" },
+  /* Control characters are quoted as \xHH, never raw. */
+  { "npy\x1b[2J", LF_ERROR_PARSE, "'npy\\x1b[2J': expected the end of the reference at position 3, found byte 0x1b" },
 };
 
 START_TEST (test_bad_references)
@@ -76,6 +78,9 @@ START_TEST (test_deep_nesting_refused)
     g_string_append (text, "(a=b");
   GError *error = NULL;
   ck_assert_ptr_null (lf_registry_resolve (plugins (), text->str, &error));
+  /* The message quotes the first 200 bytes of the reference only. */
+  ck_assert_ptr_nonnull (strstr (error->message, "...': expected less nesting"));
+  ck_assert_uint_lt (strlen (error->message), 300);
   LF_ASSERT_ERROR (error, LF_ERROR_PARSE, "less nesting");
   g_string_free (text, TRUE);
 }

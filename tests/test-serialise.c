@@ -89,6 +89,35 @@ START_TEST (test_round_trip_path)
 }
 END_TEST
 
+/* Equinox's pathlib with_suffix refuses a path with an empty name; the
+ * suffix must not turn "" or "." into a hidden ".eqx" in the current
+ * directory.  "dir/" and "dir/." name "dir" (dir.eqx), as in pathlib. */
+START_TEST (test_path_naming_no_file)
+{
+  g_autoptr (LfNode) tree = mixed_tree ();
+  g_autofree char *dir = lf_test_path ("empty-names");
+  ck_assert (g_mkdir_with_parents (dir, 0700) == 0);
+  g_autofree char *cwd = g_get_current_dir ();
+  ck_assert (chdir (dir) == 0);
+  const char *paths[] = { "", ".", "./", "/", ".//." };
+  for (gsize i = 0; i < G_N_ELEMENTS (paths); i++)
+    {
+      GError *error = NULL;
+      ck_assert (!lf_tree_serialise_leaves (paths[i], tree, NULL, NULL, NULL, &error));
+      LF_ASSERT_ERROR (error, LF_ERROR_IO, "the path names a directory");
+    }
+  g_autoptr (GDir) listing = g_dir_open (".", 0, NULL);
+  ck_assert_ptr_null (g_dir_read_name (listing));
+  ck_assert (chdir (cwd) == 0);
+  g_autofree char *sub = g_build_filename (dir, "sub", ".", NULL);
+  GError *error = NULL;
+  ck_assert (lf_tree_serialise_leaves (sub, tree, NULL, NULL, NULL, &error));
+  LF_ASSERT_NO_ERROR (error);
+  g_autofree char *saved = g_build_filename (dir, "sub.eqx", NULL);
+  ck_assert (g_file_test (saved, G_FILE_TEST_IS_REGULAR));
+}
+END_TEST
+
 START_TEST (test_opaque_leaves_kept_identical)
 {
   g_autoptr (LfNode) tree = mixed_tree ();
@@ -810,6 +839,7 @@ lf_test_suite (void)
   Suite *suite = suite_create ("serialise");
   TCase *tc = tcase_create ("equinox");
   tcase_add_test (tc, test_round_trip_path);
+  tcase_add_test (tc, test_path_naming_no_file);
   tcase_add_test (tc, test_opaque_leaves_kept_identical);
   tcase_add_test (tc, test_round_trip_streams);
   tcase_add_test (tc, test_stream_full_flags);

@@ -278,6 +278,113 @@ def test_plugin_rules():
     assert "npy" in out, out
 
 
+def test_stdout_full():
+    """leafio inspect F > /dev/full: output that never reached stdout is an
+    error (exit 2, a message), not a silent success; --help's too, and
+    convert to stdout names stdout once."""
+    if not os.path.exists("/dev/full"):
+        return
+    filename = small_file("to-full.eqx")
+    for args in (["inspect", filename], ["skeleton", filename], ["codecs"], ["--help"],
+                 ["inspect", "--help"], ["diff", "--json", filename, filename],
+                 ["show", filename, "[0]"], ["convert", "-q", "--spec", "npy", filename, "-"]):
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run([LEAFIO] + args, stdout=full, stderr=subprocess.PIPE,
+                                  text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+        assert proc.returncode == 2, (args, proc.returncode, proc.stderr)
+        assert "leafio: stdout: cannot write" in proc.stderr, (args, proc.stderr)
+        assert "stdout: stdout" not in proc.stderr, (args, proc.stderr)
+    # A reader that goes away early (`| head` with SIGPIPE ignored) is no
+    # error: the command's status stands.
+    big = path("many-records.eqx")
+    save_eqx(big, [np.arange(3, dtype=np.int8)] * 20000)
+    proc = subprocess.Popen([LEAFIO, "inspect", big], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            preexec_fn=lambda: signal.signal(signal.SIGPIPE, signal.SIG_IGN))
+    proc.stdout.read(100)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=TIMEOUT) == 0 and err == "", (proc.returncode, err)
+    # A command that prints nothing does not need stdout at all (`>&-`).
+    proc = subprocess.run([LEAFIO, "convert", "-q", "--spec", "npy", filename,
+                           path("to-full-copy.eqx")], stderr=subprocess.PIPE, text=True,
+                          timeout=TIMEOUT, stdin=subprocess.DEVNULL,
+                          preexec_fn=lambda: os.close(1))
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_unpack_names_from_hostile_keys():
+    """unpack --like names files after keys: '..' and '/etc/x' stay inside
+    DIR, and a key too long for a file name stops the command before it
+    writes anything, with --force too."""
+    filename = path("keys.eqx")
+    save_eqx(filename, [np.arange(3.0) * i for i in range(4)])
+    leaf = {"dtype": "float64", "shape": [3]}
+    like = path("keys.json")
+    with open(like, "w") as f:
+        json.dump({"..": leaf, "../../x": leaf, "/etc/x": leaf, "b": leaf}, f)
+    out = path("keys-out")
+    run(["unpack", "-q", "--like", like, filename, out])
+    assert sorted(os.listdir(out)) == ["%2E%2E%2F%2E%2E%2Fx.npy", "%2E%2E.npy",
+                                       "%2Fetc%2Fx.npy", "b.npy"], os.listdir(out)
+    with open(like, "w") as f:
+        json.dump({"a": leaf, "b": leaf, "c": leaf, "d" * 300: leaf}, f)
+    for force in ([], ["-f"]):
+        long_out = path("long-out")
+        _, err = run(["unpack", "-q"] + force + ["--like", like, filename, long_out], rc=2)
+        assert "is 304 bytes long" in err and "'ddd" in err, err
+        assert not os.path.exists(long_out), os.listdir(long_out)
+
+
+def test_pack_short_npy_named_once():
+    """pack of an .npy file cut short: the message names the file once."""
+    short = path("short.npy")
+    np.save(short, np.arange(3.0))
+    with open(short, "r+b") as f:
+        f.truncate(os.path.getsize(short) - 8)
+    _, err = run(["pack", "-q", path("short-out.eqx"), short], rc=2)
+    assert err.count("short.npy") == 1 and "16 remain" in err, err
+    assert not os.path.exists(path("short-out.eqx"))
+
+
+def test_ls_metric_names_escaped():
+    """leafio ls prints metric names from the directory's commit records
+    with control characters escaped: a name holding a newline or a
+    terminal escape cannot break the table or drive the terminal."""
+    ck = path("ck-names")
+    os.mkdir(ck)
+    record = {"format": "leafio-checkpoint", "version": 1, "step": 8, "state": "committed",
+              "time": "2026-01-01T00:00:00Z", "size": 2,
+              "metrics": {"loss\n": 1.5, "\x1b[2J": 2}}
+    with open(os.path.join(ck, "step-00000008.meta.json"), "w") as f:
+        json.dump(record, f)
+    with open(os.path.join(ck, "step-00000008.eqx"), "w") as f:
+        f.write("x\n")
+    out, _ = run(["ls", ck])
+    assert "\x1b" not in out and "loss\\x0a=1.5" in out and "\\x1b[2J=2" in out, repr(out)
+    assert len(out.splitlines()) == 3, repr(out)
+    # JSON keeps the names as they are.
+    out, _ = run(["ls", "--json", ck])
+    assert json.loads(out)["steps"][0]["metrics"] == {"loss\n": 1.5, "\x1b[2J": 2}, out
+
+
+def test_output_naming_a_directory():
+    """convert/pack to "" or "." (a path with an empty name, which Equinox
+    refuses) fail instead of writing a hidden .eqx in the directory."""
+    filename = small_file("for-empty-name.eqx")
+    sub = path("empty-name")
+    os.mkdir(sub)
+    for out in ("", ".", "./", "/"):
+        _, err = run(["convert", "-q", "-f", "--spec", "npy", filename, out], rc=2, cwd=sub)
+        assert "the path names a directory" in err, (out, err)
+        _, err = run(["pack", "-q", "-f", out, filename], rc=2, cwd=sub)
+        assert "the path names a directory" in err, (out, err)
+    assert os.listdir(sub) == [], os.listdir(sub)
+    run(["convert", "-q", "--spec", "npy", filename, "named/."], cwd=sub)
+    assert os.listdir(sub) == ["named.eqx"], os.listdir(sub)
+
+
 def main():
     tests = [(name, fn) for name, fn in globals().items()
              if name.startswith("test_") and callable(fn)]

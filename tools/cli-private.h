@@ -37,6 +37,8 @@ char *cli_format_double (double x);
  * float32).  Transfer full. */
 char *cli_format_element (LfDType dtype, const LfElement *element);
 
+typedef struct _CliReader CliReader;
+
 /* ---- file-open.c: random access ----------------------------------------------- */
 
 /* lf_file_open() with the skeleton in `like_file` and the spec `spec_text`
@@ -46,6 +48,14 @@ char *cli_format_element (LfDType dtype, const LfElement *element);
  * record that cannot, if any. */
 LfFile *cli_file_open (const char *filename, const char *like_file, const char *spec_text,
                        GError **damage, GError **error);
+/* cli_file_open() over the bytes `reader` holds (a file read from stdin),
+ * called "stdin" in messages; `destroy` (NULL: none) frees `reader` when
+ * the file is done with it.  The reader is rewound afterwards.  With
+ * `damage` and without `like_file`, the index ends at the first record
+ * that cannot be described, whose error goes to `*damage`. */
+LfFile *cli_file_open_reader (CliReader *reader, GDestroyNotify destroy,
+                              const char *like_file, const char *spec_text,
+                              GError **damage, GError **error);
 /* Up to 8 of the file's leaf paths close to `path`, one a line indented by
  * two spaces, or NULL when none is close.  Transfer full. */
 char *cli_file_suggest_paths (LfFile *file, const char *path);
@@ -132,6 +142,9 @@ void cli_print_result (const char *in_name, guint64 in_bytes, const char *out_na
 /* Routes GLib warnings (from the library: a stale manifest, say) to
  * stderr as "leafio: warning: MESSAGE". */
 void cli_log_init (void);
+/* Makes the exit status 2, with a message, when what was printed to
+ * stdout could not be written. */
+void cli_check_stdout_at_exit (void);
 /* How many warnings cli_log_init()'s handler has printed. */
 extern guint cli_n_warnings;
 
@@ -176,7 +189,6 @@ typedef struct {
  * skeleton leaf must fit it; one read without is checked against
  * cli_max_record_size before it is decoded (listing it needs no limit).
  * Every error is prefixed "FILE: record N (offset X): ". */
-typedef struct _CliReader CliReader;
 
 /* "-" reads stdin (named "stdin" in messages), once. */
 CliReader *cli_reader_open (const char *filename, GError **error);
@@ -193,6 +205,10 @@ guint cli_reader_get_index (CliReader *reader);
 gboolean cli_reader_at_end (CliReader *reader);
 /* Goes back to the first record (for a second pass over the file). */
 void cli_reader_rewind (CliReader *reader);
+/* Copies up to `count` bytes of the file from `offset` (an
+ * LfFileReadFunc: random access to a file read from stdin). */
+gssize cli_reader_read_at (gpointer reader, void *buffer, gsize count, guint64 offset,
+                           GError **error);
 /* Describes the next record as it describes itself and moves past it.  A
  * record no codec recognises fills `info` (codec NULL, size: the rest of
  * the file) and fails with LF_ERROR_CORRUPT giving each codec's reason. */
@@ -297,8 +313,9 @@ gboolean cli_output_commit (CliOutput *output, GError **error);
 /* Bytes written so far. */
 guint64 cli_output_get_written (CliOutput *output);
 /* The file cli_save_tree() writes for `path`: ".eqx" added when it has no
- * suffix; "-" stays stdout (transfer full). */
-char *cli_output_target (const char *path);
+ * suffix; "-" stays stdout (transfer full).  NULL with an error for a path
+ * that names a directory ("", ".", "/"), as Equinox refuses it. */
+char *cli_output_target (const char *path, GError **error);
 /* cli_save_tree() that also gives the bytes written (`written` may be NULL). */
 gboolean cli_save_tree_full (const char *path, LfNode *tree, LfSpec *spec, guint64 *written,
                              GError **error);

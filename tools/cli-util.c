@@ -426,6 +426,35 @@ write_log (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoint
   return g_log_writer_default (level, fields, n_fields, user_data);
 }
 
+/* At exit: output that never reached stdout (a full disk, a closed
+ * terminal) is an error, or `leafio inspect F > out` on a full disk
+ * would exit 0 with `out` empty.  Covers every way out, --help's too. */
+static void
+check_stdout (void)
+{
+  /* Flushed, not closed: a command that printed nothing may run with
+   * stdout closed. */
+  errno = 0;
+  if (fflush (stdout) == 0 && !ferror (stdout))
+    return;
+  int errsv = errno;
+  /* A reader that went away (`| head`, with SIGPIPE ignored) took what it
+   * wanted: the command's own status stands, as with SIGPIPE's default. */
+  if (errsv == EPIPE)
+    return;
+  if (errsv != 0)
+    fprintf (stderr, "leafio: %s: cannot write: %s\n", CLI_STDOUT_NAME, g_strerror (errsv));
+  else
+    fprintf (stderr, "leafio: %s: cannot write\n", CLI_STDOUT_NAME);
+  _exit (CLI_EXIT_ERROR);
+}
+
+void
+cli_check_stdout_at_exit (void)
+{
+  atexit (check_stdout);
+}
+
 void
 cli_log_init (void)
 {

@@ -96,8 +96,8 @@ convert (char **argv, const char *spec_text, const char *rules_file, const char 
 {
   GError *error = NULL;
   gint64 start_us = g_get_monotonic_time ();
-  g_autofree char *target = cli_output_target (argv[2]);
-  if (!cli_check_overwrite (target, &error))
+  g_autofree char *target = cli_output_target (argv[2], &error);
+  if (target == NULL || !cli_check_overwrite (target, &error))
     return cli_fail (error);
   g_autoptr (LfSpec) spec = cli_spec_load (spec_text, rules_file, &error);
   if (spec == NULL)

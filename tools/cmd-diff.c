@@ -359,7 +359,8 @@ parse_tolerance (const char *name, const char *text, double *value, GError **err
  * or --like; NULL without either (no error), or with the error of
  * indexing the file with --like. */
 static GPtrArray *
-record_paths (const char *filename, const DiffOptions *options, GError **error)
+record_paths (CliReader *reader, const char *filename, const DiffOptions *options,
+              GError **error)
 {
   if (options->like_file == NULL)
     {
@@ -370,8 +371,11 @@ record_paths (const char *filename, const DiffOptions *options, GError **error)
         return NULL;
     }
   g_autoptr (GError) local = NULL;
-  g_autoptr (LfFile) file = cli_file_open (filename, options->like_file, options->spec_text,
-                                           NULL, &local);
+  /* stdin was read once, by `reader`: the file is indexed from it. */
+  g_autoptr (LfFile) file =
+    cli_is_stdio (filename)
+    ? cli_file_open_reader (reader, NULL, options->like_file, options->spec_text, NULL, &local)
+    : cli_file_open (filename, options->like_file, options->spec_text, NULL, &local);
   if (file == NULL)
     {
       if (options->like_file != NULL)
@@ -540,10 +544,10 @@ cli_cmd_diff (int argc, char **argv)
   g_autoptr (CliReader) b = cli_reader_open (argv[2], &error);
   if (b == NULL)
     return cli_fail (error);
-  g_autoptr (GPtrArray) paths_a = record_paths (argv[1], &options, &error);
+  g_autoptr (GPtrArray) paths_a = record_paths (a, argv[1], &options, &error);
   if (error != NULL)
     return cli_fail (error);
-  g_autoptr (GPtrArray) paths_b = paths_a == NULL ? record_paths (argv[2], &options, &error)
+  g_autoptr (GPtrArray) paths_b = paths_a == NULL ? record_paths (b, argv[2], &options, &error)
                                                   : NULL;
   if (error != NULL)
     return cli_fail (error);

@@ -26,6 +26,19 @@ metric_text (LfNode *value)
   return cli_format_double (lf_scalar_get_float (value));
 }
 
+/* A metric's name as the table shows it: control characters (a newline,
+ * a terminal escape) written as \xHH, so a name from the directory can
+ * neither break the table's lines nor drive the terminal. */
+static void
+append_name (GString *text, const char *name)
+{
+  for (const guchar *p = (const guchar *) name; *p != '\0'; p++)
+    if (*p < 0x20 || *p == 0x7f || *p == '\\')
+      g_string_append_printf (text, "\\x%02x", *p);
+    else
+      g_string_append_c (text, (char) *p);
+}
+
 static char *
 metrics_text (LfNode *metrics)
 {
@@ -33,8 +46,10 @@ metrics_text (LfNode *metrics)
   for (gsize i = 0; i < lf_node_get_n_children (metrics); i++)
     {
       g_autofree char *value = metric_text (lf_node_get_child (metrics, i));
-      g_string_append_printf (text, "%s%s=%s", i > 0 ? " " : "", lf_dict_get_key (metrics, i),
-                              value);
+      if (i > 0)
+        g_string_append_c (text, ' ');
+      append_name (text, lf_dict_get_key (metrics, i));
+      g_string_append_printf (text, "=%s", value);
     }
   return g_string_free (text, FALSE);
 }

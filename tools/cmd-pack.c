@@ -35,7 +35,11 @@ read_npy_file (const char *path, guint64 *in_bytes, GError **error)
   g_autoptr (LfNode) leaf = lf_npy_read (stream, error);
   if (leaf == NULL)
     {
-      g_prefix_error (error, "%s: ", path);
+      /* The stream names the file in its own errors (a short read); the
+       * header's errors do not. */
+      g_autofree char *prefix = g_strdup_printf ("%s: ", path);
+      if (error != NULL && *error != NULL && !g_str_has_prefix ((*error)->message, prefix))
+        g_prefix_error (error, "%s", prefix);
       return NULL;
     }
   gboolean at_end = FALSE;
@@ -98,8 +102,8 @@ cli_cmd_pack (int argc, char **argv)
 
   GError *error = NULL;
   gint64 start_us = g_get_monotonic_time ();
-  g_autofree char *target = cli_output_target (out);
-  if (!cli_check_overwrite (target, &error))
+  g_autofree char *target = cli_output_target (out, &error);
+  if (target == NULL || !cli_check_overwrite (target, &error))
     return cli_fail (error);
   g_autoptr (LfSpec) spec = cli_spec_load (spec_text, rules_file, &error);
   if (spec == NULL)

@@ -14,7 +14,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include <glib/gstdio.h>
 
 #include "cli-private.h"
@@ -92,8 +94,9 @@ file_path_for_record (const Unpack *self, const LfPath *path, const CliRecordInf
   return g_build_filename (self->dir, file_name, NULL);
 }
 
-/* The first pass without --force: an output file that exists already
- * stops the command before it writes anything. */
+/* The first pass: a file name no file system takes (a long leaf path) or,
+ * without --force, an output file that exists already stops the command
+ * before it writes anything. */
 static gboolean
 check_record_output (const LfPath *path, const char *path_text, LfNode *leaf,
                      const CliRecordInfo *info, gpointer user_data, GError **error)
@@ -101,7 +104,16 @@ check_record_output (const LfPath *path, const char *path_text, LfNode *leaf,
   if (info == NULL)
     return TRUE;
   g_autofree char *file_path = file_path_for_record (user_data, path, info);
-  return cli_check_overwrite (file_path, error);
+  g_autofree char *file_name = g_path_get_basename (file_path);
+  if (strlen (file_name) > NAME_MAX)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_IO,
+                   "%s: the file name for leaf %s is %zu bytes long, more than the %d a "
+                   "file name may have", ((const Unpack *) user_data)->dir, path_text != NULL ? path_text : "",
+                   strlen (file_name), NAME_MAX);
+      return FALSE;
+    }
+  return cli_force || cli_check_overwrite (file_path, error);
 }
 
 static gboolean
@@ -161,13 +173,10 @@ cli_cmd_unpack (int argc, char **argv)
   if (reader == NULL || !cli_skeleton_load (&skeleton, reader, &error))
     return cli_fail (error);
   Unpack self = { .reader = reader, .dir = dir };
-  if (!cli_force)
-    {
-      if (!cli_reader_walk (reader, &skeleton, "checking", check_record_output, NULL, &self,
-                            &error))
-        return cli_fail (error);
-      cli_reader_rewind (reader);
-    }
+  if (!cli_reader_walk (reader, &skeleton, "checking", check_record_output, NULL, &self,
+                        &error))
+    return cli_fail (error);
+  cli_reader_rewind (reader);
   if (g_mkdir_with_parents (dir, 0777) != 0)
     {
       int errsv = errno;

@@ -76,6 +76,13 @@ check_records_tile (LfFile *file, guint64 file_size, GError **error)
 static gboolean
 verify_manifest (const char *filename, guint *n_records, GError **error)
 {
+  if (cli_is_stdio (filename))
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_IO,
+                   "%s: no manifest to check against; give --like SKELETON.json",
+                   CLI_STDIN_NAME);
+      return FALSE;
+    }
   /* The file's size and every record's bounds and checksum first: a file
    * that changed since its manifest was written fails here, by record. */
   if (!lf_manifest_verify (filename, NULL, NULL, NULL, error))
@@ -141,7 +148,8 @@ verify_file (Verify *self, const char *filename)
       return status;
     }
   if (!self->quiet)
-    printf ("%s: OK (%u records, checked against %s)\n", filename, n_records,
+    printf ("%s: OK (%u records, checked against %s)\n",
+            cli_is_stdio (filename) ? CLI_STDIN_NAME : filename, n_records,
             self->skeleton->like != NULL ? self->skeleton->like_file : "its manifest");
   return CLI_EXIT_OK;
 }

@@ -10,13 +10,13 @@
  * or Equinox): its records as the leaves of a list, [0], [1], ..., each as
  * its codec describes it.  The records' headers are read; their data is
  * not.  With `damage`, a record that cannot be described ends the list
- * there, and its error goes to `*damage`. */
+ * there, and its error goes to `*damage`; `*end` (nullable) is then the
+ * offset where the list ends, the reader's size otherwise.  The reader is
+ * rewound. */
 static LfNode *
-records_like (const char *filename, const char *spec_text, GError **damage, GError **error)
+records_like (CliReader *reader, const char *spec_text, GError **damage, guint64 *end,
+              GError **error)
 {
-  g_autoptr (CliReader) reader = cli_reader_open (filename, error);
-  if (reader == NULL)
-    return NULL;
   if (spec_text != NULL)
     {
       g_autoptr (LfCodec) codec = cli_codec_for_reading ("--spec", spec_text, error);
@@ -24,9 +24,13 @@ records_like (const char *filename, const char *spec_text, GError **damage, GErr
         return NULL;
       cli_reader_set_codec (reader, codec);
     }
-  if (damage == NULL)
-    return cli_records_skeleton (reader, "indexing", error);
-  return cli_records_skeleton_prefix (reader, "indexing", damage);
+  LfNode *like = damage == NULL ? cli_records_skeleton (reader, "indexing", error)
+                                : cli_records_skeleton_prefix (reader, "indexing", damage);
+  if (end != NULL)
+    *end = damage != NULL && *damage != NULL ? cli_reader_get_offset (reader)
+                                             : cli_reader_get_size (reader);
+  cli_reader_rewind (reader);
+  return like;
 }
 
 static gboolean
@@ -36,26 +40,77 @@ has_manifest (const char *filename)
   return g_file_test (manifest, G_FILE_TEST_EXISTS);
 }
 
+static gboolean
+load_options (const char *like_file, const char *spec_text, LfNode **like, LfSpec **spec,
+              GError **error)
+{
+  if (like_file != NULL && (*like = lf_tree_from_json_file (like_file, error)) == NULL)
+    {
+      g_prefix_error (error, "--like: ");
+      return FALSE;
+    }
+  if (spec_text != NULL && (*spec = cli_spec_load (spec_text, NULL, error)) == NULL)
+    {
+      g_prefix_error (error, "--spec: ");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 LfFile *
-cli_file_open (const char *filename, const char *like_file, const char *spec_text,
-               GError **damage, GError **error)
+cli_file_open_reader (CliReader *reader, GDestroyNotify destroy, const char *like_file,
+                      const char *spec_text, GError **damage, GError **error)
 {
   g_autoptr (LfNode) like = NULL;
   g_autoptr (LfSpec) spec = NULL;
   g_autoptr (GError) records_damage = NULL;
-  if (like_file != NULL && (like = lf_tree_from_json_file (like_file, error)) == NULL)
+  /* A damaged file is indexed up to its first broken record: the file the
+   * index sees ends there. */
+  guint64 size = cli_reader_get_size (reader);
+  if (!load_options (like_file, spec_text, &like, &spec, error)
+      || (like == NULL
+          && (like = records_like (reader, spec_text, damage != NULL ? &records_damage : NULL,
+                                   &size, error)) == NULL))
     {
-      g_prefix_error (error, "--like: ");
+      if (destroy != NULL)
+        destroy (reader);
       return NULL;
     }
-  if (like_file == NULL && !cli_is_stdio (filename) && !has_manifest (filename)
-      && (like = records_like (filename, spec_text, damage != NULL ? &records_damage : NULL,
-                               error)) == NULL)
-    return NULL;
-  if (spec_text != NULL && (spec = cli_spec_load (spec_text, NULL, error)) == NULL)
+  LfFile *file = lf_file_new_for_reader (cli_reader_get_filename (reader), size,
+                                         cli_reader_read_at, reader, destroy, like, spec,
+                                         NULL, NULL, error);
+  if (file != NULL && damage != NULL)
+    *damage = g_steal_pointer (&records_damage);
+  return file;
+}
+
+LfFile *
+cli_file_open (const char *filename, const char *like_file, const char *spec_text,
+               GError **damage, GError **error)
+{
+  /* stdin has no manifest and cannot be read twice: it is read whole
+   * once and indexed from memory. */
+  if (cli_is_stdio (filename))
     {
-      g_prefix_error (error, "--spec: ");
-      return NULL;
+      CliReader *reader = cli_reader_open (filename, error);
+      if (reader == NULL)
+        return NULL;
+      return cli_file_open_reader (reader, (GDestroyNotify) cli_reader_free, like_file,
+                                   spec_text, damage, error);
+    }
+  g_autoptr (LfNode) like = NULL;
+  g_autoptr (LfSpec) spec = NULL;
+  g_autoptr (GError) records_damage = NULL;
+  if (!load_options (like_file, spec_text, &like, &spec, error))
+    return NULL;
+  if (like == NULL && !has_manifest (filename))
+    {
+      g_autoptr (CliReader) reader = cli_reader_open (filename, error);
+      if (reader == NULL
+          || (like = records_like (reader, spec_text,
+                                   damage != NULL ? &records_damage : NULL, NULL,
+                                   error)) == NULL)
+        return NULL;
     }
   LfFile *file = lf_file_open (filename, like, spec, damage != NULL ? LF_FILE_PARTIAL : 0,
                                error);

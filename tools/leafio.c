@@ -61,6 +61,7 @@ main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
   cli_log_init ();
+  cli_check_stdout_at_exit ();
 
   if (argc < 2)
     {

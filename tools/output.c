@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli-private.h"
@@ -77,10 +78,8 @@ write_all (gpointer user_data, const void *buffer, gsize count, GError **error)
           if (errno == EINTR)
             continue;
           int errsv = errno;
-          g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: cannot write: %s",
-                       output->file != NULL ? lf_atomic_file_get_target (output->file)
-                                            : CLI_STDOUT_NAME,
-                       g_strerror (errsv));
+          /* The stream names the file before this message. */
+          g_set_error (error, LF_ERROR, LF_ERROR_IO, "cannot write: %s", g_strerror (errsv));
           return FALSE;
         }
       p += n;
@@ -255,16 +254,37 @@ saved_size (LfNode *tree, LfSpec *spec)
 }
 
 char *
-cli_output_target (const char *path)
+cli_output_target (const char *path, GError **error)
 {
-  return cli_is_stdio (path) ? g_strdup (path) : lf_path_with_eqx_suffix (path);
+  if (cli_is_stdio (path))
+    return g_strdup (path);
+  /* pathlib's name: what is left after trailing "/" and "/.". */
+  g_autofree char *trimmed = g_strdup (path);
+  for (gsize n = strlen (trimmed); n > 1; n = strlen (trimmed))
+    if (trimmed[n - 1] == '/')
+      trimmed[n - 1] = '\0';
+    else if (n > 2 && trimmed[n - 1] == '.' && trimmed[n - 2] == '/')
+      trimmed[n - 2] = '\0';
+    else
+      break;
+  const char *slash = strrchr (trimmed, '/');
+  const char *name = slash != NULL ? slash + 1 : trimmed;
+  if (*name == '\0' || strcmp (name, ".") == 0)
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_IO,
+                   "'%s': the path names a directory, not a file to write", path);
+      return NULL;
+    }
+  return lf_path_with_eqx_suffix (path);
 }
 
 gboolean
 cli_save_tree_full (const char *path, LfNode *tree, LfSpec *spec, guint64 *written,
                     GError **error)
 {
-  g_autofree char *target = cli_output_target (path);
+  g_autofree char *target = cli_output_target (path, error);
+  if (target == NULL)
+    return FALSE;
   g_autoptr (CliOutput) output = cli_output_new (target, error);
   if (output == NULL)
     return FALSE;

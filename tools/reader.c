@@ -165,6 +165,18 @@ cli_reader_rewind (CliReader *reader)
   reader->index = 0;
 }
 
+gssize
+cli_reader_read_at (gpointer user_data, void *buffer, gsize count, guint64 offset,
+                    GError **error)
+{
+  CliReader *reader = user_data;
+  if (offset >= reader->size)
+    return 0;
+  gsize n = (gsize) MIN ((guint64) count, reader->size - offset);
+  memcpy (buffer, reader->data + offset, n);
+  return (gssize) n;
+}
+
 gboolean
 cli_reader_at_end (CliReader *reader)
 {

@@ -286,14 +286,13 @@ gboolean
 _lf_checkpoint_read_record (const char *path, gint64 step, LfStepRecord *record,
                             gboolean *committed, GError **error)
 {
-  g_autofree char *text = NULL;
+  /* Read as a side file: a record that is a FIFO or a link to a device
+   * (a shared directory, a stray mkfifo) is refused instead of blocking
+   * the listing or reading without end. */
   gsize length;
-  g_autoptr (GError) io_error = NULL;
-  if (!g_file_get_contents (path, &text, &length, &io_error))
-    {
-      g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s", io_error->message);
-      return FALSE;
-    }
+  g_autofree char *text = lf_read_side_file (path, LF_SIDE_FILE_MAX, &length, error);
+  if (text == NULL)
+    return FALSE;
   g_autoptr (JsonNode) root = _lf_json_parse (text, (gssize) length, path, error);
   if (root == NULL)
     return FALSE;

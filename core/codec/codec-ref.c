@@ -19,18 +19,43 @@ typedef struct {
   GError **error;
 } Parser;
 
+/* The reference as messages quote it: control characters as \xHH (a
+ * reference may come from a file: a manifest, a spec) and at most
+ * QUOTE_MAX bytes, so neither a terminal nor a log gets it raw. */
+#define QUOTE_MAX 200
+
+static char *
+quote_text (const char *text)
+{
+  GString *out = g_string_new (NULL);
+  const guchar *p = (const guchar *) text;
+  for (; *p != '\0' && out->len < QUOTE_MAX; p++)
+    if (*p < 0x20 || *p == 0x7f)
+      g_string_append_printf (out, "\\x%02x", *p);
+    else
+      g_string_append_c (out, (char) *p);
+  if (*p != '\0')
+    g_string_append (out, "...");
+  return g_string_free (out, FALSE);
+}
+
 static gboolean
 fail (Parser *ps, const char *expected)
 {
   gsize pos = (gsize) (ps->p - ps->text);
+  g_autofree char *text = quote_text (ps->text);
   if (*ps->p == '\0')
     g_set_error (ps->error, LF_ERROR, LF_ERROR_PARSE,
                  "codec reference '%s': expected %s at the end (position %" G_GSIZE_FORMAT ")",
-                 ps->text, expected, pos);
+                 text, expected, pos);
+  else if (g_ascii_isprint (*ps->p))
+    g_set_error (ps->error, LF_ERROR, LF_ERROR_PARSE,
+                 "codec reference '%s': expected %s at position %" G_GSIZE_FORMAT
+                 ", found '%c'", text, expected, pos, *ps->p);
   else
     g_set_error (ps->error, LF_ERROR, LF_ERROR_PARSE,
                  "codec reference '%s': expected %s at position %" G_GSIZE_FORMAT
-                 ", found '%c'", ps->text, expected, pos, *ps->p);
+                 ", found byte 0x%02x", text, expected, pos, (guchar) *ps->p);
   return FALSE;
 }
 

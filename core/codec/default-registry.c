@@ -40,9 +40,12 @@ create_default (gpointer unused)
           load_dir_keeping_errors (registry, *dir);
     }
   const char *system_dir = trusted ? g_getenv ("LEAFIO_PLUGIN_SYSTEM_DIR") : NULL;
+  /* The installed directory may be missing (not installed yet); one the
+   * environment names is expected, and is reported when it is not there. */
+  gboolean named = system_dir != NULL;
   if (system_dir == NULL)
     system_dir = LF_PLUGIN_DIR;
-  if (*system_dir != '\0' && g_file_test (system_dir, G_FILE_TEST_IS_DIR))
+  if (*system_dir != '\0' && (named || g_file_test (system_dir, G_FILE_TEST_IS_DIR)))
     load_dir_keeping_errors (registry, system_dir);
   return registry;
 }

@@ -4,6 +4,7 @@
 #include "config.h"
 #include <string.h>
 #include "file-private.h"
+#include "stream-private.h"
 
 void
 _lf_file_leaf_set_shape (LfFileLeaf *leaf, LfDType dtype, guint ndim, const gsize *shape)
@@ -225,10 +226,21 @@ cursor_read (gpointer user_data, void *buffer, gsize count, GError **error)
   if (cursor->offset >= cursor->file->size)
     return 0;
   count = (gsize) MIN ((guint64) count, cursor->file->size - cursor->offset);
-  if (!_lf_file_read_exact (cursor->file, buffer, count, cursor->offset, error))
-    return -1;
-  cursor->offset += count;
-  return (gssize) count;
+  /* A file that ends early (it shrank) is a short read: the stream then
+   * says what it expected where, naming the file once. */
+  gsize done = 0;
+  while (done < count)
+    {
+      gssize n = cursor->file->read_func (cursor->file->read_data, (guint8 *) buffer + done,
+                                          count - done, cursor->offset + done, error);
+      if (n < 0)
+        return -1;
+      if (n == 0)
+        break;
+      done += (gsize) n;
+    }
+  cursor->offset += done;
+  return (gssize) done;
 }
 
 static void
@@ -247,6 +259,7 @@ measure_record (LfFile *file, LfFileLeaf *leaf, LfRecordInfo *info, GError **err
   Cursor cursor = { file, leaf->pub.offset };
   g_autoptr (LfStream) stream = lf_stream_new_for_callbacks (cursor_read, NULL, &cursor, NULL);
   lf_stream_set_name (stream, file->name);
+  _lf_stream_set_origin (stream, leaf->pub.offset);
   guint64 size;
   g_autoptr (LfNode) decoded = NULL;
   if (!lf_codec_measure_record (leaf->codec, stream, leaf->path, leaf->like,

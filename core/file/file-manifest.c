@@ -6,6 +6,7 @@
 #include <string.h>
 #include "file-private.h"
 #include "json-private.h"
+#include "side-file-private.h"
 
 #define MANIFEST_FORMAT "leafio-manifest"
 #define MANIFEST_VERSION 1
@@ -179,18 +180,18 @@ LfManifestIndex *
 _lf_manifest_index_read (const char *manifest_path, gboolean with_skeleton,
                          gboolean *present, GError **error)
 {
-  g_autofree char *text = NULL;
   gsize length;
-  g_autoptr (GError) io_error = NULL;
-  *present = TRUE;
-  if (!g_file_get_contents (manifest_path, &text, &length, &io_error))
+  struct stat st;
+  gboolean missing = FALSE;
+  /* As every side input: a regular file of bounded size, read without
+   * blocking (a FIFO or a link to /dev/zero in its place is an error). */
+  g_autofree char *text = _lf_read_side_file_stat (manifest_path, LF_SIDE_FILE_MAX, &length,
+                                                   &st, &missing, error);
+  *present = !missing;
+  if (text == NULL)
     {
-      if (g_error_matches (io_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        {
-          *present = FALSE;
-          return NULL;
-        }
-      g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s", io_error->message);
+      if (missing)
+        g_clear_error (error);
       return NULL;
     }
   g_autoptr (JsonNode) root = _lf_json_parse (text, (gssize) length, manifest_path, error);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "file-private.h"
 #include "read-buffer-private.h"
+#include "stream-private.h"
 
 /* Records from this size on are read into a pooled buffer placed like the
  * data in the file (see lf_read_buffer_new). */
@@ -386,6 +387,7 @@ decode_record (LfFile *file, const LfFileLeaf *leaf, GBytes *bytes, GError **err
 {
   g_autoptr (LfStream) stream = lf_stream_new_for_bytes (bytes);
   lf_stream_set_name (stream, file->name);
+  _lf_stream_set_origin (stream, leaf->pub.offset);
   if (lf_codec_can_describe (leaf->codec))
     {
       g_autoptr (LfRecordInfo) info = lf_record_info_new ();

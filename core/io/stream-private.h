@@ -26,6 +26,11 @@ G_GNUC_INTERNAL void _lf_stream_set_owns_tail (LfStream *stream);
  * waits for the last of them only (the disk works while we write). */
 G_GNUC_INTERNAL void _lf_stream_set_write_behind (LfStream *stream);
 
+/* Declares that the stream's first byte is at `origin` in the file its
+ * name names (a record read on its own, by offset): offsets in its
+ * messages are then the file's, not the record's. */
+G_GNUC_INTERNAL void _lf_stream_set_origin (LfStream *stream, guint64 origin);
+
 /* Hashing a record's bytes as they pass, so that neither a manifest's
  * checksums on save nor their check on load need a second pass over the
  * file: from _lf_stream_hash_begin on, every byte written, or read and

@@ -22,6 +22,7 @@ struct _LfStream {
   const LfStreamClass *klass;
   char *name;
   guint64 position;        /* bytes handed to or taken from the caller */
+  guint64 origin;          /* added to offsets in messages (_lf_stream_set_origin) */
   /* The size of the input, when known (memory, regular files opened by
    * path): bytes left = input_size - position. */
   gboolean size_known;

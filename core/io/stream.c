@@ -46,7 +46,14 @@ _lf_stream_set_truncated (GError **error, const LfStream *stream, guint64 offset
 {
   g_set_error (error, LF_ERROR, LF_ERROR_TRUNCATED,
                "%s: expected %" G_GUINT64_FORMAT " bytes at offset %" G_GUINT64_FORMAT
-               ", found %" G_GUINT64_FORMAT, stream->name, expected, offset, found);
+               ", found %" G_GUINT64_FORMAT, stream->name, expected, stream->origin + offset,
+               found);
+}
+
+void
+_lf_stream_set_origin (LfStream *stream, guint64 origin)
+{
+  stream->origin = origin;
 }
 
 static void

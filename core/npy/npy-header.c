@@ -245,7 +245,14 @@ lf_npy_header_parse (const guint8 *bytes, gsize size, LfNpyHeader *header,
   return TRUE;
 }
 
-/* ---- dict parser ------------------------------------------------------------ */
+/* ---- dict parser ------------------------------------------------------------
+ *
+ * numpy reads the dict with Python's ast.literal_eval, so it takes any
+ * Python literal spelling of it: comments and line continuations between
+ * tokens, parentheses around any value, str prefixes (u, r), escapes,
+ * triple quotes and adjacent literals joined ('<f' '8'), ints in any base
+ * with one sign, and a key given twice (the last one counts).  This parser
+ * takes the same, and nothing it would have to evaluate. */
 
 typedef struct {
   const char *start, *p, *end;
@@ -259,11 +266,23 @@ is_space (char c)
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
+/* Spaces, comments (# to the end of the line) and backslash-newlines. */
 static void
 skip_space (Parser *ps)
 {
-  while (ps->p < ps->end && is_space (*ps->p))
-    ps->p++;
+  while (ps->p < ps->end)
+    {
+      if (is_space (*ps->p))
+        ps->p++;
+      else if (*ps->p == '#')
+        while (ps->p < ps->end && *ps->p != '\n' && *ps->p != '\r')
+          ps->p++;
+      else if (*ps->p == '\\' && ps->p + 1 < ps->end
+               && (ps->p[1] == '\n' || ps->p[1] == '\r'))
+        ps->p += 2;
+      else
+        break;
+    }
 }
 
 /* Fails with "expected <what> at byte N, found 'c'" (or "the end"). */
@@ -304,43 +323,192 @@ peek_char (Parser *ps, char c)
   return ps->p < ps->end && *ps->p == c;
 }
 
-/* A quoted string of printable ASCII without escapes, copied into `out`
- * (NUL-terminated, truncated to `out_size - 1`); `*too_long` when it did
- * not fit. */
+/* Grouping parentheses before a value: how many were opened. */
+static guint
+open_groups (Parser *ps)
+{
+  guint n = 0;
+  while (peek_char (ps, '('))
+    ps->p++, n++;
+  return n;
+}
+
+static gboolean
+close_groups (Parser *ps, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    if (!expect_char (ps, ')', "')' closing a parenthesised value"))
+      return FALSE;
+  return TRUE;
+}
+
+/* ---- str literals ---- */
+
+typedef struct {
+  char *out;
+  gsize out_size, len;
+  gboolean too_long, not_ascii;
+} StrOut;
+
+static void
+str_out_add (StrOut *so, gunichar c)
+{
+  /* Keys and dtypes are printable ASCII; anything else would also end up,
+   * raw, in an error message. */
+  if (c < 0x20 || c > 0x7e)
+    so->not_ascii = TRUE;
+  else if (so->len + 1 < so->out_size)
+    so->out[so->len++] = (char) c;
+  else
+    so->too_long = TRUE;
+}
+
+static int
+hex_value (char c)
+{
+  return g_ascii_isxdigit (c) ? g_ascii_xdigit_value (c) : -1;
+}
+
+/* One escape after a backslash (not in a raw literal): Python's. */
+static gboolean
+parse_escape (Parser *ps, StrOut *so)
+{
+  if (ps->p >= ps->end)
+    return fail_expected (ps, "an escape after '\\'");
+  char c = *ps->p++;
+  static const char simple[] = "\\\\''\"\"a\ab\bf\fn\nr\rt\tv\v";
+  for (gsize i = 0; simple[i] != '\0'; i += 2)
+    if (simple[i] == c)
+      {
+        str_out_add (so, (guchar) simple[i + 1]);
+        return TRUE;
+      }
+  if (c == '\n')
+    return TRUE;
+  if (c == '\r')
+    {
+      if (ps->p < ps->end && *ps->p == '\n')
+        ps->p++;
+      return TRUE;
+    }
+  if (c >= '0' && c <= '7')
+    {
+      guint v = (guint) (c - '0');
+      for (int i = 0; i < 2 && ps->p < ps->end && *ps->p >= '0' && *ps->p <= '7'; i++)
+        v = v * 8 + (guint) (*ps->p++ - '0');
+      str_out_add (so, v);
+      return TRUE;
+    }
+  int digits = c == 'x' ? 2 : c == 'u' ? 4 : c == 'U' ? 8 : 0;
+  if (digits == 0)
+    {
+      /* An unknown escape keeps its backslash, as Python does. */
+      str_out_add (so, '\\');
+      str_out_add (so, (guchar) c);
+      return TRUE;
+    }
+  guint32 v = 0;
+  for (int i = 0; i < digits; i++)
+    {
+      if (ps->p >= ps->end || hex_value (*ps->p) < 0)
+        return fail_expected (ps, "hexadecimal digits in an escape");
+      v = v * 16 + (guint32) hex_value (*ps->p++);
+    }
+  str_out_add (so, v);
+  return TRUE;
+}
+
+/* One quoted literal, its prefix (u, r) included, appended to `so`. */
+static gboolean
+parse_str_piece (Parser *ps, StrOut *so)
+{
+  gboolean raw = FALSE;
+  const char *at = ps->p;
+  while (ps->p < ps->end && strchr ("uUrR", *ps->p) != NULL && ps->p - at < 2)
+    {
+      raw |= *ps->p == 'r' || *ps->p == 'R';
+      ps->p++;
+    }
+  /* 'ur' is no prefix in Python 3, and b'' is bytes, not a str. */
+  if (ps->p - at > 1 || ps->p >= ps->end || (*ps->p != '\'' && *ps->p != '"'))
+    {
+      ps->p = at;
+      return fail_expected (ps, "a quoted string");
+    }
+  char quote = *ps->p;
+  gboolean triple = ps->end - ps->p >= 3 && ps->p[1] == quote && ps->p[2] == quote;
+  ps->p += triple ? 3 : 1;
+  for (;;)
+    {
+      if (ps->p >= ps->end)
+        return fail_expected (ps, "a closing quote");
+      char c = *ps->p;
+      if (c == quote && (!triple || (ps->end - ps->p >= 3 && ps->p[1] == quote
+                                     && ps->p[2] == quote)))
+        {
+          ps->p += triple ? 3 : 1;
+          return TRUE;
+        }
+      if (!triple && (c == '\n' || c == '\r'))
+        return fail_expected (ps, "a closing quote before the line ends");
+      ps->p++;
+      if (c != '\\')
+        str_out_add (so, (guchar) c);
+      else if (!raw)
+        {
+          if (!parse_escape (ps, so))
+            return FALSE;
+        }
+      else
+        {
+          /* In a raw literal the backslash stays, and protects the next
+           * character (a quote) from ending the literal. */
+          str_out_add (so, '\\');
+          if (ps->p < ps->end)
+            str_out_add (so, (guchar) *ps->p++);
+        }
+    }
+}
+
+static gboolean
+starts_str (Parser *ps)
+{
+  skip_space (ps);
+  const char *q = ps->p;
+  while (q < ps->end && q - ps->p < 2 && strchr ("uUrR", *q) != NULL)
+    q++;
+  return q < ps->end && (*q == '\'' || *q == '"');
+}
+
+/* A str: one or more adjacent literals, in grouping parentheses or not,
+ * decoded into `out` (NUL-terminated, truncated to `out_size - 1`);
+ * `*too_long` when it did not fit. */
 static gboolean
 parse_string (Parser *ps, char *out, gsize out_size, gboolean *too_long)
 {
-  skip_space (ps);
-  if (ps->p >= ps->end || (*ps->p != '\'' && *ps->p != '"'))
+  guint groups = open_groups (ps);
+  StrOut so = { out, out_size, 0, FALSE, FALSE };
+  const char *at = ps->p;
+  if (!starts_str (ps))
     return fail_expected (ps, "a quoted string");
-  char quote = *ps->p++;
-  gsize len = 0;
-  *too_long = FALSE;
-  while (ps->p < ps->end && *ps->p != quote)
+  do
+    if (!parse_str_piece (ps, &so))
+      return FALSE;
+  while (starts_str (ps));
+  if (so.not_ascii)
     {
-      char c = *ps->p;
-      if (c == '\\' || c == '\n' || c == '\r')
-        return fail_expected (ps, "a string without escapes or line breaks");
-      /* Keys and dtypes are ASCII; anything else would also end up, raw,
-       * in an error message. */
-      if ((guchar) c < 0x20 || (guchar) c > 0x7e)
-        return fail_expected (ps, "a string of printable ASCII characters");
-      if (len + 1 < out_size)
-        out[len++] = c;
-      else
-        *too_long = TRUE;
-      ps->p++;
+      ps->p = at;
+      return fail_expected (ps, "a string of printable ASCII characters");
     }
-  if (ps->p >= ps->end)
-    return fail_expected (ps, "a closing quote");
-  ps->p++;
-  out[len] = '\0';
-  return TRUE;
+  out[so.len] = '\0';
+  *too_long = so.too_long;
+  return close_groups (ps, groups);
 }
 
 static gboolean
 parse_bool (Parser *ps, gboolean *value)
 {
+  guint groups = open_groups (ps);
   skip_space (ps);
   gsize left = (gsize) (ps->end - ps->p);
   gsize n = 0;
@@ -352,109 +520,213 @@ parse_bool (Parser *ps, gboolean *value)
   if (n == 0 || (n < left && (g_ascii_isalnum (ps->p[n]) || ps->p[n] == '_')))
     return fail_expected (ps, "True or False for 'fortran_order'");
   ps->p += n;
-  return TRUE;
+  return close_groups (ps, groups);
 }
 
-/* A non-negative decimal int as Python writes it (digits, optional single
- * underscores between them, `L` for old files). */
+/* ---- ints and the shape tuple ---- */
+
+/* The digits of an int literal in `base`, with single underscores between
+ * them (and after a base prefix); FALSE without a digit. */
 static gboolean
-parse_dim (Parser *ps, gsize *value)
+parse_digits (Parser *ps, guint base, guint64 *value, gboolean *overflow)
 {
-  skip_space (ps);
-  if (ps->p < ps->end && *ps->p == '-')
-    {
-      g_set_error (ps->error, LF_ERROR, LF_ERROR_CORRUPT,
-                   "npy header: negative dimension at byte %td of the dict "
-                   "(expected a non-negative int)", ps->p - ps->start);
-      return FALSE;
-    }
-  if (ps->p >= ps->end || !g_ascii_isdigit (*ps->p))
-    return fail_expected (ps, "a dimension (non-negative int)");
-  const char *first = ps->p;
-  guint64 v = 0;
-  gboolean overflow = FALSE;
+  gboolean any = FALSE;
   while (ps->p < ps->end)
     {
       char c = *ps->p;
-      if (c == '_' && ps->p + 1 < ps->end && g_ascii_isdigit (ps->p[1]))
+      if (c == '_' && ps->p + 1 < ps->end && hex_value (ps->p[1]) >= 0
+          && (guint) hex_value (ps->p[1]) < base)
         {
           ps->p++;
           continue;
         }
-      if (!g_ascii_isdigit (c))
+      int d = hex_value (c);
+      if (d < 0 || (guint) d >= base)
         break;
-      guint d = (guint) (c - '0');
-      if (v > (G_MAXUINT64 - d) / 10)
-        overflow = TRUE;
+      if (*value > (G_MAXUINT64 - (guint) d) / base)
+        *overflow = TRUE;
       else
-        v = v * 10 + d;
+        *value = *value * base + (guint) d;
+      any = TRUE;
       ps->p++;
     }
+  return any;
+}
+
+/* An int literal as Python 3 reads it (decimal, 0x, 0o, 0b), and Python 2's
+ * `3L` in versions 1.0 and 2.0. */
+static gboolean
+parse_int_literal (Parser *ps, guint64 *value, gboolean *overflow)
+{
+  const char *first = ps->p;
+  *value = 0;
+  *overflow = FALSE;
+  guint base = 10;
+  if (ps->end - ps->p >= 2 && ps->p[0] == '0' && strchr ("xXoObB", ps->p[1]) != NULL)
+    {
+      base = strchr ("xX", ps->p[1]) ? 16 : strchr ("oO", ps->p[1]) ? 8 : 2;
+      ps->p += 2;
+      if (ps->p < ps->end && *ps->p == '_')
+        ps->p++;
+    }
+  if (!parse_digits (ps, base, value, overflow))
+    {
+      ps->p = first;
+      return fail_expected (ps, "a dimension (non-negative int)");
+    }
   /* Python 3 refuses leading zeros (007) except for zero itself. */
-  if (*first == '0' && v != 0)
+  if (base == 10 && *first == '0' && (*value != 0 || *overflow))
     {
       ps->p = first;
       return fail_expected (ps, "a dimension without leading zeros");
     }
   if (ps->allow_long && ps->p < ps->end && *ps->p == 'L')
     ps->p++;
-  if (ps->p < ps->end && (g_ascii_isalpha (*ps->p) || *ps->p == '_' || *ps->p == '.'))
+  if (ps->p < ps->end && (g_ascii_isalnum (*ps->p) || *ps->p == '_' || *ps->p == '.'))
     return fail_expected (ps, "',' or ')' after a dimension");
+  return TRUE;
+}
+
+/* A dimension: an int with at most one sign, grouping parentheses around
+ * it or around the int after the sign (-(3) is an int, as Python reads it). */
+static gboolean
+parse_dim (Parser *ps, gsize *value)
+{
+  guint groups = open_groups (ps);
+  skip_space (ps);
+  const char *first = ps->p;
+  gboolean negative = FALSE;
+  if (ps->p < ps->end && (*ps->p == '-' || *ps->p == '+'))
+    negative = *ps->p++ == '-';
+  guint inner = first != ps->p ? open_groups (ps) : 0;
+  skip_space (ps);
+  if (ps->p >= ps->end || !g_ascii_isdigit (*ps->p))
+    return fail_expected (ps, "a dimension (non-negative int)");
+  const char *digits = ps->p;
+  guint64 v;
+  gboolean overflow;
+  if (!parse_int_literal (ps, &v, &overflow))
+    return FALSE;
+  if (negative && (v != 0 || overflow))
+    {
+      g_set_error (ps->error, LF_ERROR, LF_ERROR_CORRUPT,
+                   "npy header: negative dimension at byte %td of the dict "
+                   "(expected a non-negative int)", first - ps->start);
+      return FALSE;
+    }
   /* numpy's dims are signed (intp): larger values cannot be real arrays. */
   if (overflow || v > (guint64) G_MAXSSIZE)
     {
       g_set_error (ps->error, LF_ERROR, LF_ERROR_CORRUPT,
                    "npy header: dimension %.*s at byte %td of the dict is too large "
                    "(expected at most %" G_GSSIZE_FORMAT ")",
-                   (int) MIN (ps->p - first, 40), first, first - ps->start, G_MAXSSIZE);
+                   (int) MIN (ps->p - digits, 40), digits, digits - ps->start, G_MAXSSIZE);
       return FALSE;
     }
   *value = (gsize) v;
+  return close_groups (ps, inner) && close_groups (ps, groups);
+}
+
+static gboolean
+add_dim (Parser *ps, LfNpyHeader *header, guint *ndim, gsize dim)
+{
+  if (*ndim == LF_MAX_NDIM)
+    {
+      g_set_error (ps->error, LF_ERROR, LF_ERROR_UNSUPPORTED,
+                   "npy header: shape has more than %d dimensions", LF_MAX_NDIM);
+      return FALSE;
+    }
+  header->shape[(*ndim)++] = dim;
   return TRUE;
 }
 
-/* A Python tuple of ints: (), (3,), (2, 3), (2, 3,). */
+/* What a parenthesis opens: the shape tuple, or grouping parentheses
+ * around a dimension or around the tuple ((3,)).  `*is_tuple` tells which
+ * was read; a tuple's dims go to `header`. */
 static gboolean
-parse_shape (Parser *ps, LfNpyHeader *header)
+parse_paren (Parser *ps, LfNpyHeader *header, gboolean *is_tuple, gsize *dim, guint depth)
 {
+  if (depth > 64)
+    return fail_expected (ps, "at most 64 nested parentheses");
   if (!expect_char (ps, '(', "'(' opening the shape tuple"))
     return FALSE;
   guint ndim = 0;
-  gboolean comma_after_last = FALSE;
-  while (!peek_char (ps, ')'))
+  *is_tuple = TRUE;
+  if (peek_char (ps, ')'))
     {
-      gsize dim = 0;
-      if (!parse_dim (ps, &dim))
+      ps->p++;
+      header->ndim = 0;
+      return TRUE;
+    }
+  /* The first item: a dimension, or something in parentheses. */
+  gboolean first_is_tuple = FALSE;
+  gsize first = 0;
+  skip_space (ps);
+  if (peek_char (ps, '('))
+    {
+      const char *at = ps->p;
+      if (!parse_paren (ps, header, &first_is_tuple, &first, depth + 1))
         return FALSE;
-      if (ndim == LF_MAX_NDIM)
+      if (first_is_tuple && !peek_char (ps, ')'))
         {
-          g_set_error (ps->error, LF_ERROR, LF_ERROR_UNSUPPORTED,
-                       "npy header: shape has more than %d dimensions", LF_MAX_NDIM);
-          return FALSE;
+          ps->p = at;
+          return fail_expected (ps, "a dimension (non-negative int)");
         }
-      header->shape[ndim++] = dim;
-      comma_after_last = peek_char (ps, ',');
-      if (comma_after_last)
-        ps->p++;
-      else if (!peek_char (ps, ')'))
+    }
+  else if (!parse_dim (ps, &first))
+    return FALSE;
+  if (peek_char (ps, ')'))
+    {
+      /* (x): grouping parentheses around x. */
+      ps->p++;
+      *is_tuple = first_is_tuple;
+      *dim = first;
+      return TRUE;
+    }
+  if (!add_dim (ps, header, &ndim, first))
+    return FALSE;
+  while (peek_char (ps, ','))
+    {
+      ps->p++;
+      if (peek_char (ps, ')'))
+        break;
+      gsize dim_i = 0;
+      if (!parse_dim (ps, &dim_i) || !add_dim (ps, header, &ndim, dim_i))
+        return FALSE;
+      if (!peek_char (ps, ',') && !peek_char (ps, ')'))
         return fail_expected (ps, "',' or ')' in the shape tuple");
     }
-  ps->p++;
+  if (!expect_char (ps, ')', "',' or ')' in the shape tuple"))
+    return FALSE;
+  header->ndim = ndim;
+  return TRUE;
+}
+
+/* A Python tuple of ints: (), (3,), (2, 3), (2, 3,), ((3,)). */
+static gboolean
+parse_shape (Parser *ps, LfNpyHeader *header)
+{
+  gboolean is_tuple;
+  gsize dim = 0;
+  if (!parse_paren (ps, header, &is_tuple, &dim, 0))
+    return FALSE;
   /* (3) is an int in Python, not a tuple. */
-  if (ndim == 1 && !comma_after_last)
+  if (!is_tuple)
     {
       g_set_error (ps->error, LF_ERROR, LF_ERROR_CORRUPT,
                    "npy header: shape (%" G_GSIZE_FORMAT ") is not a tuple "
-                   "(expected (%" G_GSIZE_FORMAT ",))", header->shape[0], header->shape[0]);
+                   "(expected (%" G_GSIZE_FORMAT ",))", dim, dim);
       return FALSE;
     }
-  header->ndim = ndim;
   return TRUE;
 }
 
 static gboolean
 parse_descr (Parser *ps, LfNpyHeader *header)
 {
+  /* Looked at past any parentheses; parse_string() reads them again. */
+  const char *at = ps->p;
+  open_groups (ps);
   if (peek_char (ps, '['))
     {
       g_set_error (ps->error, LF_ERROR, LF_ERROR_UNSUPPORTED,
@@ -467,6 +739,7 @@ parse_descr (Parser *ps, LfNpyHeader *header)
                    "npy header: dict dtype refused (expected a plain numeric descr)");
       return FALSE;
     }
+  ps->p = at;
   gboolean too_long;
   if (!parse_string (ps, header->descr, sizeof header->descr, &too_long))
     return FALSE;
@@ -507,13 +780,7 @@ parse_entry (Parser *ps, LfNpyHeader *header, guint *seen)
                    key, too_long ? "..." : "", key_at - ps->start);
       return FALSE;
     }
-  if (*seen & which)
-    {
-      g_set_error (ps->error, LF_ERROR, LF_ERROR_CORRUPT,
-                   "npy header: duplicate key '%s' at byte %td of the dict", key,
-                   key_at - ps->start);
-      return FALSE;
-    }
+  /* A key given twice: the last value counts, as in a Python dict. */
   *seen |= which;
   if (!expect_char (ps, ':', "':' after a key"))
     return FALSE;
@@ -656,6 +923,7 @@ parse_dict (const char *text, gsize length, guint8 major, LfNpyHeader *header,
 
   Parser ps = { text, text, text + length, major <= 2, error };
   guint seen = 0;
+  guint groups = open_groups (&ps);
   if (!expect_char (&ps, '{', "'{' opening the header dict"))
     return FALSE;
   while (!peek_char (&ps, '}'))
@@ -668,6 +936,8 @@ parse_dict (const char *text, gsize length, guint8 major, LfNpyHeader *header,
         return fail_expected (&ps, "',' or '}' in the header dict");
     }
   ps.p++;
+  if (!close_groups (&ps, groups))
+    return FALSE;
   skip_space (&ps);
   if (ps.p != ps.end)
     return fail_expected (&ps, "only spaces after the header dict");

@@ -485,15 +485,23 @@ check_leaf (Reader *reader, const char *path, LfNode *leaf, JsonObject *entry,
       return FALSE;
     }
   JsonArray *dims = json_node_get_array (shape_node);
+  for (guint i = 0; i < json_array_get_length (dims); i++)
+    {
+      JsonNode *dim = json_array_get_element (dims, i);
+      if (!JSON_NODE_HOLDS_VALUE (dim) || json_node_get_value_type (dim) != G_TYPE_INT64
+          || json_node_get_int (dim) < 0)
+        {
+          reader_error (reader, error, LF_ERROR_PARSE,
+                        "%s.shape[%u]: expected a non-negative integer, found %s",
+                        reader->json_path.text->str, i, _lf_json_describe (dim));
+          return FALSE;
+        }
+    }
   guint ndim = lf_array_get_ndim (leaf);
   const gsize *shape = lf_array_get_shape (leaf);
   gboolean same = json_array_get_length (dims) == ndim;
   for (guint i = 0; same && i < ndim; i++)
-    {
-      JsonNode *dim = json_array_get_element (dims, i);
-      same = JSON_NODE_HOLDS_VALUE (dim) && json_node_get_value_type (dim) == G_TYPE_INT64
-             && json_node_get_int (dim) >= 0 && (guint64) json_node_get_int (dim) == shape[i];
-    }
+    same = (guint64) json_array_get_int_element (dims, i) == shape[i];
   if (!same)
     {
       g_autofree char *like_shape = lf_shape_to_string (ndim, shape);

@@ -9,13 +9,11 @@
 #include "stream-private.h"
 #include "walk-private.h"
 
-char *
-lf_path_with_eqx_suffix (const char *path)
+/* The length of `path` without what pathlib drops: "dir/" and "dir/."
+ * name "dir". */
+static gsize
+trimmed_length (const char *path)
 {
-  g_return_val_if_fail (path != NULL, NULL);
-  /* As pathlib: "dir/" and "dir/." name "dir" (so "dir.eqx"), and a
-   * suffix is a dot that is neither the name's first nor its last
-   * character. */
   gsize length = strlen (path);
   for (;;)
     {
@@ -26,7 +24,37 @@ lf_path_with_eqx_suffix (const char *path)
       else
         break;
     }
-  g_autofree char *trimmed = g_strndup (path, length);
+  return length;
+}
+
+/* "", ".", "./" and "/" name a directory, not a file: Equinox's
+ * with_suffix(".eqx") refuses them ("has an empty name"), where the
+ * suffix would make a hidden ".eqx" of them. */
+static gboolean
+check_names_a_file (const char *path, GError **error)
+{
+  gsize length = trimmed_length (path);
+  gsize start = length;
+  while (start > 0 && path[start - 1] != '/')
+    start--;
+  gsize name = length - start;
+  if (name == 0 || (name == 1 && path[start] == '.'))
+    {
+      g_set_error (error, LF_ERROR, LF_ERROR_IO,
+                   "'%s': the path names a directory, not a file to save to", path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+lf_path_with_eqx_suffix (const char *path)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  /* As pathlib: "dir/" and "dir/." name "dir" (so "dir.eqx"), and a
+   * suffix is a dot that is neither the name's first nor its last
+   * character. */
+  g_autofree char *trimmed = g_strndup (path, trimmed_length (path));
   const char *slash = strrchr (trimmed, '/');
   const char *name = slash != NULL ? slash + 1 : trimmed;
   const char *dot = strrchr (name, '.');
@@ -99,6 +127,8 @@ lf_tree_serialise_leaves_full (const char *path, LfNode *tree, LfSpec *spec,
                                LfSaveFlags flags, GError **error)
 {
   g_return_val_if_fail (path != NULL && tree != NULL, FALSE);
+  if (!check_names_a_file (path, error))
+    return FALSE;
   g_autofree char *target = lf_path_with_eqx_suffix (path);
   g_autoptr (LfAtomicFile) file = lf_atomic_file_new (target, error);
   if (file == NULL)

@@ -107,7 +107,8 @@ LF_API char *lf_path_with_eqx_suffix (const char *path);
  * Saves the leaves of @tree to @path, atomically: the previous file stays
  * until the new one is complete and synced.
  *
- * Returns: %TRUE, or %FALSE with %LF_ERROR_IO (the temporary file, a
+ * Returns: %TRUE, or %FALSE with %LF_ERROR_IO (a @path that names a
+ *   directory, "" or ".", as Equinox refuses it; the temporary file, a
  *   write, the sync or the rename), %LF_ERROR_SPEC, or a codec's error.
  *
  * Since: 0.1
