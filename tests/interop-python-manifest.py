@@ -1,8 +1,10 @@
 """Manifests between the Python package and the C library (run by
 interop-python-manifest.sh): Python writes the manifest C writes, byte for
 byte, and C's tools use it; Python's loads check C's manifests with C's
-messages; saves without a manifest remove a stale one."""
+messages, reading a file once; saves without a manifest remove a stale one."""
 
+import builtins
+import contextlib
 import fcntl
 import json
 import os
@@ -58,11 +60,16 @@ def record_paths(path):
     return [e["path"] for e in manifest["leaves"]]
 
 
+def mixed_spec(tree):
+    """A spec tree with a codec of each kind."""
+    spec = {k: "npy" for k in tree}
+    spec.update(a="float16", big="compressed", t="compressed(inner=float16)",
+                layers=["npy", "skip-arrays"])
+    return spec
+
+
 def check_c_uses_python_manifests(d, tree):
-    spec_tree = {k: "npy" for k in tree}
-    spec_tree.update(a="float16", big="compressed", t="compressed(inner=float16)",
-                     layers=["npy", "skip-arrays"])
-    for spec in SPECS + [spec_tree]:
+    for spec in SPECS + [mixed_spec(tree)]:
         py = same_manifest(d, tree, spec, f"spec {spec}")
         _, out, _ = run([CLI, "verify", py])
         if "OK" not in out:
@@ -288,30 +295,77 @@ def check_links(d, tree):
     print("ok saves through links replace the file and put the manifest beside it")
 
 
+@contextlib.contextmanager
+def patched(module, name, wrap):
+    """``module.name`` replaced by ``wrap(the real one)`` in the block."""
+    real = getattr(module, name)
+    setattr(module, name, wrap(real))
+    try:
+        yield
+    finally:
+        setattr(module, name, real)
+
+
+def saving_first(saves, calls, spec="compressed"):
+    """A wrapper of a check of leafio.manifest that saves the next tree of
+    ``saves`` (with a manifest) first, as another process's save would
+    between the load's open and its check."""
+    def wrap(real):
+        def check(path, f, leaves):
+            calls.append(path)
+            if saves:
+                leafio.save(path, saves.pop(0), spec, manifest=True)
+            return real(path, f, leaves)
+        return check
+    return wrap
+
+
 def check_concurrent_save(d, tree):
     """A save between a load's open and its check makes the check fail on
-    the other save's manifest; the load starts again, as C's does."""
+    the other save's manifest; the load checks the whole file again and
+    loads the new one, as C's does."""
     p = os.path.join(d, "busy.eqx")
     old, new = {"x": np.arange(3.0)}, {"x": np.arange(3.0) + 10}
+    # Saved again (the same size) before the manifest is read: the records
+    # read from the old file are not the new manifest's.
     leafio.save(p, old, manifest=True)
-    real = leafio.manifest.verify
-    saves, calls = [new], []
-
-    def verify_after_a_save(path, f, leaves):
-        calls.append(path)
-        if saves:
-            leafio.save(p, saves.pop(), "compressed", manifest=True)
-        return real(path, f, leaves)
-    leafio.manifest.verify = verify_after_a_save
-    try:
+    calls, checks = [], []
+    with patched(leafio.manifest, "records", saving_first([new], calls, "npy")), \
+            patched(leafio.manifest, "verify", saving_first([], checks)):
+        check_tree(leafio.load(p, old), new, "load meeting a save of the same size")
+    assert len(calls) == 1 and len(checks) == 1, (calls, checks)
+    # Another size: the first check fails, the whole check passes on the new file.
+    leafio.save(p, old, manifest=True)
+    with patched(leafio.manifest, "records", saving_first([new], [])):
         check_tree(leafio.load(p, old, "compressed"), new, "load meeting a save")
-        assert len(calls) == 2, f"the check ran {len(calls)} times, expected 2"
-        saves.extend({"x": np.arange(3.0) + i} for i in range(20, 23))
+    # Saved again after the check: the load reads the file it checked.
+    leafio.save(p, old, manifest=True)
+
+    def saving_after(real):
+        def check(path, f, leaves):
+            found = real(path, f, leaves)
+            leafio.save(p, new, manifest=True)
+            return found
+        return check
+    with patched(leafio.manifest, "records", saving_after):
+        check_tree(leafio.load(p, old), old, "load of the file it checked")
+    check_tree(leafio.load(p, old), new, "the next load")
+    # A load failing on its own (the wrong codec), with a save during the
+    # whole check: the new file loads.
+    leafio.save(p, old, manifest=True)
+    calls = []
+    with patched(leafio.manifest, "verify", saving_first([new], calls)):
+        check_tree(leafio.load(p, old, "compressed"), new, "a failed load meeting a save")
+    assert len(calls) == 2, f"the check ran {len(calls)} times, expected 2"
+    # Saves all the time: the whole check gives up after 3 attempts.
+    leafio.save(p, old, manifest=True)
+    calls, saves = [], [{"x": np.arange(3.0) + i} for i in range(20, 24)]
+    with patched(leafio.manifest, "records", saving_first(saves, calls)), \
+            patched(leafio.manifest, "verify", saving_first(saves, calls)):
         expect_error("load meeting saves", [f"{p}.json: stale: {p} was saved again while it "
                                             "was being checked (3 times)"],
                      leafio.load, p, old, "compressed")
-    finally:
-        leafio.manifest.verify = real
+    assert len(calls) == 4, calls
     print("ok a load that meets a save checks again")
 
     # The commit waits for the directory's lock, the one C saves hold for
@@ -330,6 +384,177 @@ def check_concurrent_save(d, tree):
     print("ok saves commit under the directory's lock")
 
 
+@contextlib.contextmanager
+def reads_counted(path):
+    """Counts the bytes read from the file at ``path`` by the package:
+    through the file objects it opens (builtins.open) and by the whole
+    check's os.preadv.  Yields a list whose one item is the count."""
+    real_open, real_preadv = builtins.open, os.preadv
+    target = os.path.realpath(path)
+    counted = [0]
+
+    class Counting:
+        def __init__(self, f):
+            self._f = f
+
+        def __getattr__(self, name):
+            return getattr(self._f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self._f.close()
+
+        def read(self, size=-1):
+            data = self._f.read(size)
+            counted[0] += len(data)
+            return data
+
+        def readinto(self, buffer):
+            got = self._f.readinto(buffer)
+            counted[0] += got
+            return got
+
+    def counting_open(file, *args, **kwargs):
+        f = real_open(file, *args, **kwargs)
+        if isinstance(file, str) and os.path.realpath(file) == target:
+            return Counting(f)
+        return f
+
+    def counting_preadv(fd, buffers, offset, *args):
+        got = real_preadv(fd, buffers, offset, *args)
+        if os.path.samefile(f"/proc/self/fd/{fd}", target):
+            counted[0] += got
+        return got
+
+    builtins.open, os.preadv = counting_open, counting_preadv
+    try:
+        yield counted
+    finally:
+        builtins.open, os.preadv = real_open, real_preadv
+
+
+def check_read_once(d, tree):
+    """A checked load of an intact file reads each byte once (checking
+    the whole file first would read every record twice) and loads what an
+    unchecked load does, with each codec."""
+    p = os.path.join(d, "once.eqx")
+    for spec in SPECS + ["blosc", "compressed(inner=cast)", mixed_spec(tree)]:
+        leafio.save(p, tree, spec, manifest=True)
+        size = os.path.getsize(p)
+        with reads_counted(p) as counted:
+            loaded = leafio.load(p, tree, spec)
+        if counted[0] != size:
+            sys.exit(f"FAIL: a checked load with {spec} read {counted[0]} bytes of a file of "
+                     f"{size}")
+        check_tree(loaded, leafio.load(p, tree, spec, verify=False),
+                   f"checked and unchecked loads with {spec}")
+        print(f"ok a checked load reads the file once: {spec}")
+
+
+def damage(path, offset):
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        byte = f.read(1)
+        f.seek(offset)
+        f.write(bytes([byte[0] ^ 0x5A]))
+
+
+def check_damage_found(d, tree):
+    """A damaged byte in a record, small or big (> 2 MiB), in its data or
+    in the header its codec reads first, gives the whole check's error,
+    the one leafio.manifest.verify and the C library give, whatever the
+    codec made of the damage."""
+    if not leafio.checksum.AVAILABLE:
+        sys.exit("FAIL: no XXH3 for the package (libxxhash is leafio's own dependency)")
+    p = os.path.join(d, "damaged.eqx")
+    name = p + ".json"
+    for spec in ("npy", "compressed", "blosc"):
+        leafio.save(p, tree, spec, manifest=True)
+        good = open(p, "rb").read()
+        entries = json.loads(read_manifest(p))["leaves"]
+        records = [e for e in entries if e["record"] is not None]
+        for leaf in ("['i']", "['big']"):
+            index = [e["path"] for e in records].index(leaf)
+            record = records[index]["record"]
+            offset, size = record["offset"], record["size"]
+            assert spec != "npy" or leaf != "['big']" or size > 2 << 20, size
+            for at, where in ((offset + 3, "header"), (offset + size * 3 // 4, "data")):
+                open(p, "wb").write(good)
+                damage(p, at)
+                what = f"{spec}: a damaged byte in the {where} of {leaf}"
+                needles = [f"{name}: {leaf}: record {index} at offset {offset} ({size} bytes) "
+                           f"has checksum", f"the manifest says {record['xxh3']}"]
+                ours = expect_error(what, needles, leafio.load, p, tree, spec)
+                with open(p, "rb") as f:
+                    whole = expect_error(what + " (verify)", needles, leafio.manifest.verify,
+                                         p, f, leaves(tree))
+                theirs = c_message(d, p, tree, spec)
+                if not ours == whole == theirs:
+                    sys.exit(f"FAIL: {what}: load says\n  {ours}\nverify says\n  {whole}\n"
+                             f"C says\n  {theirs}")
+        print(f"ok a damaged byte is named as the whole check names it: {spec}")
+
+
+def check_size_first(d, tree):
+    """A file of another size than its manifest says fails before a byte
+    of it is read."""
+    p = os.path.join(d, "sized.eqx")
+    leafio.save(p, tree, manifest=True)
+    good = open(p, "rb").read()
+    for data in (good + b"x", good[:-1]):
+        open(p, "wb").write(data)
+        with reads_counted(p) as counted:
+            ours = expect_error("another size", [f"{p}.json: {p} is {len(data)} bytes, the "
+                                                 f"manifest says {len(good)}"],
+                                leafio.load, p, tree)
+        if counted[0]:
+            sys.exit(f"FAIL: a load of a file of another size read {counted[0]} bytes of it")
+        theirs = c_message(d, p, tree)
+        if ours != theirs:
+            sys.exit(f"FAIL: another size: Python says\n  {ours}\nC says\n  {theirs}")
+    print("ok a file of another size fails before it is read")
+
+
+def check_own_errors(d, tree):
+    """A load's own failure on a file that matches its manifest stands,
+    as it is without the manifest; so do bytes after the last record that
+    the manifest counts in the file's size."""
+    p = os.path.join(d, "own.eqx")
+    leafio.save(p, tree, manifest=True)
+    like = dict(tree, t=(tree["t"][0], 3, tree["t"][2]))    # a complex scalar into an int
+    unchecked = expect_error("unchecked", ["['t'][1]", "complex value"], leafio.load, p, like,
+                             verify=False)
+    checked = expect_error("checked", ["['t'][1]", "complex value"], leafio.load, p, like)
+    assert checked == unchecked, (checked, unchecked)
+    manifest = json.loads(read_manifest(p))
+    open(p, "ab").write(b"xy")
+    manifest["size"] += 2
+    leafio.manifest.put(p, leafio.manifest.dumps(manifest))
+    expect_error("bytes after the last record", [f"{p}: 2 bytes left after the last leaf at "
+                                                 f"offset {manifest['size'] - 2}"],
+                 leafio.load, p, tree)
+    print("ok a load's own errors stand when the file is as its manifest says")
+
+
+def check_without_xxh3(d, tree):
+    """Without an XXH3 implementation, a load checks the manifest but for
+    the checksums, as before."""
+    p = os.path.join(d, "nohash.eqx")
+    leafio.save(p, tree, manifest=True)
+    record = [e for e in json.loads(read_manifest(p))["leaves"] if e["path"] == "['i']"][0]
+    damage(p, record["record"]["offset"] + record["record"]["size"] - 1)
+    with patched(leafio.checksum, "AVAILABLE", lambda _: False), \
+            patched(leafio.manifest, "Xxh3Stream", lambda _: None):
+        damaged = leafio.load(p, tree)
+        expect_error("no XXH3, a wrong like", [f"{p}.json: ['i']: like has dtype int64"],
+                     leafio.load, p, dict(tree, i=np.zeros(4, np.int64)))
+    assert not np.array_equal(damaged["i"], tree["i"])
+    expect_error("XXH3 back", [f"{p}.json: ['i']: record"], leafio.load, p, tree)
+    print("ok without XXH3 the checksums are not checked")
+
+
 def main():
     d = tmpdir()
     tree = make_tree()
@@ -340,6 +565,11 @@ def main():
     check_replacing(d, tree)
     check_links(d, tree)
     check_concurrent_save(d, tree)
+    check_read_once(d, tree)
+    check_damage_found(d, tree)
+    check_size_first(d, tree)
+    check_own_errors(d, tree)
+    check_without_xxh3(d, tree)
     print("interop-python-manifest: ok")
 
 

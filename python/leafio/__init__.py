@@ -88,6 +88,95 @@ class _HashingWriter:
         return digest
 
 
+# What a codec reads is hashed in pieces of at most this size, each while
+# it is still in the processor's caches; smaller reads are kept (up to
+# this size) and hashed at once, as most records are a few small reads
+# and each call to the hash costs more than hashing a few bytes.
+_HASH_PIECE = 1 << 20
+_HASH_KEEP = 64 << 10
+
+
+class _HashingReader:
+    """Passes reads from ``f`` and hashes them, so a checked load compares
+    each record with its manifest as the codec reads it, without reading
+    the file twice.  Codecs read forward only (read, readinto and tell),
+    which is all this offers, with fileno and name."""
+
+    __slots__ = ("_f", "_hash", "_streamed", "_kept", "_kept_size", "_records", "_index",
+                 "name")
+
+    def __init__(self, f, records):
+        self._f, self.name = f, f.name
+        self._hash, self._streamed = checksum.Xxh3Stream(), False
+        self._kept, self._kept_size = [], 0
+        self._records, self._index = records, 0
+
+    def _stream(self, piece):
+        """Hashes ``piece`` after what is kept."""
+        if self._kept:
+            self._hash.update(b"".join(self._kept))
+            self._kept.clear()
+            self._kept_size = 0
+        self._hash.update(piece)
+        self._streamed = True
+
+    def read(self, size=-1):
+        data = self._f.read(size)
+        if self._kept_size + len(data) <= _HASH_KEEP:
+            self._kept.append(data)
+            self._kept_size += len(data)
+        else:
+            self._stream(data)
+        return data
+
+    def readinto(self, buffer):
+        view = memoryview(buffer).cast("B")
+        if self._kept_size + view.nbytes <= _HASH_KEEP:
+            got = self._f.readinto(view)
+            self._kept.append(bytes(view[:got]))
+            self._kept_size += got
+            return got
+        done = 0
+        while done < view.nbytes:
+            piece = view[done:done + _HASH_PIECE]
+            got = self._f.readinto(piece)
+            if not got:
+                break
+            self._stream(piece[:got])
+            done += got
+        return done
+
+    def tell(self):
+        return self._f.tell()
+
+    def fileno(self):
+        return self._f.fileno()
+
+    def take_record(self, offset):
+        """Whether the record just read from ``offset`` is the one the
+        manifest lists next, byte for byte."""
+        if self._streamed:
+            self._stream(b"")
+            digest = self._hash.intdigest()
+            self._hash.reset()
+            self._streamed = False
+        else:
+            digest = checksum.xxh3_64(b"".join(self._kept))
+            self._kept.clear()
+            self._kept_size = 0
+        want = self._records[self._index] if self._index < len(self._records) else None
+        self._index += 1
+        return want == (offset, self._f.tell() - offset, digest)
+
+
+class _RecordDiffers(LeafioError):
+    """A checked load read a record other than the one the manifest lists
+    next (other bytes, offset or size, or one past the manifest's last).
+    Fewer records than listed need no check of their own: bytes after the
+    last one read are refused anyway, and without any, every byte of the
+    file was read and matched the manifest."""
+
+
 def write_leaves(f, tree, spec=None, name="<stream>", log=None):
     """Writes ``tree``'s records to the binary file object ``f``; returns the
     number of records.  With a ``log`` (a list), appends one manifest entry
@@ -198,8 +287,11 @@ def fit_leaf(like, value):
 
 
 def read_leaves(f, like, spec=None, name="<stream>"):
-    """Reads records from ``f`` into a new tree of ``like``'s structure."""
+    """Reads records from ``f`` into a new tree of ``like``'s structure.
+    From a :class:`_HashingReader`, each record is compared with the
+    manifest's as it ends (_RecordDiffers when it differs)."""
     count = [0]
+    checked = isinstance(f, _HashingReader)
 
     def visit(path, leaf, ref):
         if not codecs.handles(ref, leaf):
@@ -209,6 +301,10 @@ def read_leaves(f, like, spec=None, name="<stream>"):
             value = fit_leaf(leaf, codecs.read(f, ref, leaf))
         except (LeafioError, ValueError, TypeError, OverflowError) as e:
             _fail(name, count[0], offset, path, e)
+        if checked and not f.take_record(offset):
+            raise _RecordDiffers(f"{name}: record {count[0]} at offset {offset} "
+                                 f"({path or 'root'}): its bytes are not those the manifest "
+                                 f"lists")
         count[0] += 1
         return value
 
@@ -222,9 +318,10 @@ def load(path, like, spec=None, verify=True):
     is refused: ``like`` does not describe the file.
 
     With ``verify`` (the default), a manifest beside the file
-    (``PATH.json``) is checked first, as the C library's loads do
+    (``PATH.json``) is checked, as the C library's loads check it
     (docs/MANIFEST.md): like's leaves (paths, kinds, arrays' dtype and
-    shape), then the file's size and every record's checksum; a difference
+    shape) and the file's size before anything is read, then each record's
+    checksum as the record is read, so the file is read once; a difference
     raises LeafioError starting with the manifest's name."""
     if isinstance(like, str):
         like = from_skeleton(like)
@@ -232,14 +329,59 @@ def load(path, like, spec=None, verify=True):
         return read_leaves(path, like, spec, getattr(path, "name", "<stream>"))
     path = _with_suffix(path)
     spec = _spec(spec)
-    with _open_checked(path, like, spec, verify) as f:
-        tree = read_leaves(f, like, spec, path)
-        end = f.tell()
-        left = os.fstat(f.fileno()).st_size - end
+    if verify and checksum.AVAILABLE:
+        return _load_once(path, like, spec)
+    with _open_checked(path, _like_leaves(like, spec) if verify else None) as f:
+        return _read_file(f, like, spec, path)
+
+
+def _read_file(f, like, spec, path):
+    """The tree in the open file ``f``, which must end after its last record."""
+    tree = read_leaves(f, like, spec, path)
+    end = f.tell()
+    left = os.fstat(f.fileno()).st_size - end
     if left:
         raise LeafioError(f"{path}: {left} bytes left after the last leaf at offset {end}: "
                           f"like does not describe the whole file")
     return tree
+
+
+def _like_leaves(like, spec):
+    """(path, leaf) pairs of like, in order, as a manifest lists them."""
+    leaves = []
+    walk(like, spec, lambda p, leaf, ref: leaves.append((p, leaf)))
+    return leaves
+
+
+def _load_once(path, like, spec):
+    """A checked load that reads the file once.  On any failure, nothing
+    read is kept and the whole file is checked against its manifest, so the
+    error is the one a check before the load would give, whatever a codec
+    made of damaged bytes.  When the file passes that check (it was saved
+    again meanwhile), it is loaded again; a failure of the load's own (not
+    of a record against the manifest) stands when the file that passed is
+    the one the load read."""
+    leaves = _like_leaves(like, spec)
+    load_error = None
+    with _open_file(path) as f:
+        opened = os.fstat(f.fileno())
+        try:
+            records = _manifest.records(path, f, leaves)
+        except LeafioError:
+            records = False             # the whole check below says what differs
+        if records is None:
+            return _read_file(f, like, spec, path)
+        if records is not False:
+            try:
+                return _read_file(_HashingReader(f, records), like, spec, path)
+            except _RecordDiffers:
+                pass
+            except Exception as e:      # noqa: BLE001 - what damage makes of a codec
+                load_error = e
+    with _open_checked(path, leaves) as f:
+        if load_error is not None and _same_file(os.fstat(f.fileno()), opened):
+            raise load_error
+        return _read_file(f, like, spec, path)
 
 
 # A load that meets a save of the same path starts its check again this
@@ -247,17 +389,15 @@ def load(path, like, spec=None, verify=True):
 _VERIFY_ATTEMPTS = 3
 
 
-def _open_checked(path, like, spec, verify):
-    """``path`` opened for reading, its manifest (if any) checked first.  A
-    check that fails because the file was replaced while it ran (a save in
-    between: the manifest is another save's) is started again."""
-    leaves = []
-    if verify:
-        walk(like, spec, lambda p, leaf, ref: leaves.append((p, leaf)))
+def _open_checked(path, leaves):
+    """``path`` opened for reading, its manifest (if any) checked in full
+    first against ``leaves`` (see :func:`_like_leaves`; None skips the
+    check).  A check that fails because the file was replaced while it ran
+    (a save in between: the manifest is another save's) is started again."""
     for _ in range(_VERIFY_ATTEMPTS):
         f = _open_file(path)
         try:
-            if verify:
+            if leaves is not None:
                 _manifest.verify(path, f, leaves)
             return f
         except LeafioError:
@@ -276,10 +416,14 @@ def _open_checked(path, like, spec, verify):
 def _replaced(path, opened):
     """Whether ``path`` is no longer the file whose fstat is ``opened``."""
     try:
-        now = os.stat(path)
+        return not _same_file(os.stat(path), opened)
     except OSError:
         return True
-    return (now.st_ino, now.st_dev) != (opened.st_ino, opened.st_dev)
+
+
+def _same_file(a, b):
+    """Whether two stats are of one file (saves rename a new file into place)."""
+    return (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev)
 
 
 def _open_file(path):

@@ -41,9 +41,16 @@ def _from_module():
     return xxhash.xxh3_64_intdigest, Stream
 
 
-def _address(view):
-    """The address of a contiguous buffer's first byte (read-only buffers
-    too, through numpy, so nothing is copied)."""
+def _address(data):
+    """What ctypes passes as the address of a contiguous buffer's first
+    byte, copying nothing: bytes as they are, a writable buffer through
+    ctypes, any other through numpy (the slowest; a load hashes many small
+    buffers, so the cost of each call counts)."""
+    if type(data) is bytes:
+        return data
+    view = memoryview(data).cast("B")
+    if not view.readonly:
+        return ctypes.addressof(ctypes.c_char.from_buffer(view))
     return np.frombuffer(view, dtype=np.uint8).ctypes.data
 
 
@@ -61,10 +68,10 @@ def _bind(lib):
     digest.argtypes = [ctypes.c_void_p]
 
     def xxh3(data):
-        view = memoryview(data).cast("B")
-        if view.nbytes == 0:
-            return fn(None, 0)
-        return fn(_address(view), view.nbytes)
+        if type(data) is bytes:
+            return fn(data, len(data))
+        size = memoryview(data).nbytes
+        return fn(_address(data) if size else None, size)
 
     class Stream:
         """libxxhash's XXH3_state_t, freed with the object."""
@@ -82,9 +89,9 @@ def _bind(lib):
                 free(self._state)
 
         def update(self, data):
-            view = memoryview(data).cast("B")
-            if view.nbytes:
-                update(self._state, _address(view), view.nbytes)
+            size = memoryview(data).nbytes
+            if size:
+                update(self._state, _address(data), size)
 
         def intdigest(self):
             return digest(self._state)

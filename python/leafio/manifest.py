@@ -22,7 +22,7 @@ from .skeleton import skeleton_object
 from .tree import leaf_kind
 
 __all__ = ["FORMAT", "VERSION", "path_of", "data_path", "leaf_description", "build", "dumps",
-           "check_name_fits", "put", "remove", "read", "verify"]
+           "check_name_fits", "put", "remove", "read", "records", "verify"]
 
 FORMAT = "leafio-manifest"
 VERSION = 1
@@ -310,15 +310,25 @@ def _check_structure(name, entries, like_leaves):
                           f"with {len(entries)}; the first {first}")
 
 
-def _check_records(name, manifest, path, f):
+def _check_size(name, manifest, path, f):
     size = os.fstat(f.fileno()).st_size
     if size != manifest["size"]:
         raise LeafioError(f"{name}: {path} is {size} bytes, the manifest says "
                           f"{manifest['size']} (the file changed after the manifest was "
                           f"written)")
-    if Xxh3Stream is None or size == 0:
-        return
-    _check_checksums(name, manifest["leaves"], path, f.fileno(), size)
+
+
+def _checked(eqx_path, f, like_leaves):
+    """(name, manifest) of the manifest beside ``eqx_path``, checked
+    against ``like_leaves`` and the size of ``f``; None without one."""
+    found = read(eqx_path)
+    if found is None:
+        return None
+    name, manifest = found
+    if like_leaves is not None:
+        _check_structure(name, manifest["leaves"], like_leaves)
+    _check_size(name, manifest, eqx_path, f)
+    return name, manifest
 
 
 _CHUNK = 1 << 20
@@ -363,6 +373,20 @@ def _check_checksums(name, entries, path, fd, size):
         index += 1
 
 
+def records(eqx_path, f, like_leaves):
+    """What a load that reads the file once checks before it reads: the
+    manifest beside ``eqx_path`` as :func:`verify` checks it, but for the
+    records' checksums.  Returns None when there is no manifest, else its
+    records in order as (offset, size, xxh3) tuples, for the load to
+    compare each record with as it reads it.  Raises :func:`verify`'s
+    errors."""
+    checked = _checked(eqx_path, f, like_leaves)
+    if checked is None:
+        return None
+    return [(r["offset"], r["size"], int(r["xxh3"], 16))
+            for r in (entry.get("record") for entry in checked[1]["leaves"]) if r is not None]
+
+
 def verify(eqx_path, f, like_leaves):
     """Checks the manifest beside ``eqx_path``, if any, as a load does
     (docs/MANIFEST.md): well formed and of version 1; against
@@ -371,11 +395,10 @@ def verify(eqx_path, f, like_leaves):
     the open data file ``f``: its size and each record's checksum (skipped
     when no XXH3 is available).  Raises LeafioError with the manifest's
     name first; returns whether there was a manifest."""
-    found = read(eqx_path)
-    if found is None:
+    checked = _checked(eqx_path, f, like_leaves)
+    if checked is None:
         return False
-    name, manifest = found
-    if like_leaves is not None:
-        _check_structure(name, manifest["leaves"], like_leaves)
-    _check_records(name, manifest, eqx_path, f)
+    name, manifest = checked
+    if Xxh3Stream is not None and manifest["size"]:
+        _check_checksums(name, manifest["leaves"], eqx_path, f.fileno(), manifest["size"])
     return True
