@@ -237,6 +237,28 @@ def check_malformed(d, tree):
     print("ok malformed manifests are named by JSON path")
 
 
+def check_not_regular(d, tree):
+    """A FIFO, a device or a directory in the manifest's place is refused
+    without being waited on or read on and on, by both, in the same words."""
+    c = c_save(d, tree, "npy")
+    name = c + ".json"
+    for kind, make in (("a FIFO", os.mkfifo), ("a device", lambda p: os.symlink("/dev/zero", p)),
+                       ("a directory", os.mkdir)):
+        os.unlink(name)
+        make(name)
+        same_error(d, c, tree, [f"{name}: is {kind}; only a regular file is read here"],
+                   f"manifest that is {kind}")
+        check_tree(leafio.load(c, tree, verify=False), tree, "verify=False")
+        if os.path.isdir(name) and not os.path.islink(name):
+            os.rmdir(name)
+        else:
+            os.unlink(name)
+        with open(name, "w") as f:
+            f.write("{}")
+    os.unlink(name)
+    print("ok a manifest that is not a regular file is refused, not read")
+
+
 def check_replacing(d, tree):
     p = os.path.join(d, "r.eqx")
     leafio.save(p, tree, manifest=True)
@@ -562,6 +584,7 @@ def main():
     check_odd_trees(d)
     check_python_checks_c_manifests(d, tree)
     check_malformed(d, tree)
+    check_not_regular(d, tree)
     check_replacing(d, tree)
     check_links(d, tree)
     check_concurrent_save(d, tree)

@@ -3,6 +3,7 @@
  * streams.  The walking itself is in walk.c. */
 #include "config.h"
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "atomic-file-private.h"
 #include "manifest-private.h"
@@ -250,6 +251,17 @@ load_path_hinted (const char *target, LfNode *like, LfSpec *spec, LfIsLeafFunc i
  * is read and compared with the manifest, so the file is read once.  A
  * mapped load is checked first instead, since hashing would fault in the
  * pages a mapping leaves to the kernel. */
+/* Whether `path` still names the file `before` was taken of. */
+static gboolean
+same_file (const char *path, const struct stat *before)
+{
+  struct stat now;
+  return stat (path, &now) == 0 && now.st_dev == before->st_dev
+         && now.st_ino == before->st_ino && now.st_size == before->st_size
+         && now.st_mtim.tv_sec == before->st_mtim.tv_sec
+         && now.st_mtim.tv_nsec == before->st_mtim.tv_nsec;
+}
+
 static LfNode *
 load_with_manifest (const char *target, LfNode *like, LfSpec *spec, LfIsLeafFunc is_leaf,
                     gpointer is_leaf_data, LfLoadFlags flags, GError **error)
@@ -257,6 +269,8 @@ load_with_manifest (const char *target, LfNode *like, LfSpec *spec, LfIsLeafFunc
   g_autoptr (GArray) records = NULL;
   g_autoptr (GError) load_error = NULL;
   guint failed_record = 0;
+  struct stat before;
+  gboolean known = stat (target, &before) == 0;
   if (!(flags & LF_LOAD_MMAP)
       && _lf_manifest_read_checks (target, like, is_leaf, is_leaf_data, &records, NULL))
     {
@@ -276,14 +290,16 @@ load_with_manifest (const char *target, LfNode *like, LfSpec *spec, LfIsLeafFunc
    * and starts again when a save replaced the file meanwhile. */
   if (!_lf_manifest_verify (target, like, is_leaf, is_leaf_data, error))
     return NULL;
-  if (load_error != NULL)
+  if (load_error != NULL && known && same_file (target, &before))
     {
-      /* The file is as its manifest says: the load's own error stands. */
+      /* The file the load read is as its manifest says: the load's own
+       * error stands. */
       _lf_manifest_add_codec_hint (target, failed_record, &load_error);
       g_propagate_error (error, g_steal_pointer (&load_error));
       return NULL;
     }
   /* Mapped, or the file checks clean now (saved again meanwhile). */
+  g_clear_error (&load_error);
   return load_path_hinted (target, like, spec, is_leaf, is_leaf_data, flags, error);
 }
 

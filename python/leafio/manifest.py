@@ -9,11 +9,11 @@ JSON, byte for byte, as the C library's ``LF_SAVE_MANIFEST``);
 indexes a file with it.
 """
 
-import builtins
 import errno
 import json
 import os
 import re
+import stat
 
 from . import atomic, npyfmt
 from .checksum import Xxh3Stream
@@ -267,8 +267,7 @@ def read(eqx_path):
     or None when there is no manifest beside it."""
     name = path_of(data_path(eqx_path))
     try:
-        with builtins.open(name, "rb") as f:
-            text = f.read()
+        text = _read_side_file(name)
     except FileNotFoundError:
         return None
     except OSError as e:
@@ -276,6 +275,50 @@ def read(eqx_path):
             return None
         raise LeafioError(f"{name}: cannot read the manifest: {e.strerror}") from None
     return name, parse(name, text)
+
+
+# The most a manifest may hold, as the C library's LF_SIDE_FILE_MAX.
+_SIDE_FILE_MAX = 256 * 1024 * 1024
+
+
+def _file_type_name(mode):
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _read_side_file(name):
+    """The bytes of the regular file ``name``, as the C library reads side
+    files: a FIFO is not waited on, a device is not read on and on, and
+    nothing over _SIDE_FILE_MAX is read."""
+    fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise LeafioError(f"{name}: is {_file_type_name(st.st_mode)}; only a regular "
+                              f"file is read here")
+        if st.st_size > _SIDE_FILE_MAX:
+            raise LeafioError(f"{name}: larger than {_SIDE_FILE_MAX} bytes, the most leafio "
+                              f"reads of such a file")
+        os.set_blocking(fd, True)
+        chunks, total = [], 0
+        while True:
+            chunk = os.read(fd, max(st.st_size + 1 - total, 1 << 16))
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > _SIDE_FILE_MAX:
+                raise LeafioError(f"{name}: larger than {_SIDE_FILE_MAX} bytes, the most "
+                                  f"leafio reads of such a file")
+    finally:
+        os.close(fd)
 
 
 # ---- checking a load ---------------------------------------------------------
