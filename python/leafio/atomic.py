@@ -16,10 +16,12 @@ import stat
 
 from .errors import LeafioError
 
-__all__ = ["destination", "name_max", "temporary_beside", "create_new", "lock_directory"]
+__all__ = ["destination", "name_max", "temporary_beside", "create_new", "lock_directory",
+           "file_type_name"]
 
 
-def _type_name(mode):
+def file_type_name(mode):
+    """What a path of mode ``mode`` is, as the C library names it in messages."""
     if stat.S_ISDIR(mode):
         return "a directory"
     if stat.S_ISFIFO(mode):
@@ -41,7 +43,7 @@ def destination(path):
     if stat.S_ISREG(st.st_mode):
         return path, stat.S_IMODE(st.st_mode)
     if not stat.S_ISLNK(st.st_mode):
-        raise LeafioError(f"{path}: is {_type_name(st.st_mode)}; a save replaces only regular "
+        raise LeafioError(f"{path}: is {file_type_name(st.st_mode)}; a save replaces only regular "
                           f"files")
     resolved = os.path.realpath(path)
     try:
@@ -54,7 +56,8 @@ def destination(path):
                           f"{e.strerror}") from None
     if not stat.S_ISREG(st.st_mode):
         raise LeafioError(f"{path}: is a symbolic link to {resolved}, which is "
-                          f"{_type_name(st.st_mode)}; a save follows links only to regular files")
+                          f"{file_type_name(st.st_mode)}; a save follows links only to "
+                          f"regular files")
     return resolved, stat.S_IMODE(st.st_mode)
 
 

@@ -281,18 +281,6 @@ def read(eqx_path):
 _SIDE_FILE_MAX = 256 * 1024 * 1024
 
 
-def _file_type_name(mode):
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
 def _read_side_file(name):
     """The bytes of the regular file ``name``, as the C library reads side
     files: a FIFO is not waited on, a device is not read on and on, and
@@ -301,7 +289,7 @@ def _read_side_file(name):
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise LeafioError(f"{name}: is {_file_type_name(st.st_mode)}; only a regular "
+            raise LeafioError(f"{name}: is {atomic.file_type_name(st.st_mode)}; only a regular "
                               f"file is read here")
         if st.st_size > _SIDE_FILE_MAX:
             raise LeafioError(f"{name}: larger than {_SIDE_FILE_MAX} bytes, the most leafio "
