@@ -731,6 +731,7 @@ START_TEST (test_partial_index)
   ck_assert (lf_tree_equal (first, lf_tree_get (tree, layer, NULL)));
   g_autoptr (LfNode) act = lf_file_read (file, ".act", &error);  /* no record */
   LF_ASSERT_NO_ERROR (error);
+  ck_assert (act != NULL);
   ck_assert (lf_file_read (file, ".layers[1].weight", &error) == NULL);
   LF_ASSERT_ERROR (error, LF_ERROR_TRUNCATED, "record 2 at offset");
   ck_assert (lf_file_read (file, ".step", &error) == NULL);

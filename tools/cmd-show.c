@@ -254,12 +254,12 @@ cli_cmd_show (int argc, char **argv)
       g_error_free (error);
       return fail_past_damage (file, damage);
     }
-  g_autoptr (GError) damage_owned = damage;
+  int status;
   if (leaf == NULL)
-    {
-      if (g_error_matches (error, LF_ERROR, LF_ERROR_NOT_FOUND))
-        return fail_not_a_leaf (file, path, error, by_record);
-      return cli_fail (error);
-    }
-  return show_leaf (file, path, leaf, stats, by_record, damage);
+    status = g_error_matches (error, LF_ERROR, LF_ERROR_NOT_FOUND)
+             ? fail_not_a_leaf (file, path, error, by_record) : cli_fail (error);
+  else
+    status = show_leaf (file, path, leaf, stats, by_record, damage);
+  g_clear_error (&damage);
+  return status;
 }
