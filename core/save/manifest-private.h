@@ -17,6 +17,7 @@
  * LF_LOAD_IGNORE_MANIFEST. */
 #pragma once
 
+#include <sys/stat.h>
 #include <leafio/leafio.h>
 
 /* "model.eqx" -> "model.eqx.json".  Free with g_free. */
@@ -68,6 +69,11 @@ gboolean _lf_manifest_verify (const char *eqx_path, LfNode *like, LfIsLeafFunc i
  * Errors as _lf_manifest_verify's. */
 gboolean _lf_manifest_read_checks (const char *eqx_path, LfNode *like, LfIsLeafFunc is_leaf,
                                    gpointer is_leaf_data, GArray **records, GError **error);
+
+/* Whether `path` still names the file `read` (a stat of it) was taken of:
+ * same inode, size, change and modification times.  A save that replaced
+ * it, or a writer that rewrote it in place, makes it FALSE. */
+gboolean _lf_file_unchanged (const char *path, const struct stat *read);
 
 /* The file whose manifest `eqx_path` has: itself, or for a symbolic link
  * the file it names (saves replace that file and put its manifest beside

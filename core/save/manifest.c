@@ -745,19 +745,14 @@ check_header (Reader *reader, JsonNode *root, GError **error)
   return entries;
 }
 
-/* Whether the manifest at `manifest_path` is still the file `read` was
- * taken from.  A save removes or replaces the manifest in the same locked
- * step that renames its data into place, so a manifest that changed while
- * it was being checked means the data changed too: the check saw one
- * save's manifest and another's data. */
-static gboolean
-manifest_unchanged (const char *manifest_path, const struct stat *read)
+gboolean
+_lf_file_unchanged (const char *path, const struct stat *read)
 {
-  /* The inode number alone is not enough: a save removes the old manifest
+  /* The inode number alone is not enough: a save removes the old file
    * and the filesystem may hand its number to the new one at once.  A new
    * file has a new change time (nanoseconds on Linux filesystems). */
   struct stat now;
-  return stat (manifest_path, &now) == 0 && now.st_ino == read->st_ino
+  return stat (path, &now) == 0 && now.st_ino == read->st_ino
          && now.st_dev == read->st_dev && now.st_size == read->st_size
          && now.st_ctim.tv_sec == read->st_ctim.tv_sec
          && now.st_ctim.tv_nsec == read->st_ctim.tv_nsec
@@ -805,7 +800,11 @@ verify_once (const char *data_path, const char *manifest_path, LfNode *like,
                 && check_records (&reader, json_node_get_object (root), entries, data_path,
                                   error);
   _lf_json_path_clear (&reader.json_path);
-  *replaced = !ok && !manifest_unchanged (manifest_path, &st);
+  /* A save removes or replaces the manifest in the same locked step that
+   * renames its data into place, so a manifest that changed while it was
+   * being checked means the data changed too: the check saw one save's
+   * manifest and another's data. */
+  *replaced = !ok && !_lf_file_unchanged (manifest_path, &st);
   return ok;
 }
 

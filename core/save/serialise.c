@@ -251,17 +251,6 @@ load_path_hinted (const char *target, LfNode *like, LfSpec *spec, LfIsLeafFunc i
  * is read and compared with the manifest, so the file is read once.  A
  * mapped load is checked first instead, since hashing would fault in the
  * pages a mapping leaves to the kernel. */
-/* Whether `path` still names the file `before` was taken of. */
-static gboolean
-same_file (const char *path, const struct stat *before)
-{
-  struct stat now;
-  return stat (path, &now) == 0 && now.st_dev == before->st_dev
-         && now.st_ino == before->st_ino && now.st_size == before->st_size
-         && now.st_mtim.tv_sec == before->st_mtim.tv_sec
-         && now.st_mtim.tv_nsec == before->st_mtim.tv_nsec;
-}
-
 static LfNode *
 load_with_manifest (const char *target, LfNode *like, LfSpec *spec, LfIsLeafFunc is_leaf,
                     gpointer is_leaf_data, LfLoadFlags flags, GError **error)
@@ -290,7 +279,7 @@ load_with_manifest (const char *target, LfNode *like, LfSpec *spec, LfIsLeafFunc
    * and starts again when a save replaced the file meanwhile. */
   if (!_lf_manifest_verify (target, like, is_leaf, is_leaf_data, error))
     return NULL;
-  if (load_error != NULL && known && same_file (target, &before))
+  if (load_error != NULL && known && _lf_file_unchanged (target, &before))
     {
       /* The file the load read is as its manifest says: the load's own
        * error stands. */
