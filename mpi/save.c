@@ -522,7 +522,8 @@ lf_mpi_tree_serialise_leaves_full (MPI_Comm comm, const char *path, LfNode *tree
   MPI_Comm_size (comm, &s.n_ranks);
 
   GError *local = NULL;
-  s.plan = _lf_mpi_plan_new (tree, spec, is_leaf, is_leaf_data, layout, &local);
+  s.plan = lf_path_check_names_file (path, &local)
+           ? _lf_mpi_plan_new (tree, spec, is_leaf, is_leaf_data, layout, &local) : NULL;
   if (!_lf_mpi_agree (comm, target, &local))
     goto failed;
 

@@ -811,6 +811,17 @@ mode_errors (const char *dir)
                          "trees differ", NULL);
     }
 
+  /* A path that names a directory, as a path save refuses it (no hidden
+   * ".eqx" beside the current directory). */
+  {
+    g_autoptr (LfNode) tree = lf_list_new_take (1, lf_scalar_new_int (1));
+    expect_save_error ("", tree, NULL, NULL, LF_ERROR_IO, "empty path",
+                       "names a directory", NULL);
+    expect_save_error (".", tree, NULL, NULL, LF_ERROR_IO, "the current directory",
+                       "names a directory", NULL);
+    CHECK (!g_file_test (".eqx", G_FILE_TEST_EXISTS), "a save to \"\" or \".\" wrote .eqx");
+  }
+
   /* An owner callback out of range. */
   {
     g_autoptr (LfMpiLayout) layout = lf_mpi_layout_new ();

@@ -31,9 +31,10 @@ trimmed_length (const char *path)
 /* "", ".", "./" and "/" name a directory, not a file: Equinox's
  * with_suffix(".eqx") refuses them ("has an empty name"), where the
  * suffix would make a hidden ".eqx" of them. */
-static gboolean
-check_names_a_file (const char *path, GError **error)
+gboolean
+lf_path_check_names_file (const char *path, GError **error)
 {
+  g_return_val_if_fail (path != NULL, FALSE);
   gsize length = trimmed_length (path);
   gsize start = length;
   while (start > 0 && path[start - 1] != '/')
@@ -128,7 +129,7 @@ lf_tree_serialise_leaves_full (const char *path, LfNode *tree, LfSpec *spec,
                                LfSaveFlags flags, GError **error)
 {
   g_return_val_if_fail (path != NULL && tree != NULL, FALSE);
-  if (!check_names_a_file (path, error))
+  if (!lf_path_check_names_file (path, error))
     return FALSE;
   g_autofree char *target = lf_path_with_eqx_suffix (path);
   g_autoptr (LfAtomicFile) file = lf_atomic_file_new (target, error);

@@ -225,6 +225,25 @@ LF_API gboolean lf_codec_measure_record (LfCodec *codec, LfStream *stream, const
                                          LfNode *like, guint64 left, LfRecordInfo *info,
                                          guint64 *size, LfNode **decoded, GError **error);
 
+/* ---- where a save may go ---------------------------------------------------------- */
+
+/**
+ * lf_path_check_names_file:
+ * @path: where a save was asked to go
+ * @error: return location for a #GError, or %NULL
+ *
+ * For savers of their own (the MPI library): whether @path names a file a
+ * save can write, as path saves check it.  "", ".", "./" and "/" name a
+ * directory; Equinox refuses them, where adding ".eqx" would make a hidden
+ * file of them.
+ *
+ * Returns: %TRUE, or %FALSE with %LF_ERROR_IO naming @path.
+ *
+ * Stability: Unstable
+ * Since: 0.2
+ */
+LF_API gboolean lf_path_check_names_file (const char *path, GError **error);
+
 /* ---- the directory lock of saves -------------------------------------------------- */
 
 /**
