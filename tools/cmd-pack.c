@@ -74,7 +74,7 @@ cli_cmd_pack (int argc, char **argv)
   const GOptionEntry entries[] = {
     { "spec", 's', 0, G_OPTION_ARG_STRING, &spec_text,
       "Codec reference (\"float16\", \"compressed(level=19)\"), JSON spec tree, or "
-      "@FILE holding either (default npy)", "SPEC" },
+      "@FILE holding either (default " LF_CODEC_DEFAULT ")", "SPEC" },
     { "rules", 'r', 0, G_OPTION_ARG_FILENAME, &rules_file,
       "Path rules, one `PATTERN = CODEC` a line, over the paths [0], [1], ...; "
       "--spec is then the default codec", "FILE" },
@@ -87,7 +87,7 @@ cli_cmd_pack (int argc, char **argv)
   g_option_context_set_summary (context,
     "Reads the .npy files (any npy version, byte order or memory order) and\n"
     "saves them as the leaves of a list, in the order given, to OUT (\".eqx\"\n"
-    "is added when OUT has no suffix).  With the default npy codec, OUT is\n"
+    "is added when OUT has no suffix).  With the default " LF_CODEC_DEFAULT " codec, OUT is\n"
     "byte for byte what np.save writes for the same arrays as C-ordered\n"
     "little-endian arrays, one after another.  OUT is written atomically; one\n"
     "that exists is replaced only with --force.  OUT '-' writes stdout (not\n"

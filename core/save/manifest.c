@@ -88,17 +88,19 @@ data_file_open (DataFile *file, const char *eqx_path, const char *data_path, GEr
   return TRUE;
 }
 
-/* The size of the data file, without opening it. */
+/* The data file's size, without opening it (a load reads it itself). */
 static gboolean
-data_file_stat (DataFile *file, struct stat *st, GError **error)
+data_file_stat (DataFile *file, const char *eqx_path, const char *data_path, GError **error)
 {
-  if (stat (file->data_path, st) == 0)
+  *file = (DataFile) { eqx_path, data_path, -1, 0 };
+  struct stat st;
+  if (stat (data_path, &st) == 0)
     {
-      file->size = (guint64) st->st_size;
+      file->size = (guint64) st.st_size;
       return TRUE;
     }
   int saved_errno = errno;
-  g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: cannot open: %s", file->data_path,
+  g_set_error (error, LF_ERROR, LF_ERROR_IO, "%s: cannot open: %s", data_path,
                g_strerror (saved_errno));
   return FALSE;
 }
@@ -683,9 +685,11 @@ check_each_record (Reader *reader, JsonArray *entries, DataFile *file, const cha
   return TRUE;
 }
 
+/* The file's size, then each record: hashed here, or with `records`
+ * collected for a load that hashes them as it reads them. */
 static gboolean
 check_records (Reader *reader, JsonObject *manifest, JsonArray *entries,
-               const char *eqx_path, GError **error)
+               const char *eqx_path, GArray *records, GError **error)
 {
   JsonNode *size_node = get_member (reader, manifest, "size", G_TYPE_INT64, error);
   if (size_node == NULL)
@@ -694,9 +698,11 @@ check_records (Reader *reader, JsonObject *manifest, JsonArray *entries,
    * file in the loading process's resident memory, and a file cut short
    * while it is checked would end the process with SIGBUS. */
   DataFile file;
-  gboolean ok = data_file_open (&file, eqx_path, eqx_path, error)
+  gboolean ok = (records != NULL ? data_file_stat (&file, eqx_path, eqx_path, error)
+                                 : data_file_open (&file, eqx_path, eqx_path, error))
                 && check_file_size (reader, size_node, &file, eqx_path, error)
-                && check_each_record (reader, entries, &file, eqx_path, NULL, error);
+                && check_each_record (reader, entries, records != NULL ? NULL : &file,
+                                      eqx_path, records, error);
   data_file_close (&file);
   return ok;
 }
@@ -778,6 +784,29 @@ read_manifest (const char *manifest_path, struct stat *st, gboolean *missing, GE
   return NULL;
 }
 
+/* The manifest at `manifest_path` against `like` (nullable) and the file
+ * at `data_path`, whose records are hashed here or, with `records`,
+ * collected for the load.  TRUE when there is no manifest (*missing). */
+static gboolean
+check_manifest (const char *data_path, const char *manifest_path, LfNode *like,
+                LfIsLeafFunc is_leaf, gpointer is_leaf_data, GArray *records,
+                struct stat *st, gboolean *missing, GError **error)
+{
+  g_autoptr (JsonNode) root = read_manifest (manifest_path, st, missing, error);
+  if (root == NULL)
+    return *missing;
+  Reader reader = { manifest_path, { NULL } };
+  _lf_json_path_init (&reader.json_path);
+  JsonArray *entries = check_header (&reader, root, error);
+  gboolean ok = entries != NULL
+                && (like == NULL
+                    || check_structure (&reader, entries, like, is_leaf, is_leaf_data, error))
+                && check_records (&reader, json_node_get_object (root), entries, data_path,
+                                  records, error);
+  _lf_json_path_clear (&reader.json_path);
+  return ok;
+}
+
 /* One check of the manifest beside `data_path`: FALSE with `error` set on a
  * difference; *replaced set when the manifest was replaced meanwhile. */
 static gboolean
@@ -787,19 +816,8 @@ verify_once (const char *data_path, const char *manifest_path, LfNode *like,
 {
   struct stat st;
   gboolean missing;
-  g_autoptr (JsonNode) root = read_manifest (manifest_path, &st, &missing, error);
-  if (root == NULL)
-    return missing;
-
-  Reader reader = { manifest_path, { NULL } };
-  _lf_json_path_init (&reader.json_path);
-  JsonArray *entries = check_header (&reader, root, error);
-  gboolean ok = entries != NULL
-                && (like == NULL
-                    || check_structure (&reader, entries, like, is_leaf, is_leaf_data, error))
-                && check_records (&reader, json_node_get_object (root), entries, data_path,
-                                  error);
-  _lf_json_path_clear (&reader.json_path);
+  gboolean ok = check_manifest (data_path, manifest_path, like, is_leaf, is_leaf_data, NULL,
+                                &st, &missing, error);
   /* A save removes or replaces the manifest in the same locked step that
    * renames its data into place, so a manifest that changed while it was
    * being checked means the data changed too: the check saw one save's
@@ -817,30 +835,17 @@ _lf_manifest_read_checks (const char *eqx_path, LfNode *like, LfIsLeafFunc is_le
   *records = NULL;
   g_autofree char *data_path = _lf_manifest_data_path (eqx_path);
   g_autofree char *manifest_path = _lf_manifest_path (data_path);
+  g_autoptr (GArray) found = g_array_new (FALSE, FALSE, sizeof (LfRecordCheck));
   struct stat st;
   gboolean missing;
-  g_autoptr (JsonNode) root = read_manifest (manifest_path, &st, &missing, error);
-  if (root == NULL)
-    return missing;
-  Reader reader = { manifest_path, { NULL } };
-  _lf_json_path_init (&reader.json_path);
-  g_autoptr (GArray) found = g_array_new (FALSE, FALSE, sizeof (LfRecordCheck));
-  JsonArray *entries = check_header (&reader, root, error);
-  JsonNode *size_node = NULL;
-  /* A file of another size fails here, before the load reads any of it. */
-  struct stat data_st;
-  DataFile file = { eqx_path, data_path, -1, 0 };
-  gboolean ok = entries != NULL
-                && check_structure (&reader, entries, like, is_leaf, is_leaf_data, error)
-                && (size_node = get_member (&reader, json_node_get_object (root), "size",
-                                            G_TYPE_INT64, error)) != NULL
-                && data_file_stat (&file, &data_st, error)
-                && check_file_size (&reader, size_node, &file, data_path, error)
-                && check_each_record (&reader, entries, NULL, data_path, found, error);
-  _lf_json_path_clear (&reader.json_path);
-  if (ok)
+  /* The size is taken with stat: a file of another size fails here,
+   * before the load reads any of it. */
+  if (!check_manifest (data_path, manifest_path, like, is_leaf, is_leaf_data, found, &st,
+                       &missing, error))
+    return FALSE;
+  if (!missing)
     *records = g_steal_pointer (&found);
-  return ok;
+  return TRUE;
 }
 
 /* A load that meets a save in progress starts its check again this many
